@@ -1,0 +1,178 @@
+package pipeline
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// DefaultKeyTemplate puts a PR's state in a pr-N folder beside production's.
+const DefaultKeyTemplate = "{dir}/pr-{pr}/{file}"
+
+// DefaultWorkspaceKeyPrefix is Terraform's own workspace_key_prefix default.
+const DefaultWorkspaceKeyPrefix = "env:"
+
+// maxPR bounds PR numbers to what GitHub and GitLab hand out with room to spare.
+const maxPR = 1<<31 - 1
+
+// Keys maps a production state key to its PR keys and back. It is pure: no I/O.
+type Keys struct {
+	Production string
+	prefix     string // rendered template before {pr}
+	suffix     string // rendered template after {pr}
+	workspace  bool
+}
+
+// NewKeys builds the key scheme of --isolation key: template placeholders
+// {dir} {file} {key} {pr}; {pr} must appear exactly once and every PR key
+// must stay inside the production key's directory.
+func NewKeys(production, template string) (Keys, error) {
+	if err := ValidateKey(production); err != nil {
+		return Keys{}, err
+	}
+	if template == "" {
+		template = DefaultKeyTemplate
+	}
+	if n := strings.Count(template, "{pr}"); n != 1 {
+		return Keys{}, usageErrorf("key template %q must contain {pr} exactly once", template)
+	}
+	dir, file := path.Split(production)
+	dir = strings.TrimSuffix(dir, "/")
+	r := strings.NewReplacer("{dir}", dir, "{file}", file, "{key}", production)
+	before, after, _ := strings.Cut(template, "{pr}")
+	k := Keys{Production: production, prefix: r.Replace(before), suffix: r.Replace(after)}
+	// "{dir}/x" with an empty dir renders "/x": Terraform keys never start with "/".
+	if dir == "" {
+		k.prefix = strings.TrimPrefix(k.prefix, "/")
+		if k.prefix == "" {
+			k.suffix = strings.TrimPrefix(k.suffix, "/")
+		}
+	}
+	if strings.ContainsAny(k.prefix+k.suffix, "{}") {
+		return Keys{}, usageErrorf("key template %q has an unknown placeholder (use {dir} {file} {key} {pr})", template)
+	}
+	sample := k.render(1)
+	if err := ValidateKey(sample); err != nil {
+		return Keys{}, usageErrorf("key template %q gives an invalid key %q: %v", template, sample, err)
+	}
+	if dir != "" && !strings.HasPrefix(sample, dir+"/") {
+		return Keys{}, usageErrorf("key template %q gives %q, outside the production key's directory %q", template, sample, dir+"/")
+	}
+	return k, nil
+}
+
+// NewWorkspaceKeys builds the scheme of --isolation workspace, Terraform's own
+// layout: <workspace_key_prefix>/pr-N/<key>.
+func NewWorkspaceKeys(production, workspaceKeyPrefix string) (Keys, error) {
+	if err := ValidateKey(production); err != nil {
+		return Keys{}, err
+	}
+	if workspaceKeyPrefix == "" {
+		workspaceKeyPrefix = DefaultWorkspaceKeyPrefix
+	}
+	if err := ValidateKey(workspaceKeyPrefix); err != nil {
+		return Keys{}, usageErrorf("invalid workspace_key_prefix: %v", err)
+	}
+	return Keys{Production: production, prefix: workspaceKeyPrefix + "/pr-", suffix: "/" + production, workspace: true}, nil
+}
+
+func (k Keys) render(pr int) string { return k.prefix + strconv.Itoa(pr) + k.suffix }
+
+// Render gives the state key of pull request pr.
+func (k Keys) Render(pr int) (string, error) {
+	if err := ValidatePR(pr); err != nil {
+		return "", err
+	}
+	return k.render(pr), nil
+}
+
+// Workspace is the Terraform workspace of pr under --isolation workspace, "" otherwise.
+func (k Keys) Workspace(pr int) string {
+	if !k.workspace || pr <= 0 {
+		return ""
+	}
+	return "pr-" + strconv.Itoa(pr)
+}
+
+// IsWorkspace tells whether PR keys are Terraform workspaces.
+func (k Keys) IsWorkspace() bool { return k.workspace }
+
+// ListPrefix is the longest prefix shared by every PR key: what a sweep lists.
+func (k Keys) ListPrefix() string { return k.prefix }
+
+// Match inverts Render: it reports which PR owns key. Only canonical numbers
+// match (no sign, no leading zero), and the production key never does.
+func (k Keys) Match(key string) (int, bool) {
+	if key == k.Production || !strings.HasPrefix(key, k.prefix) || !strings.HasSuffix(key, k.suffix) {
+		return 0, false
+	}
+	if len(key) <= len(k.prefix)+len(k.suffix) {
+		return 0, false
+	}
+	num := key[len(k.prefix) : len(key)-len(k.suffix)]
+	if num[0] == '0' || len(num) > 10 {
+		return 0, false
+	}
+	for _, c := range num {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	pr, err := strconv.Atoi(num)
+	if err != nil || pr > maxPR {
+		return 0, false
+	}
+	return pr, true
+}
+
+// ValidatePR rejects PR numbers GitHub never hands out.
+func ValidatePR(pr int) error {
+	if pr <= 0 || pr > maxPR {
+		return usageErrorf("invalid pull request number %d: must be a positive integer", pr)
+	}
+	return nil
+}
+
+// ParsePR parses a PR number given as text (flag, env, payload).
+func ParsePR(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return 0, usageErrorf("invalid pull request number %q: must be a positive integer", s)
+	}
+	return n, ValidatePR(n)
+}
+
+// ValidateKey applies Terraform's rules for S3 state keys, plus no "." or ".." segments.
+func ValidateKey(key string) error {
+	switch {
+	case key == "":
+		return usageErrorf("state key is empty")
+	case len(key) > 1024:
+		return usageErrorf("state key is longer than 1024 bytes")
+	case strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/"):
+		return usageErrorf("invalid state key %q: must not start or end with /", key)
+	case strings.Contains(key, "//"):
+		return usageErrorf("invalid state key %q: must not contain //", key)
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == ".." || seg == "." {
+			return usageErrorf("invalid state key %q: must not contain %q segments", key, seg)
+		}
+	}
+	for _, c := range key {
+		if c < 0x20 || c == 0x7f {
+			return usageErrorf("invalid state key %q: control character", key)
+		}
+	}
+	return nil
+}
+
+// UsageError is bad input or configuration: exit 2, nothing written.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
