@@ -1,0 +1,167 @@
+// Package cli is prstate's command line: flags, settings, the CI runtime and
+// the storage adapters wired to the pipeline steps.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/report"
+)
+
+// App holds everything a command touches outside itself, so tests inject it.
+type App struct {
+	Env      pipeline.Env
+	Stdout   io.Writer
+	Stderr   io.Writer
+	FS       fs.FS // rooted at "/"
+	Cwd      string
+	ReadFile pipeline.ReadFileFunc
+	Now      func() time.Time
+	// Open connects to a stack's bucket and table (AWS by default).
+	Open func(ctx context.Context, b pipeline.Backend) (Store, error)
+}
+
+// New returns the App of the real process.
+func New() *App {
+	cwd, _ := os.Getwd()
+	return &App{
+		Env: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr, FS: os.DirFS("/"), Cwd: cwd,
+		ReadFile: os.ReadFile, Now: time.Now, Open: OpenAWS,
+	}
+}
+
+// command is one subcommand: its settings and what it does.
+type command struct {
+	name     string
+	summary  string
+	settings []string
+	run      func(ctx context.Context, inv *invocation) error
+}
+
+// commonSettings are read by every command that touches a state.
+var commonSettings = []string{"working-directory", "bucket", "key", "region", "dynamodb-table", "use-lockfile", "lock-backend", "isolation", "key-template", "workspace-key-prefix", "pr", "github-token", "json"}
+
+func commands() map[string]command {
+	cmds := map[string]command{}
+	for _, c := range []command{keyCommand, planCommand} {
+		cmds[c.name] = c
+	}
+	return cmds
+}
+
+// exitCoder lets an error pick the process exit code.
+type exitCoder interface{ ExitCode() int }
+
+// Run runs the CLI and returns the process exit code: 0 done, 1 failure,
+// 2 bad input or configuration, 3 lock wait timed out.
+func (a *App) Run(ctx context.Context, args []string) int {
+	rep := report.New(a.Env, a.Stderr)
+	err := a.run(ctx, args, rep)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	fmt.Fprintln(a.Stderr, "prstate:", msg)
+	if a.Env("GITHUB_ACTIONS") == "true" {
+		rep.Error(msg)
+	}
+	var ue *pipeline.UsageError
+	var ec exitCoder
+	switch {
+	case errors.As(err, &ue):
+		return 2
+	case errors.As(err, &ec):
+		return ec.ExitCode()
+	default:
+		return 1
+	}
+}
+
+func (a *App) run(ctx context.Context, args []string, rep report.Reporter) error {
+	name := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" || (name == "" && len(args) > 0 && (args[0] == "-h" || args[0] == "--help")) {
+		a.usage()
+		return nil
+	}
+	if name == "" {
+		name = strings.TrimSpace(a.Env("PRSTATE_COMMAND"))
+	}
+	if name == "" {
+		name = strings.TrimSpace(a.Env("INPUT_COMMAND"))
+	}
+	if name == "" {
+		name = "auto"
+	}
+	if tok := a.Env("INPUT_GITHUB-TOKEN"); tok != "" {
+		rep.Mask(tok)
+	}
+	if tok := a.Env("PRSTATE_GITHUB_TOKEN"); tok != "" {
+		rep.Mask(tok)
+	}
+	auto := name == "auto"
+	if auto {
+		ev, err := pipeline.DetectEvent(a.Env, a.ReadFile, 0)
+		if err != nil {
+			return err
+		}
+		if name, err = AutoCommand(ev); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.Stderr, "prstate: command auto: %s event -> %s\n", ev.Name, name)
+	}
+	cmd, ok := commands()[name]
+	if !ok {
+		return &pipeline.UsageError{Msg: fmt.Sprintf("unknown command %q (run prstate help)", name)}
+	}
+	inv, err := a.prepare(cmd, args, rep)
+	if err != nil {
+		return err
+	}
+	return cmd.run(ctx, inv)
+}
+
+// AutoCommand picks the command for an event under `command: auto`.
+func AutoCommand(ev pipeline.Event) (string, error) {
+	switch {
+	case ev.Closed():
+		return "cleanup", nil
+	case ev.IsPullRequest():
+		return "plan", nil
+	case ev.OnDefaultBranch():
+		return "lock", nil
+	case ev.Kind == pipeline.KindSchedule:
+		return "sweep", nil
+	}
+	what := ev.Name
+	if ev.Kind == pipeline.KindPush {
+		what = "push to " + ev.Ref + " (not the default branch " + ev.DefaultBranch + ")"
+	}
+	return "", &pipeline.UsageError{Msg: fmt.Sprintf("command auto has nothing to do on %s: set the command input", what)}
+}
+
+func (a *App) usage() {
+	fmt.Fprintln(a.Stdout, "usage: prstate <command> [flags]\n\ncommands:")
+	cmds := commands()
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(a.Stdout, "  %-13s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(a.Stdout, "\nEvery flag is also PRSTATE_<NAME> and the action input <name>. prstate <command> -h lists its flags.")
+}

@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/prstate/prstate/pipeline"
+)
+
+var planCommand = command{
+	name:     "plan",
+	summary:  "PR step: the PR key, a backend-config file for terraform init, optionally a seed from production",
+	settings: []string{"seed", "export-env", "backend-config-file"},
+	run:      runPlan,
+}
+
+// defaultBackendFile is written in the stack's directory, so the same
+// relative name works in the container and in later steps on the runner.
+const defaultBackendFile = "prstate.s3.tfbackend"
+
+type planResult struct {
+	pipeline.Target
+	BackendConfig string               `json:"backend_config"`
+	Seed          *pipeline.SeedResult `json:"seed,omitempty"`
+}
+
+func runPlan(ctx context.Context, inv *invocation) error {
+	st := inv.cfg.Main()
+	t, err := pipeline.ResolveTarget(st, inv.ev)
+	if err != nil {
+		return err
+	}
+	res := planResult{Target: t, BackendConfig: inv.cfg.BackendFile}
+	path := res.BackendConfig
+	if path == "" {
+		res.BackendConfig = defaultBackendFile
+		path = filepath.Join(st.Dir, defaultBackendFile)
+	} else if !filepath.IsAbs(path) {
+		path = filepath.Join(inv.app.Cwd, path)
+	}
+	if inv.cfg.Seed == "production" && t.IsPR {
+		store, err := inv.open(ctx, st)
+		if err != nil {
+			return err
+		}
+		var table pipeline.ItemReadWriter
+		if store.Table != nil {
+			table = store.Table
+		}
+		seed, err := pipeline.Seed(ctx, store.Bucket, table, st.Keys.Production, t.Key)
+		if err != nil {
+			return fmt.Errorf("failed to seed %s from production: %w", t.Key, err)
+		}
+		res.Seed = &seed
+		inv.logf("seed: %s", seed.Reason)
+	}
+	if err := os.WriteFile(path, []byte(pipeline.BackendConfig(st, t)), 0o644); err != nil {
+		return fmt.Errorf("failed to write backend config: %w", err)
+	}
+	inv.setOutputs(t)
+	inv.rep.SetOutput("backend-config", res.BackendConfig)
+	if inv.cfg.ExportEnv {
+		inv.rep.SetEnv("TF_CLI_ARGS_init", "-backend-config="+res.BackendConfig)
+		if t.Workspace != "" {
+			inv.rep.SetEnv("TF_WORKSPACE", t.Workspace)
+		}
+	}
+	inv.rep.AddStepSummary(planSummary(st, res))
+	if inv.cfg.JSON {
+		return inv.printJSON(res)
+	}
+	fmt.Fprintln(inv.stdout(), t.Key)
+	return nil
+}
+
+func planSummary(st pipeline.Stack, r planResult) string {
+	seeded := "no"
+	if r.Seed != nil && r.Seed.Seeded {
+		seeded = "from `" + r.Seed.Source + "` serial " + strconv.FormatInt(r.Seed.Serial, 10)
+	} else if r.Seed != nil {
+		seeded = "no: " + r.Seed.Reason
+	}
+	return fmt.Sprintf("### prstate plan\n\n| stack | state key | workspace | seeded |\n|---|---|---|---|\n| `%s` | `%s` | %s | %s |\n",
+		st.Dir, r.Key, orDash(r.Workspace), seeded)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/report"
+)
+
+// invocation is one command run: validated config, the event, the runtime.
+type invocation struct {
+	app  *App
+	cfg  pipeline.Config
+	ev   pipeline.Event
+	rep  report.Reporter
+	args []string // after the flags (run: the command to wrap)
+}
+
+// prepare parses flags and validates configuration and event before any
+// work starts: bad input fails here, with nothing written.
+func (a *App) prepare(cmd command, args []string, rep report.Reporter) (*invocation, error) {
+	fs := flag.NewFlagSet("prstate "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(a.Stderr)
+	settings := pipeline.NewSettings(fs, a.Env, append(append([]string{}, commonSettings...), cmd.settings...)...)
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return nil, err
+		}
+		return nil, &pipeline.UsageError{Msg: err.Error()}
+	}
+	cfg, err := pipeline.LoadConfig(settings, a.FS, a.Cwd)
+	if err != nil {
+		return nil, err
+	}
+	rep.Mask(cfg.GitHubToken)
+	ev, err := pipeline.DetectEvent(a.Env, a.ReadFile, cfg.PR)
+	if err != nil {
+		return nil, err
+	}
+	return &invocation{app: a, cfg: cfg, ev: ev, rep: rep, args: fs.Args()}, nil
+}
+
+func (inv *invocation) stdout() io.Writer { return inv.app.Stdout }
+
+func (inv *invocation) logf(format string, args ...any) {
+	fmt.Fprintf(inv.app.Stderr, "prstate: "+format+"\n", args...)
+}
+
+// open connects to a stack's storage.
+func (inv *invocation) open(ctx context.Context, st pipeline.Stack) (Store, error) {
+	s, err := inv.app.Open(ctx, st.Backend)
+	if err != nil {
+		return Store{}, fmt.Errorf("failed to connect to the state backend: %w", err)
+	}
+	return s, nil
+}
+
+// printJSON prints v as indented JSON on stdout.
+func (inv *invocation) printJSON(v any) error {
+	enc := json.NewEncoder(inv.stdout())
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("failed to print JSON: %w", err)
+	}
+	return nil
+}
+
+// setOutputs writes the target outputs every key-aware command shares.
+func (inv *invocation) setOutputs(t pipeline.Target) {
+	inv.rep.SetOutput("key", t.Key)
+	inv.rep.SetOutput("workspace", t.Workspace)
+	inv.rep.SetOutput("pr-number", inv.ev.PRNumberString())
+	inv.rep.SetOutput("is-pull-request", fmt.Sprint(t.IsPR))
+}

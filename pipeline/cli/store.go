@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/storage"
+	"github.com/prstate/prstate/pipeline/storage/awsstore"
+)
+
+// Store is one stack's bucket and, when a dynamodb-table is set, its table.
+type Store struct {
+	Bucket storage.Bucket
+	Table  storage.Table // nil without a table
+}
+
+// OpenAWS connects with the SDK's default chain. Endpoints in the backend
+// block apply when the environment sets none.
+func OpenAWS(ctx context.Context, b pipeline.Backend) (Store, error) {
+	cfg, err := awsstore.Config(ctx, b.Region)
+	if err != nil {
+		return Store{}, err
+	}
+	s3c := awsstore.NewS3Client(cfg)
+	if b.EndpointS3 != "" && !envEndpoint("AWS_ENDPOINT_URL_S3") {
+		s3c = s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = &b.EndpointS3, true })
+	}
+	st := Store{Bucket: awsstore.NewBucket(s3c, b.Bucket)}
+	if b.DynamoDBTable != "" {
+		ddb := awsstore.NewDynamoDBClient(cfg)
+		if b.EndpointDynamoDB != "" && !envEndpoint("AWS_ENDPOINT_URL_DYNAMODB") {
+			ddb = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = &b.EndpointDynamoDB })
+		}
+		st.Table = awsstore.NewTable(ddb, b.DynamoDBTable)
+	}
+	return st, nil
+}
+
+// envEndpoint tells whether the environment already points the SDK elsewhere.
+func envEndpoint(name string) bool {
+	return os.Getenv(name) != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+}

@@ -1,0 +1,106 @@
+// Package report tells the CI system what a command did: outputs, saved
+// state for a post step, exported environment, a step summary and
+// annotations. GitHub Actions gets its environment files and workflow
+// commands (through go-githubactions), GitLab CI a dotenv file, a shell
+// plain lines on stderr.
+package report
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// Reporter is the CI runtime as the commands see it.
+type Reporter interface {
+	SetOutput(name, value string)
+	SaveState(name, value string)
+	SetEnv(name, value string)
+	AddStepSummary(markdown string)
+	Notice(msg string)
+	Warning(msg string)
+	Error(msg string)
+	Mask(secret string)
+}
+
+// New picks the reporter for the environment: GitHub Actions when
+// GITHUB_ACTIONS=true, GitLab CI when GITLAB_CI=true, plain otherwise.
+// Annotations go to stderr so stdout keeps only results.
+func New(getenv func(string) string, stderr io.Writer) Reporter {
+	switch {
+	case getenv("GITHUB_ACTIONS") == "true":
+		return &GitHub{a: githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stderr))}
+	case getenv("GITLAB_CI") == "true":
+		path := getenv("PRSTATE_DOTENV")
+		if path == "" {
+			path = "prstate.env"
+		}
+		return &GitLab{Plain: Plain{W: stderr}, Path: path}
+	default:
+		return &Plain{W: stderr}
+	}
+}
+
+// GitHub writes GITHUB_OUTPUT, GITHUB_STATE, GITHUB_ENV, GITHUB_STEP_SUMMARY
+// and workflow commands.
+type GitHub struct{ a *githubactions.Action }
+
+func (g *GitHub) SetOutput(name, value string)   { g.a.SetOutput(name, value) }
+func (g *GitHub) SaveState(name, value string)   { g.a.SaveState(name, value) }
+func (g *GitHub) SetEnv(name, value string)      { g.a.SetEnv(name, value) }
+func (g *GitHub) AddStepSummary(markdown string) { g.a.AddStepSummary(markdown) }
+func (g *GitHub) Notice(msg string)              { g.a.Noticef("%s", msg) }
+func (g *GitHub) Warning(msg string)             { g.a.Warningf("%s", msg) }
+func (g *GitHub) Error(msg string)               { g.a.Errorf("%s", msg) }
+func (g *GitHub) Mask(secret string) {
+	if secret != "" {
+		g.a.AddMask(secret)
+	}
+}
+
+// Plain prints annotations to W and drops the rest.
+type Plain struct{ W io.Writer }
+
+func (p *Plain) SetOutput(string, string) {}
+func (p *Plain) SaveState(string, string) {}
+func (p *Plain) SetEnv(string, string)    {}
+func (p *Plain) AddStepSummary(string)    {}
+func (p *Plain) Notice(msg string)        { fmt.Fprintln(p.W, "notice:", msg) }
+func (p *Plain) Warning(msg string)       { fmt.Fprintln(p.W, "warning:", msg) }
+func (p *Plain) Error(msg string)         { fmt.Fprintln(p.W, "error:", msg) }
+func (p *Plain) Mask(string)              {}
+
+// GitLab writes outputs as PRSTATE_<NAME>=value lines to a dotenv file
+// (declare it as artifacts:reports:dotenv).
+type GitLab struct {
+	Plain
+	Path string
+	mu   sync.Mutex
+	vals map[string]string
+}
+
+func (g *GitLab) SetOutput(name, value string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.vals == nil {
+		g.vals = map[string]string{}
+	}
+	g.vals["PRSTATE_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))] = strings.ReplaceAll(value, "\n", " ")
+	names := make([]string, 0, len(g.vals))
+	for n := range g.vals {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "%s=%s\n", n, g.vals[n])
+	}
+	if err := os.WriteFile(g.Path, []byte(b.String()), 0o644); err != nil {
+		g.Warning(fmt.Sprintf("failed to write %s: %v", g.Path, err))
+	}
+}
