@@ -1,0 +1,160 @@
+package awsstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/prstate/prstate/pipeline/storage"
+)
+
+// bucket is storage.Bucket on one S3 bucket.
+type bucket struct {
+	client *s3.Client
+	name   string
+}
+
+// NewBucket returns the S3 bucket name as a storage.Bucket.
+func NewBucket(client *s3.Client, name string) storage.Bucket {
+	return &bucket{client: client, name: name}
+}
+
+func (b *bucket) Name() string { return b.name }
+
+// lowerKeys returns m with lower-cased keys, nil when empty.
+func lowerKeys(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[strings.ToLower(k)] = v
+	}
+	return out
+}
+
+func (b *bucket) GetObject(ctx context.Context, key string) (storage.Object, error) {
+	out, err := b.client.GetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(b.name),
+		Key:    aws.String(key),
+	})
+	if err != nil {
+		return storage.Object{}, wrap("get object s3://"+b.name+"/"+key, s3Sentinel(err), err)
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(out.Body)
+	if err != nil {
+		return storage.Object{}, fmt.Errorf("failed to read object s3://%s/%s: %w", b.name, key, err)
+	}
+	return storage.Object{
+		Key:          key,
+		Body:         body,
+		ETag:         aws.ToString(out.ETag),
+		VersionID:    aws.ToString(out.VersionId),
+		Metadata:     lowerKeys(out.Metadata),
+		Size:         int64(len(body)),
+		LastModified: aws.ToTime(out.LastModified),
+	}, nil
+}
+
+// PutObject maps IfNoneMatch to "If-None-Match: *" and IfMatch to
+// "If-Match". S3 answers an If-Match put on an absent key with 404; that
+// is reported as ErrPrecondition, as the storage.PutOptions contract says.
+func (b *bucket) PutObject(ctx context.Context, key string, body []byte, opts storage.PutOptions) (string, error) {
+	what := "put object s3://" + b.name + "/" + key
+	if opts.IfNoneMatch && opts.IfMatch != "" {
+		return "", fmt.Errorf("failed to %s: IfNoneMatch and IfMatch are exclusive", what)
+	}
+	in := &s3.PutObjectInput{
+		Bucket:        aws.String(b.name),
+		Key:           aws.String(key),
+		Body:          bytes.NewReader(body),
+		ContentLength: aws.Int64(int64(len(body))),
+		Metadata:      lowerKeys(opts.Metadata),
+	}
+	if opts.IfNoneMatch {
+		in.IfNoneMatch = aws.String("*")
+	}
+	if opts.IfMatch != "" {
+		in.IfMatch = aws.String(opts.IfMatch)
+	}
+	out, err := b.client.PutObject(ctx, in)
+	if err != nil {
+		sentinel := s3Sentinel(err)
+		if opts.IfMatch != "" && errors.Is(sentinel, storage.ErrNotFound) {
+			sentinel = storage.ErrPrecondition
+		}
+		return "", wrap(what, sentinel, err)
+	}
+	return aws.ToString(out.ETag), nil
+}
+
+func (b *bucket) DeleteObject(ctx context.Context, key, ifMatch string) error {
+	in := &s3.DeleteObjectInput{
+		Bucket: aws.String(b.name),
+		Key:    aws.String(key),
+	}
+	if ifMatch != "" {
+		in.IfMatch = aws.String(ifMatch)
+	}
+	if _, err := b.client.DeleteObject(ctx, in); err != nil {
+		sentinel := s3Sentinel(err)
+		if ifMatch == "" && errors.Is(sentinel, storage.ErrNotFound) {
+			return nil
+		}
+		return wrap("delete object s3://"+b.name+"/"+key, sentinel, err)
+	}
+	return nil
+}
+
+func (b *bucket) ListObjects(ctx context.Context, prefix string) ([]storage.Object, error) {
+	var objs []storage.Object
+	p := s3.NewListObjectsV2Paginator(b.client, &s3.ListObjectsV2Input{
+		Bucket: aws.String(b.name),
+		Prefix: aws.String(prefix),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, wrap("list objects s3://"+b.name+"/"+prefix, nil, err)
+		}
+		for _, o := range page.Contents {
+			objs = append(objs, storage.Object{
+				Key:          aws.ToString(o.Key),
+				ETag:         aws.ToString(o.ETag),
+				Size:         aws.ToInt64(o.Size),
+				LastModified: aws.ToTime(o.LastModified),
+			})
+		}
+	}
+	return objs, nil
+}
+
+// ListObjectVersions pages through every version and delete marker. Within
+// a page S3 lists versions and delete markers apart; they are merged back
+// into key order, newest first within a key.
+func (b *bucket) ListObjectVersions(ctx context.Context, prefix string) ([]storage.ObjectVersion, error) {
+	var out []storage.ObjectVersion
+	in := &s3.ListObjectVersionsInput{
+		Bucket: aws.String(b.name),
+		Prefix: aws.String(prefix),
+	}
+	for {
+		page, err := b.client.ListObjectVersions(ctx, in)
+		if err != nil {
+			return nil, wrap("list object versions s3://"+b.name+"/"+prefix, nil, err)
+		}
+		out = append(out, mergeVersions(page)...)
+		if !aws.ToBool(page.IsTruncated) {
+			return out, nil
+		}
+		in.KeyMarker = page.NextKeyMarker
+		in.VersionIdMarker = page.NextVersionIdMarker
+	}
+}
