@@ -1,0 +1,45 @@
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+	binOut  []byte
+)
+
+// Binary builds the prstate binary once per test binary, static as in the
+// Docker image (CGO_ENABLED=0), and returns its path. Tests drive it as a
+// separate process, the way CI and the Actions runner do.
+func Binary(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		var root []byte
+		root, binErr = exec.Command("go", "env", "GOMOD").Output()
+		if binErr != nil {
+			return
+		}
+		dir, err := os.MkdirTemp("", "prstate-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "prstate")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, ".")
+		cmd.Dir = filepath.Dir(strings.TrimSpace(string(root)))
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		binOut, binErr = cmd.CombinedOutput()
+	})
+	if binErr != nil {
+		t.Fatalf("failed to build prstate: %v\n%s", binErr, binOut)
+	}
+	return binPath
+}
