@@ -1,0 +1,549 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prstate/prstate/internal/testenv"
+	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/storage"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// prodKey is the production state key every stack here uses.
+const prodKey = "app/terraform.tfstate"
+
+// fakeToken stands in for ${{ github.token }}: it must never be printed.
+const fakeToken = "ghs_e2eFakeToken0123456789abcdefABCDEF"
+
+// lockMode is how Terraform locks the stack's state.
+type lockMode string
+
+const (
+	lockDynamoDB lockMode = "dynamodb_table"
+	lockS3       lockMode = "use_lockfile"
+)
+
+// stack is one repository checkout on a runner: the workspace (where the
+// prstate container starts) with a Terraform root module in infra/, its own
+// bucket and, with lockDynamoDB, its own table.
+type stack struct {
+	t      *testing.T
+	moto   *testenv.MotoServer
+	tf     string // terraform binary
+	bin    string // prstate binary
+	root   string // GITHUB_WORKSPACE
+	dir    string // root/infra: the root module, where terraform runs
+	home   string
+	bucket string
+	table  string // "" with lockS3
+	mode   lockMode
+}
+
+// newStack creates the bucket (versioned, as production buckets are) and
+// the table, and writes infra/main.tf with resources (terraform_data names).
+// The backend block carries what a team keeps in the repository (key,
+// region, endpoints, the lock setting); blockHasAll also puts the bucket
+// and table there, otherwise they come from action inputs and -backend-config.
+func newStack(t *testing.T, mode lockMode, blockHasAll bool, resources ...string) *stack {
+	t.Helper()
+	m := testenv.Moto(t)
+	s := &stack{t: t, moto: m, tf: testenv.Terraform(t), bin: testenv.Binary(t), root: t.TempDir(), home: t.TempDir(), mode: mode}
+	s.dir = filepath.Join(s.root, "infra")
+	if err := os.Mkdir(s.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s.bucket = m.NewBucket(t, true)
+	if mode == lockDynamoDB {
+		s.table = m.NewTable(t)
+	}
+	s.writeConfig(blockHasAll, resources...)
+	// An empty CLI config: no plugin cache, no credentials helpers, no
+	// warning about a missing ~/.terraformrc.
+	if err := os.WriteFile(filepath.Join(s.home, ".terraformrc"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (s *stack) writeConfig(blockHasAll bool, resources ...string) {
+	s.t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "terraform {\n  backend \"s3\" {\n")
+	if blockHasAll {
+		fmt.Fprintf(&b, "    bucket = %q\n", s.bucket)
+		if s.table != "" {
+			fmt.Fprintf(&b, "    dynamodb_table = %q\n", s.table)
+		}
+	}
+	fmt.Fprintf(&b, "    key    = %q\n    region = \"us-east-1\"\n", prodKey)
+	if s.mode == lockS3 {
+		fmt.Fprintf(&b, "    use_lockfile = true\n")
+	}
+	fmt.Fprintf(&b, "    endpoints = {\n      s3       = %q\n      dynamodb = %q\n    }\n", s.moto.Endpoint, s.moto.Endpoint)
+	fmt.Fprintf(&b, "    use_path_style              = true\n    skip_credentials_validation = true\n    skip_requesting_account_id  = true\n    skip_metadata_api_check     = true\n  }\n}\n")
+	for _, r := range resources {
+		fmt.Fprintf(&b, "\nresource \"terraform_data\" %q {\n  input = %q\n}\n", r, r)
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, "main.tf"), []byte(b.String()), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// runnerEnv is what every process on the runner sees: credentials but no
+// AWS endpoint or region variables (prstate and terraform both take them
+// from the backend block), and nothing from the developer's environment.
+func (s *stack) runnerEnv() []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + s.home, "TMPDIR=" + os.TempDir(),
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true",
+		"TF_CLI_CONFIG_FILE=" + filepath.Join(s.home, ".terraformrc"),
+		"TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1",
+	}
+}
+
+// event is a GitHub event: its name and a payload file.
+type event struct {
+	name    string
+	payload string // path
+}
+
+// prEvent writes a pull_request payload for pr, shaped like GitHub's
+// (testdata/events/pull_request_opened.json with the number and action set).
+func prEvent(t *testing.T, action string, pr int) event {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "events", "pull_request_opened.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(raw, &p); err != nil {
+		t.Fatal(err)
+	}
+	p["action"], p["number"] = action, pr
+	prObj := p["pull_request"].(map[string]any)
+	prObj["number"] = pr
+	prObj["url"] = fmt.Sprintf("https://api.github.com/repos/acme/infra/pulls/%d", pr)
+	out, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("pull_request_%s_%d.json", action, pr))
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return event{name: "pull_request", payload: path}
+}
+
+// testdataEvent is a payload from testdata/events as it is.
+func testdataEvent(t *testing.T, name, file string) event {
+	t.Helper()
+	abs, err := filepath.Abs(filepath.Join("testdata", "events", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return event{name: name, payload: abs}
+}
+
+// step is one prstate step's result: what the runner would see.
+type step struct {
+	code           int
+	stdout, stderr string
+	outputs, env   map[string]string
+	rawOutput      string
+	rawEnv         string
+	summary        string
+}
+
+// prstate runs the binary the way the Actions runner runs the container:
+// every input of action.yml as INPUT_<NAME> (hyphens kept) with its
+// default unless inputs sets it, GITHUB_* variables, fresh file-command
+// files, the workspace as working directory, no arguments.
+func (s *stack) prstate(ev event, inputs map[string]string) step {
+	s.t.Helper()
+	files := s.t.TempDir()
+	env := s.runnerEnv()
+	for k, v := range map[string]string{
+		"GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_EVENT_NAME": ev.name, "GITHUB_EVENT_PATH": ev.payload,
+		"GITHUB_WORKSPACE": s.root, "GITHUB_REPOSITORY": "acme/infra", "GITHUB_RUN_ID": "9001", "GITHUB_RUN_ATTEMPT": "1",
+		"GITHUB_SHA": "9f2c1e0a7b3d4c5e6f708192a3b4c5d6e7f80912", "GITHUB_REF": "refs/pull/42/merge",
+		"GITHUB_SERVER_URL": "https://github.com", "GITHUB_ACTOR": "octocat",
+		"GITHUB_OUTPUT": filepath.Join(files, "output"), "GITHUB_ENV": filepath.Join(files, "env"),
+		"GITHUB_STATE": filepath.Join(files, "state"), "GITHUB_STEP_SUMMARY": filepath.Join(files, "summary"),
+		"GITHUB_PATH": filepath.Join(files, "path"),
+	} {
+		env = append(env, k+"="+v)
+	}
+	defaults := actionDefaults(s.t)
+	for name := range inputs {
+		if _, ok := defaults[name]; !ok {
+			s.t.Fatalf("input %q is not in action.yml", name)
+		}
+	}
+	for name, def := range defaults {
+		if v, ok := inputs[name]; ok {
+			def = v
+		}
+		env = append(env, "INPUT_"+strings.ToUpper(name)+"="+def)
+	}
+	// The runner creates the file-command files empty before the step.
+	for _, f := range []string{"output", "env", "state", "summary", "path"} {
+		if err := os.WriteFile(filepath.Join(files, f), nil, 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	cmd := exec.CommandContext(s.t.Context(), s.bin)
+	cmd.Dir, cmd.Env = s.root, env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	s.t.Logf("prstate: %s", time.Since(start).Round(time.Millisecond))
+	var st step
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		st.code = ee.ExitCode()
+	case err != nil:
+		s.t.Fatalf("failed to run prstate: %v", err)
+	}
+	st.stdout, st.stderr = stdout.String(), stderr.String()
+	st.rawOutput = readFile(s.t, filepath.Join(files, "output"))
+	st.rawEnv = readFile(s.t, filepath.Join(files, "env"))
+	st.summary = readFile(s.t, filepath.Join(files, "summary"))
+	st.outputs = parseFileCommands(s.t, st.rawOutput)
+	st.env = parseFileCommands(s.t, st.rawEnv)
+	for _, where := range []string{st.stdout, withoutMaskCommands(st.stderr), st.rawOutput, st.rawEnv, st.summary} {
+		if strings.Contains(where, fakeToken) {
+			s.t.Errorf("the GitHub token was printed:\n%s", where)
+		}
+	}
+	return st
+}
+
+// withoutMaskCommands drops ::add-mask:: workflow commands: the runner
+// consumes them (they are how a secret gets masked) and never shows them.
+func withoutMaskCommands(s string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(l, "::add-mask::") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// mustPrstate runs prstate for ev and fails the test unless it exits 0.
+func (s *stack) mustPrstate(ev event, inputs map[string]string) step {
+	s.t.Helper()
+	st := s.prstate(ev, inputs)
+	if st.code != 0 {
+		s.t.Fatalf("prstate exit %d\nstdout: %s\nstderr: %s", st.code, st.stdout, st.stderr)
+	}
+	return st
+}
+
+// actionDefaults reads the inputs of ../action.yml and their defaults, the
+// values the runner passes when a workflow does not set an input.
+func actionDefaults(t *testing.T) map[string]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	defs := map[string]string{}
+	in, name := false, ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "inputs:":
+			in = true
+		case in && line != "" && !strings.HasPrefix(line, " "):
+			in = false
+		case in && strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "   ") && strings.HasSuffix(line, ":"):
+			name = strings.TrimSuffix(strings.TrimSpace(line), ":")
+			defs[name] = ""
+		case in && name != "" && strings.HasPrefix(strings.TrimSpace(line), "default:"):
+			v := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "default:"))
+			if uq, err := strconv.Unquote(v); err == nil {
+				v = uq
+			}
+			if v == "${{ github.token }}" {
+				v = fakeToken
+			}
+			defs[name] = v
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(defs) < 5 {
+		t.Fatalf("found only %d inputs in action.yml", len(defs))
+	}
+	return defs
+}
+
+// parseFileCommands reads GITHUB_OUTPUT / GITHUB_ENV content: name=value
+// lines and name<<DELIMITER heredocs.
+func parseFileCommands(t *testing.T, s string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	lines := strings.Split(s, "\n")
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if l == "" {
+			continue
+		}
+		if name, delim, ok := strings.Cut(l, "<<"); ok && !strings.Contains(name, "=") {
+			var val []string
+			for i++; i < len(lines) && lines[i] != delim; i++ {
+				val = append(val, lines[i])
+			}
+			if i == len(lines) {
+				t.Fatalf("unterminated heredoc %q in:\n%s", name, s)
+			}
+			out[name] = strings.Join(val, "\n")
+			continue
+		}
+		name, val, ok := strings.Cut(l, "=")
+		if !ok {
+			t.Fatalf("bad file command line %q in:\n%s", l, s)
+		}
+		out[name] = val
+	}
+	return out
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// terraform runs terraform in the root module with its own data directory
+// (one per job: dataDir) and extra environment (KEY=value).
+func (s *stack) terraform(dataDir string, extraEnv []string, args ...string) (string, error) {
+	s.t.Helper()
+	cmd := exec.CommandContext(s.t.Context(), s.tf, append(args[:1:1], append([]string{"-no-color"}, args[1:]...)...)...)
+	if args[0] == "workspace" { // -no-color goes after the subcommand's subcommand
+		cmd = exec.CommandContext(s.t.Context(), s.tf, append(args[:2:2], append([]string{"-no-color"}, args[2:]...)...)...)
+	}
+	cmd.Dir = s.dir
+	cmd.Env = append(append(s.runnerEnv(), "TF_DATA_DIR="+dataDir), extraEnv...)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	s.t.Logf("terraform %s: %s", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
+	return string(out), err
+}
+
+// mustTerraform is terraform that fails the test on a non-zero exit.
+func (s *stack) mustTerraform(dataDir string, extraEnv []string, args ...string) string {
+	s.t.Helper()
+	out, err := s.terraform(dataDir, extraEnv, args...)
+	if err != nil {
+		s.t.Fatalf("terraform %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// initProduction is `terraform init` of a job on the production key: a
+// partial backend block gets the bucket and table on the command line.
+func (s *stack) initProduction(dataDir string, blockHasAll bool) {
+	s.t.Helper()
+	args := []string{"init", "-reconfigure"}
+	if !blockHasAll {
+		args = append(args, "-backend-config=bucket="+s.bucket)
+		if s.table != "" {
+			args = append(args, "-backend-config=dynamodb_table="+s.table)
+		}
+	}
+	s.mustTerraform(dataDir, nil, args...)
+}
+
+// applyProduction is the merge job: init on the production key, apply.
+func (s *stack) applyProduction(blockHasAll bool) {
+	s.t.Helper()
+	data := filepath.Join(s.t.TempDir(), "tf-prod")
+	s.initProduction(data, blockHasAll)
+	out := s.mustTerraform(data, nil, "apply", "-auto-approve", "-lock-timeout=0s")
+	if !strings.Contains(out, "Apply complete!") {
+		s.t.Fatalf("production apply:\n%s", out)
+	}
+}
+
+func (s *stack) bucketStore() storage.Bucket { return s.moto.Bucket(s.t, s.bucket) }
+
+func (s *stack) tableStore() storage.Table {
+	if s.table == "" {
+		return nil
+	}
+	return s.moto.Table(s.t, s.table)
+}
+
+// getObject reads key; ok is false when it does not exist.
+func (s *stack) getObject(key string) (storage.Object, bool) {
+	s.t.Helper()
+	obj, err := s.bucketStore().GetObject(s.t.Context(), key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Object{}, false
+	}
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return obj, true
+}
+
+// getItem reads a table item; ok is false when it does not exist.
+func (s *stack) getItem(id string) (storage.Item, bool) {
+	s.t.Helper()
+	it, err := s.tableStore().GetItem(s.t.Context(), id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, false
+	}
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return it, true
+}
+
+// holdProductionLock takes production's Terraform state lock the way a
+// running `terraform apply` holds it, and returns the lock record.
+func (s *stack) holdProductionLock() pipeline.LockInfo {
+	s.t.Helper()
+	li := pipeline.LockInfo{
+		ID: pipeline.NewLockID(), Operation: "OperationTypeApply", Who: "runner@fv-az1234-567",
+		Version: "1.11.4", Created: time.Now().UTC(), Path: s.bucket + "/" + prodKey,
+	}
+	ctx := s.t.Context()
+	var err error
+	if s.mode == lockDynamoDB {
+		err = s.tableStore().PutItem(ctx, storage.Item{storage.KeyAttr: pipeline.LockItemID(s.bucket, prodKey), "Info": string(li.Marshal())}, storage.Condition{Absent: true})
+	} else {
+		_, err = s.bucketStore().PutObject(ctx, prodKey+".tflock", li.Marshal(), storage.PutOptions{IfNoneMatch: true})
+	}
+	if err != nil {
+		s.t.Fatalf("failed to take production's lock: %v", err)
+	}
+	return li
+}
+
+// snapshot is everything Terraform keeps for one key: every object version
+// under the key (state and .tflock), the current bodies, and the lock and
+// digest items.
+type snapshot struct {
+	Versions []string
+	Bodies   map[string]string
+	Items    map[string]storage.Item
+}
+
+func (s *stack) snapshot(key string) snapshot {
+	s.t.Helper()
+	ctx := s.t.Context()
+	snap := snapshot{Bodies: map[string]string{}, Items: map[string]storage.Item{}}
+	vs, err := s.bucketStore().ListObjectVersions(ctx, key)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, v := range vs {
+		if v.Key != key && v.Key != key+".tflock" {
+			continue
+		}
+		snap.Versions = append(snap.Versions, fmt.Sprintf("%s@%s delete=%v latest=%v size=%d at=%s", v.Key, v.VersionID, v.DeleteMarker, v.IsLatest, v.Size, v.LastModified.Format(time.RFC3339Nano)))
+	}
+	sort.Strings(snap.Versions)
+	for _, k := range []string{key, key + ".tflock"} {
+		if obj, ok := s.getObject(k); ok {
+			snap.Bodies[k] = obj.ETag + " " + string(obj.Body)
+		}
+	}
+	if s.table != "" {
+		for _, id := range []string{pipeline.LockItemID(s.bucket, key), pipeline.DigestID(s.bucket, key)} {
+			if it, ok := s.getItem(id); ok {
+				snap.Items[id] = it
+			}
+		}
+	}
+	return snap
+}
+
+func (a snapshot) String() string {
+	b, _ := json.MarshalIndent(a, "", "  ")
+	return string(b)
+}
+
+// objectKeys lists every key in the bucket that has any version.
+func (s *stack) objectKeys() []string {
+	s.t.Helper()
+	vs, err := s.bucketStore().ListObjectVersions(s.t.Context(), "")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var keys []string
+	for _, v := range vs {
+		if !seen[v.Key] {
+			seen[v.Key] = true
+			keys = append(keys, v.Key)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// itemIDs lists every LockID in the table.
+func (s *stack) itemIDs() []string {
+	s.t.Helper()
+	if s.table == "" {
+		return nil
+	}
+	items, err := s.tableStore().ScanItems(s.t.Context(), "")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var ids []string
+	for _, it := range items {
+		ids = append(ids, it[storage.KeyAttr])
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// backendConfigInDataDir is the backend configuration terraform init
+// recorded in its data directory: what the later commands use.
+func backendConfigInDataDir(t *testing.T, dataDir string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dataDir, "terraform.tfstate"))
+	if err != nil {
+		t.Fatalf("terraform init left no backend record: %v", err)
+	}
+	var rec struct {
+		Backend struct {
+			Type   string         `json:"type"`
+			Config map[string]any `json:"config"`
+		} `json:"backend"`
+	}
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Backend.Type != "s3" {
+		t.Fatalf("backend type %q", rec.Backend.Type)
+	}
+	return rec.Backend.Config
+}
