@@ -547,3 +547,17 @@ func backendConfigInDataDir(t *testing.T, dataDir string) map[string]any {
 	}
 	return rec.Backend.Config
 }
+
+// exitCode is a finished command's exit code (err from Run or Output).
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	t.Fatalf("failed to run: %v", err)
+	return -1
+}
