@@ -561,3 +561,5 @@ func exitCode(t *testing.T, err error) int {
 	t.Fatalf("failed to run: %v", err)
 	return -1
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
