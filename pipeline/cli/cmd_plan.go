@@ -39,7 +39,13 @@ func runPlan(ctx context.Context, inv *invocation) error {
 		res.BackendConfig = defaultBackendFile
 		path = filepath.Join(st.Dir, defaultBackendFile)
 	} else if !filepath.IsAbs(path) {
+		// Written where the user said (relative to the current directory),
+		// reported relative to the working directory, where terraform runs
+		// with the output or TF_CLI_ARGS_init.
 		path = filepath.Join(inv.app.Cwd, path)
+		if rel, err := filepath.Rel(st.Dir, path); err == nil {
+			res.BackendConfig = rel
+		}
 	}
 	if inv.cfg.Seed == "production" && t.IsPR {
 		store, err := inv.open(ctx, st)
