@@ -3,6 +3,7 @@ package e2e
 import (
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,7 +16,9 @@ import (
 // TF_WORKSPACE during init), terraform writes and locks
 // env:/pr-N/app/terraform.tfstate, and production's state and lock stay
 // as they were. With seed: production the workspace starts from
-// production's state and the plan shows no changes.
+// production's state and the plan shows no changes. Without export-env,
+// `terraform workspace select -or-create <workspace output>` after init
+// does the same.
 func TestWorkspaceIsolation(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []lockMode{lockDynamoDB, lockS3} {
@@ -32,19 +35,26 @@ func TestWorkspaceIsolation(t *testing.T) {
 				wantPlan    string
 				wantVersion int // state versions after init and plan
 				wantLocks   int // .tflock versions and delete markers (use_lockfile)
+				exportEnv   bool
 			}{
 				// init creates the workspace (an empty state, under a lock), plan locks again
-				{42, "none", "Plan: 1 to add, 0 to change, 0 to destroy.", 1, 4},
+				{42, "none", "Plan: 1 to add, 0 to change, 0 to destroy.", 1, 4, true},
 				// the seed is the workspace; only plan locks
-				{43, "production", "No changes.", 1, 2},
+				{43, "production", "No changes.", 1, 2, true},
+				// without export-env: init with the file, then
+				// `terraform workspace select -or-create <workspace output>`
+				{44, "production", "No changes.", 1, 2, false},
 			} {
 				ws := "pr-" + itoa(tc.pr)
 				prKey := "env:/" + ws + "/" + prodKey
-				st := s.mustPrstate(prEvent(t, "opened", tc.pr), map[string]string{"working-directory": "infra", "isolation": "workspace", "seed": tc.seed, "export-env": "true"})
+				st := s.mustPrstate(prEvent(t, "opened", tc.pr), map[string]string{"working-directory": "infra", "isolation": "workspace", "seed": tc.seed, "export-env": strconv.FormatBool(tc.exportEnv)})
 				if st.outputs["key"] != prKey || st.outputs["workspace"] != ws || st.stdout != prKey+"\n" {
 					t.Errorf("PR %d: outputs %v stdout %q", tc.pr, st.outputs, st.stdout)
 				}
 				wantEnv := map[string]string{"TF_CLI_ARGS_init": "-backend-config=prstate.s3.tfbackend", "TF_WORKSPACE": ws}
+				if !tc.exportEnv {
+					wantEnv = map[string]string{}
+				}
 				if !reflect.DeepEqual(st.env, wantEnv) {
 					t.Errorf("PR %d: GITHUB_ENV %v, want %v", tc.pr, st.env, wantEnv)
 				}
@@ -65,7 +75,12 @@ func TestWorkspaceIsolation(t *testing.T) {
 					env = append(env, k+"="+v)
 				}
 				data := filepath.Join(t.TempDir(), "tf-"+ws)
-				s.mustTerraform(data, env, "init")
+				if tc.exportEnv {
+					s.mustTerraform(data, env, "init")
+				} else {
+					s.mustTerraform(data, nil, "init", "-backend-config="+st.outputs["backend-config"])
+					s.mustTerraform(data, nil, "workspace", "select", "-or-create", st.outputs["workspace"])
+				}
 				if _, ok := s.getObject(prKey); !ok {
 					t.Fatalf("PR %d: no state at %s after init", tc.pr, prKey)
 				}
