@@ -39,22 +39,30 @@ func BackendConfig(st Stack, t Target) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "# written by prstate: terraform init -backend-config=<this file>\n")
 	line := func(k, v string) { fmt.Fprintf(&s, "%-20s = %s\n", k, v) }
-	line("bucket", strconv.Quote(b.Bucket))
-	line("key", strconv.Quote(key))
+	line("bucket", hclQuote(b.Bucket))
+	line("key", hclQuote(key))
 	if b.Region != "" {
-		line("region", strconv.Quote(b.Region))
+		line("region", hclQuote(b.Region))
 	}
 	if b.DynamoDBTable != "" {
-		line("dynamodb_table", strconv.Quote(b.DynamoDBTable))
+		line("dynamodb_table", hclQuote(b.DynamoDBTable))
 	}
 	if b.UseLockfile {
 		line("use_lockfile", "true")
 	}
 	if st.Keys.IsWorkspace() {
 		if b.WorkspaceKeyPrefix != "" {
-			line("workspace_key_prefix", strconv.Quote(b.WorkspaceKeyPrefix))
+			line("workspace_key_prefix", hclQuote(b.WorkspaceKeyPrefix))
 		}
 		fmt.Fprintf(&s, "# workspace: %s (select it with TF_WORKSPACE=%s)\n", t.Workspace, t.Workspace)
 	}
 	return s.String()
+}
+
+// hclQuote quotes s as an HCL string literal. Go's quoting is HCL's except
+// for template sequences: "${" and "%{" must be doubled, or terraform init
+// reads them as interpolation ("Variables not allowed").
+func hclQuote(s string) string {
+	q := strconv.Quote(s)
+	return strings.NewReplacer("${", "$${", "%{", "%%{").Replace(q)
 }
