@@ -13,7 +13,8 @@ import (
 
 // TestSeedProduction: with seed: production a PR plan of an unchanged
 // configuration shows no changes, a changed one shows only the PR's own
-// diff, and a seed older than production is replaced by the newer state.
+// diff, a seed older than production is replaced by the newer state, and a
+// PR state that terraform wrote is never replaced.
 func TestSeedProduction(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []lockMode{lockDynamoDB, lockS3} {
@@ -78,6 +79,29 @@ func TestSeedProduction(t *testing.T) {
 			out = plan(2)
 			if !strings.Contains(out, "Plan: 1 to add, 0 to change, 1 to destroy.") || !strings.Contains(out, "terraform_data.other will be destroyed") {
 				t.Errorf("plan after production moved on:\n%s", out)
+			}
+
+			// Someone applies on the PR key: terraform's write drops the seed
+			// metadata, so the state counts as applied to from then on, and
+			// the next run leaves it alone although production moved on.
+			data := filepath.Join(t.TempDir(), "tf-pr-apply")
+			s.mustTerraform(data, nil, "init", "-backend-config="+st.outputs["backend-config"])
+			s.mustTerraform(data, nil, "apply", "-auto-approve", "-lock-timeout=0s")
+			applied, _ := s.getObject(prKey)
+			for k := range applied.Metadata {
+				if strings.HasPrefix(k, "prstate-") {
+					t.Errorf("terraform's write kept seed metadata %s: %v", k, applied.Metadata)
+				}
+			}
+			s.writeConfig(true, "app", "other", "third")
+			s.applyProduction(true)
+			s.writeConfig(true, "app", "extra")
+			st = s.mustPrstate(prEvent(t, "synchronize", 7), inputs)
+			if !strings.Contains(st.stderr, "seed: the PR state exists and was written by Terraform") {
+				t.Errorf("run after an apply on the PR key:\n%s", st.stderr)
+			}
+			if again, _ := s.getObject(prKey); again.VersionID != applied.VersionID {
+				t.Errorf("a PR state that was applied to was overwritten: version %s -> %s", applied.VersionID, again.VersionID)
 			}
 		})
 	}
