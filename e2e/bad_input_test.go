@@ -35,10 +35,10 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"pr number 0", prEvent(t, "opened", 0), good, "invalid pull request number 0"},
 		{"negative pr number", prEvent(t, "synchronize", -3), good, "invalid pull request number -3"},
-		{"pr number not a number", testdataEvent(t, "pull_request", "pull_request_number_not_a_number.json"), good, "cannot parse the event payload"},
+		{"pr number not a number", testdataEvent(t, "pull_request", "pull_request_number_not_a_number.json", "refs/pull/42/merge"), good, "cannot parse the event payload"},
 		{"key with ..", prEvent(t, "opened", 42), with("key", "app/../terraform.tfstate"), `must not contain ".." segments`},
-		{"unknown event", testdataEvent(t, "issue_comment", "issue_comment.json"), good, `unsupported event "issue_comment"`},
-		{"unknown event, command auto", testdataEvent(t, "issue_comment", "issue_comment.json"), with("command", "auto"), `unsupported event "issue_comment"`},
+		{"unknown event", testdataEvent(t, "issue_comment", "issue_comment.json", "refs/heads/main"), good, `unsupported event "issue_comment"`},
+		{"unknown event, command auto", testdataEvent(t, "issue_comment", "issue_comment.json", "refs/heads/main"), with("command", "auto"), `unsupported event "issue_comment"`},
 		{"missing bucket", prEvent(t, "opened", 42), with("bucket", ""), "no bucket"},
 		{"bad seed", prEvent(t, "opened", 42), with("seed", "yes"), `invalid seed "yes"`},
 		{"bad isolation", prEvent(t, "opened", 42), with("isolation", "workspaces"), `invalid isolation "workspaces"`},

@@ -114,10 +114,11 @@ func (s *stack) runnerEnv() []string {
 	}
 }
 
-// event is a GitHub event: its name and a payload file.
+// event is a GitHub event: its name, a payload file and GITHUB_REF.
 type event struct {
 	name    string
 	payload string // path
+	ref     string // GITHUB_REF; refs/heads/main when empty
 }
 
 // prEvent writes a pull_request payload for pr, shaped like GitHub's
@@ -144,17 +145,17 @@ func prEvent(t *testing.T, action string, pr int) event {
 	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return event{name: "pull_request", payload: path}
+	return event{name: "pull_request", payload: path, ref: fmt.Sprintf("refs/pull/%d/merge", pr)}
 }
 
 // testdataEvent is a payload from testdata/events as it is.
-func testdataEvent(t *testing.T, name, file string) event {
+func testdataEvent(t *testing.T, name, file, ref string) event {
 	t.Helper()
 	abs, err := filepath.Abs(filepath.Join("testdata", "events", file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return event{name: name, payload: abs}
+	return event{name: name, payload: abs, ref: ref}
 }
 
 // step is one prstate step's result: what the runner would see.
@@ -175,10 +176,14 @@ func (s *stack) prstate(ev event, inputs map[string]string) step {
 	s.t.Helper()
 	files := s.t.TempDir()
 	env := s.runnerEnv()
+	ref := ev.ref
+	if ref == "" {
+		ref = "refs/heads/main"
+	}
 	for k, v := range map[string]string{
 		"GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_EVENT_NAME": ev.name, "GITHUB_EVENT_PATH": ev.payload,
 		"GITHUB_WORKSPACE": s.root, "GITHUB_REPOSITORY": "acme/infra", "GITHUB_RUN_ID": "9001", "GITHUB_RUN_ATTEMPT": "1",
-		"GITHUB_SHA": "9f2c1e0a7b3d4c5e6f708192a3b4c5d6e7f80912", "GITHUB_REF": "refs/pull/42/merge",
+		"GITHUB_SHA": "9f2c1e0a7b3d4c5e6f708192a3b4c5d6e7f80912", "GITHUB_REF": ref,
 		"GITHUB_SERVER_URL": "https://github.com", "GITHUB_ACTOR": "octocat",
 		"GITHUB_OUTPUT": filepath.Join(files, "output"), "GITHUB_ENV": filepath.Join(files, "env"),
 		"GITHUB_STATE": filepath.Join(files, "state"), "GITHUB_STEP_SUMMARY": filepath.Join(files, "summary"),
