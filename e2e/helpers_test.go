@@ -50,6 +50,9 @@ type stack struct {
 	bucket string
 	table  string // "" with lockS3
 	mode   lockMode
+	// unset lists runner variables the next prstate steps do not get
+	// (runners that lack some file commands).
+	unset map[string]bool
 }
 
 // newStack creates the bucket (versioned, as production buckets are) and
@@ -189,7 +192,9 @@ func (s *stack) prstate(ev event, inputs map[string]string) step {
 		"GITHUB_STATE": filepath.Join(files, "state"), "GITHUB_STEP_SUMMARY": filepath.Join(files, "summary"),
 		"GITHUB_PATH": filepath.Join(files, "path"),
 	} {
-		env = append(env, k+"="+v)
+		if !s.unset[k] {
+			env = append(env, k+"="+v)
+		}
 	}
 	defaults := actionDefaults(s.t)
 	for name := range inputs {

@@ -34,7 +34,7 @@ type Reporter interface {
 func New(getenv func(string) string, stderr io.Writer) Reporter {
 	switch {
 	case getenv("GITHUB_ACTIONS") == "true":
-		return &GitHub{a: githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stderr))}
+		return &GitHub{a: githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stderr)), getenv: getenv}
 	case getenv("GITLAB_CI") == "true":
 		path := getenv("PRSTATE_DOTENV")
 		if path == "" {
@@ -48,15 +48,58 @@ func New(getenv func(string) string, stderr io.Writer) Reporter {
 
 // GitHub writes GITHUB_OUTPUT, GITHUB_STATE, GITHUB_ENV, GITHUB_STEP_SUMMARY
 // and workflow commands.
-type GitHub struct{ a *githubactions.Action }
+type GitHub struct {
+	a      *githubactions.Action
+	getenv func(string) string
+	mu     sync.Mutex
+	warned map[string]bool
+}
 
-func (g *GitHub) SetOutput(name, value string)   { g.a.SetOutput(name, value) }
-func (g *GitHub) SaveState(name, value string)   { g.a.SaveState(name, value) }
-func (g *GitHub) SetEnv(name, value string)      { g.a.SetEnv(name, value) }
-func (g *GitHub) AddStepSummary(markdown string) { g.a.AddStepSummary(markdown) }
-func (g *GitHub) Notice(msg string)              { g.a.Noticef("%s", msg) }
-func (g *GitHub) Warning(msg string)             { g.a.Warningf("%s", msg) }
-func (g *GitHub) Error(msg string)               { g.a.Errorf("%s", msg) }
+func (g *GitHub) SetOutput(name, value string) {
+	g.fileCommand("GITHUB_OUTPUT", "outputs", func() { g.a.SetOutput(name, value) })
+}
+func (g *GitHub) SaveState(name, value string) {
+	g.fileCommand("GITHUB_STATE", "state for the post step", func() { g.a.SaveState(name, value) })
+}
+func (g *GitHub) SetEnv(name, value string) {
+	g.fileCommand("GITHUB_ENV", "exporting "+name, func() { g.a.SetEnv(name, value) })
+}
+func (g *GitHub) AddStepSummary(markdown string) {
+	g.fileCommand("GITHUB_STEP_SUMMARY", "job summaries", func() { g.a.AddStepSummary(markdown) })
+}
+
+// fileCommand runs write, which needs the file named by env. Some runners
+// (GitHub Enterprise Server before job summaries, compatible runners) lack
+// some of these files, and go-githubactions panics without them: the
+// command's work is done by then, so skip the write and say so, once per file.
+func (g *GitHub) fileCommand(env, what string, write func()) {
+	if g.getenv != nil && g.getenv(env) == "" {
+		g.warnOnce(env, fmt.Sprintf("%s is not set: this runner does not support %s; skipped", env, what))
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			g.warnOnce(env, fmt.Sprintf("failed to write %s: %v", env, r))
+		}
+	}()
+	write()
+}
+
+func (g *GitHub) warnOnce(env, msg string) {
+	g.mu.Lock()
+	if g.warned == nil {
+		g.warned = map[string]bool{}
+	}
+	first := !g.warned[env]
+	g.warned[env] = true
+	g.mu.Unlock()
+	if first {
+		g.Warning(msg)
+	}
+}
+func (g *GitHub) Notice(msg string)  { g.a.Noticef("%s", msg) }
+func (g *GitHub) Warning(msg string) { g.a.Warningf("%s", msg) }
+func (g *GitHub) Error(msg string)   { g.a.Errorf("%s", msg) }
 func (g *GitHub) Mask(secret string) {
 	if secret != "" {
 		g.a.AddMask(secret)
