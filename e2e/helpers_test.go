@@ -235,6 +235,10 @@ func (s *stack) prstate(ev event, inputs map[string]string) step {
 	st.summary = readFile(s.t, filepath.Join(files, "summary"))
 	st.outputs = parseFileCommands(s.t, st.rawOutput)
 	st.env = parseFileCommands(s.t, st.rawEnv)
+	// stderr is for prstate's own progress and diagnostics: no SDK logging.
+	if strings.Contains(st.stderr, "SDK ") {
+		s.t.Errorf("the AWS SDK logged to stderr:\n%s", st.stderr)
+	}
 	for _, where := range []string{st.stdout, withoutMaskCommands(st.stderr), st.rawOutput, st.rawEnv, st.summary} {
 		if strings.Contains(where, fakeToken) {
 			s.t.Errorf("the GitHub token was printed:\n%s", where)

@@ -27,7 +27,7 @@ func OpenAWS(ctx context.Context, b pipeline.Backend) (Store, error) {
 	}
 	s3c := awsstore.NewS3Client(cfg)
 	if b.EndpointS3 != "" && !envEndpoint("AWS_ENDPOINT_URL_S3") {
-		s3c = s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = &b.EndpointS3, true })
+		s3c = awsstore.NewS3Client(cfg, func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = &b.EndpointS3, true })
 	}
 	st := Store{Bucket: awsstore.NewBucket(s3c, b.Bucket)}
 	if b.DynamoDBTable != "" {
