@@ -439,23 +439,41 @@ func (s *stack) getItem(id string) (storage.Item, bool) {
 
 // holdProductionLock takes production's Terraform state lock the way a
 // running `terraform apply` holds it, and returns the lock record.
-func (s *stack) holdProductionLock() pipeline.LockInfo {
+func (s *stack) holdProductionLock() pipeline.LockInfo { return s.holdLock(prodKey) }
+
+// holdLock takes key's Terraform state lock as terraform does.
+func (s *stack) holdLock(key string) pipeline.LockInfo {
 	s.t.Helper()
 	li := pipeline.LockInfo{
 		ID: pipeline.NewLockID(), Operation: "OperationTypeApply", Who: "runner@fv-az1234-567",
-		Version: "1.11.4", Created: time.Now().UTC(), Path: s.bucket + "/" + prodKey,
+		Version: "1.11.4", Created: time.Now().UTC(), Path: s.bucket + "/" + key,
 	}
 	ctx := s.t.Context()
 	var err error
 	if s.mode == lockDynamoDB {
-		err = s.tableStore().PutItem(ctx, storage.Item{storage.KeyAttr: pipeline.LockItemID(s.bucket, prodKey), "Info": string(li.Marshal())}, storage.Condition{Absent: true})
+		err = s.tableStore().PutItem(ctx, storage.Item{storage.KeyAttr: pipeline.LockItemID(s.bucket, key), "Info": string(li.Marshal())}, storage.Condition{Absent: true})
 	} else {
-		_, err = s.bucketStore().PutObject(ctx, prodKey+".tflock", li.Marshal(), storage.PutOptions{IfNoneMatch: true})
+		_, err = s.bucketStore().PutObject(ctx, key+".tflock", li.Marshal(), storage.PutOptions{IfNoneMatch: true})
 	}
 	if err != nil {
-		s.t.Fatalf("failed to take production's lock: %v", err)
+		s.t.Fatalf("failed to take the lock of %s: %v", key, err)
 	}
 	return li
+}
+
+// releaseLock removes a lock holdLock took.
+func (s *stack) releaseLock(key string) {
+	s.t.Helper()
+	ctx := s.t.Context()
+	var err error
+	if s.mode == lockDynamoDB {
+		err = s.tableStore().DeleteItem(ctx, pipeline.LockItemID(s.bucket, key), storage.Condition{})
+	} else {
+		err = s.bucketStore().DeleteObject(ctx, key+".tflock", "")
+	}
+	if err != nil {
+		s.t.Fatalf("failed to release the lock of %s: %v", key, err)
+	}
 }
 
 // snapshot is everything Terraform keeps for one key: every object version

@@ -79,6 +79,13 @@ func TestPlanOnPRKey(t *testing.T) {
 			if got := backendConfigInDataDir(t, data)["key"]; got != prKey {
 				t.Errorf("terraform init configured key %v, want %s", got, prKey)
 			}
+			// terraform locks the PR key with the file's lock setting: a
+			// held PR lock stops it, production's held lock does not.
+			li := s.holdLock(prKey)
+			if out, err := s.terraform(data, nil, "plan", "-lock-timeout=0s"); err == nil || !strings.Contains(out, "Error acquiring the state lock") || !strings.Contains(out, li.ID) {
+				t.Fatalf("PR plan while the PR key is locked: err %v\n%s", err, out)
+			}
+			s.releaseLock(prKey)
 			out := s.mustTerraform(data, nil, "plan", "-lock-timeout=0s")
 			if !strings.Contains(out, "Plan: 1 to add, 0 to change, 0 to destroy.") {
 				t.Errorf("unseeded PR plan does not start from an empty state:\n%s", out)
@@ -97,9 +104,9 @@ func TestPlanOnPRKey(t *testing.T) {
 			}
 			if mode == lockS3 {
 				// terraform did lock the PR key (and released it): a version
-				// and a delete marker of its .tflock.
-				if got := s.snapshot(prKey).Versions; len(got) != 2 || !strings.Contains(strings.Join(got, "\n"), prKey+".tflock@") {
-					t.Errorf("PR key versions %v, want one .tflock version and its delete marker", got)
+				// and a delete marker of its .tflock, after the test's own pair.
+				if got := s.snapshot(prKey).Versions; len(got) != 4 || !strings.Contains(strings.Join(got, "\n"), prKey+".tflock@") {
+					t.Errorf("PR key versions %v, want two .tflock versions and their delete markers", got)
 				}
 			}
 			// Nothing else was written: production's objects and the PR's lock file only.
