@@ -5,7 +5,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/storage"
@@ -27,7 +26,7 @@ func OpenAWS(ctx context.Context, b pipeline.Backend) (Store, error) {
 	}
 	s3c := awsstore.NewS3Client(cfg)
 	if b.EndpointS3 != "" && !envEndpoint("AWS_ENDPOINT_URL_S3") {
-		s3c = awsstore.NewS3Client(cfg, func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = &b.EndpointS3, true })
+		s3c = awsstore.NewS3ClientAt(cfg, b.EndpointS3)
 	}
 	st := Store{Bucket: awsstore.NewBucket(s3c, b.Bucket)}
 	if b.DynamoDBTable != "" {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/logging"
 
@@ -32,7 +31,7 @@ func TestNoChecksumLogOnGet(t *testing.T) {
 	cfg.Logger = logging.NewStandardLogger(&log)
 	clients := map[string]*s3.Client{
 		"endpoint from the environment":   awsstore.NewS3Client(cfg),
-		"endpoint from the backend block": awsstore.NewS3Client(cfg, func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = aws.String(m.Endpoint), true }),
+		"endpoint from the backend block": awsstore.NewS3ClientAt(cfg, m.Endpoint),
 	}
 	for name, c := range clients {
 		b := awsstore.NewBucket(c, bucket)

@@ -31,19 +31,18 @@ func Config(ctx context.Context, region string) (aws.Config, error) {
 // NewS3Client returns an S3 client for cfg. When a custom S3 endpoint is
 // configured (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, or cfg.BaseEndpoint),
 // it uses path-style addressing, which S3-compatible servers (MinIO, moto,
-// LocalStack) need. optFns apply after these defaults.
-func NewS3Client(cfg aws.Config, optFns ...func(*s3.Options)) *s3.Client {
-	return s3.NewFromConfig(cfg, append([]func(*s3.Options){func(o *s3.Options) {
-		// Objects written without a checksum (older Terraform, S3-compatible
-		// servers) are normal: no "Response has no supported checksum"
-		// DEBUG line on stderr for each of them.
-		o.DisableLogOutputChecksumValidationSkipped = true
+// LocalStack) need.
+func NewS3Client(cfg aws.Config) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		// o.BaseEndpoint is already resolved here from cfg and the
 		// service-specific environment and shared config settings.
 		if o.BaseEndpoint != nil || customS3Endpoint() {
 			o.UsePathStyle = true
 		}
-	}}, optFns...)...)
+		// S3-compatible servers answer without checksums; the SDK would
+		// log a line on stderr for every object read.
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})
 }
 
 // customS3Endpoint reports whether the environment points S3 elsewhere.
