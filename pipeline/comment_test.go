@@ -112,3 +112,29 @@ func TestMergedPullRequestForCommit(t *testing.T) {
 		t.Errorf("%d requests, want 4", n)
 	}
 }
+
+// FuzzStickyCommentRoundTrip: whatever a section says, rendering and
+// parsing back keeps every section apart and the marker first.
+func FuzzStickyCommentRoundTrip(f *testing.F) {
+	f.Add("app", "app/terraform.tfstate", "plan text", "apply <!-- /prstate-section --> text")
+	f.Add(".", "a:b/terraform.tfstate", "", "<!-- prstate-section:plan -->\nx")
+	f.Fuzz(func(t *testing.T, stack, key, plan, apply string) {
+		if strings.ContainsAny(stack, ":\n") || strings.Contains(key, "\n") || strings.Contains(stack+key, "-->") {
+			return // not a directory and key prstate accepts
+		}
+		c := StickyComment{ID: CommentID{Stack: stack, Key: key}, Sections: map[string]string{SectionPlan: plan, SectionApply: apply}}
+		body := c.Render()
+		back, ok := ParseStickyComment(body)
+		if !ok || back.ID != c.ID {
+			t.Fatalf("parse back %q: %+v, %v", body, back.ID, ok)
+		}
+		for name, text := range c.Sections {
+			if want := sanitizeSection(text); back.Sections[name] != want {
+				t.Fatalf("section %s: %q, want %q\n%s", name, back.Sections[name], want, body)
+			}
+		}
+		if len(back.Sections) != 2 {
+			t.Fatalf("sections %v", back.Sections)
+		}
+	})
+}
