@@ -268,3 +268,16 @@ func TestPlanCommentFailureIsAWarning(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, a.stderr.String())
 	}
 }
+
+func TestKeyCommandStepSummary(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t, Store{})
+	a.actions("pull_request", "pull_request_synchronize.json")
+	if code := a.run("key", "--bucket", "acme-state", "--key", "app/terraform.tfstate"); code != 0 {
+		t.Fatalf("exit %d: %s", code, a.stderr.String())
+	}
+	want := "| `.` | `app/pr-42/terraform.tfstate` | - | PR key of #42 |"
+	if s := a.file("github_step_summary"); !strings.Contains(s, "### prstate key") || !strings.Contains(s, want) {
+		t.Fatalf("summary lacks %q:\n%s", want, s)
+	}
+}
