@@ -38,6 +38,7 @@ func TestBinaryPlanStickyComment(t *testing.T) {
 		"GITHUB_ACTIONS=true", "GITHUB_EVENT_NAME=pull_request", "GITHUB_EVENT_PATH="+payload,
 		"GITHUB_REPOSITORY=acme/infra", "GITHUB_RUN_ID=555", "GITHUB_RUN_ATTEMPT=1", "GITHUB_SERVER_URL=https://github.com",
 		"GITHUB_API_URL="+fake.URL, "GITHUB_OUTPUT="+filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY="+filepath.Join(dir, "summary"),
+		"GITHUB_STATE="+filepath.Join(dir, "state"), "GITHUB_ENV="+filepath.Join(dir, "env"),
 		"INPUT_GITHUB-TOKEN="+fakeToken, "INPUT_COMMENT=true", "INPUT_SEED=production",
 		"INPUT_BUCKET="+bucketName, "INPUT_KEY=app/terraform.tfstate",
 	)
