@@ -20,11 +20,12 @@ func (inv *invocation) applyReport(v pipeline.Verdict) pipeline.ApplyReport {
 
 // reportApply tells users how an apply went, where they look: the step
 // summary, and with comment: true the apply section of the merged pull
-// request's comment. Call it once per lock or run command.
-func (inv *invocation) reportApply(ctx context.Context, command string, r pipeline.ApplyReport) {
+// request's comment. Call it once per lock or run command; notes (markdown
+// lines, e.g. the lock ID) go below the summary's table.
+func (inv *invocation) reportApply(ctx context.Context, command string, r pipeline.ApplyReport, notes ...string) {
 	st := inv.cfg.Main()
 	links := inv.ev.Links()
-	s := pipeline.Summary{Command: command, Links: links, Rows: []pipeline.SummaryRow{r.SummaryRow(inv.stackLabel(st), links)}}
+	s := pipeline.Summary{Command: command, Links: links, Rows: []pipeline.SummaryRow{r.SummaryRow(inv.stackLabel(st), links)}, Notes: notes}
 	if r.Outcome == pipeline.ApplySuperseded {
 		s.Notes = append(s.Notes, "A newer commit started its apply first, so this older one was skipped (exit 0, output `superseded=true`). Nothing to do.")
 	}
