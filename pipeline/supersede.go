@@ -79,6 +79,11 @@ func (f firstComparer) Compare(ctx context.Context, base, head string) (Relation
 	return r, err
 }
 
+// answeringComparer is a comparer made of others that says which answered.
+type answeringComparer interface {
+	compare(ctx context.Context, base, head string) (via string, r Relation, err error)
+}
+
 // compare also says which comparer answered.
 func (f firstComparer) compare(ctx context.Context, base, head string) (string, Relation, error) {
 	var errs []error
@@ -137,7 +142,7 @@ func Supersede(ctx context.Context, ledger Ledger, cmp Comparer, ev Event, allow
 		v.Relation = RelationIdentical
 		return v, nil
 	}
-	if f, ok := cmp.(firstComparer); ok {
+	if f, ok := cmp.(answeringComparer); ok {
 		v.Via, v.Relation, err = f.compare(ctx, rec.Entry.SHA, ev.SHA)
 	} else {
 		v.Via = cmp.Name()
