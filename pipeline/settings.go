@@ -170,3 +170,13 @@ func (s *Settings) Int(name string) (int, error) {
 	}
 	return n, nil
 }
+
+// SettingNames lists every setting name (flags, PRSTATE_ env, action inputs).
+func SettingNames() []string {
+	names := make([]string, 0, len(settingDefs))
+	for n := range settingDefs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -33,7 +33,7 @@ func Binary(t testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(dir, "prstate")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, ".")
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", binPath, ".")
 		cmd.Dir = filepath.Dir(strings.TrimSpace(string(root)))
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		binOut, binErr = cmd.CombinedOutput()

@@ -96,6 +96,9 @@ func (a *App) run(ctx context.Context, args []string, rep report.Reporter) error
 		a.usage()
 		return nil
 	}
+	if name == "demo" {
+		return a.demo(ctx, args)
+	}
 	if name == "" {
 		name = strings.TrimSpace(a.Env("PRSTATE_COMMAND"))
 	}
@@ -163,5 +166,6 @@ func (a *App) usage() {
 	for _, n := range names {
 		fmt.Fprintf(a.Stdout, "  %-13s %s\n", n, cmds[n].summary)
 	}
+	fmt.Fprintf(a.Stdout, "  %-13s %s\n", "demo", "play a whole PR lifecycle in memory (--endpoint URL: against S3/DynamoDB)")
 	fmt.Fprintln(a.Stdout, "\nEvery flag is also PRSTATE_<NAME> and the action input <name>. prstate <command> -h lists its flags.")
 }

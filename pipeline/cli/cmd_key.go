@@ -19,6 +19,17 @@ func runKey(_ context.Context, inv *invocation) error {
 		return err
 	}
 	inv.setOutputs(t)
+	result := "production key"
+	if t.IsPR {
+		result = "PR key of #" + inv.ev.PRNumberString()
+	}
+	if t.Workspace != "" {
+		result += ", workspace `" + t.Workspace + "`"
+	}
+	st := inv.cfg.Main()
+	inv.rep.AddStepSummary(pipeline.RenderSummary(pipeline.Summary{Command: "key", Links: inv.ev.Links(), Rows: []pipeline.SummaryRow{
+		{Stack: inv.stackLabel(st), Key: t.Key, Result: result, Commit: inv.ev.SHA, RunURL: inv.ev.RunURL},
+	}}))
 	if inv.cfg.JSON {
 		return inv.printJSON(t)
 	}

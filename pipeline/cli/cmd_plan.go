@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/prstate/prstate/pipeline"
 )
@@ -13,7 +12,7 @@ import (
 var planCommand = command{
 	name:     "plan",
 	summary:  "PR step: the PR key, a backend-config file for terraform init, optionally a seed from production",
-	settings: []string{"seed", "export-env", "backend-config-file"},
+	settings: []string{"seed", "export-env", "backend-config-file", "comment"},
 	run:      runPlan,
 }
 
@@ -74,7 +73,13 @@ func runPlan(ctx context.Context, inv *invocation) error {
 			inv.rep.SetEnv("TF_WORKSPACE", t.Workspace)
 		}
 	}
-	inv.rep.AddStepSummary(planSummary(st, res))
+	inv.rep.AddStepSummary(inv.planSummary(st, res))
+	if t.IsPR {
+		inv.comment(ctx, pipeline.SectionPlan, pipeline.PlanSection(pipeline.PlanReport{
+			Key: t.Key, Workspace: t.Workspace, Production: st.Keys.Production, Seed: res.Seed,
+			Commit: inv.ev.SHA, RunURL: inv.ev.RunURL, At: inv.app.Now(),
+		}, inv.ev.Links()))
+	}
 	if inv.cfg.JSON {
 		return inv.printJSON(res)
 	}
@@ -82,15 +87,14 @@ func runPlan(ctx context.Context, inv *invocation) error {
 	return nil
 }
 
-func planSummary(st pipeline.Stack, r planResult) string {
-	seeded := "no"
-	if r.Seed != nil && r.Seed.Seeded {
-		seeded = "from `" + r.Seed.Source + "` serial " + strconv.FormatInt(r.Seed.Serial, 10)
-	} else if r.Seed != nil {
-		seeded = "no: " + r.Seed.Reason
+func (inv *invocation) planSummary(st pipeline.Stack, r planResult) string {
+	result := pipeline.SeedWords(r.Seed)
+	if r.Workspace != "" {
+		result = "workspace `" + r.Workspace + "`, " + result
 	}
-	return fmt.Sprintf("### prstate plan\n\n| stack | state key | workspace | seeded |\n|---|---|---|---|\n| `%s` | `%s` | %s | %s |\n",
-		st.Dir, r.Key, orDash(r.Workspace), seeded)
+	return pipeline.RenderSummary(pipeline.Summary{Command: "plan", Links: inv.ev.Links(), Rows: []pipeline.SummaryRow{
+		{Stack: inv.stackLabel(st), Key: r.Key, Result: result, Commit: inv.ev.SHA, RunURL: inv.ev.RunURL},
+	}})
 }
 
 func orDash(s string) string {

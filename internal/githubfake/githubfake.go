@@ -1,0 +1,339 @@
+// Package githubfake is an httptest fake of the parts of the GitHub REST
+// API prstate calls: compare two commits, commits-to-pulls, and issue
+// comments (listed in pages, created, edited). Its payloads follow the
+// shapes GitHub documents; it counts requests per route so tests can check
+// how many calls a step made.
+package githubfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Route names, for Requests.
+const (
+	RouteCompare       = "compare"
+	RouteCommitPulls   = "commit-pulls"
+	RouteListComments  = "list-comments"
+	RouteCreateComment = "create-comment"
+	RouteEditComment   = "edit-comment"
+)
+
+// Pull is what the commits-to-pulls endpoint says of a pull request.
+type Pull struct {
+	Number         int
+	State          string // open, closed
+	Merged         bool
+	MergeCommitSHA string
+}
+
+// Comment is an issue comment as the fake stores it.
+type Comment struct {
+	ID     int64
+	Issue  int
+	Body   string
+	Author string
+}
+
+// Server fakes api.github.com for one repository.
+type Server struct {
+	*httptest.Server
+	Repo  string // owner/name
+	Token string // required as "Bearer <Token>" when set
+
+	mu       sync.Mutex
+	parents  map[string][]string
+	pulls    map[string][]Pull
+	comments []*Comment
+	nextID   int64
+	requests map[string]int
+	failures map[string]int // route -> HTTP status to answer with
+	perPage  int
+}
+
+// New starts a fake for repo, closed when the test ends.
+func New(t testing.TB, repo string) *Server {
+	s := &Server{Repo: repo, parents: map[string][]string{}, pulls: map[string][]Pull{}, requests: map[string]int{}, failures: map[string]int{}, nextID: 1000, perPage: 30}
+	mux := http.NewServeMux()
+	prefix := "/repos/" + repo
+	mux.HandleFunc("GET "+prefix+"/compare/{spec}", s.route(RouteCompare, s.compare))
+	mux.HandleFunc("GET "+prefix+"/commits/{sha}/pulls", s.route(RouteCommitPulls, s.commitPulls))
+	mux.HandleFunc("GET "+prefix+"/issues/{number}/comments", s.route(RouteListComments, s.listComments))
+	mux.HandleFunc("POST "+prefix+"/issues/{number}/comments", s.route(RouteCreateComment, s.createComment))
+	mux.HandleFunc("PATCH "+prefix+"/issues/comments/{id}", s.route(RouteEditComment, s.editComment))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("githubfake: unexpected request %s %s", r.Method, r.URL)
+		notFound(w)
+	})
+	s.Server = httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// AddCommit adds a commit with its parents to the repository's history.
+func (s *Server) AddCommit(sha string, parents ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.parents[sha] = parents
+}
+
+// SetPullsForCommit sets what commits/{sha}/pulls answers.
+func (s *Server) SetPullsForCommit(sha string, pulls ...Pull) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pulls[sha] = pulls
+}
+
+// AddComment adds an existing comment (someone else's, or an old one).
+func (s *Server) AddComment(issue int, author, body string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	s.comments = append(s.comments, &Comment{ID: s.nextID, Issue: issue, Body: body, Author: author})
+	return s.nextID
+}
+
+// Comments returns the comments on issue, oldest first.
+func (s *Server) Comments(issue int) []Comment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Comment
+	for _, c := range s.comments {
+		if c.Issue == issue {
+			out = append(out, *c)
+		}
+	}
+	return out
+}
+
+// Fail makes route answer status from now on (0 to stop).
+func (s *Server) Fail(route string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures[route] = status
+}
+
+// SetPerPage sets the default page size of listings (GitHub's is 30).
+func (s *Server) SetPerPage(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.perPage = n
+}
+
+// Requests counts the requests a route answered.
+func (s *Server) Requests(route string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests[route]
+}
+
+// ResetRequests zeroes the counts.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = map[string]int{}
+}
+
+func (s *Server) route(name string, h func(w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.requests[name]++
+		status := s.failures[name]
+		s.mu.Unlock()
+		if s.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.Token {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
+			return
+		}
+		if status == http.StatusForbidden {
+			writeJSON(w, status, map[string]string{"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest"})
+			return
+		}
+		if status != 0 {
+			writeJSON(w, status, map[string]string{"message": http.StatusText(status)})
+			return
+		}
+		h(w, r)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func notFound(w http.ResponseWriter) {
+	writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+}
+
+// ancestors returns sha and every commit reachable from it.
+func (s *Server) ancestors(sha string) map[string]bool {
+	seen := map[string]bool{}
+	stack := []string{sha}
+	for len(stack) > 0 {
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		stack = append(stack, s.parents[c]...)
+	}
+	return seen
+}
+
+func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
+	base, head, ok := strings.Cut(r.PathValue("spec"), "...")
+	s.mu.Lock()
+	_, okBase := s.parents[base]
+	_, okHead := s.parents[head]
+	if !ok || !okBase || !okHead {
+		s.mu.Unlock()
+		notFound(w)
+		return
+	}
+	ab, ah := s.ancestors(base), s.ancestors(head)
+	s.mu.Unlock()
+	aheadBy, behindBy := 0, 0
+	for c := range ah {
+		if !ab[c] {
+			aheadBy++
+		}
+	}
+	for c := range ab {
+		if !ah[c] {
+			behindBy++
+		}
+	}
+	status := "diverged"
+	switch {
+	case base == head:
+		status = "identical"
+	case ah[base]:
+		status = "ahead"
+	case ab[head]:
+		status = "behind"
+	}
+	api := s.URL + "/repos/" + s.Repo
+	writeJSON(w, http.StatusOK, map[string]any{
+		"url":           api + "/compare/" + base + "..." + head,
+		"html_url":      "https://github.com/" + s.Repo + "/compare/" + base + "..." + head,
+		"base_commit":   map[string]any{"sha": base, "url": api + "/commits/" + base},
+		"status":        status,
+		"ahead_by":      aheadBy,
+		"behind_by":     behindBy,
+		"total_commits": aheadBy,
+		"commits":       []any{},
+		"files":         []any{},
+	})
+}
+
+func (s *Server) commitPulls(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	pulls := s.pulls[r.PathValue("sha")]
+	s.mu.Unlock()
+	out := []map[string]any{}
+	for _, p := range pulls {
+		var mergedAt any
+		if p.Merged {
+			mergedAt = "2026-01-02T03:04:05Z"
+		}
+		out = append(out, map[string]any{
+			"url":              fmt.Sprintf("%s/repos/%s/pulls/%d", s.URL, s.Repo, p.Number),
+			"number":           p.Number,
+			"state":            p.State,
+			"merged_at":        mergedAt,
+			"merge_commit_sha": p.MergeCommitSHA,
+			"html_url":         fmt.Sprintf("https://github.com/%s/pull/%d", s.Repo, p.Number),
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
+	issue, err := strconv.Atoi(r.PathValue("number"))
+	if err != nil {
+		notFound(w)
+		return
+	}
+	q := r.URL.Query()
+	s.mu.Lock()
+	perPage := s.perPage
+	s.mu.Unlock()
+	if n, err := strconv.Atoi(q.Get("per_page")); err == nil && n > 0 {
+		perPage = min(n, 100)
+	}
+	page := 1
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 0 {
+		page = n
+	}
+	all := s.Comments(issue)
+	lo, hi := min((page-1)*perPage, len(all)), min(page*perPage, len(all))
+	if hi < len(all) {
+		next := fmt.Sprintf("%s/repos/%s/issues/%d/comments?page=%d&per_page=%d", s.URL, s.Repo, issue, page+1, perPage)
+		w.Header().Set("Link", fmt.Sprintf(`<%s>; rel="next"`, next))
+	}
+	out := []map[string]any{}
+	for _, c := range all[lo:hi] {
+		out = append(out, s.commentJSON(c))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) commentJSON(c Comment) map[string]any {
+	return map[string]any{
+		"id":         c.ID,
+		"node_id":    "IC_" + strconv.FormatInt(c.ID, 10),
+		"url":        fmt.Sprintf("%s/repos/%s/issues/comments/%d", s.URL, s.Repo, c.ID),
+		"html_url":   fmt.Sprintf("https://github.com/%s/pull/%d#issuecomment-%d", s.Repo, c.Issue, c.ID),
+		"issue_url":  fmt.Sprintf("%s/repos/%s/issues/%d", s.URL, s.Repo, c.Issue),
+		"body":       c.Body,
+		"user":       map[string]any{"login": c.Author, "type": "Bot"},
+		"created_at": time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Format(time.RFC3339),
+	}
+}
+
+func (s *Server) createComment(w http.ResponseWriter, r *http.Request) {
+	issue, err := strconv.Atoi(r.PathValue("number"))
+	var in struct {
+		Body string `json:"body"`
+	}
+	if err != nil || json.NewDecoder(r.Body).Decode(&in) != nil || in.Body == "" {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Validation Failed"})
+		return
+	}
+	id := s.AddComment(issue, "github-actions[bot]", in.Body)
+	writeJSON(w, http.StatusCreated, s.commentJSON(Comment{ID: id, Issue: issue, Body: in.Body, Author: "github-actions[bot]"}))
+}
+
+func (s *Server) editComment(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	var in struct {
+		Body string `json:"body"`
+	}
+	if err != nil || json.NewDecoder(r.Body).Decode(&in) != nil || in.Body == "" {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Validation Failed"})
+		return
+	}
+	s.mu.Lock()
+	var found *Comment
+	for _, c := range s.comments {
+		if c.ID == id {
+			c.Body = in.Body
+			found = c
+		}
+	}
+	s.mu.Unlock()
+	if found == nil {
+		notFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.commentJSON(*found))
+}

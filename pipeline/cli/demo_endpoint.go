@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/prstate/prstate/pipeline/storage/awsstore"
+)
+
+// openDemoEndpoint points the AWS adapters at endpoint and creates the demo
+// bucket (versioned) and lock table when they are missing. Without AWS
+// credentials in the environment it uses dummy ones (fine for moto).
+func openDemoEndpoint(ctx context.Context, endpoint string) (Store, error) {
+	cfg, err := awsstore.Config(ctx, "us-east-1")
+	if err != nil {
+		return Store{}, err
+	}
+	if os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
+		cfg.Credentials = credentials.NewStaticCredentialsProvider("demo", "demo", "")
+	}
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = aws.String(endpoint), true })
+	ddb := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(demoBucket)}); err != nil {
+		var owned *s3types.BucketAlreadyOwnedByYou
+		if !errors.As(err, &owned) {
+			return Store{}, fmt.Errorf("failed to create bucket %s at %s: %w", demoBucket, endpoint, err)
+		}
+	}
+	if _, err := s3c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(demoBucket), VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}); err != nil {
+		return Store{}, fmt.Errorf("failed to enable versioning on %s: %w", demoBucket, err)
+	}
+	_, err = ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(demoTable),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("LockID"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("LockID"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	})
+	var inUse *ddbtypes.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return Store{}, fmt.Errorf("failed to create table %s at %s: %w", demoTable, endpoint, err)
+	}
+	return Store{Bucket: awsstore.NewBucket(s3c, demoBucket), Table: awsstore.NewTable(ddb, demoTable)}, nil
+}
+
+func md5Hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }

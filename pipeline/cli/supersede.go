@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"context"
+	"strings"
+
+	"github.com/prstate/prstate/pipeline"
+)
+
+// superseded runs the supersede check under the apply lock (lock and run
+// call it right after acquiring). It compares this run's commit with the
+// ledger's; when this commit may go on it records it and sets the output
+// superseded=false. When a newer commit already started its apply it sets
+// superseded=true, warns naming that commit and its run, and returns true:
+// the caller then releases the lock, skips its command and exits 0.
+// A diverged commit (without allow-diverged) is an error, as is a ledger
+// written by someone else meanwhile.
+func (inv *invocation) superseded(ctx context.Context, st Store) (bool, error) {
+	v, err := inv.checkSupersede(ctx, st)
+	return v.Superseded, err
+}
+
+// checkSupersede is superseded with the whole verdict, for reports
+// (applyReport).
+func (inv *invocation) checkSupersede(ctx context.Context, st Store) (pipeline.Verdict, error) {
+	stack := inv.cfg.Main()
+	ledger := pipeline.NewLedger(st.Bucket, st.Table, inv.cfg.LockBackend, stack.Keys.Production)
+	v, err := pipeline.Supersede(ctx, ledger, inv.comparer(stack), inv.ev, inv.cfg.AllowDiverged)
+	if err != nil {
+		return v, err
+	}
+	if v.Superseded {
+		inv.rep.SetOutput("superseded", "true")
+		inv.rep.Warning(v.SupersededMessage())
+		return v, nil
+	}
+	if _, err := pipeline.RecordApply(ctx, ledger, v, inv.ev, inv.app.Now()); err != nil {
+		return v, err
+	}
+	inv.rep.SetOutput("superseded", "false")
+	switch {
+	case v.Relation == pipeline.RelationDiverged:
+		inv.rep.Warning("commit " + pipeline.ShortSHA(v.Commit) + " diverged from " + pipeline.ShortSHA(v.Last.SHA) + ", the last commit applied; applying it because allow-diverged is set")
+	case v.Commit == "":
+		inv.logf("supersede check: no commit SHA (outside CI); nothing compared or recorded")
+	case v.Last.SHA == "":
+		inv.logf("supersede check: first apply recorded in %s", ledger.Where())
+	default:
+		inv.logf("supersede check: commit %s is %s of %s (%s); recorded in %s", pipeline.ShortSHA(v.Commit), v.Relation, pipeline.ShortSHA(v.Last.SHA), v.Via, ledger.Where())
+	}
+	return v, nil
+}
+
+// comparer asks GitHub's compare API when it can (a token, a GitHub
+// repository), falling back to git in the checkout.
+func (inv *invocation) comparer(st pipeline.Stack) pipeline.Comparer {
+	git := pipeline.GitComparer(st.Dir)
+	if inv.ev.Repository == "" || strings.HasPrefix(inv.ev.Name, "gitlab:") || inv.cfg.GitHubToken == "" {
+		return git
+	}
+	api, err := inv.reportGitHub()
+	if err != nil {
+		inv.logf("supersede check: %v; using git", err)
+		return git
+	}
+	return pipeline.FirstComparer(pipeline.GitHubComparer(api, inv.ev.Repository), git)
+}

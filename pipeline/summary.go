@@ -1,0 +1,155 @@
+package pipeline
+
+import (
+	"fmt"
+	"path"
+	"strings"
+	"time"
+)
+
+// Links builds links to commits and runs of one repository.
+type Links struct {
+	ServerURL  string // https://github.com, or a GitHub Enterprise Server
+	Repository string // owner/name
+}
+
+// Links of the event's repository.
+func (e Event) Links() Links { return Links{ServerURL: e.ServerURL, Repository: e.Repository} }
+
+// Commit renders a commit as a link (just the short SHA in code without a
+// repository).
+func (l Links) Commit(sha string) string {
+	if sha == "" {
+		return "-"
+	}
+	code := "`" + ShortSHA(sha) + "`"
+	if l.ServerURL == "" || l.Repository == "" {
+		return code
+	}
+	return "[" + code + "](" + strings.TrimSuffix(l.ServerURL, "/") + "/" + l.Repository + "/commit/" + sha + ")"
+}
+
+// Run renders a run URL as a link labelled with the run's ID.
+func (Links) Run(url string) string {
+	if url == "" {
+		return "-"
+	}
+	label := "run"
+	if i := strings.Index(url, "/runs/"); i >= 0 {
+		label = "run " + strings.ReplaceAll(url[i+len("/runs/"):], "/attempts/", " attempt ")
+	} else if base := path.Base(url); base != "" && base != "." && base != "/" {
+		label = "pipeline " + base // GitLab: .../-/pipelines/ID
+	}
+	return "[" + label + "](" + url + ")"
+}
+
+// Summary is a command's step summary: one row per stack.
+type Summary struct {
+	Command string
+	Links   Links
+	Rows    []SummaryRow
+	Notes   []string // markdown lines below the table: warnings, next steps
+}
+
+// SummaryRow is what a command did to one stack.
+type SummaryRow struct {
+	Stack  string // directory relative to the repository
+	Key    string // the state key the command worked on
+	Lock   LockSummary
+	Result string // markdown: what happened
+	Commit string // this run's commit
+	RunURL string // this run
+}
+
+// LockSummary is the apply lock as a row shows it; zero when the command
+// takes no lock.
+type LockSummary struct {
+	Held         bool          // this run held the apply lock
+	Waited       time.Duration // how long this run waited for it
+	BehindRunURL string        // the holder this run waited behind
+	BehindCommit string        // that holder's commit
+	TookOver     bool          // the holder was stale and this run took over
+}
+
+func (l LockSummary) render(links Links) string {
+	if !l.Held && l.Waited == 0 && l.BehindRunURL == "" {
+		return "-"
+	}
+	var parts []string
+	if l.Held {
+		parts = append(parts, "held")
+	}
+	switch {
+	case l.Waited > 0 || l.BehindRunURL != "":
+		w := "waited " + FormatWait(l.Waited)
+		if l.BehindRunURL != "" {
+			w += " behind " + links.Run(l.BehindRunURL)
+			if l.BehindCommit != "" {
+				w += " (" + links.Commit(l.BehindCommit) + ")"
+			}
+		}
+		parts = append(parts, w)
+	case l.Held:
+		parts = append(parts, "no wait")
+	}
+	if l.TookOver {
+		parts = append(parts, "took over a stale lock")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// FormatWait renders a wait rounded to the second ("0s", "2m10s").
+func FormatWait(d time.Duration) string {
+	if d < time.Second {
+		return "0s"
+	}
+	return d.Round(time.Second).String()
+}
+
+// RenderSummary renders the step summary as GitHub-flavoured markdown.
+func RenderSummary(s Summary) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### prstate %s\n\n", s.Command)
+	b.WriteString("| stack | state key | apply lock | result | commit | run |\n|---|---|---|---|---|---|\n")
+	for _, r := range s.Rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n",
+			cell(code(r.Stack)), cell(code(r.Key)), cell(r.Lock.render(s.Links)), cell(orWord(r.Result, "-")), s.Links.Commit(r.Commit), s.Links.Run(r.RunURL))
+	}
+	if len(s.Notes) > 0 {
+		b.WriteString("\n")
+		for _, n := range s.Notes {
+			fmt.Fprintf(&b, "- %s\n", strings.ReplaceAll(n, "\n", " "))
+		}
+	}
+	return b.String()
+}
+
+// code renders s as inline code ("-" when empty).
+func code(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return "`" + strings.ReplaceAll(s, "`", "'") + "`"
+}
+
+// cell keeps a value inside its table cell.
+func cell(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\n", " "), "|", "\\|")
+}
+
+// SeedWords says in a few words whether and how a PR state was seeded.
+func SeedWords(s *SeedResult) string {
+	switch {
+	case s == nil:
+		return "not seeded"
+	case s.Seeded:
+		return fmt.Sprintf("seeded from `%s` serial %d", s.Source, s.Serial)
+	default:
+		return "not seeded: " + s.Reason
+	}
+}
+
+// SupersededWords says, for a result cell, which commit superseded this one.
+func (v Verdict) SupersededWords(links Links) string {
+	return "skipped: superseded by " + links.Commit(v.Last.SHA) + " (" + links.Run(v.Last.RunURL) + ")"
+}
