@@ -53,6 +53,9 @@ type stack struct {
 	// unset lists runner variables the next prstate steps do not get
 	// (runners that lack some file commands).
 	unset map[string]bool
+	// backendExtra is more of the backend block (e.g. encrypt, kms_key_id),
+	// set before writeConfig.
+	backendExtra string
 }
 
 // newStack creates the bucket (versioned, as production buckets are) and
@@ -95,6 +98,7 @@ func (s *stack) writeConfig(blockHasAll bool, resources ...string) {
 	if s.mode == lockS3 {
 		fmt.Fprintf(&b, "    use_lockfile = true\n")
 	}
+	b.WriteString(s.backendExtra)
 	fmt.Fprintf(&b, "    endpoints = {\n      s3       = %q\n      dynamodb = %q\n    }\n", s.moto.Endpoint, s.moto.Endpoint)
 	fmt.Fprintf(&b, "    use_path_style              = true\n    skip_credentials_validation = true\n    skip_requesting_account_id  = true\n    skip_metadata_api_check     = true\n  }\n}\n")
 	for _, r := range resources {

@@ -129,7 +129,10 @@ func Seed(ctx context.Context, bucket objectReadWriter, table ItemReadWriter, pr
 		return res, nil
 	}
 	sum := md5hex(prod.Body)
-	opts := storage.PutOptions{IfNoneMatch: ifMatch == "", IfMatch: ifMatch, Metadata: map[string]string{
+	// The seed is production's state, secrets included: store it encrypted
+	// as production is (the backend's encrypt / kms_key_id), not as the
+	// bucket's default would.
+	opts := storage.PutOptions{IfNoneMatch: ifMatch == "", IfMatch: ifMatch, Encryption: prod.Encryption, Metadata: map[string]string{
 		MetaSeedSource: production, MetaSeedSerial: strconv.FormatInt(h.Serial, 10), MetaSeedLineage: h.Lineage, MetaSeedMD5: sum,
 	}}
 	if _, err := bucket.PutObject(ctx, prKey, prod.Body, opts); err != nil {

@@ -29,6 +29,15 @@ type Object struct {
 	Metadata     map[string]string // user metadata, lower-case keys
 	Size         int64
 	LastModified time.Time
+	Encryption   Encryption // how S3 stores it; zero where the store does not say
+}
+
+// Encryption is an object's server-side encryption: SSE is S3's
+// x-amz-server-side-encryption ("AES256", "aws:kms", "aws:kms:dsse"), KMSKeyID
+// the KMS key of aws:kms. The zero value means the bucket's default.
+type Encryption struct {
+	SSE      string
+	KMSKeyID string
 }
 
 // PutOptions makes a put conditional and attaches user metadata.
@@ -36,6 +45,7 @@ type PutOptions struct {
 	IfNoneMatch bool   // create only: fail with ErrPrecondition when the key exists
 	IfMatch     string // replace only this ETag: fail with ErrPrecondition otherwise
 	Metadata    map[string]string
+	Encryption  Encryption // zero: the bucket's default
 }
 
 // ObjectVersion is one version or delete marker in a versioned bucket.

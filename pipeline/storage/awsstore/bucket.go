@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -60,6 +61,7 @@ func (b *bucket) GetObject(ctx context.Context, key string) (storage.Object, err
 		Metadata:     lowerKeys(out.Metadata),
 		Size:         int64(len(body)),
 		LastModified: aws.ToTime(out.LastModified),
+		Encryption:   storage.Encryption{SSE: string(out.ServerSideEncryption), KMSKeyID: aws.ToString(out.SSEKMSKeyId)},
 	}, nil
 }
 
@@ -83,6 +85,12 @@ func (b *bucket) PutObject(ctx context.Context, key string, body []byte, opts st
 	}
 	if opts.IfMatch != "" {
 		in.IfMatch = aws.String(opts.IfMatch)
+	}
+	if opts.Encryption.SSE != "" {
+		in.ServerSideEncryption = s3types.ServerSideEncryption(opts.Encryption.SSE)
+	}
+	if opts.Encryption.KMSKeyID != "" {
+		in.SSEKMSKeyId = aws.String(opts.Encryption.KMSKeyID)
 	}
 	out, err := b.client.PutObject(ctx, in)
 	if err != nil {

@@ -33,6 +33,7 @@ type version struct {
 	body         []byte
 	etag         string
 	metadata     map[string]string
+	encryption   storage.Encryption
 	lastModified time.Time
 }
 
@@ -100,6 +101,7 @@ func (b *Bucket) GetObject(ctx context.Context, key string) (storage.Object, err
 		Metadata:     cloneMetadata(v.metadata),
 		Size:         int64(len(v.body)),
 		LastModified: v.lastModified,
+		Encryption:   v.encryption,
 	}, nil
 }
 
@@ -127,9 +129,10 @@ func (b *Bucket) PutObject(ctx context.Context, key string, body []byte, opts st
 		return "", fmt.Errorf("failed to put object %s: etag differs: %w", key, storage.ErrPrecondition)
 	}
 	v := b.push(key, &version{
-		body:     cloneBytes(body),
-		etag:     etagOf(body),
-		metadata: cloneMetadata(opts.Metadata),
+		body:       cloneBytes(body),
+		etag:       etagOf(body),
+		metadata:   cloneMetadata(opts.Metadata),
+		encryption: opts.Encryption,
 	})
 	return v.etag, nil
 }

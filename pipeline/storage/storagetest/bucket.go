@@ -23,6 +23,7 @@ func RunBucket(t *testing.T, newBucket func(t *testing.T) storage.Bucket) {
 		{"PutGet", bucketPutGet},
 		{"EmptyBody", bucketEmptyBody},
 		{"Metadata", bucketMetadata},
+		{"Encryption", bucketEncryption},
 		{"CreateOnly", bucketCreateOnly},
 		{"CreateOnlyAfterDelete", bucketCreateOnlyAfterDelete},
 		{"IfMatch", bucketIfMatch},
