@@ -124,3 +124,35 @@ func TestWorkspaceIsolation(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkspaceKeyPrefix: with the backend block's workspace_key_prefix
+// the seed lands where terraform looks for the workspace's state, so the
+// seeded plan shows no changes.
+func TestWorkspaceKeyPrefix(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, lockS3, true)
+	s.backendExtra = "    workspace_key_prefix = \"states\"\n"
+	s.writeConfig(true, "app")
+	s.applyProduction(true)
+	const prKey = "states/pr-5/" + prodKey
+	st := s.mustPrstate(prEvent(t, "opened", 5), map[string]string{"working-directory": "infra", "isolation": "workspace", "seed": "production", "export-env": "true"})
+	if st.outputs["key"] != prKey || st.outputs["workspace"] != "pr-5" {
+		t.Fatalf("outputs %v", st.outputs)
+	}
+	if _, ok := s.getObject(prKey); !ok {
+		t.Fatalf("no seed at %s", prKey)
+	}
+	var env []string
+	for k, v := range st.env {
+		env = append(env, k+"="+v)
+	}
+	data := filepath.Join(t.TempDir(), "tf-pr-5")
+	s.mustTerraform(data, env, "init")
+	out, err := s.terraform(data, env, "plan", "-detailed-exitcode", "-lock-timeout=0s")
+	if code := exitCode(t, err); code != 0 || !strings.Contains(out, "No changes.") {
+		t.Errorf("seeded plan in workspace pr-5: exit %d\n%s", code, out)
+	}
+	if keys := s.objectKeys(); strings.Contains(strings.Join(keys, " "), "env:/") {
+		t.Errorf("state under env:/ although workspace_key_prefix is states: %v", keys)
+	}
+}
