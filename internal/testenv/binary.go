@@ -43,3 +43,11 @@ func Binary(t testing.TB) string {
 	}
 	return binPath
 }
+
+// removeBinary deletes the binary Binary built (about 18 MB per test
+// binary run, which otherwise piles up in the temp directory).
+func removeBinary() {
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+}

@@ -175,8 +175,10 @@ func newMotoServer(endpoint string) *MotoServer {
 //	func TestMain(m *testing.M) { testenv.Main(m) }
 //
 // It is optional: without it the server is killed when the test binary
-// exits (Pdeathsig), but may linger as a zombie where PID 1 does not reap.
+// exits (Pdeathsig), but may linger as a zombie where PID 1 does not reap,
+// and the prstate binary built by Binary stays in the temp directory.
 func Main(m *testing.M) {
+	defer removeBinary()
 	defer stopMoto()
 	m.Run()
 }
