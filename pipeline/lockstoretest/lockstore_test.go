@@ -1,0 +1,52 @@
+package lockstoretest_test
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/prstate/prstate/internal/testenv"
+	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/lockstoretest"
+	"github.com/prstate/prstate/pipeline/storage/memstore"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+var seq atomic.Int64
+
+func key() string { return fmt.Sprintf("app-%d/terraform.tfstate", seq.Add(1)) }
+
+func TestMemstoreS3(t *testing.T) {
+	b := memstore.NewBucket("acme")
+	lockstoretest.Run(t, func(t *testing.T) pipeline.LockStore {
+		return pipeline.NewS3LockStore(b, pipeline.ApplyLockKey(key()))
+	})
+}
+
+func TestMemstoreDynamoDB(t *testing.T) {
+	tb := memstore.NewTable("locks")
+	lockstoretest.Run(t, func(t *testing.T) pipeline.LockStore {
+		return pipeline.NewDynamoDBLockStore(tb, pipeline.ApplyLockItemID("acme", key()))
+	})
+}
+
+func TestMotoS3(t *testing.T) {
+	m := testenv.Moto(t)
+	for _, versioned := range []bool{true, false} {
+		t.Run(fmt.Sprintf("versioned=%v", versioned), func(t *testing.T) {
+			b := m.Bucket(t, m.NewBucket(t, versioned))
+			lockstoretest.Run(t, func(t *testing.T) pipeline.LockStore {
+				return pipeline.NewS3LockStore(b, pipeline.ApplyLockKey(key()))
+			})
+		})
+	}
+}
+
+func TestMotoDynamoDB(t *testing.T) {
+	m := testenv.Moto(t)
+	tb := m.Table(t, m.NewTable(t))
+	lockstoretest.Run(t, func(t *testing.T) pipeline.LockStore {
+		return pipeline.NewDynamoDBLockStore(tb, pipeline.ApplyLockItemID("acme", key()))
+	})
+}
