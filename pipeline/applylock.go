@@ -72,6 +72,10 @@ type ApplyLock struct {
 	rec     ApplyLockRecord // ours
 	version string          // of our record in the store, while held
 	held    bool
+	// written is when we sent our last write that is known to have
+	// landed (waiter's clock). No waiter can take over within a lease
+	// of it: a waiter times the lease from its own later observation.
+	written time.Time
 }
 
 // NewApplyLock prepares to take the lock in store as holder.
@@ -135,8 +139,8 @@ var ErrLockLost = errors.New("apply lock lost")
 // record encodes our record with a fresh RVN; the caller holds l.mu.
 func (l *ApplyLock) newRecord() []byte {
 	now := l.opts.Clock.Now()
-	if l.rec.Created.IsZero() {
-		l.rec.Created = now.UTC().Round(0)
+	if !l.held {
+		l.rec.Created = now.UTC().Round(0) // when we took it, as far as anyone can tell
 	}
 	l.rec.Holder.RVN = NewLockID()
 	l.rec.Holder.Renewed = now.UTC().Round(0)
@@ -166,9 +170,10 @@ func (l *ApplyLock) Acquire(ctx context.Context) error {
 		}
 		if tryCreate {
 			body := l.newRecord()
+			sent := clk.Now()
 			v, err := l.store.Create(ctx, body)
 			if err == nil {
-				l.version, l.held = v, true
+				l.version, l.held, l.written = v, true, sent
 				return nil
 			}
 			if !errors.Is(err, storage.ErrPrecondition) {
@@ -194,8 +199,9 @@ func (l *ApplyLock) Acquire(ctx context.Context) error {
 				cur = ApplyLockRecord{LockInfo: LockInfo{ID: "unparsable:" + version}}
 			}
 			if cur.ID == l.rec.ID {
-				// Our create (or takeover) went through and its answer was lost.
-				l.version, l.held = version, true
+				// Our create (or takeover) went through and its answer was
+				// lost. It landed before this read: time it from the read.
+				l.version, l.held, l.written = version, true, now
 				return nil
 			}
 			holder = cur
@@ -205,7 +211,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) error {
 				nb := l.newRecord()
 				v, err := l.store.Replace(ctx, nb, version)
 				if err == nil || l.adoptIfOurs(ctx, nb, &v, err) {
-					l.version, l.held = v, true
+					l.version, l.held, l.written = v, true, clk.Now()
 					l.opts.Warn(fmt.Sprintf("took over the apply lock %s from %s: %s", l.store.Where(), cur.Describe(clk.Now()), reason))
 					return nil
 				}
@@ -262,15 +268,16 @@ func (l *ApplyLock) Renew(ctx context.Context) error {
 		return ErrLockLost
 	}
 	body := l.newRecord()
+	sent := l.opts.Clock.Now()
 	v, err := l.store.Replace(ctx, body, l.version)
 	if err == nil {
-		l.version = v
+		l.version, l.written = v, sent
 		return nil
 	}
 	cur, cv, rerr := l.store.Read(ctx)
 	switch {
 	case rerr == nil && bytes.Equal(cur, body):
-		l.version = cv // our replace went through; its answer was lost
+		l.version, l.written = cv, sent // our replace went through; its answer was lost
 		return nil
 	case rerr == nil:
 		if rec, perr := ParseApplyLockRecord(cur); perr == nil && rec.ID == l.rec.ID {
@@ -332,9 +339,16 @@ func (l *ApplyLock) Release(ctx context.Context) error {
 	if !l.held {
 		return nil
 	}
-	_, err := releaseRecord(ctx, l.store, l.rec.ID, l.version, l.opts.Clock)
+	// A delete whose answer was lost and whose retry finds another holder
+	// did release: within a lease of our last write nobody can have taken
+	// the lock over, so the other holder came after our delete.
+	withinLease := func() bool { return l.opts.Clock.Now().Sub(l.written) < l.opts.Lease }
+	res, err := releaseRecord(ctx, l.store, l.rec.ID, l.version, l.opts.Clock, withinLease)
 	if err == nil || errors.Is(err, ErrLockLost) {
 		l.held = false
+	}
+	if res.Holder != "" && err == nil {
+		l.opts.Logf("released the apply lock %s; it is already held by %s", l.store.Where(), res.Holder)
 	}
 	return err
 }
@@ -346,13 +360,16 @@ func ReleaseByID(ctx context.Context, store LockStore, id string, clk Clock) (Re
 	if clk == nil {
 		clk = RealClock
 	}
-	return releaseRecord(ctx, store, id, "", clk)
+	return releaseRecord(ctx, store, id, "", clk, nil)
 }
 
 // releaseRecord deletes the record while it belongs to id; version is the
-// one we expect ("" to read it first).
-func releaseRecord(ctx context.Context, store LockStore, id, version string, clk Clock) (ReleaseResult, error) {
+// one we expect ("" to read it first). surelyDeleted, when not nil, tells
+// whether a delete we sent that found another holder on retry must have
+// gone through.
+func releaseRecord(ctx context.Context, store LockStore, id, version string, clk Clock, surelyDeleted func() bool) (ReleaseResult, error) {
 	var lastErr error
+	sentDelete := false
 	backoff := 100 * time.Millisecond
 	for attempt := 0; attempt < releaseAttempts; attempt++ {
 		if attempt > 0 {
@@ -376,11 +393,15 @@ func releaseRecord(ctx context.Context, store LockStore, id, version string, clk
 				if perr == nil {
 					desc = rec.Describe(time.Now())
 				}
+				if sentDelete && surelyDeleted != nil && surelyDeleted() {
+					return ReleaseResult{Released: true, Holder: desc}, nil
+				}
 				return ReleaseResult{Holder: desc}, fmt.Errorf("%w: %s is held by %s, not by lock ID %s: left alone", ErrLockLost, store.Where(), desc, id)
 			}
 			version = v
 		}
 		err := store.Delete(ctx, version)
+		sentDelete = true
 		switch {
 		case err == nil:
 			return ReleaseResult{Released: true}, nil

@@ -322,3 +322,37 @@ func TestMutualExclusionInMemory(t *testing.T) {
 		}
 	}
 }
+
+// grabAfterDelete applies our delete, lets someone else take the free
+// lock, and loses the delete's answer.
+type grabAfterDelete struct {
+	LockStore
+	other *ApplyLock
+}
+
+func (s *grabAfterDelete) Delete(ctx context.Context, expected string) error {
+	if err := s.LockStore.Delete(ctx, expected); err != nil {
+		return err
+	}
+	if err := s.other.Acquire(ctx); err != nil {
+		return err
+	}
+	return errLost
+}
+
+func TestLostDeleteThenReacquiredIsAReleaseNotALoss(t *testing.T) {
+	t.Parallel()
+	base := NewS3LockStore(memstore.NewBucket("acme"), "k.prstate-apply.lock")
+	other := NewApplyLock(base, Holder{}, LockOptions{Lease: time.Minute})
+	l := NewApplyLock(&grabAfterDelete{LockStore: base, other: other}, Holder{}, LockOptions{Lease: time.Minute})
+	if err := l.Acquire(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Release(t.Context()); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	body, _, err := base.Read(t.Context())
+	if rec, _ := ParseApplyLockRecord(body); err != nil || rec.ID != other.ID() {
+		t.Fatalf("the other holder's lock must stay: %v", err)
+	}
+}

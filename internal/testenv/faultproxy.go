@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +21,12 @@ type Faults struct {
 	Error500 float64       // answer 500 InternalError without forwarding
 	Throttle float64       // answer S3 503 SlowDown, or DynamoDB 400 ThrottlingException, without forwarding
 	DelayFor time.Duration // default 200ms
+	// Serialize forwards one request at a time. moto checks a condition
+	// (If-None-Match, If-Match, a DynamoDB ConditionExpression) and then
+	// writes, in a threaded server without a lock: two conditional writes
+	// can both win. S3 and DynamoDB make them atomic; one request at a
+	// time restores that for tests that depend on it.
+	Serialize bool
 }
 
 // FaultCounts says what a FaultProxy did.
@@ -39,6 +46,7 @@ type FaultProxy struct {
 	target string
 	faults Faults
 	client *http.Client
+	serial sync.Mutex
 	n      struct{ requests, dropped, delayed, errors500, throttled atomic.Int64 }
 }
 
@@ -130,6 +138,23 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // forward sends the request on to the target unchanged.
 func (p *FaultProxy) forward(r *http.Request, body []byte) (*http.Response, error) {
+	if p.faults.Serialize {
+		p.serial.Lock()
+		defer p.serial.Unlock()
+		resp, err := p.send(r, body)
+		if err != nil {
+			return nil, err
+		}
+		// Read the whole answer while no other request runs.
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		return resp, err
+	}
+	return p.send(r, body)
+}
+
+func (p *FaultProxy) send(r *http.Request, body []byte) (*http.Response, error) {
 	out, err := http.NewRequestWithContext(r.Context(), r.Method, p.target+r.URL.RequestURI(), bytes.NewReader(body))
 	if err != nil {
 		return nil, err

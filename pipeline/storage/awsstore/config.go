@@ -39,6 +39,9 @@ func NewS3Client(cfg aws.Config) *s3.Client {
 		if o.BaseEndpoint != nil || customS3Endpoint() {
 			o.UsePathStyle = true
 		}
+		// S3-compatible servers answer without checksums; the SDK would
+		// log a line on stderr for every object read.
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 }
 
