@@ -15,7 +15,7 @@ import (
 
 // Defaults of the apply lock protocol.
 const (
-	DefaultLockPoll   = 480 * time.Millisecond // mean wait ~0.54 s with jitter: <= 2 reads/s per waiter
+	DefaultLockPoll   = 500 * time.Millisecond // mean wait ~0.56 s with jitter: < 2 reads/s per waiter
 	lockReportEvery   = 15 * time.Second
 	runCheckEvery     = 30 * time.Second // GitHub API calls per holder, at most
 	releaseAttempts   = 8

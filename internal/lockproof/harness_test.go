@@ -29,16 +29,25 @@ type world struct {
 	endpoint string // moto, or a proxy in front of it
 	dir      string
 	env      []string // extra KEY=value
+	proxy    *testenv.FaultProxy
 }
 
 func newWorld(t testing.TB, backend string) *world {
+	t.Helper()
+	return newWorldVersioned(t, backend, true)
+}
+
+// newWorldVersioned chooses the bucket's versioning. moto keeps every
+// version of the lock object and slows down as they pile up (real S3
+// does not), so the long contention runs use an unversioned bucket.
+func newWorldVersioned(t testing.TB, backend string, versioned bool) *world {
 	t.Helper()
 	m := testenv.Moto(t)
 	// prstate talks to moto through a proxy that serializes requests:
 	// moto's conditional writes are not atomic under concurrency (see
 	// testenv.Faults.Serialize); S3's and DynamoDB's are.
 	p := testenv.NewFaultProxy(t, m.Endpoint, testenv.Faults{Serialize: true})
-	w := &world{t: t, bin: testenv.Binary(t), moto: m, bucket: m.NewBucket(t, true), endpoint: p.URL, dir: t.TempDir()}
+	w := &world{t: t, bin: testenv.Binary(t), moto: m, bucket: m.NewBucket(t, versioned), endpoint: p.URL, dir: t.TempDir(), proxy: p}
 	if backend == "dynamodb" {
 		w.table = m.NewTable(t)
 	}

@@ -52,7 +52,7 @@ resource "terraform_data" "x" {
 }
 
 // tfDir writes the configuration into a new directory and runs terraform init.
-func (w *world) tfDir(t *testing.T, tf string) string {
+func (w *world) tfDir(t testing.TB, tf string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(w.tfConfig()), 0o644); err != nil {

@@ -42,6 +42,9 @@ type FaultProxy struct {
 	// OnRequest, when set before traffic starts, sees every request
 	// (method, path and query, DynamoDB X-Amz-Target, body).
 	OnRequest func(r *http.Request, body []byte)
+	// OnResponse, when set before traffic starts, sees every forwarded
+	// request with the server's status, when its answer arrived.
+	OnResponse func(r *http.Request, body []byte, status int, at time.Time)
 
 	target string
 	faults Faults
@@ -127,6 +130,9 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer resp.Body.Close()
+	if p.OnResponse != nil {
+		p.OnResponse(r, body, resp.StatusCode, time.Now())
+	}
 	for k, vs := range resp.Header {
 		for _, v := range vs {
 			w.Header().Add(k, v)
