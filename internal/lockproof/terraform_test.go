@@ -189,6 +189,11 @@ func TestTerraformForceUnlockStillWorks(t *testing.T) {
 	w := newWorld(t, "dynamodb")
 	dir := w.tfDir(t, tf)
 	w.dir = dir
+	first := exec.Command(tf, "apply", "-auto-approve", "-input=false", "-no-color")
+	first.Dir, first.Env = dir, w.environ()
+	if b, err := first.CombinedOutput(); err != nil {
+		t.Fatalf("terraform apply: %v\n%s", err, b)
+	}
 	applyID, _ := w.output(0, "lock")
 	applyID = strings.TrimSpace(applyID)
 
@@ -237,5 +242,41 @@ func TestTerraformForceUnlockStillWorks(t *testing.T) {
 	if rec, ok := w.holder(t.Context()); !ok || rec.ID != applyID {
 		t.Fatalf("apply lock changed: %+v", rec)
 	}
+
+	// prstate force-unlock on Terraform's lock: refused while a live apply
+	// lock guards the state, done with --force after a state backup.
+	console = exec.Command(tf, "console", "-no-color")
+	console.Dir, console.Env = dir, w.environ()
+	stdin2, _ := console.StdinPipe()
+	defer stdin2.Close()
+	if err := console.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var tfID2 string
+	waitFor(t, 30*time.Second, "terraform's second state lock", func() bool {
+		it, err := table.GetItem(t.Context(), lockItem)
+		if err != nil || it["Info"] == "" {
+			return false
+		}
+		li, _ := pipeline.ParseLockInfo([]byte(it["Info"]))
+		tfID2 = li.ID
+		return true
+	})
+	console.Process.Signal(syscall.SIGKILL)
+	console.Wait()
+	_, stderr := w.output(1, "force-unlock", "--lock-id", tfID2)
+	if !strings.Contains(stderr, "--force") {
+		t.Fatalf("refusal: %s", stderr)
+	}
+	out, _ = w.output(0, "force-unlock", "--lock-id", tfID2, "--force")
+	if !strings.Contains(out, "removed terraform lock "+tfID2) || !strings.Contains(out, stateKey+".prstate-backup/") {
+		t.Fatalf("force-unlock: %s", out)
+	}
 	w.output(0, "unlock", "--lock-id", applyID)
+	// Terraform works on the state again.
+	plan := exec.Command(tf, "plan", "-no-color", "-input=false", "-lock-timeout=5s")
+	plan.Dir, plan.Env = dir, w.environ()
+	if b, err := plan.CombinedOutput(); err != nil {
+		t.Fatalf("terraform plan after force-unlock: %v\n%s", err, b)
+	}
 }
