@@ -163,6 +163,14 @@ func (l *ApplyLock) Acquire(ctx context.Context) error {
 		lastErr    error
 		runs       = runLiveness{checker: l.opts.Runs}
 	)
+	var lastErrLog time.Time
+	logErr := func(err error) {
+		lastErr = err
+		if now := clk.Now(); lastErrLog.IsZero() || now.Sub(lastErrLog) >= lockReportEvery {
+			lastErrLog = now
+			l.opts.Logf("apply lock %s: %v (retrying)", l.store.Where(), err)
+		}
+	}
 	tryCreate := true
 	for {
 		if err := ctx.Err(); err != nil {
@@ -177,8 +185,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) error {
 				return nil
 			}
 			if !errors.Is(err, storage.ErrPrecondition) {
-				lastErr = err
-				l.opts.Logf("apply lock %s: %v (retrying)", l.store.Where(), err)
+				logErr(err)
 			}
 			// Lost or lost race: the read below tells whether it is ours.
 		}
@@ -190,8 +197,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) error {
 			tryCreate = true
 			continue // free: create at once
 		case err != nil:
-			lastErr = err
-			l.opts.Logf("apply lock %s: %v (retrying)", l.store.Where(), err)
+			logErr(err)
 		default:
 			lastErr = nil
 			cur, perr := ParseApplyLockRecord(body)
@@ -206,8 +212,12 @@ func (l *ApplyLock) Acquire(ctx context.Context) error {
 			}
 			holder = cur
 			watch = watch.observe(cur.ID, version, now)
-			done := runs.completed(ctx, cur, now, l.opts.Logf)
-			if reason := decideTakeover(watch, cur.Holder.LeaseDuration(), l.opts.Lease, done, now); reason != keepWaiting {
+			reason := holderOldAttempt
+			if !earlierAttempt(cur.Holder, l.rec.Holder) {
+				done := runs.completed(ctx, cur, now, l.opts.Logf)
+				reason = decideTakeover(watch, cur.Holder.LeaseDuration(), l.opts.Lease, done, now)
+			}
+			if reason != keepWaiting {
 				nb := l.newRecord()
 				v, err := l.store.Replace(ctx, nb, version)
 				if err == nil || l.adoptIfOurs(ctx, nb, &v, err) {
@@ -218,7 +228,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) error {
 				if errors.Is(err, storage.ErrPrecondition) {
 					continue // someone changed it first: look again at once
 				}
-				lastErr = err
+				logErr(err)
 			} else if lastReport.IsZero() || now.Sub(lastReport) >= lockReportEvery {
 				lastReport = now
 				l.opts.Logf("waiting for the apply lock %s: held by %s", l.store.Where(), cur.Describe(clk.Now()))

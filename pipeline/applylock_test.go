@@ -356,3 +356,26 @@ func TestLostDeleteThenReacquiredIsAReleaseNotALoss(t *testing.T) {
 		t.Fatalf("the other holder's lock must stay: %v", err)
 	}
 }
+
+// TestEarlierAttemptIsTakenOverAtOnce: a re-run finds the lock of its own
+// run's previous attempt (whose post step never ran) and takes it over
+// without waiting for the lease, while the run is in progress.
+func TestEarlierAttemptIsTakenOverAtOnce(t *testing.T) {
+	t.Parallel()
+	b := memstore.NewBucket("acme")
+	clk := newFakeClock()
+	old := newMemLock(b, Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "1"}, LockOptions{Lease: 6 * time.Hour, Clock: clk})
+	if err := old.Acquire(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	runs := &fakeRuns{completed: map[string]bool{}} // run 7 is in progress (attempt 2)
+	var warned string
+	w := newMemLock(b, Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "2"}, LockOptions{Lease: 6 * time.Hour, Runs: runs, Clock: clk, Warn: func(m string) { warned = m }})
+	start := clk.Now()
+	if err := w.Acquire(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if d := clk.Now().Sub(start); d != 0 || !strings.Contains(warned, "earlier attempt") {
+		t.Fatalf("after %s: %q", d, warned)
+	}
+}

@@ -1,6 +1,9 @@
 package pipeline
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // lockWatch is what a waiter remembers of the holder it observes: the
 // holder's ID and record version, and when (on the waiter's own monotonic
@@ -27,6 +30,7 @@ const (
 	keepWaiting      takeoverReason = iota
 	holderRunDone                   // the GitHub API says the holder's run completed
 	holderLeaseLapse                // the record did not change for a whole lease
+	holderOldAttempt                // the holder is an earlier attempt of our own run
 )
 
 func (r takeoverReason) String() string {
@@ -35,6 +39,8 @@ func (r takeoverReason) String() string {
 		return "its GitHub run has completed"
 	case holderLeaseLapse:
 		return "its lease lapsed without a heartbeat"
+	case holderOldAttempt:
+		return "it is an earlier attempt of this run (a re-run starts only after the previous attempt completed)"
 	}
 	return "held"
 }
@@ -57,4 +63,17 @@ func decideTakeover(w lockWatch, holderLease, fallback time.Duration, runComplet
 		return holderLeaseLapse
 	}
 	return keepWaiting
+}
+
+// earlierAttempt tells whether holder is an earlier attempt of the run we
+// are part of. Attempts of one run never overlap: GitHub starts a re-run
+// only once the previous attempt completed, so that holder is dead even
+// though the run (now at our attempt) is in progress.
+func earlierAttempt(holder, ours Holder) bool {
+	if holder.Repository == "" || holder.RunID == "" || holder.Repository != ours.Repository || holder.RunID != ours.RunID {
+		return false
+	}
+	h, err1 := strconv.Atoi(holder.RunAttempt)
+	o, err2 := strconv.Atoi(ours.RunAttempt)
+	return err1 == nil && err2 == nil && h < o
 }

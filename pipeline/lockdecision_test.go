@@ -59,3 +59,53 @@ func TestApplyLockRecordEncoding(t *testing.T) {
 		t.Fatalf("terraform record: %+v, %v", tf, err)
 	}
 }
+
+func TestEarlierAttempt(t *testing.T) {
+	t.Parallel()
+	ours := Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "2"}
+	cases := []struct {
+		holder Holder
+		want   bool
+	}{
+		{Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "1"}, true},
+		{Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "2"}, false}, // another job of our attempt
+		{Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "3"}, false},
+		{Holder{Repository: "acme/infra", RunID: "8", RunAttempt: "1"}, false},
+		{Holder{Repository: "acme/other", RunID: "7", RunAttempt: "1"}, false},
+		{Holder{RunAttempt: "1"}, false},
+		{Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "x"}, false},
+	}
+	for _, c := range cases {
+		if got := earlierAttempt(c.holder, ours); got != c.want {
+			t.Errorf("%+v: got %v, want %v", c.holder, got, c.want)
+		}
+	}
+	if earlierAttempt(Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "1"}, Holder{}) {
+		t.Error("outside CI nothing is an earlier attempt")
+	}
+}
+
+// FuzzDecideTakeover: whatever the inputs, a live holder (run not
+// completed) is never taken over before a whole lease on our clock.
+func FuzzDecideTakeover(f *testing.F) {
+	f.Add(int64(time.Minute), int64(0), int64(time.Second), false)
+	f.Add(int64(0), int64(time.Minute), int64(time.Hour), false)
+	f.Add(int64(time.Second), int64(time.Second), int64(time.Second), true)
+	f.Fuzz(func(t *testing.T, lease, fallback, elapsed int64, completed bool) {
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		w := lockWatch{}.observe("a", "v", t0)
+		got := decideTakeover(w, time.Duration(lease), time.Duration(fallback), completed, t0.Add(time.Duration(elapsed)))
+		eff := time.Duration(lease)
+		if eff <= 0 {
+			eff = time.Duration(fallback)
+		}
+		switch {
+		case completed && got != holderRunDone:
+			t.Fatalf("completed run not taken over: %v", got)
+		case !completed && got == holderLeaseLapse && (eff <= 0 || time.Duration(elapsed) < eff):
+			t.Fatalf("taken over after %v with lease %v", time.Duration(elapsed), eff)
+		case !completed && got == keepWaiting && eff > 0 && time.Duration(elapsed) >= eff:
+			t.Fatalf("not taken over after %v with lease %v", time.Duration(elapsed), eff)
+		}
+	})
+}

@@ -83,6 +83,9 @@ func (inv *invocation) who() string {
 	if user == "" {
 		user = inv.app.Env("GITHUB_ACTOR")
 	}
+	if user == "" {
+		user = "prstate"
+	}
 	return fmt.Sprintf("%s@%s", user, host)
 }
 

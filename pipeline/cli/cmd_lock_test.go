@@ -219,3 +219,23 @@ func TestStatusAndForceUnlock(t *testing.T) {
 		t.Fatalf("no ID: exit %d", code)
 	}
 }
+
+func TestRunUnderActionsLeavesNothingForThePostStep(t *testing.T) {
+	t.Parallel()
+	b := memstore.NewBucket("acme-state")
+	a := newTestApp(t, Store{Bucket: b})
+	a.actions("push", "push.json")
+	if code := a.run(args("run", "--", "true")...); code != 0 {
+		t.Fatalf("exit %d: %s", code, a.stderr.String())
+	}
+	state := a.file("github_state")
+	// The last lock_id saved is empty: the post step has nothing to release.
+	i := strings.LastIndex(state, "lock_id<<")
+	if i < 0 {
+		t.Fatalf("GITHUB_STATE:\n%s", state)
+	}
+	lines := strings.SplitN(state[i:], "\n", 3)
+	if delim := strings.TrimPrefix(lines[0], "lock_id<<"); len(lines) < 2 || lines[1] != delim {
+		t.Fatalf("last lock_id is not empty:\n%s", state[i:])
+	}
+}

@@ -71,6 +71,7 @@ func runRun(ctx context.Context, inv *invocation) error {
 		inv.rep.Error(relErr.Error())
 	default:
 		inv.logf("released the apply lock %s", l.Where())
+		inv.rep.SaveState("lock_id", "") // nothing left for the post step
 	}
 	if runErr != nil {
 		return runErr
