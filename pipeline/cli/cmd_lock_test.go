@@ -235,7 +235,7 @@ func TestRunUnderActionsLeavesNothingForThePostStep(t *testing.T) {
 		t.Fatalf("GITHUB_STATE:\n%s", state)
 	}
 	lines := strings.SplitN(state[i:], "\n", 3)
-	if delim := strings.TrimPrefix(lines[0], "lock_id<<"); len(lines) < 2 || lines[1] != delim {
+	if delim := strings.TrimPrefix(lines[0], "lock_id<<"); len(lines) < 3 || lines[1] != "" || !strings.HasPrefix(lines[2], delim) {
 		t.Fatalf("last lock_id is not empty:\n%s", state[i:])
 	}
 }
