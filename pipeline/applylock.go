@@ -151,9 +151,19 @@ func (l *ApplyLock) newRecord() []byte {
 // is free, a conditional replace on the observed version when the holder
 // is dead (DESIGN.md). It reports the holder at least every 15 s and gives
 // up with *LockTimeoutError after opts.Timeout.
-func (l *ApplyLock) Acquire(ctx context.Context) error {
+func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	defer func() {
+		if err != nil && ctx.Err() != nil {
+			// Interrupted, perhaps while a create of ours was in flight:
+			// remove our record if it landed, so it does not sit there
+			// for a whole lease.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_, _ = releaseRecord(cctx, l.store, l.rec.ID, "", RealClock, nil)
+		}
+	}()
 	clk := l.opts.Clock
 	start := clk.Now()
 	var (

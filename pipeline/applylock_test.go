@@ -379,3 +379,31 @@ func TestEarlierAttemptIsTakenOverAtOnce(t *testing.T) {
 		t.Fatalf("after %s: %q", d, warned)
 	}
 }
+
+// cancelAfterCreate applies a create and then cancels the caller, as a
+// signal arriving while the request is in flight would.
+type cancelAfterCreate struct {
+	LockStore
+	cancel context.CancelFunc
+}
+
+func (s *cancelAfterCreate) Create(ctx context.Context, body []byte) (string, error) {
+	if _, err := s.LockStore.Create(ctx, body); err != nil {
+		return "", err
+	}
+	s.cancel()
+	return "", context.Canceled
+}
+
+func TestInterruptedAcquireLeavesNoLock(t *testing.T) {
+	t.Parallel()
+	base := NewS3LockStore(memstore.NewBucket("acme"), "k.prstate-apply.lock")
+	ctx, cancel := context.WithCancel(t.Context())
+	l := NewApplyLock(&cancelAfterCreate{LockStore: base, cancel: cancel}, Holder{}, LockOptions{Lease: time.Hour})
+	if err := l.Acquire(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("acquire: %v", err)
+	}
+	if _, _, err := base.Read(t.Context()); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("an interrupted acquire left its record: %v", err)
+	}
+}
