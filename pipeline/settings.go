@@ -41,6 +41,7 @@ var settingDefs = map[string]settingDef{
 	"seed":                 {kindString, "none", "seed a new PR state from: none, production"},
 	"lock-timeout":         {kindDuration, "30m", "how long to wait for a lock before exit 3"},
 	"lease":                {kindDuration, "", "apply lock lease (default 5m for run, 6h for lock)"},
+	"lock-poll":            {kindDuration, "500ms", "how often a waiter reads the apply lock (plus up to 25% jitter)"},
 	"github-token":         {kindString, "", "GitHub token for the API (run liveness, PR states, comments)"},
 	"comment":              {kindBool, "false", "keep a sticky comment on the pull request"},
 	"dry-run":              {kindBool, "false", "print what would be deleted, delete nothing"},

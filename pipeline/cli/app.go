@@ -53,7 +53,7 @@ var commonSettings = []string{"working-directory", "bucket", "key", "region", "d
 
 func commands() map[string]command {
 	cmds := map[string]command{}
-	for _, c := range []command{keyCommand, planCommand} {
+	for _, c := range []command{keyCommand, planCommand, lockCommand, unlockCommand, runCommand, statusCommand, forceUnlockCommand} {
 		cmds[c.name] = c
 	}
 	return cmds
@@ -88,6 +88,9 @@ func (a *App) Run(ctx context.Context, args []string) int {
 }
 
 func (a *App) run(ctx context.Context, args []string, rep report.Reporter) error {
+	if a.Env("STATE_prstate_post") == "true" {
+		return a.postStep(ctx, rep)
+	}
 	name := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
@@ -133,6 +136,7 @@ func (a *App) run(ctx context.Context, args []string, rep report.Reporter) error
 	if err != nil {
 		return err
 	}
+	a.markMainStep(rep)
 	return cmd.run(ctx, inv)
 }
 

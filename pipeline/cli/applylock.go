@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/github"
+)
+
+// lockSettings are the settings of the commands that take the apply lock.
+var lockSettings = []string{"lock-timeout", "lease", "lock-poll"}
+
+// githubTimeout bounds one GitHub API call: a slow API must not stall a
+// lock wait (liveness is only ever an extra reason to take over).
+const githubTimeout = 10 * time.Second
+
+// applyLockStore opens the apply lock of the production state: the
+// DynamoDB item when the lock backend is dynamodb, else the S3 object.
+func (inv *invocation) applyLockStore(ctx context.Context) (pipeline.LockStore, Store, error) {
+	st := inv.cfg.Main()
+	store, err := inv.open(ctx, st)
+	if err != nil {
+		return nil, Store{}, err
+	}
+	if inv.cfg.LockBackend == "dynamodb" {
+		if store.Table == nil {
+			return nil, Store{}, &pipeline.UsageError{Msg: "lock-backend dynamodb needs a dynamodb-table"}
+		}
+		return pipeline.NewDynamoDBLockStore(store.Table, pipeline.ApplyLockItemID(st.Backend.Bucket, st.Keys.Production)), store, nil
+	}
+	return pipeline.NewS3LockStore(store.Bucket, pipeline.ApplyLockKey(st.Keys.Production)), store, nil
+}
+
+// runChecker returns the GitHub client that tells whether a holder's run
+// completed, or nil without a token (the lease alone decides then).
+func (inv *invocation) runChecker() (pipeline.RunChecker, error) {
+	if inv.cfg.GitHubToken == "" {
+		return nil, nil
+	}
+	inv.rep.Mask(inv.cfg.GitHubToken)
+	c, err := github.New(inv.cfg.GitHubToken, inv.app.Env("GITHUB_API_URL"), &http.Client{Timeout: githubTimeout})
+	if err != nil {
+		return nil, &pipeline.UsageError{Msg: err.Error()}
+	}
+	return c, nil
+}
+
+// newApplyLock prepares our handle on the apply lock, with lease
+// defaultLease unless --lease is set.
+func (inv *invocation) newApplyLock(store pipeline.LockStore, defaultLease time.Duration) (*pipeline.ApplyLock, error) {
+	poll, err := inv.cfg.LockPoll()
+	if err != nil {
+		return nil, err
+	}
+	runs, err := inv.runChecker()
+	if err != nil {
+		return nil, err
+	}
+	lease := inv.cfg.Lease
+	if lease <= 0 {
+		lease = defaultLease
+	}
+	return pipeline.NewApplyLock(store, pipeline.HolderFromEvent(inv.ev), pipeline.LockOptions{
+		Lease:   lease,
+		Timeout: inv.cfg.LockTimeout,
+		Poll:    poll,
+		Runs:    runs,
+		Logf:    inv.logf,
+		Warn:    inv.rep.Warning,
+		Who:     inv.who(),
+		Path:    inv.cfg.Main().Keys.Production,
+	}), nil
+}
+
+// who is Terraform's LockInfo.Who: user@host.
+func (inv *invocation) who() string {
+	host, _ := os.Hostname()
+	user := inv.app.Env("USER")
+	if user == "" {
+		user = inv.app.Env("GITHUB_ACTOR")
+	}
+	if user == "" {
+		user = "prstate"
+	}
+	return fmt.Sprintf("%s@%s", user, host)
+}
+
+// lockOutputs tells the CI system that we hold the lock: output lock-id,
+// and the saved state the post step releases.
+func (inv *invocation) lockOutputs(l *pipeline.ApplyLock) {
+	inv.rep.SetOutput("lock-id", l.ID())
+	inv.rep.SaveState("lock_id", l.ID())
+}

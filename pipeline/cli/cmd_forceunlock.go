@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/prstate/prstate/pipeline"
+)
+
+var forceUnlockCommand = command{
+	name:     "force-unlock",
+	summary:  "remove an apply lock or Terraform state lock by --lock-id, after backing up the state; refuses a live holder without --force",
+	settings: []string{"lock-id", "force"},
+	run:      runForceUnlock,
+}
+
+func runForceUnlock(ctx context.Context, inv *invocation) error {
+	if inv.cfg.LockID == "" {
+		return &pipeline.UsageError{Msg: "force-unlock needs --lock-id (prstate status lists the IDs)"}
+	}
+	st := inv.cfg.Main()
+	store, err := inv.open(ctx, st)
+	if err != nil {
+		return err
+	}
+	runs, err := inv.runChecker()
+	if err != nil {
+		return err
+	}
+	var table pipeline.LockItemDeleter
+	if t := tableOrNil(store); t != nil {
+		table = t
+	}
+	res, err := pipeline.ForceUnlock(ctx, store.Bucket, table, st.Keys, inv.cfg.LockID, runs, inv.cfg.Force, inv.app.Now())
+	if err != nil {
+		return err
+	}
+	l := res.Lock
+	backup := "no state object to back up"
+	if res.Backup != "" {
+		backup = "state backed up to s3://" + st.Backend.Bucket + "/" + res.Backup
+	}
+	msg := fmt.Sprintf("removed %s lock %s (%s) of %s held by %s; holder %s; %s", l.Kind, l.ID, l.Where, l.StateKey, holderOf(l), res.Liveness, backup)
+	inv.rep.Warning("force-unlock: " + msg)
+	inv.rep.SetOutput("backup-key", res.Backup)
+	inv.rep.AddStepSummary("### prstate force-unlock\n\n" + msg + "\n")
+	if inv.cfg.JSON {
+		return inv.printJSON(res)
+	}
+	fmt.Fprintln(inv.stdout(), msg)
+	return nil
+}

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/prstate/prstate/pipeline"
+)
+
+var statusCommand = command{
+	name:    "status",
+	summary: "list every apply lock and Terraform state lock in the bucket and table: holder, run, commit, age, stale",
+	run:     runStatus,
+}
+
+func runStatus(ctx context.Context, inv *invocation) error {
+	store, err := inv.open(ctx, inv.cfg.Main())
+	if err != nil {
+		return err
+	}
+	runs, err := inv.runChecker()
+	if err != nil {
+		return err
+	}
+	locks, err := pipeline.ListLocks(ctx, store.Bucket, tableOrNil(store), runs, inv.app.Now())
+	if err != nil {
+		return err
+	}
+	inv.rep.SetOutput("locks", fmt.Sprint(len(locks)))
+	inv.rep.AddStepSummary(statusSummary(locks))
+	if inv.cfg.JSON {
+		if locks == nil {
+			locks = []pipeline.LockEntry{}
+		}
+		return inv.printJSON(locks)
+	}
+	if len(locks) == 0 {
+		fmt.Fprintln(inv.stdout(), "no locks")
+		return nil
+	}
+	w := tabwriter.NewWriter(inv.stdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "KIND\tSTATE\tLOCK ID\tOPERATION\tHOLDER\tCOMMIT\tAGE\tSTALE")
+	for _, l := range locks {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Kind, l.StateKey, l.ID, l.Operation, holderOf(l), orDash(short(l.SHA)), orDash(l.Age), staleOf(l))
+	}
+	return w.Flush()
+}
+
+func holderOf(l pipeline.LockEntry) string {
+	if l.RunURL != "" {
+		return l.RunURL
+	}
+	return orDash(l.Who)
+}
+
+func staleOf(l pipeline.LockEntry) string {
+	if l.Stale {
+		return "yes: " + l.StaleReason
+	}
+	return "no"
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+func statusSummary(locks []pipeline.LockEntry) string {
+	var b strings.Builder
+	b.WriteString("### prstate status\n\n")
+	if len(locks) == 0 {
+		b.WriteString("No locks.\n")
+		return b.String()
+	}
+	b.WriteString("| kind | state | lock ID | holder | commit | age | stale |\n|---|---|---|---|---|---|---|\n")
+	for _, l := range locks {
+		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %s | %s |\n", l.Kind, l.StateKey, l.ID, holderOf(l), orDash(short(l.SHA)), orDash(l.Age), staleOf(l))
+	}
+	return b.String()
+}
+
+// tableOrNil avoids handing a nil storage.Table inside a non-nil interface.
+func tableOrNil(s Store) pipeline.LockItemDeleter {
+	if s.Table == nil {
+		return nil
+	}
+	return s.Table
+}

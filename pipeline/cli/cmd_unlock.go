@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/prstate/prstate/pipeline"
+)
+
+var unlockCommand = command{
+	name:     "unlock",
+	summary:  "release our apply lock (--lock-id, else the ID the lock step saved); a lock someone else holds is left alone",
+	settings: []string{"lock-id"},
+	run:      runUnlock,
+}
+
+type unlockResult struct {
+	LockID   string `json:"lock_id"`
+	Released bool   `json:"released"`
+	HeldBy   string `json:"held_by,omitempty"`
+}
+
+func runUnlock(ctx context.Context, inv *invocation) error {
+	id := inv.cfg.LockID
+	if id == "" {
+		id = inv.app.Env("STATE_lock_id")
+	}
+	if id == "" {
+		return &pipeline.UsageError{Msg: "no lock ID: pass --lock-id (the lock step prints it and saves it for the post step)"}
+	}
+	store, _, err := inv.applyLockStore(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := pipeline.ReleaseByID(context.WithoutCancel(ctx), store, id, nil)
+	out := unlockResult{LockID: id, Released: res.Released, HeldBy: res.Holder}
+	switch {
+	case errors.Is(err, pipeline.ErrLockLost):
+		// Someone took it over (our run was presumed dead): theirs now.
+		inv.rep.Warning(fmt.Sprintf("apply lock %s was taken over: it is held by %s, not by our lock ID %s; left alone", store.Where(), res.Holder, id))
+	case err != nil:
+		return err
+	case res.Released:
+		inv.logf("released the apply lock %s (lock ID %s)", store.Where(), id)
+	default:
+		inv.logf("the apply lock %s is not held: nothing to release", store.Where())
+	}
+	if inv.cfg.JSON {
+		return inv.printJSON(out)
+	}
+	switch {
+	case res.Released:
+		fmt.Fprintln(inv.stdout(), "released", id)
+	case res.Holder != "":
+		fmt.Fprintln(inv.stdout(), "held by someone else:", res.Holder)
+	default:
+		fmt.Fprintln(inv.stdout(), "not held", id)
+	}
+	return nil
+}
