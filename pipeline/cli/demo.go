@@ -223,13 +223,6 @@ func (d *demo) say(actor, format string, args ...any) {
 	fmt.Fprintf(d.parent.Stdout, "%6.2fs  %-16s %s\n", time.Since(d.start).Seconds(), actor, fmt.Sprintf(format, args...))
 }
 
-func short(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
-}
-
 // setup writes the root module with its backend block, commits it, and
 // gives production a state (serial 5) with its digest.
 func (d *demo) setup(ctx context.Context) (string, error) {
