@@ -76,6 +76,22 @@ type ApplyLock struct {
 	// landed (waiter's clock). No waiter can take over within a lease
 	// of it: a waiter times the lease from its own later observation.
 	written time.Time
+	waited  AcquireWait // how the last Acquire went, for reports
+}
+
+// AcquireWait is how Acquire got the lock: how long it waited, behind
+// whom (zero when the lock was free), and whether it took over.
+type AcquireWait struct {
+	Waited   time.Duration
+	Behind   Holder
+	TookOver bool
+}
+
+// Wait says how the last successful Acquire went.
+func (l *ApplyLock) Wait() AcquireWait {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.waited
 }
 
 // NewApplyLock prepares to take the lock in store as holder.
@@ -192,6 +208,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 			v, err := l.store.Create(ctx, body)
 			if err == nil {
 				l.version, l.held, l.written = v, true, sent
+				l.waited = AcquireWait{Waited: clk.Now().Sub(start), Behind: holder.Holder}
 				return nil
 			}
 			if !errors.Is(err, storage.ErrPrecondition) {
@@ -218,6 +235,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 				// Our create (or takeover) went through and its answer was
 				// lost. It landed before this read: time it from the read.
 				l.version, l.held, l.written = version, true, now
+				l.waited = AcquireWait{Waited: clk.Now().Sub(start), Behind: holder.Holder}
 				return nil
 			}
 			holder = cur
@@ -232,6 +250,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 				v, err := l.store.Replace(ctx, nb, version)
 				if err == nil || l.adoptIfOurs(ctx, nb, &v, err) {
 					l.version, l.held, l.written = v, true, clk.Now()
+					l.waited = AcquireWait{Waited: clk.Now().Sub(start), Behind: cur.Holder, TookOver: true}
 					l.opts.Warn(fmt.Sprintf("took over the apply lock %s from %s: %s", l.store.Where(), cur.Describe(clk.Now()), reason))
 					return nil
 				}

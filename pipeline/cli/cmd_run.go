@@ -16,7 +16,7 @@ import (
 var runCommand = command{
 	name:     "run",
 	summary:  "take the apply lock, run -- CMD ARGS with heartbeats, release on every exit path, exit with CMD's code",
-	settings: lockSettings,
+	settings: append(append([]string{}, lockSettings...), "allow-diverged", "comment"),
 	run:      runRun,
 }
 
@@ -46,7 +46,7 @@ func runRun(ctx context.Context, inv *invocation) error {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	store, _, err := inv.applyLockStore(ctx)
+	store, st, err := inv.applyLockStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -57,9 +57,26 @@ func runRun(ctx context.Context, inv *invocation) error {
 	if err := l.Acquire(ctx); err != nil {
 		return err
 	}
+	v, err := inv.checkSupersede(ctx, st)
+	if err != nil || v.Superseded {
+		if relErr := inv.releaseNow(ctx, l); relErr != nil {
+			return errors.Join(err, relErr)
+		}
+		if err != nil {
+			return err
+		}
+		inv.reportApply(ctx, "run", inv.lockedReport(v, l))
+		return nil // superseded: the command is skipped, exit 0
+	}
+	report := inv.lockedReport(v, l)
 	inv.lockOutputs(l)
 	inv.logf("holding the apply lock %s (lock ID %s): running %v", l.Where(), l.ID(), inv.args)
 	runErr := inv.runLocked(ctx, l, sigs)
+	report.Outcome, report.At = pipeline.ApplyApplied, inv.app.Now()
+	if runErr != nil {
+		report.Outcome, report.Detail = pipeline.ApplyFailed, runErr.Error()
+	}
+	defer inv.reportApply(ctx, "run", report)
 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 	defer cancel()
