@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // Faults are per-request probabilities (0..1, summing to at most 1) of
@@ -187,4 +189,16 @@ func writeDynamoError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, `{"__type":"com.amazonaws.dynamodb.v20120810#`+code+`","message":"`+msg+`"}`)
+}
+
+// SerialConfig returns an SDK configuration that reaches moto through a
+// proxy forwarding one request at a time. moto checks a write's condition
+// and then writes without a lock, so two racing conditional writes can both
+// win there (never on S3 or DynamoDB); tests of races between conditional
+// writes go through this so they test our code, not that moto bug.
+func (m *MotoServer) SerialConfig(t testing.TB) aws.Config {
+	p := NewFaultProxy(t, m.Endpoint, Faults{Serialize: true})
+	cfg := m.Config()
+	cfg.BaseEndpoint = aws.String(p.URL)
+	return cfg
 }

@@ -135,7 +135,7 @@ func (d *demo) apply(ctx context.Context, name, sha string) error {
 		d.say(actor, "superseded by a newer applied commit: skipped, lock released")
 		return nil
 	}
-	d.say(actor, "holds lock %s after %.1fs; terraform apply runs", short(out["lock-id"]), time.Since(t0).Seconds())
+	d.say(actor, "holds lock %s after %.1fs; terraform apply runs", out["lock-id"], time.Since(t0).Seconds())
 	serial, err := d.bumpProduction(ctx)
 	if err != nil {
 		return err

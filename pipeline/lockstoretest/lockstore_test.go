@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -36,21 +35,9 @@ func TestMemstoreDynamoDB(t *testing.T) {
 	})
 }
 
-// serialized returns an SDK configuration that reaches moto through a
-// proxy forwarding one request at a time: moto checks a write's condition
-// and then writes without a lock, so two racing conditional writes can
-// both win there (never on S3 or DynamoDB). The suite's races would find
-// that moto bug rather than test the store.
-func serialized(t *testing.T, m *testenv.MotoServer) aws.Config {
-	p := testenv.NewFaultProxy(t, m.Endpoint, testenv.Faults{Serialize: true})
-	cfg := m.Config()
-	cfg.BaseEndpoint = aws.String(p.URL)
-	return cfg
-}
-
 func TestMotoS3(t *testing.T) {
 	m := testenv.Moto(t)
-	client := s3.NewFromConfig(serialized(t, m), func(o *s3.Options) { o.UsePathStyle = true })
+	client := s3.NewFromConfig(m.SerialConfig(t), func(o *s3.Options) { o.UsePathStyle = true })
 	for _, versioned := range []bool{true, false} {
 		t.Run(fmt.Sprintf("versioned=%v", versioned), func(t *testing.T) {
 			b := awsstore.NewBucket(client, m.NewBucket(t, versioned))
@@ -63,7 +50,7 @@ func TestMotoS3(t *testing.T) {
 
 func TestMotoDynamoDB(t *testing.T) {
 	m := testenv.Moto(t)
-	tb := awsstore.NewTable(dynamodb.NewFromConfig(serialized(t, m)), m.NewTable(t))
+	tb := awsstore.NewTable(dynamodb.NewFromConfig(m.SerialConfig(t)), m.NewTable(t))
 	lockstoretest.Run(t, func(t *testing.T) pipeline.LockStore {
 		return pipeline.NewDynamoDBLockStore(tb, pipeline.ApplyLockItemID("acme", key()))
 	})
