@@ -74,3 +74,36 @@ func TestCleanupCommandOnMoto(t *testing.T) {
 		t.Fatalf("changed beyond the PR key:\n%s", strings.Join(d, "\n"))
 	}
 }
+
+// TestSweepOnMoto: the sweep against moto and a fake GitHub removes the
+// states of closed PRs only.
+func TestSweepOnMoto(t *testing.T) {
+	m := testenv.Moto(t)
+	s := motoStore(m)(t, true)
+	st := cleanuptest.Stack(t, s, true, true, false)
+	cleanuptest.Production(t, s)
+	now := time.Now()
+	var pulls []cleanuptest.FakePull
+	var gone []string
+	for pr := 1; pr <= 6; pr++ {
+		key := cleanuptest.SeededPR(t, s, st, pr, 1)
+		closed := pr%2 == 0
+		if closed {
+			gone = append(gone, key, key+".tflock")
+		}
+		pulls = append(pulls, cleanuptest.FakePull{Number: pr, Closed: closed, UpdatedAt: now.Add(time.Duration(pr) * time.Minute)})
+	}
+	gh := cleanuptest.NewFakeGitHub(t, "acme/infra", "ghs_moto", pulls)
+	before := cleanuptest.Take(t, s)
+	env := map[string]string{"GITHUB_API_URL": gh.URL, "GITHUB_REPOSITORY": "acme/infra", "PRSTATE_GITHUB_TOKEN": "ghs_moto"}
+	code, out, errs := runCLI(t, m, env, "sweep", "--bucket", s.Bucket.Name(), "--key", cleanuptest.Prod, "--dynamodb-table", s.Table.Name(), "--use-lockfile")
+	if code != 0 || strings.Count(out, "removed ") != 3 {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+	if d := cleanuptest.Diff(before.Without(s.Bucket.Name(), gone...), cleanuptest.Take(t, s)); len(d) > 0 {
+		t.Fatalf("sweep changed more than PRs 2, 4, 6:\n%s", strings.Join(d, "\n"))
+	}
+	if n := gh.Requests.Load(); n != 1 {
+		t.Fatalf("%d GitHub requests, want 1", n)
+	}
+}

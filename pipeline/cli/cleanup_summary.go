@@ -38,13 +38,16 @@ func printCleanup(w io.Writer, dry bool, results []pipeline.CleanupResult) {
 }
 
 // cleanupSummary is the step summary table.
-func cleanupSummary(title string, dry bool, results []pipeline.CleanupResult) string {
+func cleanupSummary(title, preface string, dry bool, results []pipeline.CleanupResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s", title)
 	if dry {
 		b.WriteString(" (dry run: nothing deleted)")
 	}
 	b.WriteString("\n\n")
+	if preface != "" {
+		b.WriteString(preface + "\n\n")
+	}
 	if len(results) == 0 {
 		b.WriteString("No PR state to remove.\n")
 		return b.String()

@@ -43,7 +43,9 @@ func runCleanup(ctx context.Context, inv *invocation) error {
 			errs = append(errs, err)
 		}
 	}
-	return inv.finishCleanup("prstate cleanup", rep, errors.Join(errs...))
+	err := errors.Join(errs...)
+	rep.Deleted = countDeleted(rep.Results)
+	return inv.finishCleanup("prstate cleanup", "", rep.DryRun, rep.Results, rep, err)
 }
 
 // cleanupOptions are the CLI's settings as cleanup options.
@@ -74,28 +76,42 @@ func cleanupStore(s Store) pipeline.CleanupStore {
 	return cs
 }
 
-// finishCleanup prints the summary (stdout, JSON, step summary), sets
-// the outputs and returns err.
-func (inv *invocation) finishCleanup(title string, rep cleanupReport, err error) error {
+// countDeleted counts the PR states removed (not in a dry run).
+func countDeleted(results []pipeline.CleanupResult) int {
+	n := 0
+	for _, r := range results {
+		if r.Removed() && r.Versions > 0 && !r.DryRun {
+			n++
+		}
+	}
+	return n
+}
+
+// finishCleanup prints the summary (stdout, or asJSON with --json, and the
+// step summary), sets the outputs and returns err.
+func (inv *invocation) finishCleanup(title, preface string, dry bool, results []pipeline.CleanupResult, asJSON any, err error) error {
 	var versions int
 	var bytes int64
-	for _, r := range rep.Results {
-		if r.Removed() && r.Versions > 0 && !r.DryRun {
-			rep.Deleted++
-		}
+	for _, r := range results {
 		versions += r.Versions
 		bytes += r.Bytes
 	}
-	inv.rep.SetOutput("deleted", fmt.Sprint(rep.Deleted))
+	if dry {
+		versions, bytes = 0, 0
+	}
+	inv.rep.SetOutput("deleted", fmt.Sprint(countDeleted(results)))
 	inv.rep.SetOutput("versions-removed", fmt.Sprint(versions))
 	inv.rep.SetOutput("bytes-freed", fmt.Sprint(bytes))
-	inv.rep.AddStepSummary(cleanupSummary(title, rep.DryRun, rep.Results))
+	inv.rep.AddStepSummary(cleanupSummary(title, preface, dry, results))
 	if inv.cfg.JSON {
-		if perr := inv.printJSON(rep); perr != nil {
+		if perr := inv.printJSON(asJSON); perr != nil {
 			return errors.Join(err, perr)
 		}
-	} else {
-		printCleanup(inv.stdout(), rep.DryRun, rep.Results)
+		return err
 	}
+	if preface != "" {
+		fmt.Fprintln(inv.stdout(), preface)
+	}
+	printCleanup(inv.stdout(), dry, results)
 	return err
 }
