@@ -89,7 +89,7 @@ func (c *cleaner) lock(ctx context.Context, key string) (*stateLock, error) {
 		if waited >= c.opts.LockTimeout {
 			// Terraform undoes a half-taken pair; so do we.
 			c.release(ctx, key, l)
-			return nil, &StateLockTimeoutError{Key: key, Waited: waited.Round(time.Second), Holder: holder}
+			return nil, &StateLockTimeoutError{Key: key, Waited: waited.Round(time.Millisecond), Holder: holder}
 		}
 		if time.Since(lastSaid) >= lockHolderEvery {
 			c.opts.Logf("%s is locked by %s (%s, lock ID %s, since %s); waiting up to %s", key, orUnknown(holder.Who), holder.Operation, holder.ID, holder.Created.Format(time.RFC3339), c.opts.LockTimeout)
