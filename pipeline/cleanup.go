@@ -113,6 +113,7 @@ type cleanupJob struct {
 	key      string
 	lock     *stateLock
 	versions []storage.ObjectVersion // of key and key.tflock only
+	etags    map[string]string       // version ID -> ETag, of key's versions (when the bucket lists them)
 	ownLock  *storage.ObjectVersion  // the .tflock version we hold, removed last
 	failed   bool
 }
@@ -129,6 +130,9 @@ type cleaner struct {
 
 	mu   sync.Mutex // guards errs and results written by parallel steps
 	errs []error
+
+	listed    bool            // every live job's versions were listed after locking
+	prodETags map[string]bool // ETags of production's versions (batches only)
 }
 
 // fail records that j stopped with err.
@@ -173,20 +177,17 @@ func CleanupPRs(ctx context.Context, store CleanupStore, st Stack, prs []int, op
 		jobs = append(jobs, j)
 	}
 	if !c.opts.DryRun {
-		c.each(ctx, jobs, func(ctx context.Context, j *cleanupJob) {
-			l, err := c.lock(ctx, j.key)
-			if err != nil {
-				c.fail(j, err)
-				return
-			}
-			j.lock = l
-		})
+		c.lockAll(ctx, live(jobs))
 	}
 	if err := c.listVersions(ctx, live(jobs)); err != nil {
 		for _, j := range live(jobs) {
 			c.fail(j, err)
 			c.unlock(ctx, j)
 		}
+	}
+	c.listed = true
+	if c.batch(live(jobs)) {
+		c.loadProductionETags(ctx)
 	}
 	c.each(ctx, jobs, func(ctx context.Context, j *cleanupJob) {
 		orphans, err := c.orphans(ctx, j)
@@ -254,42 +255,61 @@ func (c *cleaner) listVersions(ctx context.Context, jobs []*cleanupJob) error {
 	for _, j := range jobs {
 		byKey[j.key] = j
 		byKey[j.key+".tflock"] = j
-		j.versions = nil
+		j.versions, j.etags = nil, map[string]string{}
 	}
-	keep := func(vs []storage.ObjectVersion) {
-		for _, v := range vs {
+	keep := func(vs []storage.ObjectVersion, etags []string) {
+		for i, v := range vs {
 			if j, ok := byKey[v.Key]; ok {
 				j.versions = append(j.versions, v)
+				if v.Key == j.key && etags != nil {
+					j.etags[v.VersionID] = etags[i]
+				}
 			}
 		}
 	}
-	if prefix := c.st.Keys.ListPrefix(); len(jobs) >= 32 && c.opts.Population > 0 && c.opts.Population <= 10*len(jobs) && prefix != "" {
-		vs, err := c.store.Bucket.ListObjectVersions(ctx, prefix)
+	if prefix := c.st.Keys.ListPrefix(); c.batch(jobs) && c.opts.Population > 0 && c.opts.Population <= 10*len(jobs) && prefix != "" {
+		vs, etags, err := c.list(ctx, prefix)
 		if err != nil {
 			return fmt.Errorf("failed to list the versions under %s: %w", prefix, err)
 		}
-		keep(vs)
+		keep(vs, etags)
 		return nil
 	}
 	var errs []error
 	c.each(ctx, jobs, func(ctx context.Context, j *cleanupJob) {
-		vs, err := c.store.Bucket.ListObjectVersions(ctx, j.key)
+		vs, etags, err := c.list(ctx, j.key)
+		c.mu.Lock()
+		defer c.mu.Unlock()
 		if err != nil {
-			c.mu.Lock()
 			errs = append(errs, fmt.Errorf("failed to list the versions of %s: %w", j.key, err))
-			c.mu.Unlock()
 			return
 		}
-		mine := vs[:0:0]
-		for _, v := range vs {
-			if v.Key == j.key || v.Key == j.key+".tflock" {
-				mine = append(mine, v)
-			}
-		}
-		j.versions = mine
+		keep(vs, etags) // the key is a prefix: keep drops other keys sharing it
 	})
 	return errors.Join(errs...)
 }
+
+// etagLister lists versions with their ETags in the same requests.
+type etagLister interface {
+	ListObjectVersionsWithETags(ctx context.Context, prefix string) ([]storage.ObjectVersion, []string, error)
+}
+
+// list lists the versions under prefix, with ETags when the bucket can
+// (etags is nil otherwise).
+func (c *cleaner) list(ctx context.Context, prefix string) ([]storage.ObjectVersion, []string, error) {
+	if el, ok := c.store.Bucket.(etagLister); ok {
+		return el.ListObjectVersionsWithETags(ctx, prefix)
+	}
+	vs, err := c.store.Bucket.ListObjectVersions(ctx, prefix)
+	return vs, nil, err
+}
+
+// batchMin is from how many PR states on cleanup works in batches where
+// that costs a request or two up front (one listing of the key scheme's
+// prefix, one of production's versions) and saves one per PR.
+const batchMin = 32
+
+func (c *cleaner) batch(jobs []*cleanupJob) bool { return len(jobs) >= batchMin }
 
 // deleteVersions removes every version of the jobs' keys but the lock
 // versions cleanup holds, batched across jobs: first the noncurrent

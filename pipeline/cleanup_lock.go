@@ -47,16 +47,12 @@ func (e *StateLockTimeoutError) Error() string {
 // ExitCode is 3: a lock wait timed out.
 func (e *StateLockTimeoutError) ExitCode() int { return 3 }
 
-// lock takes the PR state's Terraform lock the way Terraform does: the S3
-// lock file first (use_lockfile), then the DynamoDB item (a table is set).
-// It waits up to LockTimeout while another holder has it.
-func (c *cleaner) lock(ctx context.Context, key string) (*stateLock, error) {
-	useS3 := c.st.Backend.UseLockfile
-	useTable := c.store.Table != nil
-	if !useS3 && !useTable {
-		return nil, nil // the backend does not lock: neither does Terraform
-	}
-	bucket := c.store.Bucket.Name()
+// usesS3Lock and usesDynamoLock tell which locks the backend takes.
+func (c *cleaner) usesS3Lock() bool     { return c.st.Backend.UseLockfile }
+func (c *cleaner) usesDynamoLock() bool { return c.store.Table != nil }
+
+// newLock is the lock record cleanup writes for key, not yet taken.
+func (c *cleaner) newLock(key string) *stateLock {
 	info := LockInfo{
 		ID:        NewLockID(),
 		Operation: cleanupOperation,
@@ -64,9 +60,37 @@ func (c *cleaner) lock(ctx context.Context, key string) (*stateLock, error) {
 		Who:       c.opts.Who,
 		Version:   c.opts.Version,
 		Created:   time.Now().UTC(),
-		Path:      bucket + "/" + key,
+		Path:      c.store.Bucket.Name() + "/" + key,
 	}
-	l := &stateLock{info: info, body: info.Marshal()}
+	return &stateLock{info: info, body: info.Marshal()}
+}
+
+// held tells whether l holds every lock the backend takes.
+func (c *cleaner) held(l *stateLock) bool {
+	return l.s3 == c.usesS3Lock() && l.dynamo == c.usesDynamoLock()
+}
+
+// lockAll takes the lock of every job, Parallel at a time.
+func (c *cleaner) lockAll(ctx context.Context, jobs []*cleanupJob) {
+	if !c.usesS3Lock() && !c.usesDynamoLock() {
+		return // the backend does not lock: neither does Terraform
+	}
+	c.each(ctx, jobs, func(ctx context.Context, j *cleanupJob) {
+		l := c.newLock(j.key)
+		if err := c.lock(ctx, j.key, l); err != nil {
+			c.fail(j, err)
+			return
+		}
+		j.lock = l
+	})
+}
+
+// lock takes the PR state's Terraform lock the way Terraform does: the S3
+// lock file first (use_lockfile), then the DynamoDB item (a table is set).
+// It waits up to LockTimeout while another holder has it; on failure it
+// gives up what it took.
+func (c *cleaner) lock(ctx context.Context, key string, l *stateLock) error {
+	useS3, useTable := c.usesS3Lock(), c.usesDynamoLock()
 	start := time.Now()
 	lastSaid := time.Time{}
 	for {
@@ -76,20 +100,20 @@ func (c *cleaner) lock(ctx context.Context, key string) (*stateLock, error) {
 			l.s3, holder, err = c.lockS3(ctx, key, l)
 		}
 		if err == nil && useTable && !l.dynamo && (l.s3 || !useS3) {
-			l.dynamo, holder, err = c.lockDynamo(ctx, LockItemID(bucket, key), l)
+			l.dynamo, holder, err = c.lockDynamo(ctx, LockItemID(c.store.Bucket.Name(), key), l)
 		}
 		if err != nil {
 			c.release(ctx, key, l)
-			return nil, err
+			return err
 		}
-		if l.s3 == useS3 && l.dynamo == useTable {
-			return l, nil
+		if c.held(l) {
+			return nil
 		}
 		waited := time.Since(start)
 		if waited >= c.opts.LockTimeout {
 			// Terraform undoes a half-taken pair; so do we.
 			c.release(ctx, key, l)
-			return nil, &StateLockTimeoutError{Key: key, Waited: waited.Round(time.Millisecond), Holder: holder}
+			return &StateLockTimeoutError{Key: key, Waited: waited.Round(time.Millisecond), Holder: holder}
 		}
 		if time.Since(lastSaid) >= lockHolderEvery {
 			c.opts.Logf("%s is locked by %s (%s, lock ID %s, since %s); waiting up to %s", key, orUnknown(holder.Who), holder.Operation, holder.ID, holder.Created.Format(time.RFC3339), c.opts.LockTimeout)
@@ -98,7 +122,7 @@ func (c *cleaner) lock(ctx context.Context, key string) (*stateLock, error) {
 		select {
 		case <-ctx.Done():
 			c.release(ctx, key, l)
-			return nil, fmt.Errorf("failed to lock %s: %w", key, ctx.Err())
+			return fmt.Errorf("failed to lock %s: %w", key, ctx.Err())
 		case <-time.After(min(c.opts.Poll, c.opts.LockTimeout-waited)):
 		}
 	}

@@ -24,6 +24,25 @@ const seedProbeMax = 20
 // that no seed started was created by terraform on the PR key: every
 // resource it tracks was applied.
 func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) ([]string, error) {
+	// The listing, taken under the lock, often answers without a read: no
+	// current version, or one whose bytes are a production version's (same
+	// ETag): a seed, never applied to.
+	current := false
+	for _, v := range j.versions {
+		if v.Key != j.key || !v.IsLatest {
+			continue
+		}
+		if v.DeleteMarker {
+			return nil, nil
+		}
+		if e := j.etags[v.VersionID]; e != "" && c.prodETags[e] {
+			return nil, nil
+		}
+		current = true
+	}
+	if !current && c.listed {
+		return nil, nil
+	}
 	cur, err := c.store.Bucket.GetObject(ctx, j.key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
@@ -122,4 +141,25 @@ func (c *cleaner) production(ctx context.Context) (*StateHeader, error) {
 		}
 	})
 	return c.prod, c.prodErr
+}
+
+// loadProductionETags lists production's versions once, so that PR states
+// that are byte copies of one (seeds) need no read of their own.
+func (c *cleaner) loadProductionETags(ctx context.Context) {
+	el, ok := c.store.Bucket.(etagLister)
+	if !ok {
+		return
+	}
+	prod := c.st.Keys.Production
+	vs, etags, err := el.ListObjectVersionsWithETags(ctx, prod)
+	if err != nil {
+		c.opts.Logf("failed to list production's versions (each PR state is read instead): %v", err)
+		return
+	}
+	c.prodETags = map[string]bool{}
+	for i, v := range vs {
+		if v.Key == prod && etags[i] != "" {
+			c.prodETags[etags[i]] = true
+		}
+	}
 }

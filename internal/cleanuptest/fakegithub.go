@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -58,6 +59,10 @@ func (f *FakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	if r.Header.Get("Authorization") != "Bearer "+f.Token {
 		http.Error(w, `{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}`, http.StatusUnauthorized)
+		return
+	}
+	if n, ok := strings.CutPrefix(r.URL.Path, "/repos/"+f.repo+"/pulls/"); ok && r.Method == http.MethodGet {
+		f.servePull(w, n)
 		return
 	}
 	if r.Method != http.MethodGet || r.URL.Path != "/repos/"+f.repo+"/pulls" {
@@ -127,6 +132,21 @@ func (f *FakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_ = json.NewEncoder(w).Encode(out)
+}
+
+// servePull answers GET /repos/{repo}/pulls/{number}.
+func (f *FakeGitHub) servePull(w http.ResponseWriter, num string) {
+	n, err := strconv.Atoi(num)
+	if err == nil {
+		for _, p := range f.pulls {
+			if p.Number == n {
+				w.Header().Set("Content-Type", "application/json; charset=utf-8")
+				_ = json.NewEncoder(w).Encode(pullJSON(f.repo, p))
+				return
+			}
+		}
+	}
+	http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
 }
 
 // pullJSON is a pull request as GitHub's list endpoint returns it (the

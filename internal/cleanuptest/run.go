@@ -52,6 +52,57 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("takes over a dead cleanup's lock", func(t *testing.T) { t.Parallel(); takesOver(t, newStore(t, true)) })
 	t.Run("fails part-way and finishes on a second run", func(t *testing.T) { t.Parallel(); partWay(t, newStore(t, true)) })
 	t.Run("dry run", func(t *testing.T) { t.Parallel(); dryRun(t, newStore(t, true)) })
+	t.Run("batch", func(t *testing.T) { t.Parallel(); batch(t, newStore(t, true)) })
+}
+
+// batch: 40 PR states at once (transactional lock puts, one listing,
+// seeds recognised by ETag) behave like one at a time: the applied-to one
+// and the one locked for good stay, the one locked for a while goes after
+// its plan, and everything else goes.
+func batch(t *testing.T, s Store) {
+	st := Stack(t, s, true, true, false)
+	Production(t, s)
+	var prs []int
+	keys := map[int]string{}
+	for pr := 1; pr <= 40; pr++ {
+		keys[pr] = SeededPR(t, s, st, pr, pr%3)
+		prs = append(prs, pr)
+	}
+	Put(t, s, keys[3], StateJSON(30, Lineage, "terraform_data.a", "terraform_data.b", "terraform_data.preview"))
+	Put(t, s, keys[9], StateJSON(1, "own-lineage"))
+	holdLock(t, s, keys[7])
+	release := holdLock(t, s, keys[5])
+	go func() { time.Sleep(300 * time.Millisecond); release() }()
+	before := Take(t, s)
+	objs, err := s.Bucket.ListObjects(context.Background(), st.Keys.ListPrefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := opts()
+	o.LockTimeout, o.Population = 1500*time.Millisecond, len(objs)
+	res, err := cleanup(t, s, st, o, prs...)
+	var oe *pipeline.OrphanError
+	var te *pipeline.StateLockTimeoutError
+	if !errors.As(err, &oe) || oe.Key != keys[3] || !errors.As(err, &te) || te.Key != keys[7] {
+		t.Fatalf("err %v: want PR 3 refused and PR 7 timed out", err)
+	}
+	var gone []string
+	for i, r := range res {
+		switch pr := prs[i]; pr {
+		case 3, 7:
+			if r.Removed() {
+				t.Errorf("PR %d removed: %+v", pr, r)
+			}
+		default:
+			if !r.Removed() || r.Versions == 0 {
+				t.Errorf("PR %d: %+v", pr, r)
+			}
+			gone = append(gone, keys[pr], keys[pr]+".tflock")
+		}
+	}
+	if d := Diff(before.Without(s.Bucket.Name(), gone...), Take(t, s)); len(d) > 0 {
+		t.Fatalf("changed beyond the removed PRs:\n%s", strings.Join(d, "\n"))
+	}
 }
 
 func cleanup(t *testing.T, s Store, st pipeline.Stack, o pipeline.CleanupOptions, prs ...int) ([]pipeline.CleanupResult, error) {
