@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"strconv"
 	"sync"
@@ -23,6 +26,7 @@ import (
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/cli"
 	"github.com/prstate/prstate/pipeline/storage"
+	"github.com/prstate/prstate/pipeline/storage/awsstore"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
 
@@ -100,8 +104,7 @@ func seedPRStates(b testing.TB, s cleanuptest.Store, st pipeline.Stack, n int) {
 // one (delete-object --version-id; `aws s3 rm --recursive` would only add
 // delete markers), then the digests one by one (dynamodb delete-item).
 // Emulated with the same SDK and server, minus the CLI's process start-up.
-func handWritten(ctx context.Context, m *testenv.MotoServer, bucket, table, prefix string, keys []string) (requests int, err error) {
-	s3c, ddb := m.S3(), m.DynamoDB()
+func handWritten(ctx context.Context, s3c *s3.Client, ddb *dynamodb.Client, bucket, table, prefix string, keys []string) (requests int, err error) {
 	p := s3.NewListObjectVersionsPaginator(s3c, &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
 	type kv struct{ key, id string }
 	var all []kv
@@ -146,8 +149,40 @@ func leftUnder(b testing.TB, s cleanuptest.Store, prefix string) int {
 	return len(vs)
 }
 
+// countingProxy stands between the SDK and moto: it counts requests and,
+// with PRSTATE_BENCH_RTT, delays each by a round trip like AWS's (moto on
+// loopback answers in microseconds plus its own work; AWS in tens of ms).
+type countingProxy struct {
+	requests atomic.Int64
+	s3       *s3.Client
+	ddb      *dynamodb.Client
+}
+
+func newCountingProxy(b testing.TB, m *testenv.MotoServer, rtt time.Duration) *countingProxy {
+	target, err := url.Parse(m.Endpoint)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := &countingProxy{}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.requests.Add(1)
+		if rtt > 0 {
+			time.Sleep(rtt)
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	b.Cleanup(srv.Close)
+	cfg := m.Config()
+	cfg.BaseEndpoint = aws.String(srv.URL)
+	p.s3, p.ddb = awsstore.NewS3Client(cfg), awsstore.NewDynamoDBClient(cfg)
+	return p
+}
+
 // BenchmarkCleanup removes 1,000 PR states from moto with prstate's
-// batched cleanup and with the hand-written loop, in the same run.
+// batched cleanup and with the hand-written loop, in the same run. Both go
+// through the same counting proxy. PRSTATE_BENCH_PRS changes the number of
+// PR states, PRSTATE_BENCH_RTT (e.g. 20ms) adds a round trip per request.
 //
 //	go test -run '^$' -bench BenchmarkCleanup -benchtime 1x ./internal/cleanuptest/
 func BenchmarkCleanup(b *testing.B) {
@@ -156,10 +191,13 @@ func BenchmarkCleanup(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("PRSTATE_BENCH_PRS")); err == nil && v > 0 {
 		n = v
 	}
+	rtt, _ := time.ParseDuration(os.Getenv("PRSTATE_BENCH_RTT"))
 	ctx := context.Background()
 	perPR := 3 + 2*lockCycles
 	for range b.N {
 		b.StopTimer()
+		proxy := newCountingProxy(b, m, rtt)
+		// Seeding goes to moto directly: only the cleanups see the proxy.
 		s := cleanuptest.Store{Bucket: m.Bucket(b, m.NewBucket(b, true)), Table: m.Table(b, m.NewTable(b))}
 		st := cleanuptest.Stack(b, s, true, true, false)
 		seedPRStates(b, s, st, n)
@@ -167,11 +205,13 @@ func BenchmarkCleanup(b *testing.B) {
 		for i := range prs {
 			prs[i] = i + 1
 		}
+		via := pipeline.CleanupStore{Bucket: awsstore.NewBucket(proxy.s3, s.Bucket.Name()), Table: awsstore.NewTable(proxy.ddb, s.Table.Name())}
 		b.StartTimer()
 		start := time.Now()
-		res, err := pipeline.CleanupPRs(ctx, cleanuptest.CleanupStore(st, s), st, prs, pipeline.CleanupOptions{LockTimeout: time.Minute, Who: "bench", Population: n})
+		res, err := pipeline.CleanupPRs(ctx, via, st, prs, pipeline.CleanupOptions{LockTimeout: time.Minute, Who: "bench", Population: n})
 		ours := time.Since(start)
 		b.StopTimer()
+		ourRequests := proxy.requests.Load()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -190,9 +230,11 @@ func BenchmarkCleanup(b *testing.B) {
 		for i := range keys {
 			keys[i], _ = st2.Keys.Render(i + 1)
 		}
+		proxy.requests.Store(0)
 		start = time.Now()
-		requests, err := handWritten(ctx, m, s2.Bucket.Name(), s2.Table.Name(), st2.Keys.ListPrefix(), keys)
+		_, err = handWritten(ctx, proxy.s3, proxy.ddb, s2.Bucket.Name(), s2.Table.Name(), st2.Keys.ListPrefix(), keys)
 		alt := time.Since(start)
+		altRequests := proxy.requests.Load()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -202,8 +244,11 @@ func BenchmarkCleanup(b *testing.B) {
 		b.ReportMetric(ours.Seconds(), "prstate-s")
 		b.ReportMetric(alt.Seconds(), "handwritten-s")
 		b.ReportMetric(alt.Seconds()/ours.Seconds(), "speedup-x")
-		fmt.Printf("\ncleanup of %d PR states (%d versions, %d digests) on moto:\n  %-42s %8.2fs\n  %-42s %8.2fs  (%d requests)\n  speed-up %.1fx\n",
-			n, perPR*n, n, "prstate (batched, locked, applied-to check)", ours.Seconds(), "hand-written (delete one by one)", alt.Seconds(), requests, alt.Seconds()/ours.Seconds())
+		b.ReportMetric(float64(ourRequests), "prstate-requests")
+		b.ReportMetric(float64(altRequests), "handwritten-requests")
+		fmt.Printf("\ncleanup of %d PR states (%d versions, %d digests) on moto, added round trip %s:\n  %-46s %8.2fs  %6d requests\n  %-46s %8.2fs  %6d requests\n  speed-up %.1fx\n",
+			n, perPR*n, n, rtt, "prstate (locks, applied-to check, batch deletes)", ours.Seconds(), ourRequests,
+			"hand-written (list, delete one by one)", alt.Seconds(), altRequests, alt.Seconds()/ours.Seconds())
 	}
 }
 

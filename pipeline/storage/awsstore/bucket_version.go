@@ -46,12 +46,13 @@ func (b *bucket) GetObjectVersion(ctx context.Context, key, versionID string) (s
 }
 
 // isNoSuchVersion tells whether S3 refused a version ID it does not know
-// (S3 answers 400 NoSuchVersion or InvalidArgument, not 404).
+// (400 NoSuchVersion or InvalidArgument, not 404) or that is a delete
+// marker (405 MethodNotAllowed).
 func isNoSuchVersion(err error) bool {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		switch ae.ErrorCode() {
-		case "NoSuchVersion", "InvalidArgument":
+		case "NoSuchVersion", "InvalidArgument", "MethodNotAllowed":
 			return true
 		}
 	}
