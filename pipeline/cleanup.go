@@ -448,15 +448,15 @@ func (c *cleaner) releaseOwnLocks(ctx context.Context, jobs []*cleanupJob) {
 					c.fail(j, fmt.Errorf("%s.tflock: %w; run cleanup again", j.key, err))
 				}
 			}
-			return
+			own = nil // each is tried once more below, the slow way
 		}
 	}
 	for _, j := range jobs {
-		if j.lock != nil {
+		if j.lock != nil && j.ownLock != nil && own != nil {
 			j.lock.s3 = false
 		}
-		// A lock taken without a listed version (the bucket served an
-		// older listing) is released the slow way.
+		// A lock whose version the listing did not show is released the
+		// slow way: read it, check it is ours, delete that version.
 		c.unlock(ctx, j)
 	}
 }
