@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prstate/prstate/pipeline/storage"
@@ -70,26 +71,51 @@ func (c *cleaner) held(l *stateLock) bool {
 	return l.s3 == c.usesS3Lock() && l.dynamo == c.usesDynamoLock()
 }
 
-// lockAll takes the lock of every job, Parallel at a time.
+// lockAll takes the lock of every job: one attempt each, Parallel at a
+// time; then whoever found its lock held waits for it, all at once, so
+// that many held locks cost one LockTimeout, not one each.
 func (c *cleaner) lockAll(ctx context.Context, jobs []*cleanupJob) {
 	if !c.usesS3Lock() && !c.usesDynamoLock() {
 		return // the backend does not lock: neither does Terraform
 	}
+	var waiters []*cleanupJob
+	var mu sync.Mutex
 	c.each(ctx, jobs, func(ctx context.Context, j *cleanupJob) {
 		l := c.newLock(j.key)
-		if err := c.lock(ctx, j.key, l); err != nil {
+		err := c.lock(ctx, j.key, l, 0)
+		var te *StateLockTimeoutError
+		switch {
+		case errors.As(err, &te):
+			mu.Lock()
+			waiters = append(waiters, j)
+			mu.Unlock()
+		case err != nil:
 			c.fail(j, err)
-			return
+		default:
+			j.lock = l
 		}
-		j.lock = l
 	})
+	var wg sync.WaitGroup
+	for _, j := range waiters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := c.newLock(j.key)
+			if err := c.lock(ctx, j.key, l, c.opts.LockTimeout); err != nil {
+				c.fail(j, err)
+				return
+			}
+			j.lock = l
+		}()
+	}
+	wg.Wait()
 }
 
 // lock takes the PR state's Terraform lock the way Terraform does: the S3
 // lock file first (use_lockfile), then the DynamoDB item (a table is set).
-// It waits up to LockTimeout while another holder has it; on failure it
-// gives up what it took.
-func (c *cleaner) lock(ctx context.Context, key string, l *stateLock) error {
+// It waits up to timeout while another holder has it (0: one attempt); on
+// failure it gives up what it took.
+func (c *cleaner) lock(ctx context.Context, key string, l *stateLock, timeout time.Duration) error {
 	useS3, useTable := c.usesS3Lock(), c.usesDynamoLock()
 	start := time.Now()
 	lastSaid := time.Time{}
@@ -110,20 +136,20 @@ func (c *cleaner) lock(ctx context.Context, key string, l *stateLock) error {
 			return nil
 		}
 		waited := time.Since(start)
-		if waited >= c.opts.LockTimeout {
+		if waited >= timeout {
 			// Terraform undoes a half-taken pair; so do we.
 			c.release(ctx, key, l)
 			return &StateLockTimeoutError{Key: key, Waited: waited.Round(time.Millisecond), Holder: holder}
 		}
 		if time.Since(lastSaid) >= lockHolderEvery {
-			c.opts.Logf("%s is locked by %s (%s, lock ID %s, since %s); waiting up to %s", key, orUnknown(holder.Who), holder.Operation, holder.ID, holder.Created.Format(time.RFC3339), c.opts.LockTimeout)
+			c.opts.Logf("%s is locked by %s (%s, lock ID %s, since %s); waiting up to %s", key, orUnknown(holder.Who), holder.Operation, holder.ID, holder.Created.Format(time.RFC3339), timeout)
 			lastSaid = time.Now()
 		}
 		select {
 		case <-ctx.Done():
 			c.release(ctx, key, l)
 			return fmt.Errorf("failed to lock %s: %w", key, ctx.Err())
-		case <-time.After(min(c.opts.Poll, c.opts.LockTimeout-waited)):
+		case <-time.After(min(c.opts.Poll, timeout-waited)):
 		}
 	}
 }
