@@ -1,0 +1,145 @@
+package cleanuptest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prstate/prstate/internal/cleanuptest"
+	"github.com/prstate/prstate/internal/testenv"
+	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/storage"
+)
+
+// TestTerraformLifecycle plays a PR's life with the real terraform and
+// prstate binaries against moto: production applied (state and digest),
+// the PR planned on its own key, the PR closed and cleaned up, the PR
+// reopened and planned again at once. Once with dynamodb_table, once with
+// use_lockfile.
+func TestTerraformLifecycle(t *testing.T) {
+	m := testenv.Moto(t)
+	tf := testenv.Terraform(t)
+	bin := testenv.Binary(t)
+	for _, lock := range []string{"dynamodb_table", "use_lockfile"} {
+		t.Run(lock, func(t *testing.T) {
+			t.Parallel()
+			bucket, table := m.NewBucket(t, true), m.NewTable(t)
+			s := cleanuptest.Store{Bucket: m.Bucket(t, bucket), Table: m.Table(t, table)}
+			dir := t.TempDir()
+			lockLine := fmt.Sprintf("dynamodb_table = %q", table)
+			if lock == "use_lockfile" {
+				lockLine = "use_lockfile = true"
+			}
+			mainTF := fmt.Sprintf(`terraform {
+  backend "s3" {
+    bucket                      = %q
+    key                         = %q
+    region                      = "us-east-1"
+    %s
+    endpoints                   = { s3 = %q, dynamodb = %q }
+    use_path_style              = true
+    skip_credentials_validation = true
+    skip_requesting_account_id  = true
+    skip_metadata_api_check     = true
+  }
+}
+
+resource "terraform_data" "app" {
+  input = "v1"
+}
+`, bucket, cleanuptest.Prod, lockLine, m.Endpoint, m.Endpoint)
+			if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(mainTF), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			env := append(os.Environ(), m.Env()...)
+			env = append(env, "TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1", "GITHUB_ACTIONS=", "GITLAB_CI=", "TF_DATA_DIR="+filepath.Join(dir, ".terraform"))
+			run := func(name string, args ...string) string {
+				t.Helper()
+				cmd := exec.Command(name, args...)
+				cmd.Dir, cmd.Env = dir, env
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				out, err := cmd.Output()
+				if err != nil {
+					t.Fatalf("%s %s: %v\n%s%s", filepath.Base(name), strings.Join(args, " "), err, out, stderr.String())
+				}
+				return string(out)
+			}
+
+			// Production: applied, so it has a state and (with a table) a digest.
+			run(tf, "init", "-no-color")
+			run(tf, "apply", "-auto-approve", "-no-color")
+
+			// The PR: its own key, seeded from production, planned twice.
+			prKey := strings.TrimSpace(run(bin, "plan", "--pr", "7", "--seed", "production"))
+			if prKey != "app/pr-7/terraform.tfstate" {
+				t.Fatalf("prstate plan printed %q", prKey)
+			}
+			run(tf, "init", "-reconfigure", "-no-color", "-backend-config=prstate.s3.tfbackend")
+			run(tf, "plan", "-no-color", "-lock-timeout=10s")
+			run(tf, "plan", "-no-color", "-lock-timeout=10s")
+			vs, err := s.Bucket.ListObjectVersions(context.Background(), prKey)
+			if err != nil || len(vs) == 0 {
+				t.Fatalf("the PR plans left nothing to clean up: %v, %v", vs, err)
+			}
+			if lock == "use_lockfile" && !hasKey(vs, prKey+".tflock") {
+				t.Fatalf("terraform left no lock file versions: %+v", vs)
+			}
+			before := cleanuptest.Take(t, s)
+			if lock == "dynamodb_table" {
+				if _, ok := before["ddb:"+pipeline.DigestID(bucket, prKey)]; !ok {
+					t.Fatalf("no PR digest to clean up: %v", before)
+				}
+				if _, ok := before["ddb:"+pipeline.DigestID(bucket, cleanuptest.Prod)]; !ok {
+					t.Fatalf("no production digest: %v", before)
+				}
+			}
+
+			// The PR closes.
+			out := run(bin, "cleanup", "--pr", "7")
+			if !strings.Contains(out, "removed "+prKey) {
+				t.Fatalf("cleanup printed %q", out)
+			}
+			after := cleanuptest.Take(t, s)
+			if d := cleanuptest.Diff(before.Without(bucket, prKey, prKey+".tflock"), after); len(d) > 0 {
+				t.Fatalf("cleanup changed more than the PR key:\n%s", strings.Join(d, "\n"))
+			}
+			for k := range after {
+				if strings.Contains(k, "pr-7") {
+					t.Fatalf("left behind: %s", k)
+				}
+			}
+			if _, err := s.Table.GetItem(context.Background(), pipeline.DigestID(bucket, prKey)); !errors.Is(err, storage.ErrNotFound) {
+				t.Fatalf("digest left: %v", err)
+			}
+
+			// Reopened: planned again without a seed. A digest left behind
+			// would make terraform retry for 10 s and fail.
+			run(bin, "plan", "--pr", "7")
+			run(tf, "init", "-reconfigure", "-no-color", "-backend-config=prstate.s3.tfbackend")
+			start := time.Now()
+			out = run(tf, "plan", "-no-color", "-lock-timeout=10s")
+			if d := time.Since(start); d >= 8*time.Second {
+				t.Fatalf("plan after reopening took %s", d)
+			}
+			if !strings.Contains(out, "1 to add") {
+				t.Fatalf("plan on an empty PR state should add the resource:\n%s", out)
+			}
+		})
+	}
+}
+
+func hasKey(vs []storage.ObjectVersion, key string) bool {
+	for _, v := range vs {
+		if v.Key == key {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/prstate/prstate/pipeline"
+)
+
+// printCleanup prints one line per PR state, and the resources a refused
+// deletion would have orphaned.
+func printCleanup(w io.Writer, dry bool, results []pipeline.CleanupResult) {
+	verb := "removed"
+	if dry {
+		verb = "would remove"
+	}
+	if len(results) == 0 {
+		fmt.Fprintln(w, "no PR state to remove")
+	}
+	for _, r := range results {
+		why := ""
+		if r.Reason != "" {
+			why = " [" + r.Reason + "]"
+		}
+		switch {
+		case r.Skipped != "":
+			fmt.Fprintf(w, "skipped %s (PR #%d)%s: %s\n", r.Key, r.PR, why, r.Skipped)
+			for _, a := range r.Orphans {
+				fmt.Fprintf(w, "  would orphan %s\n", a)
+			}
+		case r.Error != "":
+			fmt.Fprintf(w, "failed %s (PR #%d)%s: %d version(s), %s removed, %d left: %s\n", r.Key, r.PR, why, r.Versions, humanBytes(r.Bytes), r.Left, r.Error)
+		default:
+			fmt.Fprintf(w, "%s %s (PR #%d)%s: %d version(s), %s, %d item(s)\n", verb, r.Key, r.PR, why, r.Versions, humanBytes(r.Bytes), len(r.Items))
+		}
+	}
+}
+
+// cleanupSummary is the step summary table.
+func cleanupSummary(title, preface string, dry bool, results []pipeline.CleanupResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %s", title)
+	if dry {
+		b.WriteString(" (dry run: nothing deleted)")
+	}
+	b.WriteString("\n\n")
+	if preface != "" {
+		b.WriteString(preface + "\n\n")
+	}
+	if len(results) == 0 {
+		b.WriteString("No PR state to remove.\n")
+		return b.String()
+	}
+	b.WriteString("| PR | keys | versions removed | bytes freed | items | skipped, and why |\n|---|---|---|---|---|---|\n")
+	for _, r := range results {
+		keys := make([]string, 0, len(r.Keys))
+		for _, k := range r.Keys {
+			keys = append(keys, "`"+k+"`")
+		}
+		if len(keys) == 0 {
+			keys = append(keys, "`"+r.Key+"` (nothing there)")
+		}
+		why := "-"
+		switch {
+		case r.Skipped != "":
+			why = r.Skipped
+			if len(r.Orphans) > 0 {
+				why += ": `" + strings.Join(r.Orphans, "`, `") + "`"
+			}
+		case r.Error != "":
+			why = fmt.Sprintf("failed, %d version(s) left: %s", r.Left, r.Error)
+		}
+		pr := fmt.Sprintf("#%d", r.PR)
+		if r.Reason != "" {
+			pr += " (" + r.Reason + ")"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %d | %s |\n", pr, strings.Join(keys, "<br>"), r.Versions, humanBytes(r.Bytes), len(r.Items), strings.ReplaceAll(why, "|", `\|`))
+	}
+	return b.String()
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	default:
+		return fmt.Sprintf("%d B", n)
+	}
+}

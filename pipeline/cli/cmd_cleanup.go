@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/prstate/prstate/pipeline"
+)
+
+var cleanupCommand = command{
+	name:     "cleanup",
+	summary:  "on PR close: remove the PR's state versions, lock file, digest and lock items (every working directory)",
+	settings: []string{"lock-timeout", "force", "dry-run"},
+	run:      runCleanup,
+}
+
+// cleanupReport is what cleanup and sweep print with --json.
+type cleanupReport struct {
+	Deleted int                      `json:"deleted"`
+	DryRun  bool                     `json:"dry_run"`
+	Results []pipeline.CleanupResult `json:"results"`
+}
+
+func runCleanup(ctx context.Context, inv *invocation) error {
+	pr := inv.ev.PR
+	if pr == 0 {
+		return &pipeline.UsageError{Msg: "cleanup needs a pull request: run it on pull_request closed, or pass --pr N"}
+	}
+	opts := inv.cleanupOptions()
+	rep := cleanupReport{DryRun: inv.cfg.DryRun, Results: []pipeline.CleanupResult{}}
+	var errs []error
+	for _, st := range inv.cfg.Stacks {
+		store, err := inv.open(ctx, st)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		res, err := pipeline.CleanupPRs(ctx, cleanupStore(store), st, []int{pr}, opts)
+		rep.Results = append(rep.Results, res...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	err := errors.Join(errs...)
+	rep.Deleted = countDeleted(rep.Results)
+	return inv.finishCleanup("prstate cleanup", "", rep.DryRun, rep.Results, rep, err)
+}
+
+// cleanupOptions are the CLI's settings as cleanup options.
+func (inv *invocation) cleanupOptions() pipeline.CleanupOptions {
+	who := "prstate"
+	if host, err := os.Hostname(); err == nil {
+		who += "@" + host
+	}
+	if inv.ev.RunURL != "" {
+		who += " " + inv.ev.RunURL
+	}
+	return pipeline.CleanupOptions{
+		LockTimeout: inv.cfg.LockTimeout,
+		Force:       inv.cfg.Force,
+		DryRun:      inv.cfg.DryRun,
+		Who:         who,
+		Version:     "prstate",
+		Logf:        inv.logf,
+	}
+}
+
+// cleanupStore narrows a stack's store to what cleanup uses.
+func cleanupStore(s Store) pipeline.CleanupStore {
+	cs := pipeline.CleanupStore{Bucket: s.Bucket}
+	if s.Table != nil {
+		cs.Table = s.Table
+	}
+	return cs
+}
+
+// countDeleted counts the PR states removed (not in a dry run).
+func countDeleted(results []pipeline.CleanupResult) int {
+	n := 0
+	for _, r := range results {
+		if r.Removed() && r.Versions > 0 && !r.DryRun {
+			n++
+		}
+	}
+	return n
+}
+
+// finishCleanup prints the summary (stdout, or asJSON with --json, and the
+// step summary), sets the outputs and returns err.
+func (inv *invocation) finishCleanup(title, preface string, dry bool, results []pipeline.CleanupResult, asJSON any, err error) error {
+	var versions int
+	var bytes int64
+	for _, r := range results {
+		versions += r.Versions
+		bytes += r.Bytes
+	}
+	if dry {
+		versions, bytes = 0, 0
+	}
+	inv.rep.SetOutput("deleted", fmt.Sprint(countDeleted(results)))
+	inv.rep.SetOutput("versions-removed", fmt.Sprint(versions))
+	inv.rep.SetOutput("bytes-freed", fmt.Sprint(bytes))
+	inv.rep.AddStepSummary(cleanupSummary(title, preface, dry, results))
+	if inv.cfg.JSON {
+		if perr := inv.printJSON(asJSON); perr != nil {
+			return errors.Join(err, perr)
+		}
+		return err
+	}
+	if preface != "" {
+		fmt.Fprintln(inv.stdout(), preface)
+	}
+	printCleanup(inv.stdout(), dry, results)
+	return err
+}

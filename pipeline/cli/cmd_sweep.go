@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/github"
+)
+
+var sweepCommand = command{
+	name:     "sweep",
+	summary:  "scheduled: remove the PR states of closed pull requests (and, with --older-than, stale ones)",
+	settings: []string{"lock-timeout", "force", "dry-run", "older-than"},
+	run:      runSweep,
+}
+
+// sweepReport is what sweep prints with --json.
+type sweepReport struct {
+	Deleted int  `json:"deleted"`
+	DryRun  bool `json:"dry_run"`
+	pipeline.SweepReport
+}
+
+// githubPulls adapts the GitHub client to what a sweep asks.
+type githubPulls struct{ c *github.Client }
+
+func (g githubPulls) ClosedPullRequests(ctx context.Context, repo string, page int) ([]pipeline.ClosedPullRequest, int, error) {
+	prs, next, err := g.c.ClosedPullRequests(ctx, repo, page)
+	out := make([]pipeline.ClosedPullRequest, len(prs))
+	for i, p := range prs {
+		out[i] = pipeline.ClosedPullRequest{Number: p.Number, UpdatedAt: p.UpdatedAt}
+	}
+	return out, next, err
+}
+
+func runSweep(ctx context.Context, inv *invocation) error {
+	opts := pipeline.SweepOptions{Cleanup: inv.cleanupOptions(), OlderThan: inv.cfg.OlderThan, Now: inv.app.Now()}
+	if inv.cfg.GitHubToken != "" {
+		c, err := github.New(inv.cfg.GitHubToken, inv.app.Env("GITHUB_API_URL"), nil)
+		if err != nil {
+			return &pipeline.UsageError{Msg: err.Error()}
+		}
+		opts.Pulls = githubPulls{c}
+		opts.Repo = inv.ev.Repository
+		if opts.Repo == "" {
+			opts.Repo = inv.app.Env("GITHUB_REPOSITORY")
+		}
+	} else if inv.cfg.OlderThan > 0 {
+		inv.logf("no github-token: sweeping by age alone (PR states not written for %s)", inv.cfg.OlderThan)
+	}
+	var targets []pipeline.SweepTarget
+	for _, st := range inv.cfg.Stacks {
+		store, err := inv.open(ctx, st)
+		if err != nil {
+			return err
+		}
+		tg := pipeline.SweepTarget{Stack: st, Bucket: store.Bucket}
+		if store.Table != nil {
+			tg.Table = store.Table
+		}
+		targets = append(targets, tg)
+	}
+	rep, err := pipeline.Sweep(ctx, targets, opts)
+	var ue *pipeline.UsageError
+	if errors.As(err, &ue) {
+		return err
+	}
+	out := sweepReport{DryRun: inv.cfg.DryRun, SweepReport: rep}
+	out.Deleted = countDeleted(rep.Results)
+	return inv.finishCleanup("prstate sweep", sweepPreface(rep, inv.cfg.OlderThan), inv.cfg.DryRun, rep.Results, out, sweepError(err))
+}
+
+// sweepPreface says what the sweep looked at.
+func sweepPreface(rep pipeline.SweepReport, olderThan time.Duration) string {
+	var parts []string
+	parts = append(parts, fmt.Sprintf("%d PR state(s) found", rep.PRStates))
+	if rep.AgeOnly {
+		parts = append(parts, "no github-token: by age alone")
+	} else {
+		parts = append(parts, fmt.Sprintf("%d of their PRs closed (%d GitHub request(s))", len(rep.ClosedPRs), rep.GitHubRequests))
+	}
+	if olderThan > 0 {
+		parts = append(parts, "also removing PR states not written for "+olderThan.String())
+	}
+	return strings.Join(parts, "; ")
+}
+
+// sweepError keeps exit 3 only when every failure was a lock wait; a
+// refused or failed PR state makes the sweep exit 1.
+func sweepError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = flatten(j.Unwrap())
+	} else {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		var te *pipeline.StateLockTimeoutError
+		if !errors.As(e, &te) {
+			return errors.New(err.Error())
+		}
+	}
+	return err
+}
+
+func flatten(errs []error) []error {
+	var out []error
+	for _, e := range errs {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			out = append(out, flatten(j.Unwrap())...)
+		} else {
+			out = append(out, e)
+		}
+	}
+	return out
+}

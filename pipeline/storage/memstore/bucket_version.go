@@ -1,0 +1,37 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/prstate/prstate/pipeline/storage"
+)
+
+// GetObjectVersion reads one version of key by its ID; ErrNotFound when the
+// version is gone or is a delete marker. Cleanup uses it to find the seed a
+// PR state started from.
+func (b *Bucket) GetObjectVersion(ctx context.Context, key, versionID string) (storage.Object, error) {
+	b.calls.add("GetObjectVersion")
+	if err := ctx.Err(); err != nil {
+		return storage.Object{}, fmt.Errorf("failed to get object %s version %s: %w", key, versionID, err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, v := range b.keys[key] {
+		if v.id != versionID {
+			continue
+		}
+		if v.deleteMarker {
+			break
+		}
+		body := cloneBytes(v.body)
+		if body == nil {
+			body = []byte{}
+		}
+		return storage.Object{
+			Key: key, Body: body, ETag: v.etag, VersionID: v.id, Metadata: cloneMetadata(v.metadata),
+			Size: int64(len(v.body)), LastModified: v.lastModified,
+		}, nil
+	}
+	return storage.Object{}, fmt.Errorf("failed to get object %s version %s: %w", key, versionID, storage.ErrNotFound)
+}
