@@ -59,7 +59,37 @@ func NewKeys(production, template string) (Keys, error) {
 	if dir != "" && !strings.HasPrefix(sample, dir+"/") {
 		return Keys{}, usageErrorf("key template %q gives %q, outside the production key's directory %q", template, sample, dir+"/")
 	}
+	if err := k.checkSiblings(); err != nil {
+		return Keys{}, err
+	}
 	return k, nil
+}
+
+// siblingSuffixes name what Terraform and prstate keep beside a state key
+// (lock file, digest item, apply lock, ledger, force-unlock backups).
+var siblingSuffixes = []string{".tflock", "-md5", ".prstate-apply", ".prstate-apply.lock", ".prstate-ledger", ".prstate-ledger.json", ".prstate-backup"}
+
+// checkSiblings rejects templates under which a PR key and the production
+// key are each other's siblings (app/pr-4 when production is
+// app/pr-4.tflock): cleanup of that PR would reach production's things.
+func (k Keys) checkSiblings() error {
+	if pr, m := k.matchPattern(k.Production); m {
+		return usageErrorf("key template gives pull request %d the production key %q", pr, k.Production)
+	}
+	for _, s := range siblingSuffixes {
+		if base, ok := strings.CutSuffix(k.Production, s); ok {
+			if pr, m := k.matchPattern(base); m {
+				return usageErrorf("key template gives pull request %d the key %q, whose %s is the production state %q", pr, base, s, k.Production)
+			}
+		}
+		if pr, m := k.Match(k.Production + s); m {
+			return usageErrorf("key template gives pull request %d the key %q, which is where production's %s lives", pr, k.Production+s, s)
+		}
+		if strings.HasPrefix(k.suffix, s) || strings.Contains(k.suffix, s+"/") {
+			return usageErrorf("key template must not put %s after {pr}", s)
+		}
+	}
+	return nil
 }
 
 // NewWorkspaceKeys builds the scheme of --isolation workspace, Terraform's own
@@ -104,7 +134,15 @@ func (k Keys) ListPrefix() string { return k.prefix }
 // Match inverts Render: it reports which PR owns key. Only canonical numbers
 // match (no sign, no leading zero), and the production key never does.
 func (k Keys) Match(key string) (int, bool) {
-	if key == k.Production || !strings.HasPrefix(key, k.prefix) || !strings.HasSuffix(key, k.suffix) {
+	if key == k.Production {
+		return 0, false
+	}
+	return k.matchPattern(key)
+}
+
+// matchPattern is Match without the production exclusion.
+func (k Keys) matchPattern(key string) (int, bool) {
+	if !strings.HasPrefix(key, k.prefix) || !strings.HasSuffix(key, k.suffix) {
 		return 0, false
 	}
 	if len(key) <= len(k.prefix)+len(k.suffix) {

@@ -14,6 +14,10 @@ func FuzzKeys(f *testing.F) {
 	f.Add("terraform.tfstate", "{dir}/pr-{pr}/{file}", 1)
 	f.Add("a/b.tfstate", "{key}.pr-{pr}", 7)
 	f.Add("x", "{dir}/{pr}/{file}", 12)
+	f.Add("app/pr-4.tflock", "{dir}/pr-{pr}", 4)
+	f.Add("env:/pr-4-md5", "{dir}/pr-{pr}-md5", 4)
+	f.Add("app/x", "{key}-md{pr}", 5)
+	f.Add("app/pr-4", "{dir}/pr-{pr}", 4)
 	f.Fuzz(func(t *testing.T, prod, template string, pr int) {
 		k, err := NewKeys(prod, template)
 		if err != nil {
@@ -40,6 +44,11 @@ func FuzzKeys(f *testing.F) {
 		}
 		if _, ok := k.Match(prod); ok {
 			t.Fatalf("production key %q matched", prod)
+		}
+		for _, s := range siblingSuffixes {
+			if key+s == prod || key == prod+s {
+				t.Fatalf("PR key %q and production key %q are siblings (%s)", key, prod, s)
+			}
 		}
 		if other := pr%1000 + 1; other != pr {
 			if okey, _ := k.Render(other); okey == key {

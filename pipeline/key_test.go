@@ -96,6 +96,10 @@ func TestKeysBadInput(t *testing.T) {
 		{"app/x", "{dir}/pr-{pr}/{nope}", "unknown placeholder"},
 		{"app/x", "pr-{pr}/{key}", "outside"},
 		{"app/x", "{dir}/../pr-{pr}/{file}", ".."},
+		{"app/pr-4.tflock", "{dir}/pr-{pr}", "is the production state"},
+		{"app/x", "{key}-md{pr}", "where production's -md5 lives"},
+		{"app/pr-4", "{dir}/pr-{pr}", "the production key"},
+		{"app/x", "{dir}/pr-{pr}.tflock", "must not put .tflock after {pr}"},
 	}
 	for _, c := range cases {
 		_, err := NewKeys(c.prod, c.template)

@@ -117,7 +117,7 @@ func (d *demo) play(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		d.say(fmt.Sprintf("pr-%d cleanup", pr), "removed %s versions and items", out["deleted"])
+		d.say(fmt.Sprintf("pr-%d cleanup", pr), "removed the PR state: %s object versions (%s bytes), its digest and lock items", out["versions-removed"], out["bytes-freed"])
 	}
 	return d.finish(ctx)
 }

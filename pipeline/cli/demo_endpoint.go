@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/awsstore"
 )
 
@@ -50,7 +51,32 @@ func openDemoEndpoint(ctx context.Context, endpoint string) (Store, error) {
 	if err != nil && !errors.As(err, &inUse) {
 		return Store{}, fmt.Errorf("failed to create table %s at %s: %w", demoTable, endpoint, err)
 	}
-	return Store{Bucket: awsstore.NewBucket(s3c, demoBucket), Table: awsstore.NewTable(ddb, demoTable)}, nil
+	st := Store{Bucket: awsstore.NewBucket(s3c, demoBucket), Table: awsstore.NewTable(ddb, demoTable)}
+	return st, resetDemo(ctx, st)
+}
+
+// resetDemo empties the demo's own bucket and table, so the demo can be
+// played again against the same endpoint.
+func resetDemo(ctx context.Context, st Store) error {
+	versions, err := st.Bucket.ListObjectVersions(ctx, "")
+	if err != nil {
+		return fmt.Errorf("failed to list the demo bucket: %w", err)
+	}
+	if err := st.Bucket.DeleteObjectVersions(ctx, versions); err != nil {
+		return fmt.Errorf("failed to empty the demo bucket: %w", err)
+	}
+	items, err := st.Table.ScanItems(ctx, "")
+	if err != nil {
+		return fmt.Errorf("failed to scan the demo table: %w", err)
+	}
+	ids := make([]string, 0, len(items))
+	for _, it := range items {
+		ids = append(ids, it[storage.KeyAttr])
+	}
+	if err := st.Table.DeleteItems(ctx, ids); err != nil {
+		return fmt.Errorf("failed to empty the demo table: %w", err)
+	}
+	return nil
 }
 
 func md5Hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
