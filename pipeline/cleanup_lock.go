@@ -48,8 +48,11 @@ func (e *StateLockTimeoutError) Error() string {
 // ExitCode is 3: a lock wait timed out.
 func (e *StateLockTimeoutError) ExitCode() int { return 3 }
 
-// usesS3Lock and usesDynamoLock tell which locks the backend takes.
-func (c *cleaner) usesS3Lock() bool     { return c.st.Backend.UseLockfile }
+// usesS3Lock and usesDynamoLock tell which of the backend's locks cleanup
+// takes. With both configured, Terraform needs both and gives back a
+// half-taken pair, so holding the DynamoDB item alone keeps every
+// Terraform run out, at one request per PR state instead of two.
+func (c *cleaner) usesS3Lock() bool     { return c.st.Backend.UseLockfile && c.store.Table == nil }
 func (c *cleaner) usesDynamoLock() bool { return c.store.Table != nil }
 
 // newLock is the lock record cleanup writes for key, not yet taken.
