@@ -21,29 +21,13 @@ var lockCommand = command{
 const lockLease = 6 * time.Hour
 
 func runLock(ctx context.Context, inv *invocation) error {
-	store, st, err := inv.applyLockStore(ctx)
+	l, v, err := inv.takeApplyLock(ctx, "lock", lockLease)
 	if err != nil {
 		return err
 	}
-	l, err := inv.newApplyLock(store, lockLease)
-	if err != nil {
-		return err
-	}
-	if err := l.Acquire(ctx); err != nil {
-		return err
-	}
-	v, err := inv.checkSupersede(ctx, st)
-	if err != nil || v.Superseded {
-		// Nothing to apply under the lock: give it to the next job now.
-		if relErr := inv.releaseNow(ctx, l); relErr != nil {
-			return errors.Join(err, relErr)
-		}
-		if err != nil {
-			return err
-		}
-		inv.reportApply(ctx, "lock", inv.lockedReport(v, l))
+	if l == nil {
 		if inv.cfg.JSON {
-			return inv.printJSON(map[string]any{"superseded": true, "lock": l.Where()})
+			return inv.printJSON(map[string]any{"superseded": true})
 		}
 		return nil
 	}
@@ -55,6 +39,35 @@ func runLock(ctx context.Context, inv *invocation) error {
 	}
 	fmt.Fprintln(inv.stdout(), l.ID())
 	return nil
+}
+
+// takeApplyLock takes the apply lock and checks the commit against the
+// ledger. A superseded commit (or a failed check) gives the lock to the
+// next job at once: the lock returned is then nil.
+func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease time.Duration) (*pipeline.ApplyLock, pipeline.Verdict, error) {
+	store, st, err := inv.applyLockStore(ctx)
+	if err != nil {
+		return nil, pipeline.Verdict{}, err
+	}
+	l, err := inv.newApplyLock(store, lease)
+	if err != nil {
+		return nil, pipeline.Verdict{}, err
+	}
+	if err := l.Acquire(ctx); err != nil {
+		return nil, pipeline.Verdict{}, err
+	}
+	v, err := inv.checkSupersede(ctx, st)
+	if err == nil && !v.Superseded {
+		return l, v, nil
+	}
+	if relErr := inv.releaseNow(ctx, l); relErr != nil {
+		return nil, v, errors.Join(err, relErr)
+	}
+	if err != nil {
+		return nil, v, err
+	}
+	inv.reportApply(ctx, command, inv.lockedReport(v, l))
+	return nil, v, nil
 }
 
 // releaseNow releases the lock whatever cancelled ctx.

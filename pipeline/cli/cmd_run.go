@@ -46,27 +46,9 @@ func runRun(ctx context.Context, inv *invocation) error {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	store, st, err := inv.applyLockStore(ctx)
-	if err != nil {
-		return err
-	}
-	l, err := inv.newApplyLock(store, runLease)
-	if err != nil {
-		return err
-	}
-	if err := l.Acquire(ctx); err != nil {
-		return err
-	}
-	v, err := inv.checkSupersede(ctx, st)
-	if err != nil || v.Superseded {
-		if relErr := inv.releaseNow(ctx, l); relErr != nil {
-			return errors.Join(err, relErr)
-		}
-		if err != nil {
-			return err
-		}
-		inv.reportApply(ctx, "run", inv.lockedReport(v, l))
-		return nil // superseded: the command is skipped, exit 0
+	l, v, err := inv.takeApplyLock(ctx, "run", runLease)
+	if err != nil || l == nil {
+		return err // nil: superseded, the command is skipped, exit 0
 	}
 	report := inv.lockedReport(v, l)
 	inv.lockOutputs(l)
