@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/internal/githubfake"
+	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -56,6 +57,12 @@ func TestRunnerContractLifecycle(t *testing.T) {
 
 func lifecycle(t *testing.T, mode lockMode, first string) {
 	s := newStack(t, mode, true, "app")
+	// The jobs reach moto through a proxy forwarding one request at a
+	// time: moto checks a conditional write's condition and writes without
+	// a lock, so two racing creates of the apply lock could both win there
+	// (never on S3 or DynamoDB).
+	proxy := testenv.NewFaultProxy(t, s.moto.Endpoint, testenv.Faults{Serialize: true})
+	via := proxy.URL
 	gh := newRunnerAPI(t)
 	lockBackend := "s3"
 	if mode == lockDynamoDB {
@@ -68,7 +75,7 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 	serial0 := s.prodSerial()
 
 	// 2. PR 42 (adds terraform_data.a) opened, then synchronized.
-	pr42 := s.checkout("app", "a")
+	pr42 := s.checkout(via, "app", "a")
 	const prKey = "app/pr-42/terraform.tfstate"
 	prodBefore := s.snapshot(prodKey)
 	planInputs := map[string]string{"working-directory": "infra", "seed": "production", "export-env": "true"}
@@ -138,7 +145,7 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 	}
 
 	// PR 43 plans too; it will be closed unmerged.
-	pr43 := s.checkout("app", "c")
+	pr43 := s.checkout(via, "app", "c")
 	const pr43Key = "app/pr-43/terraform.tfstate"
 	st43 := pr43.action(job{api: gh.URL}, prPayload(t, "opened", 43, false, ""), planInputs, nil)
 	st43.mustSucceed(t)
@@ -148,8 +155,8 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 
 	// 3. Two merges, their apply jobs contending for the apply lock.
 	jobs := map[string]*applyJob{
-		mergeA: {job: job{runID: "9101", sha: mergeA, before: commitBase, api: gh.URL}, checkout: s.checkout("app", "a")},
-		mergeB: {job: job{runID: "9102", sha: mergeB, before: mergeA, api: gh.URL}, checkout: s.checkout("app", "a", "b")},
+		mergeA: {job: job{runID: "9101", sha: mergeA, before: commitBase, api: gh.URL}, checkout: s.checkout(via, "app", "a")},
+		mergeB: {job: job{runID: "9102", sha: mergeB, before: mergeA, api: gh.URL}, checkout: s.checkout(via, "app", "a", "b")},
 	}
 	second := mergeB
 	if first == mergeB {
@@ -246,6 +253,9 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 	if n := gh.fake.Requests(githubfake.RouteCompare); n != 1 {
 		t.Errorf("%d compare API calls, want 1 (the second job)", n)
 	}
+	if proxy.Counts().Requests == 0 {
+		t.Error("the jobs did not go through the serializing proxy")
+	}
 	if gh.runChecks.Load() == 0 {
 		t.Error("the waiting job never asked whether the holder's run was alive")
 	}
@@ -260,6 +270,23 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 	s.checkCleanedUp(prKey, closed, prodAfterApplies)
 	if rec2, err := ledger.Read(ctx); err != nil || rec2.Entry != rec.Entry {
 		t.Errorf("cleanup changed the ledger: %+v -> %+v, %v", rec.Entry, rec2.Entry, err)
+	}
+
+	// 5c. A main step that fails on bad input (auto on a push to another
+	// branch): its post step does nothing either.
+	feature := editPayload(t, pushPayload(t, mergeA, mergeB), func(p map[string]any) { p["ref"] = "refs/heads/feature" })
+	feature.ref = "refs/heads/feature"
+	bad := pr43.action(job{api: gh.URL, sha: mergeB}, feature, nil, nil)
+	if bad.code != 2 || !strings.Contains(bad.stderr, "command auto has nothing to do") {
+		t.Errorf("auto on a push to a feature branch: exit %d\n%s", bad.code, bad.stderr)
+	}
+	keysBefore = s.objectKeys()
+	badPost := pr43.action(job{api: gh.URL, sha: mergeB}, feature, nil, bad.state)
+	if badPost.code != 0 || !strings.Contains(badPost.stderr, "post step: no lock to release") || badPost.stdout != "" {
+		t.Errorf("post step after a main step that failed on bad input: exit %d, state given %v\n%s", badPost.code, bad.state, badPost.stderr)
+	}
+	if got := s.objectKeys(); !reflect.DeepEqual(got, keysBefore) {
+		t.Errorf("post step after bad input changed the bucket: %v -> %v", keysBefore, got)
 	}
 
 	// 5b. PR 43 closed without merging: cleanup as well.
@@ -316,8 +343,9 @@ func (s *stack) checkCleanedUp(prKey string, st actionResult, prod snapshot) {
 }
 
 // checkout is another runner's checkout of the repository at a commit
-// whose configuration has resources: same bucket and table, own workspace.
-func (s *stack) checkout(resources ...string) *stack {
+// whose configuration has resources: same bucket and table, own workspace,
+// moto reached through via when set.
+func (s *stack) checkout(via string, resources ...string) *stack {
 	s.t.Helper()
 	c := *s
 	c.root = s.t.TempDir()
@@ -326,6 +354,12 @@ func (s *stack) checkout(resources ...string) *stack {
 		s.t.Fatal(err)
 	}
 	c.writeConfig(true, resources...)
+	if via != "" {
+		tf := filepath.Join(c.dir, "main.tf")
+		if err := os.WriteFile(tf, []byte(strings.ReplaceAll(readFile(s.t, tf), s.moto.Endpoint, via)), 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+	}
 	return &c
 }
 
