@@ -163,8 +163,10 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 		second = mergeA
 	}
 	lockInputs := map[string]string{"working-directory": "infra", "lock-timeout": "2m"}
+	// Both main steps run at once; the head start (shorter than a main
+	// step) makes the intended order likely, not certain.
 	jobs[first].start(t, lockInputs)
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(25 * time.Millisecond)
 	jobs[second].start(t, lockInputs)
 	// Whoever took the lock first finishes its main step; the other waits.
 	var winner, loser *applyJob
@@ -180,6 +182,8 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 		t.Logf("the job of %s took the lock first despite the head start", pipeline.ShortSHA(winner.sha))
 	}
 	winner.finishMain(t)
+	t.Logf("main steps overlapped: %v (the second started %s after the first, which took %s)", loser.main.started.Before(winner.main.ended),
+		loser.main.started.Sub(winner.main.started).Round(time.Millisecond), winner.main.ended.Sub(winner.main.started).Round(time.Millisecond))
 	if winner.res.outputs["superseded"] != "false" || winner.res.outputs["lock-id"] == "" || winner.res.stdout != winner.res.outputs["lock-id"]+"\n" {
 		t.Fatalf("first job: outputs %v stdout %q\n%s", winner.res.outputs, winner.res.stdout, winner.res.stderr)
 	}
@@ -200,7 +204,11 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 	default:
 	}
 	winner.postStep(t)
+	released := time.Now()
 	loser.finishMain(t)
+	t.Logf("the job of %s waited %s in its main step; it went on %s after the post step of %s released the lock",
+		pipeline.ShortSHA(loser.sha), loser.main.ended.Sub(loser.main.started).Round(time.Millisecond),
+		loser.main.ended.Sub(released).Round(time.Millisecond), pipeline.ShortSHA(winner.sha))
 	if !strings.Contains(loser.res.stderr, "waiting for the apply lock") || !strings.Contains(loser.res.stderr, "actions/runs/"+winner.runID) {
 		t.Errorf("the waiting job did not say whom it waited for:\n%s", loser.res.stderr)
 	}
@@ -489,7 +497,7 @@ type actionProc struct {
 	cmd            *exec.Cmd
 	files          string
 	stdout, stderr bytes.Buffer
-	started        time.Time
+	started, ended time.Time
 	done           chan struct{}
 	err            error
 }
@@ -573,6 +581,7 @@ func (s *stack) startAction(j job, ev event, inputs, state map[string]string) *a
 	}
 	go func() {
 		p.err = p.cmd.Wait()
+		p.ended = time.Now()
 		close(p.done)
 	}()
 	return p
