@@ -102,6 +102,9 @@ func (a *App) run(ctx context.Context, args []string, rep report.Reporter) error
 	if name == "demo" {
 		return a.demo(ctx, args)
 	}
+	// Before any validation: a main step that fails on bad input must not
+	// have its post step run the command again.
+	a.markMainStep(rep)
 	if name == "" {
 		name = strings.TrimSpace(a.Env("PRSTATE_COMMAND"))
 	}
@@ -136,7 +139,6 @@ func (a *App) run(ctx context.Context, args []string, rep report.Reporter) error
 	if err != nil {
 		return err
 	}
-	a.markMainStep(rep)
 	return cmd.run(ctx, inv)
 }
 
