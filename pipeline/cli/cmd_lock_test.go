@@ -58,6 +58,9 @@ func TestLockUnlockAndPostStep(t *testing.T) {
 	if _, err := b.GetObject(t.Context(), applyLockObject); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("post step left the lock: %v", err)
 	}
+	if s := post.file("github_step_summary"); !strings.Contains(s, "released lock `"+id+"`") || !strings.Contains(s, "app/terraform.tfstate") {
+		t.Errorf("post step summary:\n%s", s)
+	}
 	if code := post.run(); code != 0 || !strings.Contains(post.stdout.String(), "not held") {
 		t.Fatalf("second post: exit %d, %q", code, post.stdout.String())
 	}

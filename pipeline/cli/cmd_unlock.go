@@ -46,6 +46,17 @@ func runUnlock(ctx context.Context, inv *invocation) error {
 	default:
 		inv.logf("the apply lock %s is not held: nothing to release", store.Where())
 	}
+	result := "not held: nothing to release"
+	switch {
+	case res.Released:
+		result = "released lock `" + id + "`"
+	case res.Holder != "":
+		result = "held by " + res.Holder + ": left alone"
+	}
+	st := inv.cfg.Main()
+	inv.rep.AddStepSummary(pipeline.RenderSummary(pipeline.Summary{Command: "unlock", Links: inv.ev.Links(), Rows: []pipeline.SummaryRow{
+		{Stack: inv.stackLabel(st), Key: st.Keys.Production, Result: result, Commit: inv.ev.SHA, RunURL: inv.ev.RunURL},
+	}}))
 	if inv.cfg.JSON {
 		return inv.printJSON(out)
 	}
