@@ -86,21 +86,20 @@ func newStack(t *testing.T, mode lockMode, blockHasAll bool, resources ...string
 
 func (s *stack) writeConfig(blockHasAll bool, resources ...string) {
 	s.t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "terraform {\n  backend \"s3\" {\n")
+	var settings []string
 	if blockHasAll {
-		fmt.Fprintf(&b, "    bucket = %q\n", s.bucket)
+		settings = append(settings, fmt.Sprintf("bucket = %q", s.bucket))
 		if s.table != "" {
-			fmt.Fprintf(&b, "    dynamodb_table = %q\n", s.table)
+			settings = append(settings, fmt.Sprintf("dynamodb_table = %q", s.table))
 		}
 	}
-	fmt.Fprintf(&b, "    key    = %q\n    region = \"us-east-1\"\n", prodKey)
+	settings = append(settings, fmt.Sprintf("key = %q", prodKey))
 	if s.mode == lockS3 {
-		fmt.Fprintf(&b, "    use_lockfile = true\n")
+		settings = append(settings, "use_lockfile = true")
 	}
-	b.WriteString(s.backendExtra)
-	fmt.Fprintf(&b, "    endpoints = {\n      s3       = %q\n      dynamodb = %q\n    }\n", s.moto.Endpoint, s.moto.Endpoint)
-	fmt.Fprintf(&b, "    use_path_style              = true\n    skip_credentials_validation = true\n    skip_requesting_account_id  = true\n    skip_metadata_api_check     = true\n  }\n}\n")
+	settings = append(settings, strings.TrimSpace(s.backendExtra))
+	var b strings.Builder
+	b.WriteString(testenv.TerraformBackend(s.moto.Endpoint, settings...))
 	for _, r := range resources {
 		fmt.Fprintf(&b, "\nresource \"terraform_data\" %q {\n  input = %q\n}\n", r, r)
 	}

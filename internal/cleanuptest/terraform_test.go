@@ -36,24 +36,11 @@ func TestTerraformLifecycle(t *testing.T) {
 			if lock == "use_lockfile" {
 				lockLine = "use_lockfile = true"
 			}
-			mainTF := fmt.Sprintf(`terraform {
-  backend "s3" {
-    bucket                      = %q
-    key                         = %q
-    region                      = "us-east-1"
-    %s
-    endpoints                   = { s3 = %q, dynamodb = %q }
-    use_path_style              = true
-    skip_credentials_validation = true
-    skip_requesting_account_id  = true
-    skip_metadata_api_check     = true
-  }
-}
-
+			mainTF := testenv.TerraformBackend(m.Endpoint, fmt.Sprintf("bucket = %q", bucket), fmt.Sprintf("key = %q", cleanuptest.Prod), lockLine) + `
 resource "terraform_data" "app" {
   input = "v1"
 }
-`, bucket, cleanuptest.Prod, lockLine, m.Endpoint, m.Endpoint)
+`
 			if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(mainTF), 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -26,20 +26,7 @@ func (w *world) tfConfig() string {
 	if w.table != "" {
 		lock = fmt.Sprintf("dynamodb_table = %q", w.table)
 	}
-	return fmt.Sprintf(`terraform {
-  backend "s3" {
-    bucket                      = %q
-    key                         = %q
-    region                      = "us-east-1"
-    %s
-    endpoints                   = { s3 = %q, dynamodb = %q }
-    use_path_style              = true
-    skip_credentials_validation = true
-    skip_requesting_account_id  = true
-    skip_metadata_api_check     = true
-  }
-}
-
+	return testenv.TerraformBackend(w.endpoint, fmt.Sprintf("bucket = %q", w.bucket), fmt.Sprintf("key = %q", stateKey), lock) + `
 variable "n" {
   type    = string
   default = "0"
@@ -48,7 +35,7 @@ variable "n" {
 resource "terraform_data" "x" {
   input = var.n
 }
-`, w.bucket, stateKey, lock, w.endpoint, w.endpoint)
+`
 }
 
 // tfDir writes the configuration into a new directory and runs terraform init.

@@ -31,24 +31,11 @@ func TestSupersedeWithTerraform(t *testing.T) {
 	git(t, repo, "init", "-q", "-b", "main")
 	shas := map[string]string{}
 	for _, release := range []string{"A", "B", "C"} {
-		main := fmt.Sprintf(`terraform {
-  backend "s3" {
-    bucket                      = %q
-    key                         = "app/terraform.tfstate"
-    region                      = "us-east-1"
-    dynamodb_table              = %q
-    endpoints                   = { s3 = %q, dynamodb = %q }
-    use_path_style              = true
-    skip_credentials_validation = true
-    skip_requesting_account_id  = true
-    skip_metadata_api_check     = true
-  }
-}
-
+		main := testenv.TerraformBackend(m.Endpoint, fmt.Sprintf("bucket = %q", bucketName), `key = "app/terraform.tfstate"`, fmt.Sprintf("dynamodb_table = %q", tableName)) + fmt.Sprintf(`
 resource "terraform_data" "release" { input = %q }
 
 output "release" { value = terraform_data.release.output }
-`, bucketName, tableName, m.Endpoint, m.Endpoint, release)
+`, release)
 		if err := os.WriteFile(filepath.Join(repo, "main.tf"), []byte(main), 0o644); err != nil {
 			t.Fatal(err)
 		}

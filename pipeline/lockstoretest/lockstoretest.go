@@ -14,6 +14,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/storage"
+	"github.com/prstate/prstate/pipeline/storage/storagetest"
 )
 
 // concurrency is how many goroutines race for one record.
@@ -162,45 +163,9 @@ func deleteMissing(t *testing.T, s pipeline.LockStore) {
 	isErr(t, s.Delete(t.Context(), v1), "second Delete", storage.ErrNotFound, storage.ErrPrecondition)
 }
 
-func race(n int, fn func(i int) error) []error {
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			errs[i] = fn(i)
-		}()
-	}
-	close(start)
-	wg.Wait()
-	return errs
-}
-
-func oneWinner(t *testing.T, errs []error) int {
-	t.Helper()
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && winner >= 0:
-			t.Fatalf("goroutines %d and %d both won", winner, i)
-		case err == nil:
-			winner = i
-		case !errors.Is(err, storage.ErrPrecondition):
-			t.Fatalf("goroutine %d: %v, want ErrPrecondition", i, err)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("nobody won")
-	}
-	return winner
-}
-
 func concurrentCreate(t *testing.T, s pipeline.LockStore) {
-	errs := race(concurrency, func(i int) error { _, err := s.Create(t.Context(), body(i)); return err })
-	w := oneWinner(t, errs)
+	errs := storagetest.Race(concurrency, func(i int) error { _, err := s.Create(t.Context(), body(i)); return err })
+	w := storagetest.OneWinner(t, errs, storage.ErrPrecondition)
 	b, _, _ := s.Read(t.Context())
 	if string(b) != string(body(w)) {
 		t.Fatalf("record %q, winner %d", b, w)
@@ -210,8 +175,8 @@ func concurrentCreate(t *testing.T, s pipeline.LockStore) {
 func concurrentReplace(t *testing.T, s pipeline.LockStore) {
 	v, err := s.Create(t.Context(), body(-1))
 	must(t, err, "Create")
-	errs := race(concurrency, func(i int) error { _, err := s.Replace(t.Context(), body(i), v); return err })
-	w := oneWinner(t, errs)
+	errs := storagetest.Race(concurrency, func(i int) error { _, err := s.Replace(t.Context(), body(i), v); return err })
+	w := storagetest.OneWinner(t, errs, storage.ErrPrecondition)
 	b, _, _ := s.Read(t.Context())
 	if string(b) != string(body(w)) {
 		t.Fatalf("record %q, winner %d", b, w)

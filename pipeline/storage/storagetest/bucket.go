@@ -422,7 +422,7 @@ func bucketDeleteVersionsEmptyID(t *testing.T, b storage.Bucket, p string) {
 // 1000-key limit of DeleteObjects.
 func bucketManyVersions(t *testing.T, b storage.Bucket, p string) {
 	const keys, markers = 1010, 7
-	errs := race(8, func(w int) error {
+	errs := Race(8, func(w int) error {
 		for i := w; i < keys; i += 8 {
 			key := fmt.Sprintf("%sk/%04d", p, i)
 			if _, err := b.PutObject(t.Context(), key, []byte{byte(i)}, storage.PutOptions{}); err != nil {
@@ -457,21 +457,21 @@ func bucketManyVersions(t *testing.T, b storage.Bucket, p string) {
 
 func bucketConcurrentCreate(t *testing.T, b storage.Bucket, p string) {
 	key := p + "apply.lock"
-	errs := race(concurrency, func(i int) error {
+	errs := Race(concurrency, func(i int) error {
 		_, err := b.PutObject(t.Context(), key, []byte(fmt.Sprint("holder ", i)), storage.PutOptions{IfNoneMatch: true})
 		return err
 	})
-	w := oneWinner(t, errs, storage.ErrPrecondition)
+	w := OneWinner(t, errs, storage.ErrPrecondition)
 	wantBody(t, b, key, fmt.Sprint("holder ", w))
 }
 
 func bucketConcurrentReplace(t *testing.T, b storage.Bucket, p string) {
 	key := p + "apply.lock"
 	etag := put(t, b, key, "holder")
-	errs := race(concurrency, func(i int) error {
+	errs := Race(concurrency, func(i int) error {
 		_, err := b.PutObject(t.Context(), key, []byte(fmt.Sprint("taker ", i)), storage.PutOptions{IfMatch: etag})
 		return err
 	})
-	w := oneWinner(t, errs, storage.ErrPrecondition)
+	w := OneWinner(t, errs, storage.ErrPrecondition)
 	wantBody(t, b, key, fmt.Sprint("taker ", w))
 }

@@ -53,8 +53,8 @@ func isErr(t *testing.T, err, want error, what string) {
 	}
 }
 
-// race runs fn(i) for i in [0, n) at once and returns the errors by i.
-func race(n int, fn func(i int) error) []error {
+// Race runs fn(i) for i in [0, n) at once and returns the errors by i.
+func Race(n int, fn func(i int) error) []error {
 	errs := make([]error, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -71,9 +71,9 @@ func race(n int, fn func(i int) error) []error {
 	return errs
 }
 
-// oneWinner checks that exactly one error is nil and every other one is
+// OneWinner checks that exactly one error is nil and every other one is
 // want, and returns the winner's index.
-func oneWinner(t *testing.T, errs []error, want error) int {
+func OneWinner(t *testing.T, errs []error, want error) int {
 	t.Helper()
 	winner := -1
 	for i, err := range errs {

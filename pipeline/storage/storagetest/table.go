@@ -203,7 +203,7 @@ func tableScanPrefix(t *testing.T, tb storage.Table, p string) {
 func tableDeleteItemsBatches(t *testing.T, tb storage.Table, p string) {
 	const n = 60
 	var ids []string
-	errs := race(8, func(w int) error {
+	errs := Race(8, func(w int) error {
 		for i := w; i < n; i += 8 {
 			if err := tb.PutItem(t.Context(), storage.Item{storage.KeyAttr: fmt.Sprintf("%sgone/%03d", p, i), "Info": "x"}, storage.Condition{}); err != nil {
 				return err
@@ -230,19 +230,19 @@ func tableDeleteItemsBatches(t *testing.T, tb storage.Table, p string) {
 
 func tableConcurrentCreate(t *testing.T, tb storage.Table, p string) {
 	id := p + "bucket/app/terraform.tfstate.prstate-apply"
-	errs := race(concurrency, func(i int) error {
+	errs := Race(concurrency, func(i int) error {
 		return tb.PutItem(t.Context(), storage.Item{storage.KeyAttr: id, "Info": fmt.Sprint("holder ", i)}, storage.Condition{Absent: true})
 	})
-	w := oneWinner(t, errs, storage.ErrPrecondition)
+	w := OneWinner(t, errs, storage.ErrPrecondition)
 	wantItem(t, tb, storage.Item{storage.KeyAttr: id, "Info": fmt.Sprint("holder ", w)})
 }
 
 func tableConcurrentReplace(t *testing.T, tb storage.Table, p string) {
 	id := p + "bucket/app/terraform.tfstate.prstate-apply"
 	putItem(t, tb, storage.Item{storage.KeyAttr: id, "RVN": "old"})
-	errs := race(concurrency, func(i int) error {
+	errs := Race(concurrency, func(i int) error {
 		return tb.PutItem(t.Context(), storage.Item{storage.KeyAttr: id, "RVN": fmt.Sprint("taker ", i)}, storage.Condition{Attr: "RVN", Equals: "old"})
 	})
-	w := oneWinner(t, errs, storage.ErrPrecondition)
+	w := OneWinner(t, errs, storage.ErrPrecondition)
 	wantItem(t, tb, storage.Item{storage.KeyAttr: id, "RVN": fmt.Sprint("taker ", w)})
 }
