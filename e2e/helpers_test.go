@@ -174,6 +174,37 @@ type step struct {
 	summary        string
 }
 
+// inputEnv is every input of action.yml as INPUT_<NAME> (hyphens kept),
+// with its default unless inputs sets it.
+func (s *stack) inputEnv(inputs map[string]string) []string {
+	s.t.Helper()
+	defaults := actionDefaults(s.t)
+	for name := range inputs {
+		if _, ok := defaults[name]; !ok {
+			s.t.Fatalf("input %q is not in action.yml", name)
+		}
+	}
+	var env []string
+	for name, def := range defaults {
+		if v, ok := inputs[name]; ok {
+			def = v
+		}
+		env = append(env, "INPUT_"+strings.ToUpper(name)+"="+def)
+	}
+	return env
+}
+
+// createFileCommands creates the file-command files empty in dir, as the
+// runner does before a step.
+func (s *stack) createFileCommands(dir string) {
+	s.t.Helper()
+	for _, f := range []string{"output", "env", "state", "summary", "path"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
 // prstate runs the binary the way the Actions runner runs the container:
 // every input of action.yml as INPUT_<NAME> (hyphens kept) with its
 // default unless inputs sets it, GITHUB_* variables, fresh file-command
@@ -199,24 +230,8 @@ func (s *stack) prstate(ev event, inputs map[string]string) step {
 			env = append(env, k+"="+v)
 		}
 	}
-	defaults := actionDefaults(s.t)
-	for name := range inputs {
-		if _, ok := defaults[name]; !ok {
-			s.t.Fatalf("input %q is not in action.yml", name)
-		}
-	}
-	for name, def := range defaults {
-		if v, ok := inputs[name]; ok {
-			def = v
-		}
-		env = append(env, "INPUT_"+strings.ToUpper(name)+"="+def)
-	}
-	// The runner creates the file-command files empty before the step.
-	for _, f := range []string{"output", "env", "state", "summary", "path"} {
-		if err := os.WriteFile(filepath.Join(files, f), nil, 0o644); err != nil {
-			s.t.Fatal(err)
-		}
-	}
+	env = append(env, s.inputEnv(inputs)...)
+	s.createFileCommands(files)
 	cmd := exec.CommandContext(s.t.Context(), s.bin)
 	cmd.Dir, cmd.Env = s.root, env
 	var stdout, stderr bytes.Buffer

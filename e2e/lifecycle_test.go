@@ -552,26 +552,11 @@ func (s *stack) startAction(j job, ev event, inputs, state map[string]string) *a
 	} {
 		env = append(env, k+"="+v)
 	}
-	defaults := actionDefaults(s.t)
-	for name := range inputs {
-		if _, ok := defaults[name]; !ok {
-			s.t.Fatalf("input %q is not in action.yml", name)
-		}
-	}
-	for name, def := range defaults {
-		if v, ok := inputs[name]; ok {
-			def = v
-		}
-		env = append(env, "INPUT_"+strings.ToUpper(name)+"="+def)
-	}
+	env = append(env, s.inputEnv(inputs)...)
 	for k, v := range state {
 		env = append(env, "STATE_"+k+"="+v)
 	}
-	for _, f := range []string{"output", "env", "state", "summary", "path"} {
-		if err := os.WriteFile(filepath.Join(p.files, f), nil, 0o644); err != nil {
-			s.t.Fatal(err)
-		}
-	}
+	s.createFileCommands(p.files)
 	p.cmd = exec.CommandContext(s.t.Context(), s.bin)
 	p.cmd.Dir, p.cmd.Env = s.root, env
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,35 +22,24 @@ type gitRepo struct {
 	a, b, c, d string
 }
 
-func gitRun(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
-		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v: %s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
 
 func newGitRepo(t *testing.T) gitRepo {
 	t.Helper()
 	testenv.Tool(t, "git")
 	r := gitRepo{dir: t.TempDir()}
-	gitRun(t, r.dir, "init", "-q", "-b", "main")
+	testenv.Git(t, r.dir, "init", "-q", "-b", "main")
 	commit := func(msg string) string {
 		if err := os.WriteFile(filepath.Join(r.dir, "main.tf"), []byte("# "+msg+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		gitRun(t, r.dir, "add", "main.tf")
-		gitRun(t, r.dir, "commit", "-q", "-m", msg)
-		return gitRun(t, r.dir, "rev-parse", "HEAD")
+		testenv.Git(t, r.dir, "add", "main.tf")
+		testenv.Git(t, r.dir, "commit", "-q", "-m", msg)
+		return testenv.Git(t, r.dir, "rev-parse", "HEAD")
 	}
 	r.a, r.b, r.c = commit("A"), commit("B"), commit("C")
-	gitRun(t, r.dir, "checkout", "-q", "-b", "other", r.a)
+	testenv.Git(t, r.dir, "checkout", "-q", "-b", "other", r.a)
 	r.d = commit("D")
-	gitRun(t, r.dir, "checkout", "-q", "main")
+	testenv.Git(t, r.dir, "checkout", "-q", "main")
 	return r
 }
 
@@ -213,7 +201,7 @@ func TestGitComparerShallowClone(t *testing.T) {
 	ctx := context.Background()
 	clone := func(depth string) string {
 		dst := filepath.Join(t.TempDir(), "clone")
-		gitRun(t, repo.dir, "clone", "-q", "--depth", depth, "--branch", "main", "file://"+repo.dir, dst)
+		testenv.Git(t, repo.dir, "clone", "-q", "--depth", depth, "--branch", "main", "file://"+repo.dir, dst)
 		return dst
 	}
 	// actions/checkout's default: one commit. The ledger's commit is missing.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,30 +61,19 @@ func (a *testApp) push(sha, run string) {
 	}
 }
 
-func git(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
-		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v: %s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
 
 // commits makes a repository with main A < B < C in dir.
 func commits(t *testing.T, dir string) (a, b, c string) {
 	testenv.Tool(t, "git")
-	git(t, dir, "init", "-q", "-b", "main")
+	testenv.Git(t, dir, "init", "-q", "-b", "main")
 	var shas []string
 	for _, msg := range []string{"A", "B", "C"} {
 		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte("# "+msg+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		git(t, dir, "add", "main.tf")
-		git(t, dir, "commit", "-q", "-m", msg)
-		shas = append(shas, git(t, dir, "rev-parse", "HEAD"))
+		testenv.Git(t, dir, "add", "main.tf")
+		testenv.Git(t, dir, "commit", "-q", "-m", msg)
+		shas = append(shas, testenv.Git(t, dir, "rev-parse", "HEAD"))
 	}
 	return shas[0], shas[1], shas[2]
 }
@@ -177,13 +165,13 @@ func TestSupersededDivergedIsAnErrorWithTheNextStep(t *testing.T) {
 	bucket := memstore.NewBucket("acme-state")
 	a := newTestApp(t, Store{Bucket: bucket})
 	shaA, _, shaC := commits(t, a.dir)
-	git(t, a.dir, "checkout", "-q", "-b", "hotfix", shaA)
+	testenv.Git(t, a.dir, "checkout", "-q", "-b", "hotfix", shaA)
 	if err := os.WriteFile(filepath.Join(a.dir, "hotfix.tf"), []byte("# D\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	git(t, a.dir, "add", "hotfix.tf")
-	git(t, a.dir, "commit", "-q", "-m", "D")
-	shaD := git(t, a.dir, "rev-parse", "HEAD")
+	testenv.Git(t, a.dir, "add", "hotfix.tf")
+	testenv.Git(t, a.dir, "commit", "-q", "-m", "D")
+	shaD := testenv.Git(t, a.dir, "rev-parse", "HEAD")
 	flags := []string{"--bucket", "acme-state", "--key", "app/terraform.tfstate"}
 	a.push(shaC, "1")
 	if gone, err := a.invoke([]string{"allow-diverged"}, flags...).superseded(context.Background(), Store{Bucket: bucket}); err != nil || gone {

@@ -28,7 +28,7 @@ func TestSupersedeWithTerraform(t *testing.T) {
 	if err := os.Mkdir(repo, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	git(t, repo, "init", "-q", "-b", "main")
+	testenv.Git(t, repo, "init", "-q", "-b", "main")
 	shas := map[string]string{}
 	for _, release := range []string{"A", "B", "C"} {
 		main := testenv.TerraformBackend(m.Endpoint, fmt.Sprintf("bucket = %q", bucketName), `key = "app/terraform.tfstate"`, fmt.Sprintf("dynamodb_table = %q", tableName)) + fmt.Sprintf(`
@@ -39,16 +39,16 @@ output "release" { value = terraform_data.release.output }
 		if err := os.WriteFile(filepath.Join(repo, "main.tf"), []byte(main), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		git(t, repo, "add", "main.tf")
-		git(t, repo, "commit", "-q", "-m", release)
-		shas[release] = git(t, repo, "rev-parse", "HEAD")
+		testenv.Git(t, repo, "add", "main.tf")
+		testenv.Git(t, repo, "commit", "-q", "-m", release)
+		shas[release] = testenv.Git(t, repo, "rev-parse", "HEAD")
 	}
 
 	var applied []string
 	for i, release := range []string{"C", "A", "B"} {
 		// Each job checks out its own commit, with history (fetch-depth: 0).
 		job := filepath.Join(a.dir, "job-"+release)
-		git(t, repo, "worktree", "add", "-q", "--detach", job, shas[release])
+		testenv.Git(t, repo, "worktree", "add", "-q", "--detach", job, shas[release])
 		a.push(shas[release], fmt.Sprint(200+i))
 		inv := a.invoke([]string{"allow-diverged"}, "--working-directory", job)
 		gone, err := inv.superseded(context.Background(), store)
