@@ -22,7 +22,6 @@ type gitRepo struct {
 	a, b, c, d string
 }
 
-
 func newGitRepo(t *testing.T) gitRepo {
 	t.Helper()
 	testenv.Tool(t, "git")

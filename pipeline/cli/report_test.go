@@ -61,7 +61,6 @@ func (a *testApp) push(sha, run string) {
 	}
 }
 
-
 // commits makes a repository with main A < B < C in dir.
 func commits(t *testing.T, dir string) (a, b, c string) {
 	testenv.Tool(t, "git")
