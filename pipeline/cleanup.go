@@ -18,15 +18,9 @@ type CleanupBucket interface {
 	GetObject(ctx context.Context, key string) (storage.Object, error)
 	PutObject(ctx context.Context, key string, body []byte, opts storage.PutOptions) (string, error)
 	DeleteObject(ctx context.Context, key, ifMatch string) error
+	GetObjectVersion(ctx context.Context, key, versionID string) (storage.Object, error)
 	ListObjectVersions(ctx context.Context, prefix string) ([]storage.ObjectVersion, error)
 	DeleteObjectVersions(ctx context.Context, versions []storage.ObjectVersion) error
-}
-
-// versionGetter is what a bucket needs to find the seed a PR state started
-// from among its older versions. It is optional: without it cleanup
-// compares with production instead.
-type versionGetter interface {
-	GetObjectVersion(ctx context.Context, key, versionID string) (storage.Object, error)
 }
 
 // CleanupTable is the part of a lock table cleanup uses.
@@ -113,7 +107,6 @@ type cleanupJob struct {
 	key      string
 	lock     *stateLock
 	versions []storage.ObjectVersion // of key and key.tflock only
-	etags    map[string]string       // version ID -> ETag, of key's versions (when the bucket lists them)
 	ownLock  *storage.ObjectVersion  // the .tflock version we hold, removed last
 	failed   bool
 }
@@ -255,53 +248,35 @@ func (c *cleaner) listVersions(ctx context.Context, jobs []*cleanupJob) error {
 	for _, j := range jobs {
 		byKey[j.key] = j
 		byKey[j.key+".tflock"] = j
-		j.versions, j.etags = nil, map[string]string{}
+		j.versions = nil
 	}
-	keep := func(vs []storage.ObjectVersion, etags []string) {
-		for i, v := range vs {
+	keep := func(vs []storage.ObjectVersion) {
+		for _, v := range vs {
 			if j, ok := byKey[v.Key]; ok {
 				j.versions = append(j.versions, v)
-				if v.Key == j.key && etags != nil {
-					j.etags[v.VersionID] = etags[i]
-				}
 			}
 		}
 	}
 	if prefix := c.st.Keys.ListPrefix(); c.batch(jobs) && c.opts.Population > 0 && c.opts.Population <= 10*len(jobs) && prefix != "" {
-		vs, etags, err := c.list(ctx, prefix)
+		vs, err := c.store.Bucket.ListObjectVersions(ctx, prefix)
 		if err != nil {
 			return fmt.Errorf("failed to list the versions under %s: %w", prefix, err)
 		}
-		keep(vs, etags)
+		keep(vs)
 		return nil
 	}
 	var errs []error
 	c.each(ctx, jobs, func(ctx context.Context, j *cleanupJob) {
-		vs, etags, err := c.list(ctx, j.key)
+		vs, err := c.store.Bucket.ListObjectVersions(ctx, j.key)
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("failed to list the versions of %s: %w", j.key, err))
 			return
 		}
-		keep(vs, etags) // the key is a prefix: keep drops other keys sharing it
+		keep(vs) // the key is a prefix: keep drops other keys sharing it
 	})
 	return errors.Join(errs...)
-}
-
-// etagLister lists versions with their ETags in the same requests.
-type etagLister interface {
-	ListObjectVersionsWithETags(ctx context.Context, prefix string) ([]storage.ObjectVersion, []string, error)
-}
-
-// list lists the versions under prefix, with ETags when the bucket can
-// (etags is nil otherwise).
-func (c *cleaner) list(ctx context.Context, prefix string) ([]storage.ObjectVersion, []string, error) {
-	if el, ok := c.store.Bucket.(etagLister); ok {
-		return el.ListObjectVersionsWithETags(ctx, prefix)
-	}
-	vs, err := c.store.Bucket.ListObjectVersions(ctx, prefix)
-	return vs, nil, err
 }
 
 // batchMin is from how many PR states on cleanup works in batches where

@@ -35,7 +35,7 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) ([]string, error) 
 		if v.DeleteMarker {
 			return nil, nil
 		}
-		if e := j.etags[v.VersionID]; e != "" && c.prodETags[e] {
+		if v.ETag != "" && c.prodETags[v.ETag] {
 			return nil, nil
 		}
 		current = true
@@ -94,10 +94,6 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) ([]string, error) 
 // seedVersion reads the older versions of the PR state, newest first, and
 // returns the resources of the first that carries seed metadata.
 func (c *cleaner) seedVersion(ctx context.Context, j *cleanupJob, current string) ([]string, bool, error) {
-	vg, ok := c.store.Bucket.(versionGetter)
-	if !ok {
-		return nil, false, nil
-	}
 	probed := 0
 	for _, v := range j.versions { // newest first within a key
 		if v.Key != j.key || v.DeleteMarker || v.VersionID == current || v.VersionID == "null" || v.VersionID == "" {
@@ -106,7 +102,7 @@ func (c *cleaner) seedVersion(ctx context.Context, j *cleanupJob, current string
 		if probed++; probed > seedProbeMax {
 			break
 		}
-		obj, err := vg.GetObjectVersion(ctx, j.key, v.VersionID)
+		obj, err := c.store.Bucket.GetObjectVersion(ctx, j.key, v.VersionID)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue
 		}
@@ -146,20 +142,16 @@ func (c *cleaner) production(ctx context.Context) (*StateHeader, error) {
 // loadProductionETags lists production's versions once, so that PR states
 // that are byte copies of one (seeds) need no read of their own.
 func (c *cleaner) loadProductionETags(ctx context.Context) {
-	el, ok := c.store.Bucket.(etagLister)
-	if !ok {
-		return
-	}
 	prod := c.st.Keys.Production
-	vs, etags, err := el.ListObjectVersionsWithETags(ctx, prod)
+	vs, err := c.store.Bucket.ListObjectVersions(ctx, prod)
 	if err != nil {
 		c.opts.Logf("failed to list production's versions (each PR state is read instead): %v", err)
 		return
 	}
 	c.prodETags = map[string]bool{}
-	for i, v := range vs {
-		if v.Key == prod && etags[i] != "" {
-			c.prodETags[etags[i]] = true
+	for _, v := range vs {
+		if v.Key == prod && v.ETag != "" {
+			c.prodETags[v.ETag] = true
 		}
 	}
 }

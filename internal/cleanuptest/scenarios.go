@@ -159,13 +159,10 @@ func Take(t testing.TB, s Store) Snapshot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type getter interface {
-		GetObjectVersion(ctx context.Context, key, versionID string) (storage.Object, error)
-	}
 	for _, v := range vs {
 		desc := fmt.Sprintf("marker=%v latest=%v size=%d", v.DeleteMarker, v.IsLatest, v.Size)
-		if g, ok := s.Bucket.(getter); ok && !v.DeleteMarker {
-			obj, err := g.GetObjectVersion(ctx, v.Key, v.VersionID)
+		if !v.DeleteMarker {
+			obj, err := s.Bucket.GetObjectVersion(ctx, v.Key, v.VersionID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -242,12 +239,4 @@ func (f *FlakyBucket) DeleteObjectVersions(ctx context.Context, vs []storage.Obj
 		return errors.New("connection reset by peer")
 	}
 	return f.Bucket.DeleteObjectVersions(ctx, vs)
-}
-
-// GetObjectVersion passes through, so seeds are still found.
-func (f *FlakyBucket) GetObjectVersion(ctx context.Context, key, versionID string) (storage.Object, error) {
-	type getter interface {
-		GetObjectVersion(ctx context.Context, key, versionID string) (storage.Object, error)
-	}
-	return f.Bucket.(getter).GetObjectVersion(ctx, key, versionID)
 }

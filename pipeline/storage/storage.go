@@ -55,6 +55,7 @@ type ObjectVersion struct {
 	VersionID    string
 	DeleteMarker bool
 	IsLatest     bool
+	ETag         string // "" for delete markers; a byte copy has the same ETag
 	Size         int64
 	LastModified time.Time
 }
@@ -73,6 +74,9 @@ type Bucket interface {
 	DeleteObject(ctx context.Context, key, ifMatch string) error
 	// ListObjects lists current objects under prefix, in key order, without bodies.
 	ListObjects(ctx context.Context, prefix string) ([]Object, error)
+	// GetObjectVersion reads one version by ID; ErrNotFound when it is gone
+	// or is a delete marker.
+	GetObjectVersion(ctx context.Context, key, versionID string) (Object, error)
 	// ListObjectVersions lists every version and delete marker under prefix.
 	ListObjectVersions(ctx context.Context, prefix string) ([]ObjectVersion, error)
 	// DeleteObjectVersions removes the given versions for good, batching

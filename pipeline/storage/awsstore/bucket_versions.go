@@ -26,6 +26,7 @@ func mergeVersions(page *s3.ListObjectVersionsOutput) []storage.ObjectVersion {
 			Key:          aws.ToString(v.Key),
 			VersionID:    aws.ToString(v.VersionId),
 			IsLatest:     aws.ToBool(v.IsLatest),
+			ETag:         aws.ToString(v.ETag),
 			Size:         aws.ToInt64(v.Size),
 			LastModified: aws.ToTime(v.LastModified),
 		})

@@ -211,14 +211,18 @@ func (b *Bucket) ListObjectVersions(ctx context.Context, prefix string) ([]stora
 		vs := b.keys[k]
 		for i := len(vs) - 1; i >= 0; i-- {
 			v := vs[i]
-			out = append(out, storage.ObjectVersion{
+			ov := storage.ObjectVersion{
 				Key:          k,
 				VersionID:    v.id,
 				DeleteMarker: v.deleteMarker,
 				IsLatest:     i == len(vs)-1,
 				Size:         int64(len(v.body)),
 				LastModified: v.lastModified,
-			})
+			}
+			if !v.deleteMarker {
+				ov.ETag = v.etag
+			}
+			out = append(out, ov)
 		}
 	}
 	return out, nil

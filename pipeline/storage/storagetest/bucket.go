@@ -35,6 +35,7 @@ func RunBucket(t *testing.T, newBucket func(t *testing.T) storage.Bucket) {
 		{"ConditionalDeleteAbsent", bucketConditionalDeleteAbsent},
 		{"ListObjects", bucketListObjects},
 		{"ListObjectVersions", bucketListObjectVersions},
+		{"VersionReads", bucketVersionReads},
 		{"DeleteVersionsForGood", bucketDeleteVersionsForGood},
 		{"DeleteLatestVersion", bucketDeleteLatestVersion},
 		{"DeleteDeleteMarker", bucketDeleteDeleteMarker},
