@@ -10,25 +10,24 @@ import (
 
 // Config is a command's validated configuration.
 type Config struct {
-	Stacks         []Stack // one per working directory; most commands use Stacks[0]
-	Isolation      string  // key | workspace
-	LockBackend    string  // dynamodb | s3
-	Seed           string  // none | production
-	LockTimeout    time.Duration
-	Lease          time.Duration
-	OlderThan      time.Duration
-	GitHubToken    string
-	Comment        bool
-	DryRun         bool
-	Force          bool
-	JSON           bool
-	ExportEnv      bool
-	AllowDiverged  bool
-	PR             int
-	LockID         string
-	BackendFile    string
-	settings       *Settings
-	lockBackendSet bool
+	Stacks        []Stack // one per working directory; most commands use Stacks[0]
+	Isolation     string  // key | workspace
+	LockBackend   string  // dynamodb | s3
+	Seed          string  // none | production
+	LockTimeout   time.Duration
+	Lease         time.Duration
+	OlderThan     time.Duration
+	GitHubToken   string
+	Comment       bool
+	DryRun        bool
+	Force         bool
+	JSON          bool
+	ExportEnv     bool
+	AllowDiverged bool
+	PR            int
+	LockID        string
+	BackendFile   string
+	settings      *Settings
 }
 
 // Stack is one Terraform root module: its backend and its key scheme.
@@ -99,8 +98,7 @@ func LoadConfig(s *Settings, fsys fs.FS, cwd string) (Config, error) {
 		}
 		c.Stacks = append(c.Stacks, st)
 	}
-	lb, set := s.lookupOptional("lock-backend")
-	c.lockBackendSet = set
+	lb := s.optional("lock-backend")
 	switch lb {
 	case "", "auto":
 		c.LockBackend = "s3"

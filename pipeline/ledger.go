@@ -55,20 +55,9 @@ func LedgerObjectKey(key string) string { return key + ".prstate-ledger.json" }
 // ledgerAttr holds the entry's JSON in the DynamoDB item.
 const ledgerAttr = "Ledger"
 
-type ledgerBucket interface {
-	Name() string
-	GetObject(ctx context.Context, key string) (storage.Object, error)
-	PutObject(ctx context.Context, key string, body []byte, opts storage.PutOptions) (string, error)
-}
-
-type ledgerTable interface {
-	GetItem(ctx context.Context, lockID string) (storage.Item, error)
-	PutItem(ctx context.Context, item storage.Item, cond storage.Condition) error
-}
-
 // NewLedger returns the ledger of production key: in table when the apply
 // lock lives in DynamoDB (lockBackend "dynamodb"), in bucket otherwise.
-func NewLedger(bucket ledgerBucket, table ledgerTable, lockBackend, key string) Ledger {
+func NewLedger(bucket objectReadWriter, table ItemReadWriter, lockBackend, key string) Ledger {
 	if lockBackend == "dynamodb" && table != nil {
 		return &tableLedger{table: table, id: LedgerItemID(bucket.Name(), key)}
 	}
@@ -95,7 +84,7 @@ func encodeLedger(e LedgerEntry) ([]byte, error) {
 }
 
 type bucketLedger struct {
-	bucket ledgerBucket
+	bucket objectReadWriter
 	key    string
 }
 
@@ -133,7 +122,7 @@ func (l *bucketLedger) Write(ctx context.Context, prev LedgerRecord, next Ledger
 }
 
 type tableLedger struct {
-	table ledgerTable
+	table ItemReadWriter
 	id    string
 }
 

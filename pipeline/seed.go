@@ -22,13 +22,14 @@ const (
 	MetaSeedMD5     = "prstate-seed-md5"
 )
 
+// objectReadWriter is the part of a bucket that seed and the ledger use.
 type objectReadWriter interface {
 	Name() string
 	GetObject(ctx context.Context, key string) (storage.Object, error)
 	PutObject(ctx context.Context, key string, body []byte, opts storage.PutOptions) (string, error)
 }
 
-// ItemReadWriter is the part of a table Seed uses.
+// ItemReadWriter is the part of a table that seed and the ledger use.
 type ItemReadWriter interface {
 	GetItem(ctx context.Context, lockID string) (storage.Item, error)
 	PutItem(ctx context.Context, item storage.Item, cond storage.Condition) error
@@ -90,7 +91,8 @@ func DigestID(bucket, key string) string { return bucket + "/" + key + "-md5" }
 // LockItemID is the LockID of Terraform's DynamoDB state lock for a key.
 func LockItemID(bucket, key string) string { return bucket + "/" + key }
 
-func md5hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
+// MD5Hex is the hex md5 of a state: Terraform's digest item value.
+func MD5Hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
 
 // digestWait bounds how long a seed waits for production's object and
 // digest to agree (Terraform itself waits 10 s for the same reason).
@@ -107,7 +109,7 @@ func Seed(ctx context.Context, bucket objectReadWriter, table ItemReadWriter, pr
 	case errors.Is(err, storage.ErrNotFound):
 	case err != nil:
 		return SeedResult{}, fmt.Errorf("failed to read PR state %s: %w", prKey, err)
-	case cur.Metadata[MetaSeedSource] == "" || cur.Metadata[MetaSeedMD5] != md5hex(cur.Body):
+	case cur.Metadata[MetaSeedSource] == "" || cur.Metadata[MetaSeedMD5] != MD5Hex(cur.Body):
 		return SeedResult{Reason: "the PR state exists and was written by Terraform"}, nil
 	default:
 		ifMatch = cur.ETag
@@ -128,7 +130,7 @@ func Seed(ctx context.Context, bucket objectReadWriter, table ItemReadWriter, pr
 		res.Seeded, res.Reason = false, "the PR state is an up-to-date seed"
 		return res, nil
 	}
-	sum := md5hex(prod.Body)
+	sum := MD5Hex(prod.Body)
 	// The seed is production's state, secrets included: store it encrypted
 	// as production is (the backend's encrypt / kms_key_id), not as the
 	// bucket's default would.
@@ -166,14 +168,14 @@ func readVerified(ctx context.Context, bucket objectReadWriter, table ItemReadWr
 			return obj, nil
 		}
 		item, err := table.GetItem(ctx, DigestID(bucket.Name(), key))
-		if errors.Is(err, storage.ErrNotFound) || (err == nil && (item["Digest"] == "" || item["Digest"] == md5hex(obj.Body))) {
+		if errors.Is(err, storage.ErrNotFound) || (err == nil && (item["Digest"] == "" || item["Digest"] == MD5Hex(obj.Body))) {
 			return obj, nil
 		}
 		if err != nil {
 			return storage.Object{}, fmt.Errorf("failed to read the digest of %s: %w", key, err)
 		}
 		if time.Now().After(deadline) {
-			return storage.Object{}, fmt.Errorf("production state %s does not match its digest %s in DynamoDB (expected md5 %s); run terraform once on production to repair it", key, item["Digest"], md5hex(obj.Body))
+			return storage.Object{}, fmt.Errorf("production state %s does not match its digest %s in DynamoDB (expected md5 %s); run terraform once on production to repair it", key, item["Digest"], MD5Hex(obj.Body))
 		}
 		select {
 		case <-ctx.Done():

@@ -93,16 +93,6 @@ func NewSettings(fs *flag.FlagSet, env Env, names ...string) *Settings {
 	return s
 }
 
-// Names lists the registered settings.
-func (s *Settings) Names() []string {
-	names := make([]string, 0, len(s.vals))
-	for n := range s.vals {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // Lookup returns the setting's value and whether anything set it.
 func (s *Settings) Lookup(name string) (string, bool) {
 	v, ok := s.vals[name]
@@ -157,19 +147,6 @@ func (s *Settings) Duration(name string) (time.Duration, error) {
 		return 0, usageErrorf("invalid %s %q: want a duration like 30s, 10m, 6h or 7d", name, v)
 	}
 	return d, nil
-}
-
-// Int parses an integer setting; "" is 0.
-func (s *Settings) Int(name string) (int, error) {
-	v := s.String(name)
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil {
-		return 0, usageErrorf("invalid %s %q: want a number", name, v)
-	}
-	return n, nil
 }
 
 // SettingNames lists every setting name (flags, PRSTATE_ env, action inputs).

@@ -148,8 +148,3 @@ func SeedWords(s *SeedResult) string {
 		return "not seeded: " + s.Reason
 	}
 }
-
-// SupersededWords says, for a result cell, which commit superseded this one.
-func (v Verdict) SupersededWords(links Links) string {
-	return "skipped: superseded by " + links.Commit(v.Last.SHA) + " (" + links.Run(v.Last.RunURL) + ")"
-}

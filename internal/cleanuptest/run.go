@@ -2,8 +2,6 @@ package cleanuptest
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"errors"
 	"slices"
 	"strings"
@@ -13,8 +11,6 @@ import (
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/storage"
 )
-
-func md5hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
 
 // opts are fast options for tests.
 func opts() pipeline.CleanupOptions {

@@ -81,7 +81,7 @@ func Put(t testing.TB, s Store, key string, body []byte) {
 		t.Fatal(err)
 	}
 	if s.Table != nil {
-		if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: pipeline.DigestID(s.Bucket.Name(), key), "Digest": md5hex(body)}, storage.Condition{}); err != nil {
+		if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: pipeline.DigestID(s.Bucket.Name(), key), "Digest": pipeline.MD5Hex(body)}, storage.Condition{}); err != nil {
 			t.Fatal(err)
 		}
 	}

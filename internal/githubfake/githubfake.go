@@ -120,13 +120,6 @@ func (s *Server) Fail(route string, status int) {
 	s.failures[route] = status
 }
 
-// SetPerPage sets the default page size of listings (GitHub's is 30).
-func (s *Server) SetPerPage(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.perPage = n
-}
-
 // Requests counts the requests a route answered.
 func (s *Server) Requests(route string) int {
 	s.mu.Lock()

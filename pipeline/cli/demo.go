@@ -259,7 +259,7 @@ func (d *demo) bumpProduction(ctx context.Context) (int64, error) {
 	if _, err := d.store.Bucket.PutObject(ctx, demoKey, body, storage.PutOptions{}); err != nil {
 		return 0, fmt.Errorf("failed to write production state: %w", err)
 	}
-	item := storage.Item{storage.KeyAttr: pipeline.DigestID(demoBucket, demoKey), "Digest": md5Hex(body)}
+	item := storage.Item{storage.KeyAttr: pipeline.DigestID(demoBucket, demoKey), "Digest": pipeline.MD5Hex(body)}
 	if err := d.store.Table.PutItem(ctx, item, storage.Condition{}); err != nil {
 		return 0, fmt.Errorf("failed to write production digest: %w", err)
 	}

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -78,5 +76,3 @@ func resetDemo(ctx context.Context, st Store) error {
 	}
 	return nil
 }
-
-func md5Hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }

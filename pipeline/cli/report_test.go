@@ -173,16 +173,16 @@ func TestSupersededDivergedIsAnErrorWithTheNextStep(t *testing.T) {
 	shaD := testenv.Git(t, a.dir, "rev-parse", "HEAD")
 	flags := []string{"--bucket", "acme-state", "--key", "app/terraform.tfstate"}
 	a.push(shaC, "1")
-	if gone, err := a.invoke([]string{"allow-diverged"}, flags...).superseded(context.Background(), Store{Bucket: bucket}); err != nil || gone {
-		t.Fatalf("C: %v, %v", gone, err)
+	if v, err := a.invoke([]string{"allow-diverged"}, flags...).checkSupersede(context.Background(), Store{Bucket: bucket}); err != nil || v.Superseded {
+		t.Fatalf("C: %v, %v", v.Superseded, err)
 	}
 	a.push(shaD, "2")
-	_, err := a.invoke([]string{"allow-diverged"}, flags...).superseded(context.Background(), Store{Bucket: bucket})
+	_, err := a.invoke([]string{"allow-diverged"}, flags...).checkSupersede(context.Background(), Store{Bucket: bucket})
 	if err == nil || !strings.Contains(err.Error(), "--allow-diverged") || !strings.Contains(err.Error(), pipeline.ShortSHA(shaC)) {
 		t.Fatalf("D: %v", err)
 	}
-	if gone, err := a.invoke([]string{"allow-diverged"}, append(flags, "--allow-diverged")...).superseded(context.Background(), Store{Bucket: bucket}); err != nil || gone {
-		t.Fatalf("D allowed: %v, %v", gone, err)
+	if v, err := a.invoke([]string{"allow-diverged"}, append(flags, "--allow-diverged")...).checkSupersede(context.Background(), Store{Bucket: bucket}); err != nil || v.Superseded {
+		t.Fatalf("D allowed: %v, %v", v.Superseded, err)
 	}
 	if !strings.Contains(a.stderr.String(), "::warning::") || !strings.Contains(a.stderr.String(), "allow-diverged is set") {
 		t.Fatalf("no warning for an allowed divergence: %s", a.stderr.String())

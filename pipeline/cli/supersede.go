@@ -7,21 +7,14 @@ import (
 	"github.com/prstate/prstate/pipeline"
 )
 
-// superseded runs the supersede check under the apply lock (lock and run
-// call it right after acquiring). It compares this run's commit with the
-// ledger's; when this commit may go on it records it and sets the output
-// superseded=false. When a newer commit already started its apply it sets
-// superseded=true, warns naming that commit and its run, and returns true:
-// the caller then releases the lock, skips its command and exits 0.
-// A diverged commit (without allow-diverged) is an error, as is a ledger
-// written by someone else meanwhile.
-func (inv *invocation) superseded(ctx context.Context, st Store) (bool, error) {
-	v, err := inv.checkSupersede(ctx, st)
-	return v.Superseded, err
-}
-
-// checkSupersede is superseded with the whole verdict, for reports
-// (applyReport).
+// checkSupersede runs the supersede check under the apply lock (lock and
+// run call it right after acquiring). It compares this run's commit with
+// the ledger's; when this commit may go on it records it and sets the
+// output superseded=false. When a newer commit already started its apply
+// it sets superseded=true and warns naming that commit and its run: the
+// caller then releases the lock, skips its command and exits 0. A diverged
+// commit (without allow-diverged) is an error, as is a ledger written by
+// someone else meanwhile.
 func (inv *invocation) checkSupersede(ctx context.Context, st Store) (pipeline.Verdict, error) {
 	stack := inv.cfg.Main()
 	ledger := pipeline.NewLedger(st.Bucket, st.Table, inv.cfg.LockBackend, stack.Keys.Production)

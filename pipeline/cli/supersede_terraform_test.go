@@ -51,11 +51,11 @@ output "release" { value = terraform_data.release.output }
 		testenv.Git(t, repo, "worktree", "add", "-q", "--detach", job, shas[release])
 		a.push(shas[release], fmt.Sprint(200+i))
 		inv := a.invoke([]string{"allow-diverged"}, "--working-directory", job)
-		gone, err := inv.superseded(context.Background(), store)
+		v, err := inv.checkSupersede(context.Background(), store)
 		if err != nil {
 			t.Fatalf("%s: %v", release, err)
 		}
-		if gone {
+		if v.Superseded {
 			continue
 		}
 		for _, args := range [][]string{{"init", "-input=false", "-no-color"}, {"apply", "-auto-approve", "-input=false", "-no-color"}} {
