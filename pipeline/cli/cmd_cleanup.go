@@ -12,7 +12,7 @@ import (
 var cleanupCommand = command{
 	name:     "cleanup",
 	summary:  "on PR close: remove the PR's state versions, lock file, digest and lock items (every working directory)",
-	settings: []string{"lock-timeout", "force", "dry-run"},
+	settings: []string{"lock-timeout", "force", "dry-run", "comment"},
 	run:      runCleanup,
 }
 
@@ -42,10 +42,27 @@ func runCleanup(ctx context.Context, inv *invocation) error {
 		if err != nil {
 			errs = append(errs, err)
 		}
+		if !inv.cfg.DryRun {
+			for _, r := range res {
+				inv.commentStack(ctx, st, pipeline.SectionCleanup, pipeline.CleanupSection(inv.cleanupCommentReport(r), inv.ev.Links()))
+			}
+		}
 	}
 	err := errors.Join(errs...)
 	rep.Deleted = countDeleted(rep.Results)
 	return inv.finishCleanup("prstate cleanup", "", rep.DryRun, rep.Results, rep, err)
+}
+
+// cleanupCommentReport is what the PR's comment says of one cleanup result.
+func (inv *invocation) cleanupCommentReport(r pipeline.CleanupResult) pipeline.CleanupReport {
+	cr := pipeline.CleanupReport{Key: r.Key, At: inv.app.Now(), RunURL: inv.ev.RunURL, Removed: r.Versions + len(r.Items)}
+	switch {
+	case r.Error != "":
+		cr.Kept = r.Error
+	case r.Skipped != "":
+		cr.Kept = r.Skipped
+	}
+	return cr
 }
 
 // cleanupOptions are the CLI's settings as cleanup options.

@@ -233,6 +233,42 @@ func TestPlanCommentCreatedOnceThenEdited(t *testing.T) {
 	}
 }
 
+// Cleanup updates the same sticky comment: its section says the PR state
+// was removed (one version, the digest and the lock item), and the plan
+// section stays.
+func TestCleanupCommentsOnThePR(t *testing.T) {
+	t.Parallel()
+	bucket, table := memstore.NewBucket("acme-state"), memstore.NewTable("tf-locks")
+	a := newTestApp(t, Store{Bucket: bucket, Table: table})
+	fake := a.withGitHub(t)
+	a.env["GITHUB_API_URL"] = fake.URL
+	flags := []string{"--bucket", "acme-state", "--key", "app/terraform.tfstate", "--dynamodb-table", "tf-locks", "--comment"}
+	a.actions("pull_request", "pull_request_opened.json")
+	if code := a.run(append([]string{"plan"}, flags...)...); code != 0 {
+		t.Fatalf("plan: exit %d: %s", code, a.stderr.String())
+	}
+	state := `{"version":4,"terraform_version":"1.11.4","serial":1,"lineage":"l-1","outputs":{},"resources":[]}`
+	if _, err := bucket.PutObject(context.Background(), "app/pr-42/terraform.tfstate", []byte(state), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a.actions("pull_request", "pull_request_closed_merged.json")
+	if code := a.run(append([]string{"cleanup"}, flags...)...); code != 0 {
+		t.Fatalf("cleanup: exit %d: %s", code, a.stderr.String())
+	}
+	cs := fake.Comments(42)
+	if len(cs) != 1 {
+		t.Fatalf("%d comments", len(cs))
+	}
+	for _, want := range []string{"**Cleanup**: the PR state `app/pr-42/terraform.tfstate` was removed", "`app/pr-42/terraform.tfstate`", "(3 objects, versions and lock items)"} {
+		if !strings.Contains(cs[0].Body, want) {
+			t.Errorf("comment lacks %q:\n%s", want, cs[0].Body)
+		}
+	}
+	if !strings.Contains(cs[0].Body, "**Plans** of this pull request use") {
+		t.Errorf("the plan section is gone:\n%s", cs[0].Body)
+	}
+}
+
 func TestPlanCommentFailureIsAWarning(t *testing.T) {
 	t.Parallel()
 	a := newTestApp(t, Store{})
