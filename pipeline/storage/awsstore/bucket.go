@@ -48,10 +48,15 @@ func (b *bucket) GetObject(ctx context.Context, key string) (storage.Object, err
 	if err != nil {
 		return storage.Object{}, wrap("get object s3://"+b.name+"/"+key, s3Sentinel(err), err)
 	}
+	return b.objectFrom(key, out)
+}
+
+// objectFrom reads a GetObject answer (current or older version) whole.
+func (b *bucket) objectFrom(key string, out *s3.GetObjectOutput) (storage.Object, error) {
 	defer out.Body.Close()
 	body, err := io.ReadAll(out.Body)
 	if err != nil {
-		return storage.Object{}, fmt.Errorf("failed to read object s3://%s/%s: %w", b.name, key, err)
+		return storage.Object{}, fmt.Errorf("failed to read object s3://%s/%s version %s: %w", b.name, key, aws.ToString(out.VersionId), err)
 	}
 	return storage.Object{
 		Key:          key,

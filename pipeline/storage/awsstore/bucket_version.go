@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -29,20 +28,7 @@ func (b *bucket) GetObjectVersion(ctx context.Context, key, versionID string) (s
 		}
 		return storage.Object{}, wrap(what, sentinel, err)
 	}
-	defer out.Body.Close()
-	body, err := io.ReadAll(out.Body)
-	if err != nil {
-		return storage.Object{}, fmt.Errorf("failed to read object s3://%s/%s version %s: %w", b.name, key, versionID, err)
-	}
-	return storage.Object{
-		Key:          key,
-		Body:         body,
-		ETag:         aws.ToString(out.ETag),
-		VersionID:    aws.ToString(out.VersionId),
-		Metadata:     lowerKeys(out.Metadata),
-		Size:         int64(len(body)),
-		LastModified: aws.ToTime(out.LastModified),
-	}, nil
+	return b.objectFrom(key, out)
 }
 
 // isNoSuchVersion tells whether S3 refused a version ID it does not know

@@ -89,6 +89,11 @@ func (b *Bucket) GetObject(ctx context.Context, key string) (storage.Object, err
 	if v == nil {
 		return storage.Object{}, fmt.Errorf("failed to get object %s: %w", key, storage.ErrNotFound)
 	}
+	return v.object(key), nil
+}
+
+// object is a copy of the version as an Object.
+func (v *version) object(key string) storage.Object {
 	body := cloneBytes(v.body)
 	if body == nil {
 		body = []byte{}
@@ -102,7 +107,7 @@ func (b *Bucket) GetObject(ctx context.Context, key string) (storage.Object, err
 		Size:         int64(len(v.body)),
 		LastModified: v.lastModified,
 		Encryption:   v.encryption,
-	}, nil
+	}
 }
 
 // PutObject writes a new version of key, honouring IfNoneMatch and IfMatch

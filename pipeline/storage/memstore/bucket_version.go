@@ -24,14 +24,7 @@ func (b *Bucket) GetObjectVersion(ctx context.Context, key, versionID string) (s
 		if v.deleteMarker {
 			break
 		}
-		body := cloneBytes(v.body)
-		if body == nil {
-			body = []byte{}
-		}
-		return storage.Object{
-			Key: key, Body: body, ETag: v.etag, VersionID: v.id, Metadata: cloneMetadata(v.metadata),
-			Size: int64(len(v.body)), LastModified: v.lastModified,
-		}, nil
+		return v.object(key), nil
 	}
 	return storage.Object{}, fmt.Errorf("failed to get object %s version %s: %w", key, versionID, storage.ErrNotFound)
 }
