@@ -25,10 +25,7 @@ func TestExportEnvPlainInit(t *testing.T) {
 		t.Fatalf("GITHUB_ENV %v, want %v", st.env, want)
 	}
 	// The runner sets what GITHUB_ENV holds in every later step.
-	var env []string
-	for k, v := range st.env {
-		env = append(env, k+"="+v)
-	}
+	env := st.exportedEnv()
 	data := filepath.Join(t.TempDir(), "tf-pr")
 	s.mustTerraform(data, env, "init")
 	if got := backendConfigInDataDir(t, data)["key"]; got != prKey {

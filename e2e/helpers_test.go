@@ -174,6 +174,16 @@ type step struct {
 	summary        string
 }
 
+// exportedEnv is what the step wrote to GITHUB_ENV, as the runner sets it
+// in every later step of the job.
+func (st step) exportedEnv() []string {
+	var env []string
+	for k, v := range st.env {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
 // inputEnv is every input of action.yml as INPUT_<NAME> (hyphens kept),
 // with its default unless inputs sets it.
 func (s *stack) inputEnv(inputs map[string]string) []string {

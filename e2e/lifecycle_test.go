@@ -106,10 +106,7 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 	}
 
 	// The later steps of the job get GITHUB_ENV: a plain init picks the PR key.
-	var tfEnv []string
-	for k, v := range opened.env {
-		tfEnv = append(tfEnv, k+"="+v)
-	}
+	tfEnv := opened.exportedEnv()
 	prData := filepath.Join(t.TempDir(), "tf-pr42")
 	pr42.mustTerraform(prData, tfEnv, "init")
 	if got := backendConfigInDataDir(t, prData)["key"]; got != prKey {

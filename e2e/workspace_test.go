@@ -70,10 +70,7 @@ func TestWorkspaceIsolation(t *testing.T) {
 				if file := readFile(t, filepath.Join(s.dir, "prstate.s3.tfbackend")); !strings.Contains(file, `key                  = "`+prodKey+`"`) {
 					t.Errorf("PR %d: backend config:\n%s", tc.pr, file)
 				}
-				var env []string
-				for k, v := range st.env {
-					env = append(env, k+"="+v)
-				}
+				env := st.exportedEnv()
 				data := filepath.Join(t.TempDir(), "tf-"+ws)
 				if tc.exportEnv {
 					s.mustTerraform(data, env, "init")
@@ -142,10 +139,7 @@ func TestWorkspaceKeyPrefix(t *testing.T) {
 	if _, ok := s.getObject(prKey); !ok {
 		t.Fatalf("no seed at %s", prKey)
 	}
-	var env []string
-	for k, v := range st.env {
-		env = append(env, k+"="+v)
-	}
+	env := st.exportedEnv()
 	data := filepath.Join(t.TempDir(), "tf-pr-5")
 	s.mustTerraform(data, env, "init")
 	out, err := s.terraform(data, env, "plan", "-detailed-exitcode", "-lock-timeout=0s")
