@@ -96,10 +96,3 @@ func (inv *invocation) planSummary(st pipeline.Stack, r planResult) string {
 		{Stack: inv.stackLabel(st), Key: r.Key, Result: result, Commit: inv.ev.SHA, RunURL: inv.ev.RunURL},
 	}})
 }
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}

@@ -90,3 +90,10 @@ func tableOrNil(s Store) pipeline.LockItemDeleter {
 	}
 	return s.Table
 }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
