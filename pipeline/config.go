@@ -15,6 +15,7 @@ type Config struct {
 	LockBackend   string  // dynamodb | s3
 	Seed          string  // none | production
 	LockTimeout   time.Duration
+	LockPoll      time.Duration // how often a waiter reads the apply lock
 	Lease         time.Duration
 	OlderThan     time.Duration
 	GitHubToken   string
@@ -55,7 +56,7 @@ func LoadConfig(s *Settings, fsys fs.FS, cwd string) (Config, error) {
 			}
 		}
 	}
-	durs := map[string]*time.Duration{"lock-timeout": &c.LockTimeout, "lease": &c.Lease, "older-than": &c.OlderThan}
+	durs := map[string]*time.Duration{"lock-timeout": &c.LockTimeout, "lease": &c.Lease, "older-than": &c.OlderThan, "lock-poll": &c.LockPoll}
 	for name, dst := range durs {
 		if _, ok := s.vals[name]; ok {
 			if *dst, err = s.Duration(name); err != nil {
@@ -69,6 +70,11 @@ func LoadConfig(s *Settings, fsys fs.FS, cwd string) (Config, error) {
 				return Config{}, err
 			}
 		}
+	}
+	if _, set := s.lookupOptional("lock-poll"); !set {
+		c.LockPoll = DefaultLockPoll
+	} else if c.LockPoll < 10*time.Millisecond {
+		return Config{}, usageErrorf("invalid lock-poll %s: want at least 10ms", c.LockPoll)
 	}
 	c.GitHubToken = s.optional("github-token")
 	c.LockID = s.optional("lock-id")

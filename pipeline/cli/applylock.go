@@ -42,7 +42,13 @@ func (inv *invocation) runChecker() (pipeline.RunChecker, error) {
 		return nil, nil
 	}
 	inv.rep.Mask(inv.cfg.GitHubToken)
-	c, err := github.New(inv.cfg.GitHubToken, inv.app.Env("GITHUB_API_URL"), &http.Client{Timeout: githubTimeout})
+	return inv.githubClient(githubTimeout)
+}
+
+// githubClient is this run's GitHub API client (GITHUB_API_URL,
+// github-token), every call bounded by timeout (0: unbounded).
+func (inv *invocation) githubClient(timeout time.Duration) (*github.Client, error) {
+	c, err := github.New(inv.cfg.GitHubToken, inv.app.Env("GITHUB_API_URL"), &http.Client{Timeout: timeout})
 	if err != nil {
 		return nil, &pipeline.UsageError{Msg: err.Error()}
 	}
@@ -52,10 +58,7 @@ func (inv *invocation) runChecker() (pipeline.RunChecker, error) {
 // newApplyLock prepares our handle on the apply lock, with lease
 // defaultLease unless --lease is set.
 func (inv *invocation) newApplyLock(store pipeline.LockStore, defaultLease time.Duration) (*pipeline.ApplyLock, error) {
-	poll, err := inv.cfg.LockPoll()
-	if err != nil {
-		return nil, err
-	}
+	poll := inv.cfg.LockPoll
 	runs, err := inv.runChecker()
 	if err != nil {
 		return nil, err

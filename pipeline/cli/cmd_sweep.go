@@ -40,9 +40,9 @@ func (g githubPulls) ClosedPullRequests(ctx context.Context, repo string, page i
 func runSweep(ctx context.Context, inv *invocation) error {
 	opts := pipeline.SweepOptions{Cleanup: inv.cleanupOptions(), OlderThan: inv.cfg.OlderThan, Now: inv.app.Now()}
 	if inv.cfg.GitHubToken != "" {
-		c, err := github.New(inv.cfg.GitHubToken, inv.app.Env("GITHUB_API_URL"), nil)
+		c, err := inv.githubClient(0)
 		if err != nil {
-			return &pipeline.UsageError{Msg: err.Error()}
+			return err
 		}
 		opts.Pulls = githubPulls{c}
 		opts.Repo = inv.ev.Repository

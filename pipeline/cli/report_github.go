@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"net/http"
 	"time"
 
 	"github.com/prstate/prstate/pipeline/github"
@@ -18,5 +17,5 @@ func (inv *invocation) reportGitHub() (*github.Client, error) {
 	if inv.cfg.GitHubToken == "" {
 		return nil, errors.New("no github-token (pass github-token: ${{ github.token }})")
 	}
-	return github.New(inv.cfg.GitHubToken, inv.app.Env("GITHUB_API_URL"), &http.Client{Timeout: reportGitHubTimeout})
+	return inv.githubClient(reportGitHubTimeout)
 }
