@@ -175,12 +175,25 @@ func RecordApply(ctx context.Context, ledger Ledger, v Verdict, ev Event, now ti
 	}
 	e := LedgerEntry{SHA: ev.SHA, Repository: ev.Repository, RunID: ev.RunID, RunAttempt: ev.RunAttempt, RunURL: ev.RunURL, PR: ev.PR, Started: now.UTC()}
 	if _, err := ledger.Write(ctx, v.record, e); err != nil {
+		if errors.Is(err, ErrLedgerChanged) && ledgerHolds(ctx, ledger, e) {
+			return e, nil // our write landed; its answer was lost and the retry found it
+		}
 		if errors.Is(err, ErrLedgerChanged) {
 			return LedgerEntry{}, fmt.Errorf("%w: another run recorded its apply while this run held the apply lock; two holders overlapped (was the lock force-unlocked?). Check the runs of this state before re-running", err)
 		}
 		return LedgerEntry{}, err
 	}
 	return e, nil
+}
+
+// ledgerHolds tells whether the ledger now records exactly e.
+func ledgerHolds(ctx context.Context, ledger Ledger, e LedgerEntry) bool {
+	cur, err := ledger.Read(ctx)
+	if err != nil {
+		return false
+	}
+	c := cur.Entry
+	return c.SHA == e.SHA && c.Repository == e.Repository && c.RunID == e.RunID && c.RunAttempt == e.RunAttempt && c.Started.Equal(e.Started)
 }
 
 // SupersededMessage names the newer commit and its run, for the notice.

@@ -11,6 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
+// maxAttempts is how many times one request is tried.
+const maxAttempts = 8
+
 // Config loads the SDK's default configuration chain: region, credentials
 // (environment, shared files, SSO, web identity as set up by
 // configure-aws-credentials, IMDS) and endpoints (AWS_ENDPOINT_URL,
@@ -20,6 +23,12 @@ func Config(ctx context.Context, region string) (aws.Config, error) {
 	var opts []func(*config.LoadOptions) error
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
+	}
+	// A job must ride out throttling and lost connections: more attempts
+	// than the SDK's 3 (Terraform's S3 backend makes 5), unless the user
+	// set AWS_MAX_ATTEMPTS.
+	if os.Getenv("AWS_MAX_ATTEMPTS") == "" {
+		opts = append(opts, config.WithRetryMaxAttempts(maxAttempts))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {

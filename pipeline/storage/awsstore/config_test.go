@@ -50,3 +50,18 @@ func TestConfigRegionFromEnv(t *testing.T) {
 		t.Fatalf("region %q, want ap-south-1 from AWS_REGION", cfg.Region)
 	}
 }
+
+// TestConfigRetries: 8 attempts per request, unless AWS_MAX_ATTEMPTS says otherwise.
+func TestConfigRetries(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_MAX_ATTEMPTS", "")
+	cfg, err := awsstore.Config(t.Context(), "")
+	if err != nil || cfg.RetryMaxAttempts != 8 {
+		t.Fatalf("RetryMaxAttempts %d, %v; want 8", cfg.RetryMaxAttempts, err)
+	}
+	t.Setenv("AWS_MAX_ATTEMPTS", "2")
+	cfg, err = awsstore.Config(t.Context(), "")
+	if err != nil || cfg.RetryMaxAttempts != 2 {
+		t.Fatalf("with AWS_MAX_ATTEMPTS=2: RetryMaxAttempts %d, %v", cfg.RetryMaxAttempts, err)
+	}
+}
