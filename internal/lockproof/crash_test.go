@@ -27,9 +27,9 @@ type observer struct {
 func (o *observer) watch(ctx context.Context, w *world) {
 	store := w.lockStore()
 	for ctx.Err() == nil {
-		body, _, err := store.Read(ctx)
+		obs, err := store.Read(ctx)
 		now := time.Now()
-		rec, perr := pipeline.ParseApplyLockRecord(body)
+		rec, perr := pipeline.ParseApplyLockRecord(obs.Body)
 		ok := err == nil && perr == nil
 		o.mu.Lock()
 		switch {

@@ -121,14 +121,14 @@ func (w *world) lockStore() pipeline.LockStore {
 // holder reads the current holder record; ok false when the lock is free.
 func (w *world) holder(ctx context.Context) (pipeline.ApplyLockRecord, bool) {
 	w.t.Helper()
-	body, _, err := w.lockStore().Read(ctx)
+	obs, err := w.lockStore().Read(ctx)
 	if errors.Is(err, storage.ErrNotFound) {
 		return pipeline.ApplyLockRecord{}, false
 	}
 	if err != nil {
 		w.t.Fatalf("read lock: %v", err)
 	}
-	rec, err := pipeline.ParseApplyLockRecord(body)
+	rec, err := pipeline.ParseApplyLockRecord(obs.Body)
 	if err != nil {
 		w.t.Fatalf("parse lock: %v", err)
 	}

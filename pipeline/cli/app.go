@@ -16,6 +16,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/storage"
 )
 
 // App holds everything a command touches outside itself, so tests inject it.
@@ -29,6 +30,8 @@ type App struct {
 	Now      func() time.Time
 	// Open connects to a stack's bucket and table (AWS by default).
 	Open func(ctx context.Context, b pipeline.Backend) (Store, error)
+
+	debug bool // --debug: raw storage errors too
 }
 
 // New returns the App of the real process.
@@ -49,7 +52,7 @@ type command struct {
 }
 
 // commonSettings are read by every command that touches a state.
-var commonSettings = []string{"working-directory", "bucket", "key", "region", "dynamodb-table", "use-lockfile", "lock-backend", "isolation", "key-template", "workspace-key-prefix", "pr", "github-token", "json"}
+var commonSettings = []string{"working-directory", "bucket", "key", "region", "dynamodb-table", "use-lockfile", "lock-backend", "isolation", "key-template", "workspace-key-prefix", "pr", "github-token", "json", "debug"}
 
 func commands() map[string]command {
 	cmds := map[string]command{}
@@ -72,6 +75,9 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	}
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	fmt.Fprintln(a.Stderr, "prstate:", msg)
+	if raw := storage.RawDetail(err); raw != "" && a.debug {
+		fmt.Fprintln(a.Stderr, "prstate: debug:", raw)
+	}
 	if a.Env("GITHUB_ACTIONS") == "true" {
 		rep.Error(msg)
 	}

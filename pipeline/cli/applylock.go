@@ -12,7 +12,7 @@ import (
 )
 
 // lockSettings are the settings of the commands that take the apply lock.
-var lockSettings = []string{"lock-timeout", "lease", "lock-poll"}
+var lockSettings = []string{"lock-timeout", "lease", "lock-poll", "max-lease", "clock-skew"}
 
 // githubTimeout bounds one GitHub API call: a slow API must not stall a
 // lock wait (liveness is only ever an extra reason to take over).
@@ -56,26 +56,34 @@ func (inv *invocation) githubClient(timeout time.Duration) (*github.Client, erro
 }
 
 // newApplyLock prepares our handle on the apply lock, with lease
-// defaultLease unless --lease is set.
-func (inv *invocation) newApplyLock(store pipeline.LockStore, defaultLease time.Duration) (*pipeline.ApplyLock, error) {
-	poll := inv.cfg.LockPoll
-	runs, err := inv.runChecker()
-	if err != nil {
-		return nil, err
-	}
+// defaultLease unless --lease is set, renewed by heartbeats or not.
+func (inv *invocation) newApplyLock(store pipeline.LockStore, defaultLease time.Duration, heartbeats bool) (*pipeline.ApplyLock, error) {
 	lease := inv.cfg.Lease
 	if lease <= 0 {
 		lease = defaultLease
 	}
+	if lease < pipeline.MinLease {
+		return nil, &pipeline.UsageError{Msg: fmt.Sprintf("invalid lease %s: want at least %s (a renewal must fit in a third of it)", lease, pipeline.MinLease)}
+	}
+	if inv.cfg.MaxLease > 0 && lease > inv.cfg.MaxLease {
+		return nil, &pipeline.UsageError{Msg: fmt.Sprintf("lease %s is longer than max-lease %s, which waiters honour at most", lease, inv.cfg.MaxLease)}
+	}
+	runs, err := inv.runChecker()
+	if err != nil {
+		return nil, err
+	}
 	return pipeline.NewApplyLock(store, pipeline.HolderFromEvent(inv.ev), pipeline.LockOptions{
-		Lease:   lease,
-		Timeout: inv.cfg.LockTimeout,
-		Poll:    poll,
-		Runs:    runs,
-		Logf:    inv.logf,
-		Warn:    inv.rep.Warning,
-		Who:     inv.who(),
-		Path:    inv.cfg.Main().Keys.Production,
+		Lease:      lease,
+		Heartbeats: heartbeats,
+		MaxLease:   inv.cfg.MaxLease,
+		ClockSkew:  inv.cfg.ClockSkew,
+		Timeout:    inv.cfg.LockTimeout,
+		Poll:       inv.cfg.LockPoll,
+		Runs:       runs,
+		Logf:       inv.logf,
+		Warn:       inv.rep.Warning,
+		Who:        inv.who(),
+		Path:       inv.cfg.Main().Keys.Production,
 	}), nil
 }
 

@@ -21,7 +21,7 @@ var lockCommand = command{
 const lockLease = 6 * time.Hour
 
 func runLock(ctx context.Context, inv *invocation) error {
-	l, v, err := inv.takeApplyLock(ctx, "lock", lockLease)
+	l, _, v, err := inv.takeApplyLock(ctx, "lock", lockLease, false)
 	if err != nil {
 		return err
 	}
@@ -42,32 +42,40 @@ func runLock(ctx context.Context, inv *invocation) error {
 }
 
 // takeApplyLock takes the apply lock and checks the commit against the
-// ledger. A superseded commit (or a failed check) gives the lock to the
-// next job at once: the lock returned is then nil.
-func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease time.Duration) (*pipeline.ApplyLock, pipeline.Verdict, error) {
+// ledger. With heartbeats, they start right after the lock is taken (the
+// Keeper returned). A superseded commit (or a failed check) gives the lock
+// to the next job at once: the lock returned is then nil.
+func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease time.Duration, heartbeats bool) (*pipeline.ApplyLock, *pipeline.Keeper, pipeline.Verdict, error) {
 	store, st, err := inv.applyLockStore(ctx)
 	if err != nil {
-		return nil, pipeline.Verdict{}, err
+		return nil, nil, pipeline.Verdict{}, err
 	}
-	l, err := inv.newApplyLock(store, lease)
+	l, err := inv.newApplyLock(store, lease, heartbeats)
 	if err != nil {
-		return nil, pipeline.Verdict{}, err
+		return nil, nil, pipeline.Verdict{}, err
 	}
 	if err := l.Acquire(ctx); err != nil {
-		return nil, pipeline.Verdict{}, err
+		return nil, nil, pipeline.Verdict{}, err
+	}
+	var keeper *pipeline.Keeper
+	if heartbeats {
+		keeper = l.Keep(ctx)
 	}
 	v, err := inv.checkSupersede(ctx, st)
 	if err == nil && !v.Superseded {
-		return l, v, nil
+		return l, keeper, v, nil
+	}
+	if keeper != nil {
+		keeper.Stop()
 	}
 	if relErr := inv.releaseNow(ctx, l); relErr != nil {
-		return nil, v, errors.Join(err, relErr)
+		return nil, nil, v, errors.Join(err, relErr)
 	}
 	if err != nil {
-		return nil, v, err
+		return nil, nil, v, err
 	}
 	inv.reportApply(ctx, command, inv.lockedReport(v, l))
-	return nil, v, nil
+	return nil, nil, v, nil
 }
 
 // releaseNow releases the lock whatever cancelled ctx.

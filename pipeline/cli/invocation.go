@@ -37,6 +37,7 @@ func (a *App) prepare(cmd command, args []string, rep report.Reporter) (*invocat
 		return nil, err
 	}
 	rep.Mask(cfg.GitHubToken)
+	a.debug = cfg.Debug
 	ev, err := pipeline.DetectEvent(a.Env, a.ReadFile, cfg.PR)
 	if err != nil {
 		return nil, err
