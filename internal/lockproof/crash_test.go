@@ -50,7 +50,7 @@ func (o *observer) watch(ctx context.Context, w *world) {
 // heartbeat.
 func TestCrashedHolderIsTakenOverAfterItsLease(t *testing.T) {
 	const lease = 3 * time.Second
-	for _, backend := range []string{"s3", "dynamodb"} {
+	for _, backend := range backends {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t, backend)

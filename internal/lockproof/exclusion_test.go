@@ -61,7 +61,7 @@ func lastLines(s string, n int) string {
 // TestMutualExclusion: 16 concurrent prstate processes each take and
 // release the lock 25 times; no critical section ever overlaps another.
 func TestMutualExclusion(t *testing.T) {
-	for _, backend := range []string{"s3", "dynamodb"} {
+	for _, backend := range backends {
 		t.Run(backend, func(t *testing.T) {
 			w := newWorldVersioned(t, backend, false)
 			// 15 waiters: one of them polls every ~40 ms on average, and
