@@ -220,10 +220,15 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 	}
 	defer func() {
 		if err != nil && ctx.Err() != nil {
-			// Interrupted, perhaps while a create of ours was in flight:
-			// remove our record if it landed, so it does not sit there
-			// for a whole lease.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			// Interrupted or timed out, perhaps while a create of ours was
+			// in flight: remove our record if it landed, so it does not
+			// sit there for a whole lease. After a timeout only briefly:
+			// lock-timeout is a hard bound.
+			cleanup := 5 * time.Second
+			if parent.Err() == nil {
+				cleanup = time.Second
+			}
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanup)
 			defer cancel()
 			_, _ = releaseRecord(cctx, l.store, l.rec.ID, "", RealClock, nil)
 		}
@@ -253,6 +258,9 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 	// stop ends the wait on a permanent error, an interruption or the
 	// timeout; nil means go on.
 	stop := func(err error) error {
+		if err != nil && !errors.Is(err, storage.ErrPrecondition) && (lastErr == nil || ctx.Err() == nil) {
+			lastErr = err // why the store was unreachable, for the timeout
+		}
 		switch {
 		case storage.IsPermanent(err):
 			return err

@@ -54,6 +54,11 @@ func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease 
 	if err != nil {
 		return nil, nil, pipeline.Verdict{}, err
 	}
+	if inv.cfg.LockBackend == "dynamodb" {
+		if err := inv.checkStateBucket(ctx, st); err != nil {
+			return nil, nil, pipeline.Verdict{}, err
+		}
+	}
 	if err := l.Acquire(ctx); err != nil {
 		return nil, nil, pipeline.Verdict{}, err
 	}
@@ -76,6 +81,26 @@ func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease 
 	}
 	inv.reportApply(ctx, command, inv.lockedReport(v, l))
 	return nil, nil, v, nil
+}
+
+// checkStateBucket makes sure the state bucket is there (and ours to
+// read) before a DynamoDB lock is taken, which would not notice a wrong
+// bucket. It is bounded by lock-timeout, as the wait is.
+func (inv *invocation) checkStateBucket(ctx context.Context, st Store) error {
+	start := inv.app.Now()
+	if inv.cfg.LockTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, inv.cfg.LockTimeout)
+		defer cancel()
+	}
+	_, err := st.Bucket.ListObjects(ctx, inv.cfg.Main().Keys.Production)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &pipeline.LockTimeoutError{Where: "s3://" + st.Bucket.Name(), Waited: inv.app.Now().Sub(start), Problem: err}
+	}
+	return fmt.Errorf("failed to check the state bucket before taking the apply lock: %w", err)
 }
 
 // releaseNow releases the lock whatever cancelled ctx.

@@ -24,8 +24,12 @@ var runCommand = command{
 const runLease = 5 * time.Minute
 
 // releaseTimeout bounds the release after the command ended, whatever
-// cancelled the command's context.
-const releaseTimeout = 30 * time.Second
+// cancelled the command's context; lostReleaseTimeout bounds the attempt
+// to free our record after the lock was lost (it may still be ours).
+const (
+	releaseTimeout     = 30 * time.Second
+	lostReleaseTimeout = 5 * time.Second
+)
 
 // childExit carries the wrapped command's exit code to the process.
 type childExit struct {
@@ -58,7 +62,11 @@ func runRun(ctx context.Context, inv *invocation) error {
 	runErr := inv.runLocked(ctx, keeper, sigs)
 	keeper.Stop()
 
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	timeout := releaseTimeout
+	if keeper.Err() != nil {
+		timeout = lostReleaseTimeout // best effort: the lock is no longer ours to wait for
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	relErr := l.Release(rctx)
 	report.Outcome, report.At = pipeline.ApplyApplied, inv.app.Now()
