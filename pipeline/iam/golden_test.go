@@ -1,0 +1,91 @@
+package iam
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/prstate/prstate/pipeline"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// keys builds a key scheme or fails the test.
+func keys(t testing.TB, production, template string, workspace bool) pipeline.Keys {
+	t.Helper()
+	var k pipeline.Keys
+	var err error
+	if workspace {
+		k, err = pipeline.NewWorkspaceKeys(production, template)
+	} else {
+		k, err = pipeline.NewKeys(production, template)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// goldenStacks are the layouts the golden files cover.
+func goldenStacks(t testing.TB) map[string][]Stack {
+	withTable := func(k pipeline.Keys) Stack {
+		return Stack{Bucket: "acme-tfstate", Region: "eu-west-1", Keys: k, DynamoDBTable: "acme-tflocks", LockBackend: "dynamodb"}
+	}
+	return map[string][]Stack{
+		"key-dynamodb":       {withTable(keys(t, "app/terraform.tfstate", "", false))},
+		"workspace-dynamodb": {withTable(keys(t, "app/terraform.tfstate", "", true))},
+		"s3-only":            {{Bucket: "acme-tfstate", Keys: keys(t, "app/terraform.tfstate", "", false), UseLockfile: true, LockBackend: "s3"}},
+		"two-stacks":         {withTable(keys(t, "network/terraform.tfstate", "", false)), withTable(keys(t, "app/terraform.tfstate", "", false))},
+	}
+}
+
+// TestIamGolden: the roles of every job for each layout, as JSON.
+func TestIamGolden(t *testing.T) {
+	for layout, stacks := range goldenStacks(t) {
+		for _, job := range Jobs {
+			for _, seed := range []bool{false, true} {
+				if seed && job != JobPlan {
+					continue
+				}
+				name := layout + "-" + string(job)
+				if seed {
+					name += "-seed"
+				}
+				t.Run(name, func(t *testing.T) {
+					in := Input{Job: job, Stacks: stacks, Seed: seed, Repository: "acme/infra", DefaultBranch: "main", AccountID: "123456789012"}
+					if job == JobOps {
+						in.Environment = "ops"
+					}
+					role, err := Generate(in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := json.MarshalIndent(role, "", "  ")
+					if err != nil {
+						t.Fatal(err)
+					}
+					golden(t, filepath.Join("testdata", name+".json"), append(got, '\n'))
+				})
+			}
+		}
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./pipeline/iam -run Golden -update)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs (run with -update to accept):\n%s", path, got)
+	}
+}
