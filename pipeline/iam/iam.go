@@ -13,6 +13,7 @@ package iam
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/prstate/prstate/pipeline"
 )
@@ -88,6 +89,16 @@ func Generate(in Input) (Role, error) {
 	}
 	all := make([]names, len(in.Stacks))
 	for i, st := range in.Stacks {
+		// A policy is JSON: a name that is not UTF-8 would reach IAM changed.
+		for _, s := range []string{st.Bucket, st.Keys.Production, st.DynamoDBTable, st.WorkspaceKeyPrefix} {
+			if !utf8.ValidString(s) {
+				return Role{}, usageErrorf("%q is not valid UTF-8: no IAM policy can name it", s)
+			}
+		}
+		before, after := st.Keys.PRKeyPattern()
+		if !utf8.ValidString(before + after) {
+			return Role{}, usageErrorf("the PR keys of %q are not valid UTF-8: no IAM policy can name them", st.Keys.Production)
+		}
 		all[i] = namesOf(st, in.AccountID)
 	}
 	if err := checkSeparated(all); err != nil {
