@@ -7,10 +7,10 @@ type named struct {
 }
 
 // productionNames are what no PR job may write in n's stack: objects
-// prefixed "s3 <bucket>/", items "dynamodb <table>/" so that names in
+// prefixed "s3://<bucket>/", items "dynamodb://<table>/" so that names in
 // other buckets and tables never compare equal.
 func (n names) productionNames() []named {
-	obj := func(g glob) glob { return g.prepend("s3 " + n.st.Bucket + "/") }
+	obj := func(g glob) glob { return g.prepend("s3://" + n.st.Bucket + "/") }
 	out := []named{
 		{"state", obj(literal(n.state))},
 		{"lock file", obj(literal(n.lockfile))},
@@ -19,7 +19,7 @@ func (n names) productionNames() []named {
 		{"state backups", obj(n.backup)},
 	}
 	if n.table != "" {
-		item := func(s string) glob { return literal("dynamodb " + n.st.DynamoDBTable + "/" + s) }
+		item := func(s string) glob { return literal("dynamodb://" + n.st.DynamoDBTable + "/" + s) }
 		out = append(out,
 			named{"lock item", item(n.lockItem)},
 			named{"digest item", item(n.digest)},
@@ -31,10 +31,10 @@ func (n names) productionNames() []named {
 
 // prNames are the patterns PR jobs are granted writes on, named alike.
 func (n names) prNames() []named {
-	obj := func(g glob) glob { return g.prepend("s3 " + n.st.Bucket + "/") }
+	obj := func(g glob) glob { return g.prepend("s3://" + n.st.Bucket + "/") }
 	out := []named{{"PR state", obj(n.prState)}, {"PR lock file", obj(n.prLockfile)}}
 	if n.table != "" {
-		item := func(g glob) glob { return g.prepend("dynamodb " + n.st.DynamoDBTable + "/") }
+		item := func(g glob) glob { return g.prepend("dynamodb://" + n.st.DynamoDBTable + "/") }
 		out = append(out, named{"PR lock item", item(n.prLockItem)}, named{"PR digest item", item(n.prDigest)})
 	}
 	return out
