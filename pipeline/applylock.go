@@ -27,29 +27,6 @@ type RunChecker interface {
 	RunCompleted(ctx context.Context, repo string, runID int64) (bool, error)
 }
 
-// Clock is the time source of the protocol; tests inject a fake one.
-type Clock interface {
-	Now() time.Time
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// RealClock is the wall and monotonic clock of the process.
-var RealClock Clock = realClock{}
-
 // LockOptions tunes an ApplyLock. Zero values take the defaults.
 type LockOptions struct {
 	Lease   time.Duration // written into our record; heartbeats renew it

@@ -113,3 +113,10 @@ func attrValue(body *hclsyntax.Body, name string) cty.Value {
 	}
 	return v
 }
+
+// Stack is one Terraform root module: its backend and its key scheme.
+type Stack struct {
+	Dir     string
+	Backend Backend
+	Keys    Keys
+}

@@ -31,13 +31,6 @@ type Config struct {
 	settings      *Settings
 }
 
-// Stack is one Terraform root module: its backend and its key scheme.
-type Stack struct {
-	Dir     string
-	Backend Backend
-	Keys    Keys
-}
-
 // Main is the first stack: the one every command but cleanup works on.
 func (c Config) Main() Stack { return c.Stacks[0] }
 

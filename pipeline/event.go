@@ -231,3 +231,18 @@ func (e Event) PRNumberString() string {
 	}
 	return strconv.Itoa(e.PR)
 }
+
+// ShortSHA is the 7-character abbreviation GitHub shows.
+func ShortSHA(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+func orWord(s, word string) string {
+	if s == "" {
+		return word
+	}
+	return s
+}

@@ -22,10 +22,6 @@ type LockItemDeleter interface {
 	DeleteItem(ctx context.Context, lockID string, cond storage.Condition) error
 }
 
-// BackupInfix names the folder of state backups beside a state key:
-// "<key>.prstate-backup/<UTC timestamp>". Never a PR key: checked.
-const BackupInfix = ".prstate-backup/"
-
 // ForceUnlockResult says what force-unlock did.
 type ForceUnlockResult struct {
 	Lock     LockEntry `json:"lock"`

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"fmt"
 	"path"
 	"strconv"
 	"strings"
@@ -64,10 +63,6 @@ func NewKeys(production, template string) (Keys, error) {
 	}
 	return k, nil
 }
-
-// siblingSuffixes name what Terraform and prstate keep beside a state key
-// (lock file, digest item, apply lock, ledger, force-unlock backups).
-var siblingSuffixes = []string{".tflock", "-md5", ".prstate-apply", ".prstate-apply.lock", ".prstate-ledger", ".prstate-ledger.json", ".prstate-backup"}
 
 // checkSiblings rejects templates under which a PR key and the production
 // key are each other's siblings (app/pr-4 when production is
@@ -204,13 +199,4 @@ func ValidateKey(key string) error {
 		}
 	}
 	return nil
-}
-
-// UsageError is bad input or configuration: exit 2, nothing written.
-type UsageError struct{ Msg string }
-
-func (e *UsageError) Error() string { return e.Msg }
-
-func usageErrorf(format string, args ...any) error {
-	return &UsageError{Msg: fmt.Sprintf(format, args...)}
 }

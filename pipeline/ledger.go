@@ -46,12 +46,6 @@ type Ledger interface {
 	Write(ctx context.Context, prev LedgerRecord, next LedgerEntry) (LedgerRecord, error)
 }
 
-// LedgerItemID is the DynamoDB LockID of a production state's ledger.
-func LedgerItemID(bucket, key string) string { return bucket + "/" + key + ".prstate-ledger" }
-
-// LedgerObjectKey is the S3 key of a production state's ledger.
-func LedgerObjectKey(key string) string { return key + ".prstate-ledger.json" }
-
 // ledgerAttr holds the entry's JSON in the DynamoDB item.
 const ledgerAttr = "Ledger"
 

@@ -7,23 +7,8 @@ import (
 	"time"
 )
 
-// ApplyLockSuffix and ApplyLockItemSuffix name the apply lock beside a
-// production state: an S3 object "<key>.prstate-apply.lock", or the
-// DynamoDB item "<bucket>/<key>.prstate-apply". Never Terraform's own lock.
-const (
-	ApplyLockSuffix     = ".prstate-apply.lock"
-	ApplyLockItemSuffix = ".prstate-apply"
-	// TerraformLockSuffix is Terraform's S3 lockfile (use_lockfile).
-	TerraformLockSuffix = ".tflock"
-	// applyLockOperation is the LockInfo operation of an apply lock.
-	applyLockOperation = "prstate-apply"
-)
-
-// ApplyLockKey is the S3 object of the apply lock of a state key.
-func ApplyLockKey(key string) string { return key + ApplyLockSuffix }
-
-// ApplyLockItemID is the DynamoDB LockID of the apply lock of a state key.
-func ApplyLockItemID(bucket, key string) string { return bucket + "/" + key + ApplyLockItemSuffix }
+// applyLockOperation is the LockInfo operation of an apply lock.
+const applyLockOperation = "prstate-apply"
 
 // Holder says who holds an apply lock in CI terms. It travels as JSON in
 // LockInfo.Info, so Terraform's encoding of the record stays untouched.

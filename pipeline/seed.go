@@ -22,19 +22,6 @@ const (
 	MetaSeedMD5     = "prstate-seed-md5"
 )
 
-// objectReadWriter is the part of a bucket that seed and the ledger use.
-type objectReadWriter interface {
-	Name() string
-	GetObject(ctx context.Context, key string) (storage.Object, error)
-	PutObject(ctx context.Context, key string, body []byte, opts storage.PutOptions) (string, error)
-}
-
-// ItemReadWriter is the part of a table that seed and the ledger use.
-type ItemReadWriter interface {
-	GetItem(ctx context.Context, lockID string) (storage.Item, error)
-	PutItem(ctx context.Context, item storage.Item, cond storage.Condition) error
-}
-
 // SeedResult says what the seed did.
 type SeedResult struct {
 	Seeded  bool   `json:"seeded"`
@@ -84,12 +71,6 @@ func (h StateHeader) Addresses() []string {
 	}
 	return out
 }
-
-// DigestID is the LockID of Terraform's md5 digest item for a state key.
-func DigestID(bucket, key string) string { return bucket + "/" + key + "-md5" }
-
-// LockItemID is the LockID of Terraform's DynamoDB state lock for a key.
-func LockItemID(bucket, key string) string { return bucket + "/" + key }
 
 // MD5Hex is the hex md5 of a state: Terraform's digest item value.
 func MD5Hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }

@@ -201,18 +201,3 @@ func (v Verdict) SupersededMessage() string {
 	return fmt.Sprintf("commit %s is superseded: the newer commit %s started its apply %s (%s); skipping this apply",
 		ShortSHA(v.Commit), ShortSHA(v.Last.SHA), v.Last.Started.UTC().Format(time.RFC3339), orWord(v.Last.RunURL, "run unknown"))
 }
-
-// ShortSHA is the 7-character abbreviation GitHub shows.
-func ShortSHA(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
-}
-
-func orWord(s, word string) string {
-	if s == "" {
-		return word
-	}
-	return s
-}
