@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // Backend is what prstate reads of a `backend "s3"` block (and what flags,
@@ -32,7 +34,7 @@ type Backend struct {
 func ReadBackend(fsys fs.FS, dir string) (b Backend, found bool, err error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
-		return Backend{}, false, usageErrorf("cannot read working directory %s: %v", dir, err)
+		return Backend{}, false, usage.Errorf("cannot read working directory %s: %v", dir, err)
 	}
 	var names []string
 	for _, e := range entries {
@@ -49,7 +51,7 @@ func ReadBackend(fsys fs.FS, dir string) (b Backend, found bool, err error) {
 		}
 		f, diags := hclsyntax.ParseConfig(src, file, hcl.InitialPos)
 		if diags.HasErrors() {
-			return Backend{}, false, usageErrorf("cannot parse %s: %s", file, diags.Error())
+			return Backend{}, false, usage.Errorf("cannot parse %s: %s", file, diags.Error())
 		}
 		body, ok := f.Body.(*hclsyntax.Body)
 		if !ok {

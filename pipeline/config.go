@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // Config is a command's validated configuration.
@@ -67,7 +69,7 @@ func LoadConfig(s *Settings, fsys fs.FS, cwd string) (Config, error) {
 	if _, set := s.lookupOptional("lock-poll"); !set {
 		c.LockPoll = DefaultLockPoll
 	} else if c.LockPoll < 10*time.Millisecond {
-		return Config{}, usageErrorf("invalid lock-poll %s: want at least 10ms", c.LockPoll)
+		return Config{}, usage.Errorf("invalid lock-poll %s: want at least 10ms", c.LockPoll)
 	}
 	c.GitHubToken = s.optional("github-token")
 	c.LockID = s.optional("lock-id")
@@ -77,14 +79,14 @@ func LoadConfig(s *Settings, fsys fs.FS, cwd string) (Config, error) {
 		c.Isolation = "key"
 	}
 	if c.Isolation != "key" && c.Isolation != "workspace" {
-		return Config{}, usageErrorf("invalid isolation %q: want key or workspace", c.Isolation)
+		return Config{}, usage.Errorf("invalid isolation %q: want key or workspace", c.Isolation)
 	}
 	c.Seed = s.optional("seed")
 	if c.Seed == "" || c.Seed == "false" {
 		c.Seed = "none"
 	}
 	if c.Seed != "none" && c.Seed != "production" {
-		return Config{}, usageErrorf("invalid seed %q: want none or production", c.Seed)
+		return Config{}, usage.Errorf("invalid seed %q: want none or production", c.Seed)
 	}
 	dirs, err := workingDirectories(fsys, cwd, s.optional("working-directory"))
 	if err != nil {
@@ -108,11 +110,11 @@ func LoadConfig(s *Settings, fsys fs.FS, cwd string) (Config, error) {
 		c.LockBackend = "s3"
 	case "dynamodb":
 		if c.Main().Backend.DynamoDBTable == "" {
-			return Config{}, usageErrorf("lock-backend dynamodb needs a dynamodb-table")
+			return Config{}, usage.Errorf("lock-backend dynamodb needs a dynamodb-table")
 		}
 		c.LockBackend = "dynamodb"
 	default:
-		return Config{}, usageErrorf("invalid lock-backend %q: want auto, dynamodb or s3", lb)
+		return Config{}, usage.Errorf("invalid lock-backend %q: want auto, dynamodb or s3", lb)
 	}
 	return c, nil
 }
@@ -140,9 +142,9 @@ func (c Config) loadStack(fsys fs.FS, dir string) (Stack, error) {
 	}
 	switch {
 	case b.Bucket == "":
-		return Stack{}, usageErrorf("no bucket: set --bucket (input bucket, PRSTATE_BUCKET) or a backend \"s3\" block in %s", dir)
+		return Stack{}, usage.Errorf("no bucket: set --bucket (input bucket, PRSTATE_BUCKET) or a backend \"s3\" block in %s", dir)
 	case b.Key == "":
-		return Stack{}, usageErrorf("no state key: set --key (input key, PRSTATE_KEY) or a backend \"s3\" block in %s", dir)
+		return Stack{}, usage.Errorf("no state key: set --key (input key, PRSTATE_KEY) or a backend \"s3\" block in %s", dir)
 	}
 	if err := validateBucketName(b.Bucket); err != nil {
 		return Stack{}, err
@@ -179,10 +181,10 @@ func workingDirectories(fsys fs.FS, cwd, spec string) ([]string, error) {
 		}
 		matches, err := fs.Glob(fsys, fsPath(f))
 		if err != nil {
-			return nil, usageErrorf("invalid working-directory glob %q: %v", f, err)
+			return nil, usage.Errorf("invalid working-directory glob %q: %v", f, err)
 		}
 		if len(matches) == 0 {
-			return nil, usageErrorf("working-directory glob %q matches nothing", f)
+			return nil, usage.Errorf("working-directory glob %q matches nothing", f)
 		}
 		for _, m := range matches {
 			if info, err := fs.Stat(fsys, m); err == nil && info.IsDir() {
@@ -205,11 +207,11 @@ func fsPath(p string) string {
 
 func validateBucketName(b string) error {
 	if len(b) < 3 || len(b) > 63 {
-		return usageErrorf("invalid bucket %q: must be 3 to 63 characters", b)
+		return usage.Errorf("invalid bucket %q: must be 3 to 63 characters", b)
 	}
 	for _, c := range b {
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c >= 'A' && c <= 'Z') {
-			return usageErrorf("invalid bucket %q: unexpected character %q", b, c)
+			return usage.Errorf("invalid bucket %q: unexpected character %q", b, c)
 		}
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 const backendTF = `
@@ -116,7 +118,7 @@ func TestLoadConfigBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := loadTestConfig(t, fsys, nil, c.args...)
-		var ue *UsageError
+		var ue *usage.Error
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: err = %v; want usage error containing %q", c.args, err, c.want)
 		}

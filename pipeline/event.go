@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // Kind is what triggered this run, as far as state keys are concerned.
@@ -78,7 +80,7 @@ func DetectEvent(env Env, readFile ReadFileFunc, prFlag int) (Event, error) {
 			return Event{}, err
 		}
 		if ev.PR != 0 && ev.PR != prFlag {
-			return Event{}, usageErrorf("--pr %d contradicts the event's pull request #%d", prFlag, ev.PR)
+			return Event{}, usage.Errorf("--pr %d contradicts the event's pull request #%d", prFlag, ev.PR)
 		}
 		ev.PR, ev.Kind = prFlag, KindPullRequest
 	}
@@ -132,10 +134,10 @@ func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
 	if path := env("GITHUB_EVENT_PATH"); path != "" {
 		data, err := readFile(path)
 		if err != nil {
-			return Event{}, usageErrorf("cannot read the event payload: %v", err)
+			return Event{}, usage.Errorf("cannot read the event payload: %v", err)
 		}
 		if err := json.Unmarshal(data, &p); err != nil {
-			return Event{}, usageErrorf("cannot parse the event payload %s: %v", path, err)
+			return Event{}, usage.Errorf("cannot parse the event payload %s: %v", path, err)
 		}
 	}
 	if p.Repository != nil {
@@ -144,7 +146,7 @@ func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
 	switch ev.Name {
 	case "pull_request", "pull_request_target":
 		if p.PullRequest == nil {
-			return Event{}, usageErrorf("%s event payload has no pull_request", ev.Name)
+			return Event{}, usage.Errorf("%s event payload has no pull_request", ev.Name)
 		}
 		ev.Kind, ev.Action, ev.Merged = KindPullRequest, p.Action, p.PullRequest.Merged
 		ev.PR = p.PullRequest.Number
@@ -168,7 +170,7 @@ func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
 		}
 		m := mergeQueueRef.FindStringSubmatch(ref)
 		if m == nil {
-			return Event{}, usageErrorf("merge_group ref %q does not name a pull request (gh-readonly-queue/<branch>/pr-N-<sha>)", ref)
+			return Event{}, usage.Errorf("merge_group ref %q does not name a pull request (gh-readonly-queue/<branch>/pr-N-<sha>)", ref)
 		}
 		pr, err := ParsePR(m[1])
 		if err != nil {
@@ -188,9 +190,9 @@ func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
 	case "workflow_dispatch":
 		ev.Kind = KindManual
 	case "":
-		return Event{}, usageErrorf("GITHUB_EVENT_NAME is not set")
+		return Event{}, usage.Errorf("GITHUB_EVENT_NAME is not set")
 	default:
-		return Event{}, usageErrorf("unsupported event %q (supported: pull_request, pull_request_target, merge_group, push, schedule, workflow_dispatch)", ev.Name)
+		return Event{}, usage.Errorf("unsupported event %q (supported: pull_request, pull_request_target, merge_group, push, schedule, workflow_dispatch)", ev.Name)
 	}
 	return ev, nil
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 func githubEnv(event, payload string) Env {
@@ -124,7 +126,7 @@ func TestDetectEventBadInput(t *testing.T) {
 			t.Parallel()
 			m := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": c.event, "GITHUB_EVENT_PATH": c.payload}
 			_, err := DetectEvent(func(k string) string { return m[k] }, os.ReadFile, c.prFlag)
-			var ue *UsageError
+			var ue *usage.Error
 			if !errors.As(err, &ue) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v; want usage error containing %q", err, c.want)
 			}

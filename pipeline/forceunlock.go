@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/storage"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // forceUnlockBucket and forceUnlockTable are what force-unlock touches.
@@ -66,7 +67,7 @@ func ForceUnlock(ctx context.Context, bucket forceUnlockBucket, table LockItemDe
 		}
 	}
 	if lock == nil {
-		return ForceUnlockResult{}, usageErrorf("no lock with ID %s in s3://%s (run prstate status)", id, bucket.Name())
+		return ForceUnlockResult{}, usage.Errorf("no lock with ID %s in s3://%s (run prstate status)", id, bucket.Name())
 	}
 	res := ForceUnlockResult{Lock: *lock, Liveness: liveness(*lock, locks)}
 	if res.Liveness == "alive" && !force {

@@ -4,6 +4,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // DefaultKeyTemplate puts a PR's state in a pr-N folder beside production's.
@@ -34,7 +36,7 @@ func NewKeys(production, template string) (Keys, error) {
 		template = DefaultKeyTemplate
 	}
 	if n := strings.Count(template, "{pr}"); n != 1 {
-		return Keys{}, usageErrorf("key template %q must contain {pr} exactly once", template)
+		return Keys{}, usage.Errorf("key template %q must contain {pr} exactly once", template)
 	}
 	dir, file := path.Split(production)
 	dir = strings.TrimSuffix(dir, "/")
@@ -49,14 +51,14 @@ func NewKeys(production, template string) (Keys, error) {
 		}
 	}
 	if strings.ContainsAny(k.prefix+k.suffix, "{}") {
-		return Keys{}, usageErrorf("key template %q has an unknown placeholder (use {dir} {file} {key} {pr})", template)
+		return Keys{}, usage.Errorf("key template %q has an unknown placeholder (use {dir} {file} {key} {pr})", template)
 	}
 	sample := k.render(1)
 	if err := ValidateKey(sample); err != nil {
-		return Keys{}, usageErrorf("key template %q gives an invalid key %q: %v", template, sample, err)
+		return Keys{}, usage.Errorf("key template %q gives an invalid key %q: %v", template, sample, err)
 	}
 	if dir != "" && !strings.HasPrefix(sample, dir+"/") {
-		return Keys{}, usageErrorf("key template %q gives %q, outside the production key's directory %q", template, sample, dir+"/")
+		return Keys{}, usage.Errorf("key template %q gives %q, outside the production key's directory %q", template, sample, dir+"/")
 	}
 	if err := k.checkSiblings(); err != nil {
 		return Keys{}, err
@@ -69,19 +71,19 @@ func NewKeys(production, template string) (Keys, error) {
 // app/pr-4.tflock): cleanup of that PR would reach production's things.
 func (k Keys) checkSiblings() error {
 	if pr, m := k.matchPattern(k.Production); m {
-		return usageErrorf("key template gives pull request %d the production key %q", pr, k.Production)
+		return usage.Errorf("key template gives pull request %d the production key %q", pr, k.Production)
 	}
 	for _, s := range siblingSuffixes {
 		if base, ok := strings.CutSuffix(k.Production, s); ok {
 			if pr, m := k.matchPattern(base); m {
-				return usageErrorf("key template gives pull request %d the key %q, whose %s is the production state %q", pr, base, s, k.Production)
+				return usage.Errorf("key template gives pull request %d the key %q, whose %s is the production state %q", pr, base, s, k.Production)
 			}
 		}
 		if pr, m := k.Match(k.Production + s); m {
-			return usageErrorf("key template gives pull request %d the key %q, which is where production's %s lives", pr, k.Production+s, s)
+			return usage.Errorf("key template gives pull request %d the key %q, which is where production's %s lives", pr, k.Production+s, s)
 		}
 		if strings.HasPrefix(k.suffix, s) || strings.Contains(k.suffix, s+"/") {
-			return usageErrorf("key template must not put %s after {pr}", s)
+			return usage.Errorf("key template must not put %s after {pr}", s)
 		}
 	}
 	return nil
@@ -97,7 +99,7 @@ func NewWorkspaceKeys(production, workspaceKeyPrefix string) (Keys, error) {
 		workspaceKeyPrefix = DefaultWorkspaceKeyPrefix
 	}
 	if err := ValidateKey(workspaceKeyPrefix); err != nil {
-		return Keys{}, usageErrorf("invalid workspace_key_prefix: %v", err)
+		return Keys{}, usage.Errorf("invalid workspace_key_prefix: %v", err)
 	}
 	return Keys{Production: production, prefix: workspaceKeyPrefix + "/pr-", suffix: "/" + production, workspace: true}, nil
 }
@@ -162,7 +164,7 @@ func (k Keys) matchPattern(key string) (int, bool) {
 // ValidatePR rejects PR numbers GitHub never hands out.
 func ValidatePR(pr int) error {
 	if pr <= 0 || pr > maxPR {
-		return usageErrorf("invalid pull request number %d: must be a positive integer", pr)
+		return usage.Errorf("invalid pull request number %d: must be a positive integer", pr)
 	}
 	return nil
 }
@@ -171,7 +173,7 @@ func ValidatePR(pr int) error {
 func ParsePR(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil {
-		return 0, usageErrorf("invalid pull request number %q: must be a positive integer", s)
+		return 0, usage.Errorf("invalid pull request number %q: must be a positive integer", s)
 	}
 	return n, ValidatePR(n)
 }
@@ -180,22 +182,22 @@ func ParsePR(s string) (int, error) {
 func ValidateKey(key string) error {
 	switch {
 	case key == "":
-		return usageErrorf("state key is empty")
+		return usage.Errorf("state key is empty")
 	case len(key) > 1024:
-		return usageErrorf("state key is longer than 1024 bytes")
+		return usage.Errorf("state key is longer than 1024 bytes")
 	case strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/"):
-		return usageErrorf("invalid state key %q: must not start or end with /", key)
+		return usage.Errorf("invalid state key %q: must not start or end with /", key)
 	case strings.Contains(key, "//"):
-		return usageErrorf("invalid state key %q: must not contain //", key)
+		return usage.Errorf("invalid state key %q: must not contain //", key)
 	}
 	for _, seg := range strings.Split(key, "/") {
 		if seg == ".." || seg == "." {
-			return usageErrorf("invalid state key %q: must not contain %q segments", key, seg)
+			return usage.Errorf("invalid state key %q: must not contain %q segments", key, seg)
 		}
 	}
 	for _, c := range key {
 		if c < 0x20 || c == 0x7f {
-			return usageErrorf("invalid state key %q: control character", key)
+			return usage.Errorf("invalid state key %q: control character", key)
 		}
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 func TestKeysRender(t *testing.T) {
@@ -103,7 +105,7 @@ func TestKeysBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := NewKeys(c.prod, c.template)
-		var ue *UsageError
+		var ue *usage.Error
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("NewKeys(%q, %q) = %v; want usage error containing %q", c.prod, c.template, err, c.want)
 		}

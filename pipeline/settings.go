@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 type settingKind int
@@ -126,7 +128,7 @@ func (s *Settings) Bool(name string) (bool, error) {
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, usageErrorf("invalid %s %q: want true or false", name, v)
+		return false, usage.Errorf("invalid %s %q: want true or false", name, v)
 	}
 	return b, nil
 }
@@ -144,7 +146,7 @@ func (s *Settings) Duration(name string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
-		return 0, usageErrorf("invalid %s %q: want a duration like 30s, 10m, 6h or 7d", name, v)
+		return 0, usage.Errorf("invalid %s %q: want a duration like 30s, 10m, 6h or 7d", name, v)
 	}
 	return d, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/storage"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // ClosedPullRequest is one entry of GitHub's list of closed pull requests.
@@ -79,10 +80,10 @@ type prStateFound struct {
 func Sweep(ctx context.Context, targets []SweepTarget, opts SweepOptions) (SweepReport, error) {
 	rep := SweepReport{ClosedPRs: []int{}, Results: []CleanupResult{}}
 	if opts.Pulls == nil && opts.OlderThan <= 0 {
-		return rep, usageErrorf("sweep needs a github-token (to find closed pull requests) or --older-than (to go by age)")
+		return rep, usage.Errorf("sweep needs a github-token (to find closed pull requests) or --older-than (to go by age)")
 	}
 	if opts.Pulls != nil && opts.Repo == "" {
-		return rep, usageErrorf("sweep needs the repository (GITHUB_REPOSITORY=owner/name) to ask GitHub which pull requests are closed")
+		return rep, usage.Errorf("sweep needs the repository (GITHUB_REPOSITORY=owner/name) to ask GitHub which pull requests are closed")
 	}
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()

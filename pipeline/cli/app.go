@@ -16,6 +16,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // App holds everything a command touches outside itself, so tests inject it.
@@ -75,7 +76,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	if a.Env("GITHUB_ACTIONS") == "true" {
 		rep.Error(msg)
 	}
-	var ue *pipeline.UsageError
+	var ue *usage.Error
 	var ec exitCoder
 	switch {
 	case errors.As(err, &ue):
@@ -133,7 +134,7 @@ func (a *App) run(ctx context.Context, args []string, rep report.Reporter) error
 	}
 	cmd, ok := commands()[name]
 	if !ok {
-		return &pipeline.UsageError{Msg: fmt.Sprintf("unknown command %q (run prstate help)", name)}
+		return &usage.Error{Msg: fmt.Sprintf("unknown command %q (run prstate help)", name)}
 	}
 	inv, err := a.prepare(cmd, args, rep)
 	if err != nil {
@@ -158,7 +159,7 @@ func AutoCommand(ev pipeline.Event) (string, error) {
 	if ev.Kind == pipeline.KindPush {
 		what = "push to " + ev.Ref + " (not the default branch " + ev.DefaultBranch + ")"
 	}
-	return "", &pipeline.UsageError{Msg: fmt.Sprintf("command auto has nothing to do on %s: set the command input", what)}
+	return "", &usage.Error{Msg: fmt.Sprintf("command auto has nothing to do on %s: set the command input", what)}
 }
 
 func (a *App) usage() {

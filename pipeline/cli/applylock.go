@@ -9,6 +9,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/github"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // lockSettings are the settings of the commands that take the apply lock.
@@ -28,7 +29,7 @@ func (inv *invocation) applyLockStore(ctx context.Context) (pipeline.LockStore, 
 	}
 	if inv.cfg.LockBackend == "dynamodb" {
 		if store.Table == nil {
-			return nil, Store{}, &pipeline.UsageError{Msg: "lock-backend dynamodb needs a dynamodb-table"}
+			return nil, Store{}, &usage.Error{Msg: "lock-backend dynamodb needs a dynamodb-table"}
 		}
 		return pipeline.NewDynamoDBLockStore(store.Table, pipeline.ApplyLockItemID(st.Backend.Bucket, st.Keys.Production)), store, nil
 	}
@@ -50,7 +51,7 @@ func (inv *invocation) runChecker() (pipeline.RunChecker, error) {
 func (inv *invocation) githubClient(timeout time.Duration) (*github.Client, error) {
 	c, err := github.New(inv.cfg.GitHubToken, inv.app.Env("GITHUB_API_URL"), &http.Client{Timeout: timeout})
 	if err != nil {
-		return nil, &pipeline.UsageError{Msg: err.Error()}
+		return nil, &usage.Error{Msg: err.Error()}
 	}
 	return c, nil
 }

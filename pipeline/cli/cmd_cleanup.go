@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 var cleanupCommand = command{
@@ -26,7 +27,7 @@ type cleanupReport struct {
 func runCleanup(ctx context.Context, inv *invocation) error {
 	pr := inv.ev.PR
 	if pr == 0 {
-		return &pipeline.UsageError{Msg: "cleanup needs a pull request: run it on pull_request closed, or pass --pr N"}
+		return &usage.Error{Msg: "cleanup needs a pull request: run it on pull_request closed, or pass --pr N"}
 	}
 	opts := inv.cleanupOptions()
 	rep := cleanupReport{DryRun: inv.cfg.DryRun, Results: []pipeline.CleanupResult{}}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 var forceUnlockCommand = command{
@@ -16,7 +17,7 @@ var forceUnlockCommand = command{
 
 func runForceUnlock(ctx context.Context, inv *invocation) error {
 	if inv.cfg.LockID == "" {
-		return &pipeline.UsageError{Msg: "force-unlock needs --lock-id (prstate status lists the IDs)"}
+		return &usage.Error{Msg: "force-unlock needs --lock-id (prstate status lists the IDs)"}
 	}
 	st := inv.cfg.Main()
 	store, err := inv.open(ctx, st)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 var runCommand = command{
@@ -38,7 +39,7 @@ func (e *childExit) ExitCode() int { return e.code }
 
 func runRun(ctx context.Context, inv *invocation) error {
 	if len(inv.args) == 0 {
-		return &pipeline.UsageError{Msg: "run needs a command: prstate run [flags] -- CMD ARGS..."}
+		return &usage.Error{Msg: "run needs a command: prstate run [flags] -- CMD ARGS..."}
 	}
 	// Our own subscription, next to main's NotifyContext: we must know
 	// which signal came, to forward it to the command.

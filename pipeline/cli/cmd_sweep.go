@@ -9,6 +9,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/github"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 var sweepCommand = command{
@@ -65,7 +66,7 @@ func runSweep(ctx context.Context, inv *invocation) error {
 		targets = append(targets, tg)
 	}
 	rep, err := pipeline.Sweep(ctx, targets, opts)
-	var ue *pipeline.UsageError
+	var ue *usage.Error
 	if errors.As(err, &ue) {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 var unlockCommand = command{
@@ -27,7 +28,7 @@ func runUnlock(ctx context.Context, inv *invocation) error {
 		id = inv.app.Env("STATE_lock_id")
 	}
 	if id == "" {
-		return &pipeline.UsageError{Msg: "no lock ID: pass --lock-id (the lock step prints it and saves it for the post step)"}
+		return &usage.Error{Msg: "no lock ID: pass --lock-id (the lock step prints it and saves it for the post step)"}
 	}
 	store, _, err := inv.applyLockStore(ctx)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 const (
@@ -45,7 +46,7 @@ func (a *App) demo(ctx context.Context, args []string) error {
 		if err == flag.ErrHelp {
 			return err
 		}
-		return &pipeline.UsageError{Msg: err.Error()}
+		return &usage.Error{Msg: err.Error()}
 	}
 	d := &demo{parent: a, start: time.Now()}
 	var err error

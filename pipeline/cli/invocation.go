@@ -9,6 +9,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // invocation is one command run: validated config, the event, the runtime.
@@ -30,7 +31,7 @@ func (a *App) prepare(cmd command, args []string, rep report.Reporter) (*invocat
 		if err == flag.ErrHelp {
 			return nil, err
 		}
-		return nil, &pipeline.UsageError{Msg: err.Error()}
+		return nil, &usage.Error{Msg: err.Error()}
 	}
 	cfg, err := pipeline.LoadConfig(settings, a.FS, a.Cwd)
 	if err != nil {
