@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -33,7 +34,7 @@ type LockOptions struct {
 	Timeout time.Duration // give up waiting after this long (0: wait forever)
 	Poll    time.Duration // base poll interval; up to 25% jitter is added
 	Runs    RunChecker    // nil: no run-liveness check
-	Clock   Clock
+	Clock   clock.Clock
 	Logf    func(format string, args ...any) // progress while waiting
 	Warn    func(msg string)                 // takeovers: a warning annotation
 	Who     string                           // LockInfo.Who
@@ -74,7 +75,7 @@ func (l *ApplyLock) Wait() AcquireWait {
 // NewApplyLock prepares to take the lock in store as holder.
 func NewApplyLock(store LockStore, holder Holder, opts LockOptions) *ApplyLock {
 	if opts.Clock == nil {
-		opts.Clock = RealClock
+		opts.Clock = clock.Real
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = DefaultLockPoll
@@ -154,7 +155,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 			// for a whole lease.
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
-			_, _ = releaseRecord(cctx, l.store, l.rec.ID, "", RealClock, nil)
+			_, _ = releaseRecord(cctx, l.store, l.rec.ID, "", clock.Real, nil)
 		}
 	}()
 	clk := l.opts.Clock
@@ -372,9 +373,9 @@ func (l *ApplyLock) Release(ctx context.Context) error {
 // ReleaseByID releases the apply lock in store if its holder is id (the
 // unlock command, a process other than the one that took it). Releasing
 // a lock that is already gone is not an error.
-func ReleaseByID(ctx context.Context, store LockStore, id string, clk Clock) (ReleaseResult, error) {
+func ReleaseByID(ctx context.Context, store LockStore, id string, clk clock.Clock) (ReleaseResult, error) {
 	if clk == nil {
-		clk = RealClock
+		clk = clock.Real
 	}
 	return releaseRecord(ctx, store, id, "", clk, nil)
 }
@@ -383,7 +384,7 @@ func ReleaseByID(ctx context.Context, store LockStore, id string, clk Clock) (Re
 // one we expect ("" to read it first). surelyDeleted, when not nil, tells
 // whether a delete we sent that found another holder on retry must have
 // gone through.
-func releaseRecord(ctx context.Context, store LockStore, id, version string, clk Clock, surelyDeleted func() bool) (ReleaseResult, error) {
+func releaseRecord(ctx context.Context, store LockStore, id, version string, clk clock.Clock, surelyDeleted func() bool) (ReleaseResult, error) {
 	var lastErr error
 	sentDelete := false
 	backoff := 100 * time.Millisecond

@@ -9,28 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/clock/clocktest"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
-
-// fakeClock advances only when someone sleeps on it.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-	return nil
-}
 
 type fakeRuns struct {
 	completed map[string]bool
@@ -49,7 +31,7 @@ func newMemLock(b *memstore.Bucket, h Holder, o LockOptions) *ApplyLock {
 func TestAcquireFreeAndRelease(t *testing.T) {
 	t.Parallel()
 	b := memstore.NewBucket("acme")
-	l := newMemLock(b, Holder{RunID: "1"}, LockOptions{Lease: time.Minute, Clock: newFakeClock()})
+	l := newMemLock(b, Holder{RunID: "1"}, LockOptions{Lease: time.Minute, Clock: clocktest.New()})
 	if err := l.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -78,13 +60,13 @@ func TestAcquireFreeAndRelease(t *testing.T) {
 func TestTakeoverAfterLease(t *testing.T) {
 	t.Parallel()
 	b := memstore.NewBucket("acme")
-	clk := newFakeClock()
+	clk := clocktest.New()
 	holder := newMemLock(b, Holder{RunID: "1"}, LockOptions{Lease: 10 * time.Second, Clock: clk})
 	if err := holder.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	var warned []string
-	waiterClock := &heartbeatingClock{fakeClock: clk, every: 3 * time.Second, holder: holder, until: clk.Now().Add(time.Minute)}
+	waiterClock := &heartbeatingClock{Fake: clk, every: 3 * time.Second, holder: holder, until: clk.Now().Add(time.Minute)}
 	w := newMemLock(b, Holder{RunID: "2"}, LockOptions{Lease: 10 * time.Second, Poll: 500 * time.Millisecond, Clock: waiterClock, Warn: func(m string) { warned = append(warned, m) }})
 	start := clk.Now()
 	if err := w.Acquire(t.Context()); err != nil {
@@ -114,7 +96,7 @@ func TestTakeoverAfterLease(t *testing.T) {
 // heartbeatingClock renews holder every `every` of fake time until `until`,
 // as a live holder's heartbeat goroutine would.
 type heartbeatingClock struct {
-	*fakeClock
+	*clocktest.Fake
 	every  time.Duration
 	holder *ApplyLock
 	until  time.Time
@@ -122,7 +104,7 @@ type heartbeatingClock struct {
 }
 
 func (c *heartbeatingClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := c.fakeClock.Sleep(ctx, d); err != nil {
+	if err := c.Fake.Sleep(ctx, d); err != nil {
 		return err
 	}
 	now := c.Now()
@@ -141,7 +123,7 @@ func (c *heartbeatingClock) Sleep(ctx context.Context, d time.Duration) error {
 func TestTakeoverWhenRunCompleted(t *testing.T) {
 	t.Parallel()
 	b := memstore.NewBucket("acme")
-	clk := newFakeClock()
+	clk := clocktest.New()
 	holder := newMemLock(b, Holder{Repository: "acme/infra", RunID: "77"}, LockOptions{Lease: 6 * time.Hour, Clock: clk})
 	if err := holder.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
@@ -161,7 +143,7 @@ func TestTakeoverWhenRunCompleted(t *testing.T) {
 func TestLiveRunIsNotTakenOverAndTimesOut(t *testing.T) {
 	t.Parallel()
 	b := memstore.NewBucket("acme")
-	clk := newFakeClock()
+	clk := clocktest.New()
 	holder := newMemLock(b, Holder{Repository: "acme/infra", RunID: "77", RunURL: "https://github.com/acme/infra/actions/runs/77", SHA: "0123456789abcdef"}, LockOptions{Lease: 6 * time.Hour, Clock: clk})
 	if err := holder.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
@@ -237,7 +219,7 @@ func TestLostResponsesAreRecognised(t *testing.T) {
 			base = NewDynamoDBLockStore(memstore.NewTable("locks"), "acme/k.prstate-apply")
 		}
 		s := &lossyStore{LockStore: base}
-		clk := newFakeClock()
+		clk := clocktest.New()
 		l := NewApplyLock(s, Holder{}, LockOptions{Lease: time.Minute, Timeout: time.Minute, Clock: clk})
 		s.lose.Store(1)
 		if err := l.Acquire(t.Context()); err != nil {
@@ -363,7 +345,7 @@ func TestLostDeleteThenReacquiredIsAReleaseNotALoss(t *testing.T) {
 func TestEarlierAttemptIsTakenOverAtOnce(t *testing.T) {
 	t.Parallel()
 	b := memstore.NewBucket("acme")
-	clk := newFakeClock()
+	clk := clocktest.New()
 	old := newMemLock(b, Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "1"}, LockOptions{Lease: 6 * time.Hour, Clock: clk})
 	if err := old.Acquire(t.Context()); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,6 @@
-package pipeline
+// Package clock is the time source of the lock protocol: Real for the
+// process, clocktest.Fake for tests. See ARCHITECTURE.md.
+package clock
 
 import (
 	"context"
@@ -26,4 +28,4 @@ func (realClock) Sleep(ctx context.Context, d time.Duration) error {
 }
 
 // RealClock is the wall and monotonic clock of the process.
-var RealClock Clock = realClock{}
+var Real Clock = realClock{}
