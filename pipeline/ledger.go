@@ -51,7 +51,7 @@ const ledgerAttr = "Ledger"
 
 // NewLedger returns the ledger of production key: in table when the apply
 // lock lives in DynamoDB (lockBackend "dynamodb"), in bucket otherwise.
-func NewLedger(bucket objectReadWriter, table ItemReadWriter, lockBackend, key string) Ledger {
+func NewLedger(bucket storage.ObjectReadWriter, table storage.ItemReadWriter, lockBackend, key string) Ledger {
 	if lockBackend == "dynamodb" && table != nil {
 		return &tableLedger{table: table, id: LedgerItemID(bucket.Name(), key)}
 	}
@@ -78,7 +78,7 @@ func encodeLedger(e LedgerEntry) ([]byte, error) {
 }
 
 type bucketLedger struct {
-	bucket objectReadWriter
+	bucket storage.ObjectReadWriter
 	key    string
 }
 
@@ -116,7 +116,7 @@ func (l *bucketLedger) Write(ctx context.Context, prev LedgerRecord, next Ledger
 }
 
 type tableLedger struct {
-	table ItemReadWriter
+	table storage.ItemReadWriter
 	id    string
 }
 

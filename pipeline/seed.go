@@ -83,7 +83,7 @@ var digestWait = 10 * time.Second
 // absent or is an unmodified seed of an older production state. It reads
 // production without taking its lock. With a table (nil when none), it
 // checks production against its digest and writes the PR key's digest.
-func Seed(ctx context.Context, bucket objectReadWriter, table ItemReadWriter, production, prKey string) (SeedResult, error) {
+func Seed(ctx context.Context, bucket storage.ObjectReadWriter, table storage.ItemReadWriter, production, prKey string) (SeedResult, error) {
 	cur, err := bucket.GetObject(ctx, prKey)
 	var ifMatch string
 	switch {
@@ -135,7 +135,7 @@ func Seed(ctx context.Context, bucket objectReadWriter, table ItemReadWriter, pr
 
 // readVerified reads a state object and, with a table, waits until it
 // matches its recorded md5 digest (S3 may briefly serve an older version).
-func readVerified(ctx context.Context, bucket objectReadWriter, table ItemReadWriter, key string) (storage.Object, error) {
+func readVerified(ctx context.Context, bucket storage.ObjectReadWriter, table storage.ItemReadWriter, key string) (storage.Object, error) {
 	deadline := time.Now().Add(digestWait)
 	for {
 		obj, err := bucket.GetObject(ctx, key)

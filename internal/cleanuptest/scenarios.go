@@ -133,7 +133,7 @@ func SeededPR(t testing.TB, s Store, st pipeline.Stack, pr, writes int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var table pipeline.ItemReadWriter
+	var table storage.ItemReadWriter
 	if s.Table != nil {
 		table = s.Table
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/storage"
 )
 
 var planCommand = command{
@@ -51,7 +52,7 @@ func runPlan(ctx context.Context, inv *invocation) error {
 		if err != nil {
 			return err
 		}
-		var table pipeline.ItemReadWriter
+		var table storage.ItemReadWriter
 		if store.Table != nil {
 			table = store.Table
 		}
