@@ -17,6 +17,7 @@ import (
 
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -479,7 +480,7 @@ func (s *stack) holdLock(key string) pipeline.LockInfo {
 	ctx := s.t.Context()
 	var err error
 	if s.mode == lockDynamoDB {
-		err = s.tableStore().PutItem(ctx, storage.Item{storage.KeyAttr: pipeline.LockItemID(s.bucket, key), "Info": string(li.Marshal())}, storage.Condition{Absent: true})
+		err = s.tableStore().PutItem(ctx, storage.Item{storage.KeyAttr: statekey.LockItemID(s.bucket, key), "Info": string(li.Marshal())}, storage.Condition{Absent: true})
 	} else {
 		_, err = s.bucketStore().PutObject(ctx, key+".tflock", li.Marshal(), storage.PutOptions{IfNoneMatch: true})
 	}
@@ -495,7 +496,7 @@ func (s *stack) releaseLock(key string) {
 	ctx := s.t.Context()
 	var err error
 	if s.mode == lockDynamoDB {
-		err = s.tableStore().DeleteItem(ctx, pipeline.LockItemID(s.bucket, key), storage.Condition{})
+		err = s.tableStore().DeleteItem(ctx, statekey.LockItemID(s.bucket, key), storage.Condition{})
 	} else {
 		err = s.bucketStore().DeleteObject(ctx, key+".tflock", "")
 	}
@@ -534,7 +535,7 @@ func (s *stack) snapshot(key string) snapshot {
 		}
 	}
 	if s.table != "" {
-		for _, id := range []string{pipeline.LockItemID(s.bucket, key), pipeline.DigestID(s.bucket, key)} {
+		for _, id := range []string{statekey.LockItemID(s.bucket, key), statekey.DigestID(s.bucket, key)} {
 			if it, ok := s.getItem(id); ok {
 				snap.Items[id] = it
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/prstate/prstate/internal/githubfake"
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -302,7 +303,7 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 	}
 	s.checkCleanedUp(pr43Key, closed43, prodAfterApplies)
 	for _, k := range s.objectKeys() {
-		if k != prodKey && k != prodKey+".tflock" && k != pipeline.ApplyLockKey(prodKey) && k != pipeline.LedgerObjectKey(prodKey) {
+		if k != prodKey && k != prodKey+".tflock" && k != statekey.ApplyLockKey(prodKey) && k != statekey.LedgerObjectKey(prodKey) {
 			t.Errorf("left in the bucket: %s", k)
 		}
 	}
@@ -396,10 +397,10 @@ func (s *stack) applyLockHeld(backend string) bool {
 		if s.table == "" {
 			return false
 		}
-		_, ok := s.getItem(pipeline.ApplyLockItemID(s.bucket, prodKey))
+		_, ok := s.getItem(statekey.ApplyLockItemID(s.bucket, prodKey))
 		return ok
 	}
-	_, ok := s.getObject(pipeline.ApplyLockKey(prodKey))
+	_, ok := s.getObject(statekey.ApplyLockKey(prodKey))
 	return ok
 }
 
@@ -409,7 +410,7 @@ func (s *stack) checkApplyLock(backend, id string) {
 	s.t.Helper()
 	var body []byte
 	if backend == "dynamodb" {
-		it, ok := s.getItem(pipeline.ApplyLockItemID(s.bucket, prodKey))
+		it, ok := s.getItem(statekey.ApplyLockItemID(s.bucket, prodKey))
 		if !ok {
 			s.t.Fatal("no apply lock item")
 		}
@@ -418,7 +419,7 @@ func (s *stack) checkApplyLock(backend, id string) {
 			s.t.Error("an S3 apply lock beside the DynamoDB one")
 		}
 	} else {
-		obj, ok := s.getObject(pipeline.ApplyLockKey(prodKey))
+		obj, ok := s.getObject(statekey.ApplyLockKey(prodKey))
 		if !ok {
 			s.t.Fatal("no apply lock object")
 		}

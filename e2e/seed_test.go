@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // TestSeedProduction: with seed: production a PR plan of an unchanged
@@ -139,7 +140,7 @@ func (s *stack) checkSeed(st step, prKey string, prodBody []byte, h pipeline.Sta
 		}
 	}
 	if s.table != "" {
-		it, ok := s.getItem(pipeline.DigestID(s.bucket, prKey))
+		it, ok := s.getItem(statekey.DigestID(s.bucket, prKey))
 		if !ok || it["Digest"] != md5hex {
 			s.t.Errorf("PR digest item %v, want Digest %s", it, md5hex)
 		}

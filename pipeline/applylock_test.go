@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/clock/clocktest"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
@@ -25,7 +26,7 @@ func (f *fakeRuns) RunCompleted(_ context.Context, repo string, runID int64) (bo
 }
 
 func newMemLock(b *memstore.Bucket, h Holder, o LockOptions) *ApplyLock {
-	return NewApplyLock(NewS3LockStore(b, ApplyLockKey("app/terraform.tfstate")), h, o)
+	return NewApplyLock(NewS3LockStore(b, statekey.ApplyLockKey("app/terraform.tfstate")), h, o)
 }
 
 func TestAcquireFreeAndRelease(t *testing.T) {

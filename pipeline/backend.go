@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -120,5 +121,5 @@ func attrValue(body *hclsyntax.Body, name string) cty.Value {
 type Stack struct {
 	Dir     string
 	Backend Backend
-	Keys    Keys
+	Keys    statekey.Keys
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -385,7 +386,7 @@ func (c *cleaner) deleteItems(ctx context.Context, jobs []*cleanupJob) {
 	bucket := c.store.Bucket.Name()
 	ids := make([]string, 0, 2*len(jobs))
 	for _, j := range jobs {
-		ids = append(ids, DigestID(bucket, j.key), LockItemID(bucket, j.key))
+		ids = append(ids, statekey.DigestID(bucket, j.key), statekey.LockItemID(bucket, j.key))
 	}
 	if err := c.store.Table.DeleteItems(ctx, ids); err != nil {
 		err = fmt.Errorf("failed to delete digest and lock items: %w", err)
@@ -399,7 +400,7 @@ func (c *cleaner) deleteItems(ctx context.Context, jobs []*cleanupJob) {
 		return
 	}
 	for _, j := range jobs {
-		j.res.Items = append(j.res.Items, DigestID(bucket, j.key), LockItemID(bucket, j.key))
+		j.res.Items = append(j.res.Items, statekey.DigestID(bucket, j.key), statekey.LockItemID(bucket, j.key))
 		if j.lock != nil {
 			j.lock.dynamo = false
 		}
@@ -446,7 +447,7 @@ func (c *cleaner) dryItems(ctx context.Context, jobs []*cleanupJob) {
 	}
 	bucket := c.store.Bucket.Name()
 	c.each(ctx, jobs, func(ctx context.Context, j *cleanupJob) {
-		for _, id := range []string{DigestID(bucket, j.key), LockItemID(bucket, j.key)} {
+		for _, id := range []string{statekey.DigestID(bucket, j.key), statekey.LockItemID(bucket, j.key)} {
 			if _, err := c.store.Table.GetItem(ctx, id); err == nil {
 				c.mu.Lock()
 				j.res.Items = append(j.res.Items, id)

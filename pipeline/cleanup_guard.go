@@ -3,6 +3,8 @@ package pipeline
 import (
 	"fmt"
 	"strings"
+
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // ownedNames checks that everything cleanup would remove for PR pr belongs
@@ -11,7 +13,7 @@ import (
 // production key one of those names could be production's (its state,
 // lock file, digest, or prstate's apply lock beside it) or another PR's.
 // Then nothing is removed.
-func ownedNames(k Keys, pr int, key string) error {
+func ownedNames(k statekey.Keys, pr int, key string) error {
 	if got, ok := k.Match(key); !ok || got != pr {
 		return fmt.Errorf("%s is not the state key of PR #%d: left alone", key, pr)
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -129,7 +130,7 @@ func (c *cleaner) lock(ctx context.Context, key string, l *stateLock, timeout ti
 			l.s3, holder, err = c.lockS3(ctx, key, l)
 		}
 		if err == nil && useTable && !l.dynamo && (l.s3 || !useS3) {
-			l.dynamo, holder, err = c.lockDynamo(ctx, LockItemID(c.store.Bucket.Name(), key), l)
+			l.dynamo, holder, err = c.lockDynamo(ctx, statekey.LockItemID(c.store.Bucket.Name(), key), l)
 		}
 		if err != nil {
 			c.release(ctx, key, l)
@@ -243,7 +244,7 @@ func (c *cleaner) unlock(ctx context.Context, j *cleanupJob) {
 func (c *cleaner) release(ctx context.Context, key string, l *stateLock) {
 	ctx = context.WithoutCancel(ctx)
 	if l.dynamo {
-		id := LockItemID(c.store.Bucket.Name(), key)
+		id := statekey.LockItemID(c.store.Bucket.Name(), key)
 		err := c.store.Table.DeleteItem(ctx, id, storage.Condition{Attr: "Info", Equals: string(l.body)})
 		if err != nil && !errors.Is(err, storage.ErrPrecondition) {
 			c.opts.Logf("failed to release the lock %s: %v", id, err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prstate/prstate/internal/cleanuptest"
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
@@ -34,7 +35,7 @@ func TestCleanupManyHeldLocksWaitOnce(t *testing.T) {
 	var prs []int
 	for pr := 1; pr <= 20; pr++ {
 		key := cleanuptest.SeededPR(t, s, st, pr, 0)
-		if err := tb.PutItem(context.Background(), storage.Item{storage.KeyAttr: pipeline.LockItemID("acme-state", key), "Info": "{}"}, storage.Condition{}); err != nil {
+		if err := tb.PutItem(context.Background(), storage.Item{storage.KeyAttr: statekey.LockItemID("acme-state", key), "Info": "{}"}, storage.Condition{}); err != nil {
 			t.Fatal(err)
 		}
 		prs = append(prs, pr)

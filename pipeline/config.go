@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -61,7 +62,7 @@ func LoadConfig(s *Settings, fsys fs.FS, cwd string) (Config, error) {
 	}
 	if _, ok := s.vals["pr"]; ok {
 		if v, set := s.Lookup("pr"); set {
-			if c.PR, err = ParsePR(v); err != nil {
+			if c.PR, err = statekey.ParsePR(v); err != nil {
 				return Config{}, err
 			}
 		}
@@ -149,11 +150,11 @@ func (c Config) loadStack(fsys fs.FS, dir string) (Stack, error) {
 	if err := validateBucketName(b.Bucket); err != nil {
 		return Stack{}, err
 	}
-	var keys Keys
+	var keys statekey.Keys
 	if c.Isolation == "workspace" {
-		keys, err = NewWorkspaceKeys(b.Key, b.WorkspaceKeyPrefix)
+		keys, err = statekey.NewWorkspaceKeys(b.Key, b.WorkspaceKeyPrefix)
 	} else {
-		keys, err = NewKeys(b.Key, s.optional("key-template"))
+		keys, err = statekey.NewKeys(b.Key, s.optional("key-template"))
 	}
 	if err != nil {
 		return Stack{}, err

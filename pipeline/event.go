@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -76,7 +77,7 @@ func DetectEvent(env Env, readFile ReadFileFunc, prFlag int) (Event, error) {
 		return Event{}, err
 	}
 	if prFlag != 0 {
-		if err := ValidatePR(prFlag); err != nil {
+		if err := statekey.ValidatePR(prFlag); err != nil {
 			return Event{}, err
 		}
 		if ev.PR != 0 && ev.PR != prFlag {
@@ -153,7 +154,7 @@ func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
 		if ev.PR == 0 {
 			ev.PR = p.Number
 		}
-		if err := ValidatePR(ev.PR); err != nil {
+		if err := statekey.ValidatePR(ev.PR); err != nil {
 			return Event{}, err
 		}
 		// GITHUB_SHA is the test merge commit; the PR's own commit is the head.
@@ -172,7 +173,7 @@ func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
 		if m == nil {
 			return Event{}, usage.Errorf("merge_group ref %q does not name a pull request (gh-readonly-queue/<branch>/pr-N-<sha>)", ref)
 		}
-		pr, err := ParsePR(m[1])
+		pr, err := statekey.ParsePR(m[1])
 		if err != nil {
 			return Event{}, err
 		}
@@ -211,7 +212,7 @@ func gitlabEvent(env Env) (Event, error) {
 	}
 	switch {
 	case env("CI_MERGE_REQUEST_IID") != "":
-		pr, err := ParsePR(env("CI_MERGE_REQUEST_IID"))
+		pr, err := statekey.ParsePR(env("CI_MERGE_REQUEST_IID"))
 		if err != nil {
 			return Event{}, err
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/usage"
 )
@@ -51,7 +52,7 @@ func describeEntry(e LockEntry) string {
 // it saves a copy of the state object first, refuses a live holder unless
 // force, and deletes the lock conditionally on what it read (a lock that
 // changed meanwhile is left alone).
-func ForceUnlock(ctx context.Context, bucket forceUnlockBucket, table LockItemDeleter, keys Keys, id string, runs RunChecker, force bool, now time.Time) (ForceUnlockResult, error) {
+func ForceUnlock(ctx context.Context, bucket forceUnlockBucket, table LockItemDeleter, keys statekey.Keys, id string, runs RunChecker, force bool, now time.Time) (ForceUnlockResult, error) {
 	var scanner lockItemScanner
 	if table != nil {
 		scanner = table
@@ -73,7 +74,7 @@ func ForceUnlock(ctx context.Context, bucket forceUnlockBucket, table LockItemDe
 	if res.Liveness == "alive" && !force {
 		return res, &LiveHolderError{Lock: *lock}
 	}
-	backup := lock.StateKey + BackupInfix + now.UTC().Format("20060102T150405.000000000Z")
+	backup := lock.StateKey + statekey.BackupInfix + now.UTC().Format("20060102T150405.000000000Z")
 	if _, ok := keys.Match(backup); ok || backup == keys.Production {
 		return res, fmt.Errorf("failed to back up %s: backup key %s would look like a PR state", lock.StateKey, backup)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
@@ -22,13 +23,13 @@ func TestForceUnlockBackupIsNeverAPRKey(t *testing.T) {
 		{"app/terraform.tfstate", "{key}-pr-{pr}"},
 		{"app/terraform.tfstate", "{dir}/{file}.pr{pr}"},
 	} {
-		keys, err := NewKeys(tc.prod, tc.template)
+		keys, err := statekey.NewKeys(tc.prod, tc.template)
 		if err != nil {
 			t.Fatal(err)
 		}
 		b := memstore.NewBucket("acme")
 		b.PutObject(t.Context(), tc.prod, []byte(`{"serial":1}`), storage.PutOptions{})
-		store := NewS3LockStore(b, ApplyLockKey(tc.prod))
+		store := NewS3LockStore(b, statekey.ApplyLockKey(tc.prod))
 		l := NewApplyLock(store, Holder{}, LockOptions{Lease: time.Minute})
 		if err := l.Acquire(t.Context()); err != nil {
 			t.Fatal(err)
@@ -39,7 +40,7 @@ func TestForceUnlockBackupIsNeverAPRKey(t *testing.T) {
 			t.Fatalf("%v: a fresh lock was not refused: %v", tc, err)
 		}
 		res, err = ForceUnlock(t.Context(), b, nil, keys, l.ID(), nil, true, now)
-		if err != nil || !res.Removed || !strings.HasPrefix(res.Backup, tc.prod+BackupInfix) {
+		if err != nil || !res.Removed || !strings.HasPrefix(res.Backup, tc.prod+statekey.BackupInfix) {
 			t.Fatalf("%v: %+v, %v", tc, res, err)
 		}
 		if pr, ok := keys.Match(res.Backup); ok {

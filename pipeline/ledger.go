@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -53,9 +54,9 @@ const ledgerAttr = "Ledger"
 // lock lives in DynamoDB (lockBackend "dynamodb"), in bucket otherwise.
 func NewLedger(bucket storage.ObjectReadWriter, table storage.ItemReadWriter, lockBackend, key string) Ledger {
 	if lockBackend == "dynamodb" && table != nil {
-		return &tableLedger{table: table, id: LedgerItemID(bucket.Name(), key)}
+		return &tableLedger{table: table, id: statekey.LedgerItemID(bucket.Name(), key)}
 	}
-	return &bucketLedger{bucket: bucket, key: LedgerObjectKey(key)}
+	return &bucketLedger{bucket: bucket, key: statekey.LedgerObjectKey(key)}
 }
 
 func decodeLedger(where string, data []byte) (LedgerEntry, error) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -60,10 +61,10 @@ func ListLocks(ctx context.Context, bucket lockObjectReader, table lockItemScann
 	for _, o := range objs {
 		var kind, state string
 		switch {
-		case strings.HasSuffix(o.Key, ApplyLockSuffix):
-			kind, state = "apply", strings.TrimSuffix(o.Key, ApplyLockSuffix)
-		case strings.HasSuffix(o.Key, TerraformLockSuffix):
-			kind, state = "terraform", strings.TrimSuffix(o.Key, TerraformLockSuffix)
+		case strings.HasSuffix(o.Key, statekey.ApplyLockSuffix):
+			kind, state = "apply", strings.TrimSuffix(o.Key, statekey.ApplyLockSuffix)
+		case strings.HasSuffix(o.Key, statekey.TerraformLockSuffix):
+			kind, state = "terraform", strings.TrimSuffix(o.Key, statekey.TerraformLockSuffix)
 		default:
 			continue
 		}
@@ -90,8 +91,8 @@ func ListLocks(ctx context.Context, bucket lockObjectReader, table lockItemScann
 			}
 			id := it[storage.KeyAttr]
 			kind, state := "terraform", strings.TrimPrefix(id, bucket.Name()+"/")
-			if strings.HasSuffix(state, ApplyLockItemSuffix) {
-				kind, state = "apply", strings.TrimSuffix(state, ApplyLockItemSuffix)
+			if strings.HasSuffix(state, statekey.ApplyLockItemSuffix) {
+				kind, state = "apply", strings.TrimSuffix(state, statekey.ApplyLockItemSuffix)
 			}
 			e := newLockEntry(kind, state, []byte(info), now)
 			e.Where, e.itemID, e.version = "dynamodb://"+tableName(table)+"/"+id, id, info

@@ -5,6 +5,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // The backend-config file is HCL: what terraform init reads back must be
@@ -13,7 +15,7 @@ import (
 func TestBackendConfigRoundTripsThroughHCL(t *testing.T) {
 	t.Parallel()
 	for _, prod := range []string{"app/terraform.tfstate", "app/${env}/terraform.tfstate", "app/100%{x}/t.tfstate", `a"b\c/tf.tfstate`, "équipe/état.tfstate", "app/$${x}/t.tfstate"} {
-		keys, err := NewWorkspaceKeys(prod, "")
+		keys, err := statekey.NewWorkspaceKeys(prod, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -125,7 +126,7 @@ func Seed(ctx context.Context, bucket storage.ObjectReadWriter, table storage.It
 		return SeedResult{}, fmt.Errorf("failed to write PR state %s: %w", prKey, err)
 	}
 	if table != nil {
-		item := storage.Item{storage.KeyAttr: DigestID(bucket.Name(), prKey), "Digest": sum}
+		item := storage.Item{storage.KeyAttr: statekey.DigestID(bucket.Name(), prKey), "Digest": sum}
 		if err := table.PutItem(ctx, item, storage.Condition{}); err != nil {
 			return SeedResult{}, fmt.Errorf("failed to write the digest of %s: %w", prKey, err)
 		}
@@ -148,7 +149,7 @@ func readVerified(ctx context.Context, bucket storage.ObjectReadWriter, table st
 		if table == nil {
 			return obj, nil
 		}
-		item, err := table.GetItem(ctx, DigestID(bucket.Name(), key))
+		item, err := table.GetItem(ctx, statekey.DigestID(bucket.Name(), key))
 		if errors.Is(err, storage.ErrNotFound) || (err == nil && (item["Digest"] == "" || item["Digest"] == MD5Hex(obj.Body))) {
 			return obj, nil
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
@@ -42,7 +43,7 @@ func TestSeed(t *testing.T) {
 	if string(got.Body) != string(v1) || got.Metadata[MetaSeedSerial] != "3" {
 		t.Fatalf("PR object %q meta %v", got.Body, got.Metadata)
 	}
-	if d, _ := tab.GetItem(ctx, DigestID("acme-state", pr)); d["Digest"] != MD5Hex(v1) {
+	if d, _ := tab.GetItem(ctx, statekey.DigestID("acme-state", pr)); d["Digest"] != MD5Hex(v1) {
 		t.Fatalf("PR digest %v", d)
 	}
 	if res, _ := Seed(ctx, b, tab, prod, pr); res.Seeded || !strings.Contains(res.Reason, "up-to-date") {
@@ -88,7 +89,7 @@ func mustPut(t *testing.T, b storage.Bucket, key string, body []byte) {
 
 func mustDigest(t *testing.T, tab storage.Table, key string, body []byte) {
 	t.Helper()
-	if err := tab.PutItem(context.Background(), storage.Item{storage.KeyAttr: DigestID("acme-state", key), "Digest": MD5Hex(body)}, storage.Condition{}); err != nil {
+	if err := tab.PutItem(context.Background(), storage.Item{storage.KeyAttr: statekey.DigestID("acme-state", key), "Digest": MD5Hex(body)}, storage.Condition{}); err != nil {
 		t.Fatal(err)
 	}
 }

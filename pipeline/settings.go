@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -38,7 +39,7 @@ var settingDefs = map[string]settingDef{
 	"use-lockfile":         {kindBool, "", "Terraform's S3 lockfile (use_lockfile)"},
 	"lock-backend":         {kindString, "auto", "apply lock store: auto (dynamodb when a table is set), dynamodb, s3"},
 	"isolation":            {kindString, "key", "PR state isolation: key (a PR key beside production) or workspace (Terraform workspace pr-N)"},
-	"key-template":         {kindString, DefaultKeyTemplate, "PR key template, placeholders {dir} {file} {key} {pr}"},
+	"key-template":         {kindString, statekey.DefaultKeyTemplate, "PR key template, placeholders {dir} {file} {key} {pr}"},
 	"workspace-key-prefix": {kindString, "", "Terraform's workspace_key_prefix (default env:)"},
 	"seed":                 {kindString, "none", "seed a new PR state from: none, production"},
 	"lock-timeout":         {kindDuration, "30m", "how long to wait for a lock before exit 3"},

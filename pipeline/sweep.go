@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/usage"
 )
@@ -155,7 +156,7 @@ func Sweep(ctx context.Context, targets []SweepTarget, opts SweepOptions) (Sweep
 // findPRStates lists the objects under the scheme's prefix and keeps those
 // whose key (or whose key less .tflock) the template matches. n is how
 // many objects lie under the prefix.
-func findPRStates(ctx context.Context, b objectLister, k Keys) (states []prStateFound, n int, err error) {
+func findPRStates(ctx context.Context, b objectLister, k statekey.Keys) (states []prStateFound, n int, err error) {
 	objs, err := b.ListObjects(ctx, k.ListPrefix())
 	if err != nil {
 		return nil, 0, fmt.Errorf("failed to list PR states under %q: %w", k.ListPrefix(), err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prstate/prstate/internal/cleanuptest"
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
@@ -35,20 +36,20 @@ var (
 	propDirs      = []string{"app", "infra", "pr-4", "pr", "env:", "a.b", "x-md5", "42"}
 	propFiles     = []string{"terraform.tfstate", "state", "pr-4", "pr-4.tflock", "pr-4-md5", "7", "default.tfstate"}
 	propTemplates = []string{
-		pipeline.DefaultKeyTemplate, "{dir}/pr-{pr}", "{key}.pr-{pr}", "{dir}/{pr}/{file}", "{dir}/pr{pr}.tfstate",
+		statekey.DefaultKeyTemplate, "{dir}/pr-{pr}", "{key}.pr-{pr}", "{dir}/{pr}/{file}", "{dir}/pr{pr}.tfstate",
 		"{key}-{pr}", "{dir}/previews/{pr}/{file}", "{dir}/pr-{pr}-md5", "{dir}/pr-{pr}.tflock", "{dir}/{pr}",
 		"{dir}/pr-{pr}.prstate-apply", "{dir}/{file}.{pr}",
 	}
 )
 
 // randomScheme picks a production key and a key scheme NewKeys accepts.
-func randomScheme(r *rand.Rand) (pipeline.Keys, string) {
+func randomScheme(r *rand.Rand) (statekey.Keys, string) {
 	if r.IntN(4) == 0 {
 		// Schemes where PR 4's lock file or digest is named like production's.
 		pairs := [][2]string{{"app/pr-4.tflock", "{dir}/pr-{pr}"}, {"app/pr-4-md5", "{dir}/pr-{pr}"}, {"pr-4.tflock", "pr-{pr}"},
 			{"app/x", "{key}.prstate-{pr}"}, {"app/pr-4.tflock", "{dir}/pr-{pr}/../pr-{pr}"}}
 		p := pairs[r.IntN(len(pairs))]
-		if k, err := pipeline.NewKeys(p[0], p[1]); err == nil {
+		if k, err := statekey.NewKeys(p[0], p[1]); err == nil {
 			return k, p[1]
 		}
 	}
@@ -59,21 +60,21 @@ func randomScheme(r *rand.Rand) (pipeline.Keys, string) {
 		}
 		prod := strings.Join(append(segs, propFiles[r.IntN(len(propFiles))]), "/")
 		if r.IntN(6) == 0 {
-			k, err := pipeline.NewWorkspaceKeys(prod, []string{"", "env:", "pr", "ws/x"}[r.IntN(4)])
+			k, err := statekey.NewWorkspaceKeys(prod, []string{"", "env:", "pr", "ws/x"}[r.IntN(4)])
 			if err == nil {
 				return k, "workspace"
 			}
 			continue
 		}
 		tpl := propTemplates[r.IntN(len(propTemplates))]
-		if k, err := pipeline.NewKeys(prod, tpl); err == nil {
+		if k, err := statekey.NewKeys(prod, tpl); err == nil {
 			return k, tpl
 		}
 	}
 }
 
 // lookalikes are keys close to PR pr's key that must never be taken for it.
-func lookalikes(k pipeline.Keys, pr int) []string {
+func lookalikes(k statekey.Keys, pr int) []string {
 	key, _ := k.Render(pr)
 	n := strconv.Itoa(pr)
 	prefix, suffix, _ := strings.Cut(key, n) // the first occurrence: good enough for lookalikes
@@ -114,7 +115,7 @@ func TestSweepDeletesOnlyMatchedKeysOfClosedPRs(t *testing.T) {
 	t.Logf("%d sweeps deleted %d entries and refused %d colliding PR keys", iterations, deleted, collisions)
 }
 
-func sweepProperty(t *testing.T, r *rand.Rand, keys pipeline.Keys) (deleted, collisions int, _ error) {
+func sweepProperty(t *testing.T, r *rand.Rand, keys statekey.Keys) (deleted, collisions int, _ error) {
 	ctx := context.Background()
 	b, tb := memstore.NewBucket("acme-state"), memstore.NewTable("tf-locks")
 	s := cleanuptest.Store{Bucket: b, Table: tb}
@@ -130,7 +131,7 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys pipeline.Keys) (deleted, col
 				t.Fatal(err)
 			}
 		}
-		for i, id := range []string{pipeline.DigestID("acme-state", key), pipeline.LockItemID("acme-state", key)} {
+		for i, id := range []string{statekey.DigestID("acme-state", key), statekey.LockItemID("acme-state", key)} {
 			if r.IntN(2+4*i) == 0 { // digests often, a held lock now and then
 				if err := tb.PutItem(ctx, storage.Item{storage.KeyAttr: id, "Digest": "d"}, storage.Condition{}); err != nil {
 					t.Fatal(err)
@@ -159,7 +160,7 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys pipeline.Keys) (deleted, col
 			closed = append(closed, pr)
 		}
 		for _, l := range lookalikes(keys, pr) {
-			if pipeline.ValidateKey(l) == nil && r.IntN(3) > 0 {
+			if statekey.ValidateKey(l) == nil && r.IntN(3) > 0 {
 				put(l, 1, r.IntN(4) == 0)
 			}
 		}
@@ -194,8 +195,8 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys pipeline.Keys) (deleted, col
 		}
 		allowed["s3:"+key] = pr
 		allowed["s3:"+key+".tflock"] = pr
-		allowed["ddb:"+pipeline.DigestID("acme-state", key)] = pr
-		allowed["ddb:"+pipeline.LockItemID("acme-state", key)] = pr
+		allowed["ddb:"+statekey.DigestID("acme-state", key)] = pr
+		allowed["ddb:"+statekey.LockItemID("acme-state", key)] = pr
 	}
 	skipped := map[int]bool{}
 	for _, res := range rep.Results {
@@ -209,8 +210,8 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys pipeline.Keys) (deleted, col
 	// Production's own names are never deleted, whatever the template.
 	prodNames := map[string]bool{
 		"s3:" + prod: true, "s3:" + prod + ".tflock": true, "s3:" + prod + ".prstate-apply.lock": true,
-		"ddb:" + pipeline.LockItemID("acme-state", prod): true, "ddb:" + pipeline.DigestID("acme-state", prod): true,
-		"ddb:" + pipeline.LockItemID("acme-state", prod+".prstate-apply"): true,
+		"ddb:" + statekey.LockItemID("acme-state", prod): true, "ddb:" + statekey.DigestID("acme-state", prod): true,
+		"ddb:" + statekey.LockItemID("acme-state", prod+".prstate-apply"): true,
 	}
 	for name := range prodNames {
 		delete(allowed, name)

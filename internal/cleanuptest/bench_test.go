@@ -25,6 +25,7 @@ import (
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/cli"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/awsstore"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
@@ -95,7 +96,7 @@ func seedPRStates(b testing.TB, s cleanuptest.Store, st pipeline.Stack, n int) {
 				return err
 			}
 		}
-		return s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: pipeline.DigestID(s.Bucket.Name(), key), "Digest": "0123456789abcdef0123456789abcdef"}, storage.Condition{})
+		return s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: statekey.DigestID(s.Bucket.Name(), key), "Digest": "0123456789abcdef0123456789abcdef"}, storage.Condition{})
 	})
 }
 
@@ -130,7 +131,7 @@ func handWritten(ctx context.Context, s3c *s3.Client, ddb *dynamodb.Client, buck
 	for _, k := range keys {
 		requests++
 		_, err := ddb.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(table), Key: map[string]ddbtypes.AttributeValue{
-			storage.KeyAttr: &ddbtypes.AttributeValueMemberS{Value: pipeline.DigestID(bucket, k)},
+			storage.KeyAttr: &ddbtypes.AttributeValueMemberS{Value: statekey.DigestID(bucket, k)},
 		}})
 		if err != nil {
 			return requests, err

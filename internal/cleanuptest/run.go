@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -122,7 +123,7 @@ func removesEverything(t *testing.T, s Store, st pipeline.Stack) {
 	if r.Key != key || !r.Removed() || r.Versions < 3 || r.Bytes == 0 {
 		t.Fatalf("result %+v", r)
 	}
-	if st.Backend.DynamoDBTable != "" && !slices.Contains(r.Items, pipeline.DigestID(s.Bucket.Name(), key)) {
+	if st.Backend.DynamoDBTable != "" && !slices.Contains(r.Items, statekey.DigestID(s.Bucket.Name(), key)) {
 		t.Fatalf("items %v lack the digest", r.Items)
 	}
 	after := Take(t, s)
@@ -229,7 +230,7 @@ func holdLock(t *testing.T, s Store, key string) (release func()) {
 	if _, err := s.Bucket.PutObject(ctx, key+".tflock", info.Marshal(), storage.PutOptions{IfNoneMatch: true}); err != nil {
 		t.Fatal(err)
 	}
-	id := pipeline.LockItemID(s.Bucket.Name(), key)
+	id := statekey.LockItemID(s.Bucket.Name(), key)
 	if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: id, "Info": string(info.Marshal())}, storage.Condition{Absent: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +269,7 @@ func waitsForLock(t *testing.T, s Store) {
 	if len(vs) != 0 {
 		t.Fatalf("left %+v", vs)
 	}
-	if _, err := s.Table.GetItem(context.Background(), pipeline.LockItemID(s.Bucket.Name(), key)); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := s.Table.GetItem(context.Background(), statekey.LockItemID(s.Bucket.Name(), key)); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("lock item left: %v", err)
 	}
 }
@@ -306,7 +307,7 @@ func takesOver(t *testing.T, s Store) {
 	if _, err := s.Bucket.PutObject(ctx, key+".tflock", info.Marshal(), storage.PutOptions{IfNoneMatch: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: pipeline.LockItemID(s.Bucket.Name(), key), "Info": string(info.Marshal())}, storage.Condition{}); err != nil {
+	if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: statekey.LockItemID(s.Bucket.Name(), key), "Info": string(info.Marshal())}, storage.Condition{}); err != nil {
 		t.Fatal(err)
 	}
 	o := opts()
@@ -345,7 +346,7 @@ func partWay(t *testing.T, s Store) {
 	if vs, _ := s.Bucket.ListObjectVersions(context.Background(), key); len(vs) != 0 {
 		t.Fatalf("left %+v", vs)
 	}
-	if _, err := s.Table.GetItem(context.Background(), pipeline.DigestID(s.Bucket.Name(), key)); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := s.Table.GetItem(context.Background(), statekey.DigestID(s.Bucket.Name(), key)); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("digest left: %v", err)
 	}
 }
@@ -360,7 +361,7 @@ func dryRun(t *testing.T, s Store) {
 	o.DryRun = true
 	res, err := cleanup(t, s, st, o, 19)
 	if err != nil || !res[0].DryRun || res[0].Versions != 7 || !slices.Equal(res[0].Keys, []string{key, key + ".tflock"}) ||
-		!slices.Equal(res[0].Items, []string{pipeline.DigestID(s.Bucket.Name(), key)}) {
+		!slices.Equal(res[0].Items, []string{statekey.DigestID(s.Bucket.Name(), key)}) {
 		t.Fatalf("%+v, %v", res, err)
 	}
 	if d := Diff(before, Take(t, s)); len(d) > 0 {

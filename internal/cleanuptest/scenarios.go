@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -47,12 +48,12 @@ func StateJSON(serial int, lineage string, resources ...string) []byte {
 // Stack is the stack of a scenario: production key Prod in s's bucket.
 func Stack(t testing.TB, s Store, lockfile, table, workspace bool) pipeline.Stack {
 	t.Helper()
-	var keys pipeline.Keys
+	var keys statekey.Keys
 	var err error
 	if workspace {
-		keys, err = pipeline.NewWorkspaceKeys(Prod, "")
+		keys, err = statekey.NewWorkspaceKeys(Prod, "")
 	} else {
-		keys, err = pipeline.NewKeys(Prod, "")
+		keys, err = statekey.NewKeys(Prod, "")
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +82,7 @@ func Put(t testing.TB, s Store, key string, body []byte) {
 		t.Fatal(err)
 	}
 	if s.Table != nil {
-		if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: pipeline.DigestID(s.Bucket.Name(), key), "Digest": pipeline.MD5Hex(body)}, storage.Condition{}); err != nil {
+		if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: statekey.DigestID(s.Bucket.Name(), key), "Digest": pipeline.MD5Hex(body)}, storage.Condition{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -117,7 +118,7 @@ func Production(t testing.TB, s Store) {
 		t.Fatal(err)
 	}
 	if s.Table != nil {
-		for _, id := range []string{pipeline.LockItemID(s.Bucket.Name(), Prod), s.Bucket.Name() + "/" + Prod + ".prstate-apply"} {
+		for _, id := range []string{statekey.LockItemID(s.Bucket.Name(), Prod), s.Bucket.Name() + "/" + Prod + ".prstate-apply"} {
 			if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: id, "Info": string(info.Marshal())}, storage.Condition{}); err != nil {
 				t.Fatal(err)
 			}

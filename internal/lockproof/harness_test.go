@@ -12,6 +12,7 @@ import (
 
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -113,9 +114,9 @@ func (w *world) output(want int, args ...string) (string, string) {
 // lockStore reads the apply lock directly on moto (never through a proxy).
 func (w *world) lockStore() pipeline.LockStore {
 	if w.table != "" {
-		return pipeline.NewDynamoDBLockStore(w.moto.Table(w.t, w.table), pipeline.ApplyLockItemID(w.bucket, stateKey))
+		return pipeline.NewDynamoDBLockStore(w.moto.Table(w.t, w.table), statekey.ApplyLockItemID(w.bucket, stateKey))
 	}
-	return pipeline.NewS3LockStore(w.moto.Bucket(w.t, w.bucket), pipeline.ApplyLockKey(stateKey))
+	return pipeline.NewS3LockStore(w.moto.Bucket(w.t, w.bucket), statekey.ApplyLockKey(stateKey))
 }
 
 // holder reads the current holder record; ok false when the lock is free.

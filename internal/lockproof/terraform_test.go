@@ -17,6 +17,7 @@ import (
 
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // tfConfig is a root module on the world's bucket (and table), through
@@ -195,7 +196,7 @@ func TestTerraformForceUnlockStillWorks(t *testing.T) {
 	if err := console.Start(); err != nil {
 		t.Fatal(err)
 	}
-	lockItem := pipeline.LockItemID(w.bucket, stateKey)
+	lockItem := statekey.LockItemID(w.bucket, stateKey)
 	table := w.moto.Table(t, w.table)
 	waitFor(t, 30*time.Second, "terraform's state lock", func() bool {
 		it, err := table.GetItem(t.Context(), lockItem)

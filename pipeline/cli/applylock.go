@@ -9,6 +9,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/github"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -31,9 +32,9 @@ func (inv *invocation) applyLockStore(ctx context.Context) (pipeline.LockStore, 
 		if store.Table == nil {
 			return nil, Store{}, &usage.Error{Msg: "lock-backend dynamodb needs a dynamodb-table"}
 		}
-		return pipeline.NewDynamoDBLockStore(store.Table, pipeline.ApplyLockItemID(st.Backend.Bucket, st.Keys.Production)), store, nil
+		return pipeline.NewDynamoDBLockStore(store.Table, statekey.ApplyLockItemID(st.Backend.Bucket, st.Keys.Production)), store, nil
 	}
-	return pipeline.NewS3LockStore(store.Bucket, pipeline.ApplyLockKey(st.Keys.Production)), store, nil
+	return pipeline.NewS3LockStore(store.Bucket, statekey.ApplyLockKey(st.Keys.Production)), store, nil
 }
 
 // runChecker returns the GitHub client that tells whether a holder's run

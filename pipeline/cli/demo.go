@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 	"github.com/prstate/prstate/pipeline/usage"
@@ -260,7 +261,7 @@ func (d *demo) bumpProduction(ctx context.Context) (int64, error) {
 	if _, err := d.store.Bucket.PutObject(ctx, demoKey, body, storage.PutOptions{}); err != nil {
 		return 0, fmt.Errorf("failed to write production state: %w", err)
 	}
-	item := storage.Item{storage.KeyAttr: pipeline.DigestID(demoBucket, demoKey), "Digest": pipeline.MD5Hex(body)}
+	item := storage.Item{storage.KeyAttr: statekey.DigestID(demoBucket, demoKey), "Digest": pipeline.MD5Hex(body)}
 	if err := d.store.Table.PutItem(ctx, item, storage.Condition{}); err != nil {
 		return 0, fmt.Errorf("failed to write production digest: %w", err)
 	}

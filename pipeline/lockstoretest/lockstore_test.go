@@ -11,6 +11,7 @@ import (
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/lockstoretest"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage/awsstore"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
@@ -24,14 +25,14 @@ func key() string { return fmt.Sprintf("app-%d/terraform.tfstate", seq.Add(1)) }
 func TestMemstoreS3(t *testing.T) {
 	b := memstore.NewBucket("acme")
 	lockstoretest.Run(t, func(t *testing.T) pipeline.LockStore {
-		return pipeline.NewS3LockStore(b, pipeline.ApplyLockKey(key()))
+		return pipeline.NewS3LockStore(b, statekey.ApplyLockKey(key()))
 	})
 }
 
 func TestMemstoreDynamoDB(t *testing.T) {
 	tb := memstore.NewTable("locks")
 	lockstoretest.Run(t, func(t *testing.T) pipeline.LockStore {
-		return pipeline.NewDynamoDBLockStore(tb, pipeline.ApplyLockItemID("acme", key()))
+		return pipeline.NewDynamoDBLockStore(tb, statekey.ApplyLockItemID("acme", key()))
 	})
 }
 
@@ -42,7 +43,7 @@ func TestMotoS3(t *testing.T) {
 		t.Run(fmt.Sprintf("versioned=%v", versioned), func(t *testing.T) {
 			b := awsstore.NewBucket(client, m.NewBucket(t, versioned))
 			lockstoretest.Run(t, func(t *testing.T) pipeline.LockStore {
-				return pipeline.NewS3LockStore(b, pipeline.ApplyLockKey(key()))
+				return pipeline.NewS3LockStore(b, statekey.ApplyLockKey(key()))
 			})
 		})
 	}
@@ -52,6 +53,6 @@ func TestMotoDynamoDB(t *testing.T) {
 	m := testenv.Moto(t)
 	tb := awsstore.NewTable(dynamodb.NewFromConfig(m.SerialConfig(t)), m.NewTable(t))
 	lockstoretest.Run(t, func(t *testing.T) pipeline.LockStore {
-		return pipeline.NewDynamoDBLockStore(tb, pipeline.ApplyLockItemID("acme", key()))
+		return pipeline.NewDynamoDBLockStore(tb, statekey.ApplyLockItemID("acme", key()))
 	})
 }

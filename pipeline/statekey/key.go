@@ -1,4 +1,7 @@
-package pipeline
+// Package statekey maps a production state key to a pull request's key
+// and back, and names everything stored beside a state (names.go). See
+// ARCHITECTURE.md.
+package statekey
 
 import (
 	"path"

@@ -1,4 +1,4 @@
-package pipeline
+package statekey
 
 // ApplyLockSuffix and ApplyLockItemSuffix name the apply lock beside a
 // production state: an S3 object "<key>.prstate-apply.lock", or the
