@@ -21,6 +21,7 @@ import (
 	"github.com/prstate/prstate/internal/githubfake"
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -177,7 +178,7 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 		t.Fatal("neither apply job took the lock")
 	}
 	if winner.sha != first {
-		t.Logf("the job of %s took the lock first despite the head start", pipeline.ShortSHA(winner.sha))
+		t.Logf("the job of %s took the lock first despite the head start", ci.ShortSHA(winner.sha))
 	}
 	winner.finishMain(t)
 	t.Logf("main steps overlapped: %v (the second started %s after the first, which took %s)", loser.main.started.Before(winner.main.ended),
@@ -205,8 +206,8 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 	released := time.Now()
 	loser.finishMain(t)
 	t.Logf("the job of %s waited %s in its main step; it went on %s after the post step of %s released the lock",
-		pipeline.ShortSHA(loser.sha), loser.main.ended.Sub(loser.main.started).Round(time.Millisecond),
-		loser.main.ended.Sub(released).Round(time.Millisecond), pipeline.ShortSHA(winner.sha))
+		ci.ShortSHA(loser.sha), loser.main.ended.Sub(loser.main.started).Round(time.Millisecond),
+		loser.main.ended.Sub(released).Round(time.Millisecond), ci.ShortSHA(winner.sha))
 	if !strings.Contains(loser.res.stderr, "waiting for the apply lock") || !strings.Contains(loser.res.stderr, "actions/runs/"+winner.runID) {
 		t.Errorf("the waiting job did not say whom it waited for:\n%s", loser.res.stderr)
 	}
@@ -216,7 +217,7 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 		if loser.res.outputs["superseded"] != "true" || loser.res.outputs["lock-id"] != "" || loser.res.state["lock_id"] != "" {
 			t.Errorf("older job after the newer one: outputs %v state %v, want superseded and no lock", loser.res.outputs, loser.res.state)
 		}
-		for _, fact := range []string{"superseded by", pipeline.ShortSHA(mergeB), "actions/runs/" + winner.runID, "output `superseded=true`"} {
+		for _, fact := range []string{"superseded by", ci.ShortSHA(mergeB), "actions/runs/" + winner.runID, "output `superseded=true`"} {
 			if !strings.Contains(loser.res.summary, fact) {
 				t.Errorf("superseded job's step summary lacks %q:\n%s", fact, loser.res.summary)
 			}

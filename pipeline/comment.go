@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/prstate/prstate/pipeline/ci"
 )
 
 // The sticky comment's sections, in the order they appear. Each step
@@ -138,7 +140,7 @@ type PlanReport struct {
 }
 
 // PlanSection renders the plan part of the sticky comment.
-func PlanSection(r PlanReport, l Links) string {
+func PlanSection(r PlanReport, l ci.Links) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Plans** of this pull request use the state key %s", code(r.Key))
 	if r.Workspace != "" {
@@ -190,7 +192,7 @@ type ApplyReport struct {
 }
 
 // ApplySection renders the apply part of the sticky comment.
-func ApplySection(r ApplyReport, l Links) string {
+func ApplySection(r ApplyReport, l ci.Links) string {
 	var b strings.Builder
 	what := l.Commit(r.Commit)
 	switch r.Outcome {
@@ -227,7 +229,7 @@ func ApplySection(r ApplyReport, l Links) string {
 }
 
 // SummaryRow is the step summary row of an apply report.
-func (r ApplyReport) SummaryRow(stack string, l Links) SummaryRow {
+func (r ApplyReport) SummaryRow(stack string, l ci.Links) SummaryRow {
 	var result string
 	switch r.Outcome {
 	case ApplySuperseded:
@@ -253,7 +255,7 @@ type CleanupReport struct {
 }
 
 // CleanupSection renders the cleanup part of the sticky comment.
-func CleanupSection(r CleanupReport, l Links) string {
+func CleanupSection(r CleanupReport, l ci.Links) string {
 	if r.Kept != "" {
 		return fmt.Sprintf("**Cleanup** kept the PR state %s (%s at %s): %s", code(r.Key), l.Run(r.RunURL), commentTime(r.At), r.Kept)
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+
+	"github.com/prstate/prstate/pipeline/ci"
 )
 
 // GitComparer compares commits with `git merge-base --is-ancestor` in the
@@ -35,7 +37,7 @@ func (g gitComparer) Compare(ctx context.Context, base, head string) (Relation, 
 			if shallow {
 				what += ", a shallow clone"
 			}
-			return "", fmt.Errorf("commit %s %s: %s", ShortSHA(sha), what, fetchHint)
+			return "", fmt.Errorf("commit %s %s: %s", ci.ShortSHA(sha), what, fetchHint)
 		}
 		resolved[i] = strings.TrimSpace(out)
 	}
@@ -51,7 +53,7 @@ func (g gitComparer) Compare(ctx context.Context, base, head string) (Relation, 
 		return RelationBehind, err
 	}
 	if shallow {
-		return "", fmt.Errorf("the repository at %s is a shallow clone, so commits %s and %s look unrelated: %s", g.dir, ShortSHA(base), ShortSHA(head), fetchHint)
+		return "", fmt.Errorf("the repository at %s is a shallow clone, so commits %s and %s look unrelated: %s", g.dir, ci.ShortSHA(base), ci.ShortSHA(head), fetchHint)
 	}
 	return RelationDiverged, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
 
@@ -29,14 +30,14 @@ func TestRecordApplyRecognisesItsOwnLostWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := Event{SHA: "ccccccc", Repository: "acme/infra", RunID: "7", RunAttempt: "1"}
+	ev := ci.Event{SHA: "ccccccc", Repository: "acme/infra", RunID: "7", RunAttempt: "1"}
 	if _, err := RecordApply(ctx, l, Verdict{record: rec}, ev, time.Now()); err != nil {
 		t.Fatalf("own write whose answer was lost: %v", err)
 	}
 	// Someone else's entry is still an overlap.
 	rec, _ = l.Read(ctx)
 	other := lostAnswerLedger{failingLedger{l.Ledger}}
-	if _, err := RecordApply(ctx, other, Verdict{record: rec}, Event{SHA: "ddddddd", RunID: "8"}, time.Now()); !errors.Is(err, ErrLedgerChanged) {
+	if _, err := RecordApply(ctx, other, Verdict{record: rec}, ci.Event{SHA: "ddddddd", RunID: "8"}, time.Now()); !errors.Is(err, ErrLedgerChanged) {
 		t.Fatalf("a write that did not land: %v, want ErrLedgerChanged", err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/prstate/prstate/pipeline/ci"
 )
 
 // applyLockOperation is the LockInfo operation of an apply lock.
@@ -38,7 +40,7 @@ func (h Holder) LeaseDuration() time.Duration {
 }
 
 // HolderFromEvent fills the CI fields from the event.
-func HolderFromEvent(ev Event) Holder {
+func HolderFromEvent(ev ci.Event) Holder {
 	return Holder{Repository: ev.Repository, RunID: ev.RunID, RunAttempt: ev.RunAttempt, RunURL: ev.RunURL, SHA: ev.SHA, PR: ev.PR}
 }
 

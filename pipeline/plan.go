@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/prstate/prstate/pipeline/ci"
 )
 
 // Target is the state a run works on: the PR key on a pull request event,
@@ -16,7 +18,7 @@ type Target struct {
 }
 
 // ResolveTarget picks the state key for the event.
-func ResolveTarget(st Stack, ev Event) (Target, error) {
+func ResolveTarget(st Stack, ev ci.Event) (Target, error) {
 	if !ev.IsPullRequest() {
 		return Target{Key: st.Keys.Production}, nil
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/prstate/prstate/pipeline/ci"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -33,7 +35,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 var (
-	goldenLinks = Links{ServerURL: "https://github.com", Repository: "acme/infra"}
+	goldenLinks = ci.Links{ServerURL: "https://github.com", Repository: "acme/infra"}
 	goldenAt    = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	shaA        = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
 	shaC        = "9f2c1e0a7b3d4c5e6f708192a3b4c5d6e7f80912"
@@ -56,8 +58,8 @@ func TestSummaryGolden(t *testing.T) {
 			{Stack: "app", Key: "app/pr-42/terraform.tfstate", Result: SeedWords(&SeedResult{Seeded: true, Source: "app/terraform.tfstate", Serial: 7}), Commit: shaA, RunURL: runURL},
 			{Stack: "net|work", Key: "net/pr-42/terraform.tfstate", Result: SeedWords(nil)},
 		}},
-		"summary_run_failed.md": {Command: "run", Links: Links{}, Rows: []SummaryRow{
-			ApplyReport{Outcome: ApplyFailed, Key: "terraform.tfstate", Commit: shaC, Lock: LockSummary{Held: true, TookOver: true}, Detail: "terraform exited 1"}.SummaryRow(".", Links{}),
+		"summary_run_failed.md": {Command: "run", Links: ci.Links{}, Rows: []SummaryRow{
+			ApplyReport{Outcome: ApplyFailed, Key: "terraform.tfstate", Commit: shaC, Lock: LockSummary{Held: true, TookOver: true}, Detail: "terraform exited 1"}.SummaryRow(".", ci.Links{}),
 		}},
 	}
 	for name, s := range cases {
@@ -82,7 +84,7 @@ func TestCommentGolden(t *testing.T) {
 		"comment_plan.md":                 {ID: id, Sections: map[string]string{SectionPlan: plan}},
 		"comment_applied_cleaned_up.md":   {ID: id, Sections: map[string]string{SectionCleanup: cleanup, SectionApply: waited, SectionPlan: plan}},
 		"comment_superseded.md":           {ID: id, Sections: map[string]string{SectionPlan: plan, SectionApply: superseded}},
-		"comment_workspace_not_seeded.md": {ID: CommentID{Stack: ".", Key: "terraform.tfstate"}, Sections: map[string]string{SectionPlan: PlanSection(PlanReport{Key: "env:/pr-42/terraform.tfstate", Workspace: "pr-42", Production: "terraform.tfstate", Seed: &SeedResult{Reason: "the PR state exists and was written by Terraform"}, At: goldenAt}, Links{})}},
+		"comment_workspace_not_seeded.md": {ID: CommentID{Stack: ".", Key: "terraform.tfstate"}, Sections: map[string]string{SectionPlan: PlanSection(PlanReport{Key: "env:/pr-42/terraform.tfstate", Workspace: "pr-42", Production: "terraform.tfstate", Seed: &SeedResult{Reason: "the PR state exists and was written by Terraform"}, At: goldenAt}, ci.Links{})}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

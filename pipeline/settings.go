@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
 )
@@ -63,7 +64,7 @@ var settingDefs = map[string]settingDef{
 // action input INPUT_<NAME>, then the default.
 type Settings struct {
 	fs   *flag.FlagSet
-	env  Env
+	env  ci.Env
 	vals map[string]*settingValue
 }
 
@@ -78,7 +79,7 @@ func (v *settingValue) Set(s string) error { v.val, v.set = s, true; return nil 
 func (v *settingValue) IsBoolFlag() bool   { return v.bool }
 
 // NewSettings registers the named settings as flags of fs.
-func NewSettings(fs *flag.FlagSet, env Env, names ...string) *Settings {
+func NewSettings(fs *flag.FlagSet, env ci.Env, names ...string) *Settings {
 	s := &Settings{fs: fs, env: env, vals: map[string]*settingValue{}}
 	for _, name := range names {
 		d, ok := settingDefs[name]

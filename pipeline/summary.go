@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/prstate/prstate/pipeline/ci"
 )
 
 // Summary is a command's step summary: one row per stack.
 type Summary struct {
 	Command string
-	Links   Links
+	Links   ci.Links
 	Rows    []SummaryRow
 	Notes   []string // markdown lines below the table: warnings, next steps
 }
@@ -34,7 +36,7 @@ type LockSummary struct {
 	TookOver     bool          // the holder was stale and this run took over
 }
 
-func (l LockSummary) render(links Links) string {
+func (l LockSummary) render(links ci.Links) string {
 	if !l.Held && l.Waited == 0 && l.BehindRunURL == "" {
 		return "-"
 	}
@@ -76,7 +78,7 @@ func RenderSummary(s Summary) string {
 	b.WriteString("| stack | state key | apply lock | result | commit | run |\n|---|---|---|---|---|---|\n")
 	for _, r := range s.Rows {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n",
-			cell(code(r.Stack)), cell(code(r.Key)), cell(r.Lock.render(s.Links)), cell(orWord(r.Result, "-")), s.Links.Commit(r.Commit), s.Links.Run(r.RunURL))
+			cell(code(r.Stack)), cell(code(r.Key)), cell(r.Lock.render(s.Links)), cell(ci.OrWord(r.Result, "-")), s.Links.Commit(r.Commit), s.Links.Run(r.RunURL))
 	}
 	if len(s.Notes) > 0 {
 		b.WriteString("\n")

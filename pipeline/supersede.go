@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/prstate/prstate/pipeline/ci"
 )
 
 // Relation is where a commit stands relative to the last applied one, in
@@ -121,7 +123,7 @@ type DivergedError struct {
 func (e *DivergedError) Error() string {
 	return fmt.Sprintf("commit %s diverged from commit %s, whose apply started %s in %s (neither contains the other: was the default branch force-pushed?); "+
 		"if this commit is the one to apply, re-run with allow-diverged: true (--allow-diverged, PRSTATE_ALLOW_DIVERGED=true)",
-		ShortSHA(e.Commit), ShortSHA(e.Last.SHA), e.Last.Started.UTC().Format(time.RFC3339), orWord(e.Last.RunURL, "an unknown run"))
+		ci.ShortSHA(e.Commit), ci.ShortSHA(e.Last.SHA), e.Last.Started.UTC().Format(time.RFC3339), ci.OrWord(e.Last.RunURL, "an unknown run"))
 }
 
 // Supersede decides, under the apply lock, whether ev's commit may apply:
@@ -129,7 +131,7 @@ func (e *DivergedError) Error() string {
 // started. ahead or identical: go on (then RecordApply); behind:
 // superseded; diverged: a *DivergedError unless allowDiverged. An empty
 // ledger, or an event without a commit (a shell outside CI), goes on.
-func Supersede(ctx context.Context, ledger Ledger, cmp Comparer, ev Event, allowDiverged bool) (Verdict, error) {
+func Supersede(ctx context.Context, ledger Ledger, cmp Comparer, ev ci.Event, allowDiverged bool) (Verdict, error) {
 	rec, err := ledger.Read(ctx)
 	if err != nil {
 		return Verdict{}, err
@@ -149,7 +151,7 @@ func Supersede(ctx context.Context, ledger Ledger, cmp Comparer, ev Event, allow
 		v.Relation, err = cmp.Compare(ctx, rec.Entry.SHA, ev.SHA)
 	}
 	if err != nil {
-		return Verdict{}, fmt.Errorf("failed to compare commit %s with %s, the last one applied (%s): %w", ShortSHA(ev.SHA), ShortSHA(rec.Entry.SHA), ledger.Where(), err)
+		return Verdict{}, fmt.Errorf("failed to compare commit %s with %s, the last one applied (%s): %w", ci.ShortSHA(ev.SHA), ci.ShortSHA(rec.Entry.SHA), ledger.Where(), err)
 	}
 	switch v.Relation {
 	case RelationBehind:
@@ -166,7 +168,7 @@ func Supersede(ctx context.Context, ledger Ledger, cmp Comparer, ev Event, allow
 // started, on the condition that the ledger still holds what Supersede
 // read. It fails loudly when someone wrote in between: under one apply lock
 // that cannot happen unless two holders overlapped.
-func RecordApply(ctx context.Context, ledger Ledger, v Verdict, ev Event, now time.Time) (LedgerEntry, error) {
+func RecordApply(ctx context.Context, ledger Ledger, v Verdict, ev ci.Event, now time.Time) (LedgerEntry, error) {
 	if v.Superseded {
 		return LedgerEntry{}, errors.New("failed to record the apply: the commit is superseded")
 	}
@@ -199,5 +201,5 @@ func ledgerHolds(ctx context.Context, ledger Ledger, e LedgerEntry) bool {
 // SupersededMessage names the newer commit and its run, for the notice.
 func (v Verdict) SupersededMessage() string {
 	return fmt.Sprintf("commit %s is superseded: the newer commit %s started its apply %s (%s); skipping this apply",
-		ShortSHA(v.Commit), ShortSHA(v.Last.SHA), v.Last.Started.UTC().Format(time.RFC3339), orWord(v.Last.RunURL, "run unknown"))
+		ci.ShortSHA(v.Commit), ci.ShortSHA(v.Last.SHA), v.Last.Started.UTC().Format(time.RFC3339), ci.OrWord(v.Last.RunURL, "run unknown"))
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prstate/prstate/internal/githubfake"
 	"github.com/prstate/prstate/internal/testenv"
+	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/github"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
@@ -61,8 +62,8 @@ func githubComparerFor(t *testing.T, fake *githubfake.Server) Comparer {
 	return GitHubComparer(c, fake.Repo)
 }
 
-func pushEvent(sha, run string) Event {
-	return Event{Kind: KindPush, SHA: sha, Repository: "acme/infra", RunID: run, RunURL: "https://github.com/acme/infra/actions/runs/" + run}
+func pushEvent(sha, run string) ci.Event {
+	return ci.Event{Kind: ci.KindPush, SHA: sha, Repository: "acme/infra", RunID: run, RunURL: "https://github.com/acme/infra/actions/runs/" + run}
 }
 
 // TestSupersedeOutOfOrder: three merges A < B < C whose jobs reach the
@@ -91,7 +92,7 @@ func TestSupersedeOutOfOrder(t *testing.T) {
 				}
 				if v.Superseded {
 					got = append(got, "skip "+step.run)
-					if v.Last.SHA != repo.c || v.Last.RunID != "3" || !strings.Contains(v.SupersededMessage(), ShortSHA(repo.c)) || !strings.Contains(v.SupersededMessage(), "/runs/3") {
+					if v.Last.SHA != repo.c || v.Last.RunID != "3" || !strings.Contains(v.SupersededMessage(), ci.ShortSHA(repo.c)) || !strings.Contains(v.SupersededMessage(), "/runs/3") {
 						t.Errorf("step %d: superseded by %+v, message %q", i, v.Last, v.SupersededMessage())
 					}
 					if _, err := RecordApply(ctx, ledger, v, ev, now); err == nil {
@@ -151,7 +152,7 @@ func TestSupersedeRelations(t *testing.T) {
 			// diverged: fail with the next step, unless allowed.
 			_, err = Supersede(ctx, l, cmp, pushEvent(repo.d, "9"), false)
 			var de *DivergedError
-			if !errors.As(err, &de) || !strings.Contains(err.Error(), "allow-diverged: true") || !strings.Contains(err.Error(), ShortSHA(repo.c)) {
+			if !errors.As(err, &de) || !strings.Contains(err.Error(), "allow-diverged: true") || !strings.Contains(err.Error(), ci.ShortSHA(repo.c)) {
 				t.Fatalf("diverged: %v", err)
 			}
 			v, err = Supersede(ctx, l, cmp, pushEvent(repo.d, "9"), true)
@@ -182,11 +183,11 @@ func TestSupersedeEmptyLedgerAndNoCommit(t *testing.T) {
 	if _, err := RecordApply(ctx, l, v, pushEvent("abc", "1"), time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	v, err = Supersede(ctx, l, never, Event{Kind: KindManual}, false)
+	v, err = Supersede(ctx, l, never, ci.Event{Kind: ci.KindManual}, false)
 	if err != nil || v.Superseded {
 		t.Fatalf("no commit: %+v, %v", v, err)
 	}
-	if e, err := RecordApply(ctx, l, v, Event{Kind: KindManual}, time.Now()); err != nil || e.SHA != "" {
+	if e, err := RecordApply(ctx, l, v, ci.Event{Kind: ci.KindManual}, time.Now()); err != nil || e.SHA != "" {
 		t.Fatalf("recorded a run without a commit: %+v, %v", e, err)
 	}
 	if rec, _ := l.Read(ctx); rec.Entry.SHA != "abc" {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/ci"
 )
 
 // comment sets one section of the sticky PR comment of the main stack
@@ -46,7 +47,7 @@ func (inv *invocation) upsertComment(ctx context.Context, st pipeline.Stack, sec
 			return err
 		}
 		if pr == 0 {
-			inv.logf("comment: commit %s was not merged from a pull request; no comment", pipeline.ShortSHA(inv.ev.SHA))
+			inv.logf("comment: commit %s was not merged from a pull request; no comment", ci.ShortSHA(inv.ev.SHA))
 			return nil
 		}
 	}

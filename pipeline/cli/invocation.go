@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/usage"
 )
@@ -16,7 +17,7 @@ import (
 type invocation struct {
 	app  *App
 	cfg  pipeline.Config
-	ev   pipeline.Event
+	ev   ci.Event
 	rep  report.Reporter
 	args []string // after the flags (run: the command to wrap)
 }
@@ -38,7 +39,7 @@ func (a *App) prepare(cmd command, args []string, rep report.Reporter) (*invocat
 		return nil, err
 	}
 	rep.Mask(cfg.GitHubToken)
-	ev, err := pipeline.DetectEvent(a.Env, a.ReadFile, cfg.PR)
+	ev, err := ci.DetectEvent(a.Env, a.ReadFile, cfg.PR)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/ci"
 )
 
 // checkSupersede runs the supersede check under the apply lock (lock and
@@ -33,13 +34,13 @@ func (inv *invocation) checkSupersede(ctx context.Context, st Store) (pipeline.V
 	inv.rep.SetOutput("superseded", "false")
 	switch {
 	case v.Relation == pipeline.RelationDiverged:
-		inv.rep.Warning("commit " + pipeline.ShortSHA(v.Commit) + " diverged from " + pipeline.ShortSHA(v.Last.SHA) + ", the last commit applied; applying it because allow-diverged is set")
+		inv.rep.Warning("commit " + ci.ShortSHA(v.Commit) + " diverged from " + ci.ShortSHA(v.Last.SHA) + ", the last commit applied; applying it because allow-diverged is set")
 	case v.Commit == "":
 		inv.logf("supersede check: no commit SHA (outside CI); nothing compared or recorded")
 	case v.Last.SHA == "":
 		inv.logf("supersede check: first apply recorded in %s", ledger.Where())
 	default:
-		inv.logf("supersede check: commit %s is %s of %s (%s); recorded in %s", pipeline.ShortSHA(v.Commit), v.Relation, pipeline.ShortSHA(v.Last.SHA), v.Via, ledger.Where())
+		inv.logf("supersede check: commit %s is %s of %s (%s); recorded in %s", ci.ShortSHA(v.Commit), v.Relation, ci.ShortSHA(v.Last.SHA), v.Via, ledger.Where())
 	}
 	return v, nil
 }

@@ -1,4 +1,8 @@
-package pipeline
+// Package ci says what happened: the CI event (pull request opened,
+// synchronized or closed, push, merge_group, schedule, GitLab pipelines),
+// read from the runner's environment, and links into its repository. See
+// ARCHITECTURE.md.
+package ci
 
 import (
 	"encoding/json"
@@ -244,7 +248,7 @@ func ShortSHA(sha string) string {
 	return sha
 }
 
-func orWord(s, word string) string {
+func OrWord(s, word string) string {
 	if s == "" {
 		return word
 	}
