@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -115,7 +116,7 @@ type cleanupJob struct {
 // cleaner runs the steps for one stack.
 type cleaner struct {
 	store CleanupStore
-	st    Stack
+	st    backend.Stack
 	opts  CleanupOptions
 
 	prodOnce sync.Once
@@ -154,7 +155,7 @@ func (c *cleaner) skip(j *cleanupJob, reason string, err error) {
 // finishes) and refuses a state that was applied to unless Force. Requests
 // are batched across PRs. A missing object is fine; what failed is in the
 // results and the joined error, and a second run finishes the job.
-func CleanupPRs(ctx context.Context, store CleanupStore, st Stack, prs []int, opts CleanupOptions) ([]CleanupResult, error) {
+func CleanupPRs(ctx context.Context, store CleanupStore, st backend.Stack, prs []int, opts CleanupOptions) ([]CleanupResult, error) {
 	c := &cleaner{store: store, st: st, opts: opts.withDefaults()}
 	jobs := make([]*cleanupJob, 0, len(prs))
 	results := make([]CleanupResult, len(prs))

@@ -7,16 +7,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // Config is a command's validated configuration.
 type Config struct {
-	Stacks        []Stack // one per working directory; most commands use Stacks[0]
-	Isolation     string  // key | workspace
-	LockBackend   string  // dynamodb | s3
-	Seed          string  // none | production
+	Stacks        []backend.Stack // one per working directory; most commands use Stacks[0]
+	Isolation     string          // key | workspace
+	LockBackend   string          // dynamodb | s3
+	Seed          string          // none | production
 	LockTimeout   time.Duration
 	LockPoll      time.Duration // how often a waiter reads the apply lock
 	Lease         time.Duration
@@ -35,7 +36,7 @@ type Config struct {
 }
 
 // Main is the first stack: the one every command but cleanup works on.
-func (c Config) Main() Stack { return c.Stacks[0] }
+func (c Config) Main() backend.Stack { return c.Stacks[0] }
 
 // LoadConfig resolves settings against the backend blocks found in the
 // working directories (read from fsys, rooted at the filesystem root; relative
@@ -120,11 +121,11 @@ func LoadConfig(s *Settings, fsys fs.FS, cwd string) (Config, error) {
 	return c, nil
 }
 
-func (c Config) loadStack(fsys fs.FS, dir string) (Stack, error) {
+func (c Config) loadStack(fsys fs.FS, dir string) (backend.Stack, error) {
 	s := c.settings
-	b, _, err := ReadBackend(fsys, fsPath(dir))
+	b, _, err := backend.Read(fsys, fsPath(dir))
 	if err != nil {
-		return Stack{}, err
+		return backend.Stack{}, err
 	}
 	override := func(dst *string, name string) {
 		if v, ok := s.lookupOptional(name); ok && v != "" {
@@ -138,17 +139,17 @@ func (c Config) loadStack(fsys fs.FS, dir string) (Stack, error) {
 	override(&b.WorkspaceKeyPrefix, "workspace-key-prefix")
 	if _, set := s.lookupOptional("use-lockfile"); set {
 		if b.UseLockfile, err = s.Bool("use-lockfile"); err != nil {
-			return Stack{}, err
+			return backend.Stack{}, err
 		}
 	}
 	switch {
 	case b.Bucket == "":
-		return Stack{}, usage.Errorf("no bucket: set --bucket (input bucket, PRSTATE_BUCKET) or a backend \"s3\" block in %s", dir)
+		return backend.Stack{}, usage.Errorf("no bucket: set --bucket (input bucket, PRSTATE_BUCKET) or a backend \"s3\" block in %s", dir)
 	case b.Key == "":
-		return Stack{}, usage.Errorf("no state key: set --key (input key, PRSTATE_KEY) or a backend \"s3\" block in %s", dir)
+		return backend.Stack{}, usage.Errorf("no state key: set --key (input key, PRSTATE_KEY) or a backend \"s3\" block in %s", dir)
 	}
 	if err := validateBucketName(b.Bucket); err != nil {
-		return Stack{}, err
+		return backend.Stack{}, err
 	}
 	var keys statekey.Keys
 	if c.Isolation == "workspace" {
@@ -157,9 +158,9 @@ func (c Config) loadStack(fsys fs.FS, dir string) (Stack, error) {
 		keys, err = statekey.NewKeys(b.Key, s.optional("key-template"))
 	}
 	if err != nil {
-		return Stack{}, err
+		return backend.Stack{}, err
 	}
-	return Stack{Dir: dir, Backend: b, Keys: keys}, nil
+	return backend.Stack{Dir: dir, Backend: b, Keys: keys}, nil
 }
 
 // workingDirectories splits a comma/newline separated list and expands globs.

@@ -9,6 +9,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -48,7 +49,7 @@ func TestLoadConfigFromBackendBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := c.Main().Backend
-	want := Backend{Bucket: "acme-tfstate", Key: "app/terraform.tfstate", Region: "eu-west-1", DynamoDBTable: "tf-locks", UseLockfile: true, EndpointS3: "http://127.0.0.1:9000", EndpointDynamoDB: "http://127.0.0.1:9001"}
+	want := backend.Backend{Bucket: "acme-tfstate", Key: "app/terraform.tfstate", Region: "eu-west-1", DynamoDBTable: "tf-locks", UseLockfile: true, EndpointS3: "http://127.0.0.1:9000", EndpointDynamoDB: "http://127.0.0.1:9001"}
 	if b != want {
 		t.Fatalf("backend = %+v\nwant %+v", b, want)
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 )
 
@@ -18,7 +19,7 @@ type Target struct {
 }
 
 // ResolveTarget picks the state key for the event.
-func ResolveTarget(st Stack, ev ci.Event) (Target, error) {
+func ResolveTarget(st backend.Stack, ev ci.Event) (Target, error) {
 	if !ev.IsPullRequest() {
 		return Target{Key: st.Keys.Production}, nil
 	}
@@ -32,7 +33,7 @@ func ResolveTarget(st Stack, ev ci.Event) (Target, error) {
 // BackendConfig renders the file passed to `terraform init -backend-config=FILE`.
 // Under --isolation workspace the key stays production's: Terraform puts the
 // workspace's state under <workspace_key_prefix>/<workspace>/ itself.
-func BackendConfig(st Stack, t Target) string {
+func BackendConfig(st backend.Stack, t Target) string {
 	b := st.Backend
 	key := t.Key
 	if st.Keys.IsWorkspace() {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/usage"
@@ -39,7 +40,7 @@ type SweepBucket interface {
 
 // SweepTarget is one stack, its bucket and its table (nil without one).
 type SweepTarget struct {
-	Stack  Stack
+	Stack  backend.Stack
 	Bucket SweepBucket
 	Table  CleanupTable
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prstate/prstate/internal/cleanuptest"
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
@@ -168,7 +169,7 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys statekey.Keys) (deleted, col
 	// Closed PRs that have no state, and PRs close to the closed ones.
 	closed = append(closed, 3, 34, 41, 421)
 	before := cleanuptest.Take(t, s)
-	st := pipeline.Stack{Dir: "/w", Backend: pipeline.Backend{Bucket: "acme-state", DynamoDBTable: "tf-locks", UseLockfile: r.IntN(2) == 0}, Keys: keys}
+	st := backend.Stack{Dir: "/w", Backend: backend.Backend{Bucket: "acme-state", DynamoDBTable: "tf-locks", UseLockfile: r.IntN(2) == 0}, Keys: keys}
 	opts := pipeline.SweepOptions{
 		Cleanup: pipeline.CleanupOptions{Force: true, LockTimeout: 20 * time.Millisecond, Poll: 5 * time.Millisecond},
 		Pulls:   closedList{closed: closed}, Repo: "acme/infra",

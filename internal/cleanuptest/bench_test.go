@@ -24,6 +24,7 @@ import (
 	"github.com/prstate/prstate/internal/cleanuptest"
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/cli"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
@@ -67,7 +68,7 @@ const lockCycles = 2
 // production's 3 versions, as production moved on), a .tflock version and
 // its delete marker per terraform run, the digest item. Production gets
 // its 3 versions first. It writes in parallel.
-func seedPRStates(b testing.TB, s cleanuptest.Store, st pipeline.Stack, n int) {
+func seedPRStates(b testing.TB, s cleanuptest.Store, st backend.Stack, n int) {
 	b.Helper()
 	ctx := context.Background()
 	var bodies [][]byte
@@ -289,7 +290,7 @@ func BenchmarkSweep(b *testing.B) {
 				return map[string]string{"GITHUB_API_URL": gh.URL, "GITHUB_REPOSITORY": "acme/infra", "PRSTATE_GITHUB_TOKEN": "ghs_bench"}[k]
 			},
 			Stdout: &out, Stderr: &errb, FS: os.DirFS("/"), Cwd: b.TempDir(), ReadFile: os.ReadFile, Now: time.Now,
-			Open: func(context.Context, pipeline.Backend) (cli.Store, error) {
+			Open: func(context.Context, backend.Backend) (cli.Store, error) {
 				return cli.Store{Bucket: bucket, Table: table}, nil
 			},
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -102,7 +103,7 @@ func batch(t *testing.T, s Store) {
 	}
 }
 
-func cleanup(t *testing.T, s Store, st pipeline.Stack, o pipeline.CleanupOptions, prs ...int) ([]pipeline.CleanupResult, error) {
+func cleanup(t *testing.T, s Store, st backend.Stack, o pipeline.CleanupOptions, prs ...int) ([]pipeline.CleanupResult, error) {
 	t.Helper()
 	return pipeline.CleanupPRs(context.Background(), CleanupStore(st, s), st, prs, o)
 }
@@ -110,7 +111,7 @@ func cleanup(t *testing.T, s Store, st pipeline.Stack, o pipeline.CleanupOptions
 // removesEverything: a seeded PR state with terraform writes and lock
 // cycles goes entirely; production and another PR stay byte for byte;
 // a second run finds nothing and succeeds.
-func removesEverything(t *testing.T, s Store, st pipeline.Stack) {
+func removesEverything(t *testing.T, s Store, st backend.Stack) {
 	Production(t, s)
 	key := SeededPR(t, s, st, 7, 2)
 	other := SeededPR(t, s, st, 71, 1)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -46,7 +47,7 @@ func StateJSON(serial int, lineage string, resources ...string) []byte {
 }
 
 // Stack is the stack of a scenario: production key Prod in s's bucket.
-func Stack(t testing.TB, s Store, lockfile, table, workspace bool) pipeline.Stack {
+func Stack(t testing.TB, s Store, lockfile, table, workspace bool) backend.Stack {
 	t.Helper()
 	var keys statekey.Keys
 	var err error
@@ -58,15 +59,15 @@ func Stack(t testing.TB, s Store, lockfile, table, workspace bool) pipeline.Stac
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := pipeline.Backend{Bucket: s.Bucket.Name(), Key: Prod, UseLockfile: lockfile}
+	b := backend.Backend{Bucket: s.Bucket.Name(), Key: Prod, UseLockfile: lockfile}
 	if table {
 		b.DynamoDBTable = s.Table.Name()
 	}
-	return pipeline.Stack{Dir: "/work/app", Backend: b, Keys: keys}
+	return backend.Stack{Dir: "/work/app", Backend: b, Keys: keys}
 }
 
 // CleanupStore is s as cleanup sees it (no table unless the stack has one).
-func CleanupStore(st pipeline.Stack, s Store) pipeline.CleanupStore {
+func CleanupStore(st backend.Stack, s Store) pipeline.CleanupStore {
 	cs := pipeline.CleanupStore{Bucket: s.Bucket}
 	if st.Backend.DynamoDBTable != "" {
 		cs.Table = s.Table
@@ -128,7 +129,7 @@ func Production(t testing.TB, s Store) {
 
 // SeededPR seeds PR pr from production (as `prstate plan --seed production`
 // does), then lets terraform lock it writes times.
-func SeededPR(t testing.TB, s Store, st pipeline.Stack, pr, writes int) string {
+func SeededPR(t testing.TB, s Store, st backend.Stack, pr, writes int) string {
 	t.Helper()
 	key, err := st.Keys.Render(pr)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/usage"
@@ -30,7 +30,7 @@ type App struct {
 	ReadFile ci.ReadFileFunc
 	Now      func() time.Time
 	// Open connects to a stack's bucket and table (AWS by default).
-	Open func(ctx context.Context, b pipeline.Backend) (Store, error)
+	Open func(ctx context.Context, b backend.Backend) (Store, error)
 }
 
 // New returns the App of the real process.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 )
 
@@ -19,14 +19,14 @@ type testApp struct {
 	t      *testing.T
 	dir    string
 	env    map[string]string
-	open   func(context.Context, pipeline.Backend) (Store, error)
+	open   func(context.Context, backend.Backend) (Store, error)
 	stdout bytes.Buffer
 	stderr bytes.Buffer
 }
 
 func newTestApp(t *testing.T, store Store) *testApp {
 	t.Helper()
-	return &testApp{t: t, dir: t.TempDir(), env: map[string]string{}, open: func(context.Context, pipeline.Backend) (Store, error) { return store, nil }}
+	return &testApp{t: t, dir: t.TempDir(), env: map[string]string{}, open: func(context.Context, backend.Backend) (Store, error) { return store, nil }}
 }
 
 // actions makes the environment look like a GitHub Actions job for event.

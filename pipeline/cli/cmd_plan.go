@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -88,7 +89,7 @@ func runPlan(ctx context.Context, inv *invocation) error {
 	return nil
 }
 
-func (inv *invocation) planSummary(st pipeline.Stack, r planResult) string {
+func (inv *invocation) planSummary(st backend.Stack, r planResult) string {
 	result := pipeline.SeedWords(r.Seed)
 	if r.Workspace != "" {
 		result = "workspace `" + r.Workspace + "`, " + result

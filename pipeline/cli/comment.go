@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 )
 
@@ -20,7 +21,7 @@ func (inv *invocation) comment(ctx context.Context, section, text string) {
 }
 
 // commentStack is comment for one of several stacks (cleanup).
-func (inv *invocation) commentStack(ctx context.Context, st pipeline.Stack, section, text string) {
+func (inv *invocation) commentStack(ctx context.Context, st backend.Stack, section, text string) {
 	if !inv.cfg.Comment {
 		return
 	}
@@ -29,7 +30,7 @@ func (inv *invocation) commentStack(ctx context.Context, st pipeline.Stack, sect
 	}
 }
 
-func (inv *invocation) upsertComment(ctx context.Context, st pipeline.Stack, section, text string) error {
+func (inv *invocation) upsertComment(ctx context.Context, st backend.Stack, section, text string) error {
 	repo := inv.ev.Repository
 	if repo == "" || strings.HasPrefix(inv.ev.Name, "gitlab:") {
 		return errors.New("comment: true works on GitHub Actions only (no GITHUB_REPOSITORY)")
@@ -67,7 +68,7 @@ func (inv *invocation) upsertComment(ctx context.Context, st pipeline.Stack, sec
 // stackLabel names a stack by its directory relative to the working
 // directory of the job (the repository), the same in the container and on
 // the runner.
-func (inv *invocation) stackLabel(st pipeline.Stack) string {
+func (inv *invocation) stackLabel(st backend.Stack) string {
 	rel, err := filepath.Rel(inv.app.Cwd, st.Dir)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
 		return st.Dir

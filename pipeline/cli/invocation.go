@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/usage"
@@ -53,7 +54,7 @@ func (inv *invocation) logf(format string, args ...any) {
 }
 
 // open connects to a stack's storage.
-func (inv *invocation) open(ctx context.Context, st pipeline.Stack) (Store, error) {
+func (inv *invocation) open(ctx context.Context, st backend.Stack) (Store, error) {
 	s, err := inv.app.Open(ctx, st.Backend)
 	if err != nil {
 		return Store{}, fmt.Errorf("failed to connect to the state backend: %w", err)

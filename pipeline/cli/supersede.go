@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 )
 
@@ -47,7 +48,7 @@ func (inv *invocation) checkSupersede(ctx context.Context, st Store) (pipeline.V
 
 // comparer asks GitHub's compare API when it can (a token, a GitHub
 // repository), falling back to git in the checkout.
-func (inv *invocation) comparer(st pipeline.Stack) pipeline.Comparer {
+func (inv *invocation) comparer(st backend.Stack) pipeline.Comparer {
 	git := pipeline.GitComparer(st.Dir)
 	if inv.ev.Repository == "" || strings.HasPrefix(inv.ev.Name, "gitlab:") || inv.cfg.GitHubToken == "" {
 		return git

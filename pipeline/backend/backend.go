@@ -1,4 +1,7 @@
-package pipeline
+// Package backend is the backend configuration of a root module: its
+// backend "s3" block, and the Stack (directory, backend, key scheme) every
+// command works on. See ARCHITECTURE.md.
+package backend
 
 import (
 	"fmt"
@@ -28,11 +31,11 @@ type Backend struct {
 	EndpointDynamoDB   string
 }
 
-// ReadBackend parses the *.tf files of dir in fsys and returns the settings
+// Read parses the *.tf files of dir in fsys and returns the settings
 // of its `terraform { backend "s3" { ... } }` block; found is false when
 // there is none. Values that are not literals are ignored (Terraform
 // forbids variables there anyway).
-func ReadBackend(fsys fs.FS, dir string) (b Backend, found bool, err error) {
+func Read(fsys fs.FS, dir string) (b Backend, found bool, err error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return Backend{}, false, usage.Errorf("cannot read working directory %s: %v", dir, err)
