@@ -22,6 +22,7 @@ import (
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -376,7 +377,7 @@ func (s *stack) prodSerial() int64 {
 	if !ok {
 		s.t.Fatal("no production state")
 	}
-	h, err := pipeline.ParseState(obj.Body)
+	h, err := plan.ParseState(obj.Body)
 	if err != nil {
 		s.t.Fatal(err)
 	}

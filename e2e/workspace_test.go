@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 )
 
@@ -61,7 +61,7 @@ func TestWorkspaceIsolation(t *testing.T) {
 				}
 				if tc.seed == "production" {
 					prod, _ := s.getObject(prodKey)
-					h, err := pipeline.ParseState(prod.Body)
+					h, err := plan.ParseState(prod.Body)
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -120,7 +121,7 @@ type cleaner struct {
 	opts  CleanupOptions
 
 	prodOnce sync.Once
-	prod     *StateHeader // production's current state, nil when absent
+	prod     *plan.StateHeader // production's current state, nil when absent
 	prodErr  error
 
 	mu   sync.Mutex // guards errs and results written by parallel steps

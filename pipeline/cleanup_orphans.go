@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -50,10 +51,10 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) ([]string, error) 
 	if err != nil {
 		return nil, fmt.Errorf("failed to read PR state %s: %w", j.key, err)
 	}
-	if cur.Metadata[MetaSeedSource] != "" {
+	if cur.Metadata[plan.MetaSeedSource] != "" {
 		return nil, nil // an untouched seed: Terraform's writes drop the metadata
 	}
-	h, err := ParseState(cur.Body)
+	h, err := plan.ParseState(cur.Body)
 	if err != nil {
 		if len(cur.Body) == 0 {
 			return nil, nil
@@ -109,10 +110,10 @@ func (c *cleaner) seedVersion(ctx context.Context, j *cleanupJob, current string
 		if err != nil {
 			return nil, false, fmt.Errorf("failed to read PR state %s version %s: %w", j.key, v.VersionID, err)
 		}
-		if obj.Metadata[MetaSeedSource] == "" {
+		if obj.Metadata[plan.MetaSeedSource] == "" {
 			continue
 		}
-		h, err := ParseState(obj.Body)
+		h, err := plan.ParseState(obj.Body)
 		if err != nil {
 			continue
 		}
@@ -122,7 +123,7 @@ func (c *cleaner) seedVersion(ctx context.Context, j *cleanupJob, current string
 }
 
 // production reads production's current state once per cleanup.
-func (c *cleaner) production(ctx context.Context) (*StateHeader, error) {
+func (c *cleaner) production(ctx context.Context) (*plan.StateHeader, error) {
 	c.prodOnce.Do(func() {
 		obj, err := c.store.Bucket.GetObject(ctx, c.st.Keys.Production)
 		if errors.Is(err, storage.ErrNotFound) {
@@ -132,7 +133,7 @@ func (c *cleaner) production(ctx context.Context) (*StateHeader, error) {
 			c.prodErr = fmt.Errorf("failed to read production state %s: %w", c.st.Keys.Production, err)
 			return
 		}
-		if h, err := ParseState(obj.Body); err == nil {
+		if h, err := plan.ParseState(obj.Body); err == nil {
 			c.prod = &h
 		}
 	})

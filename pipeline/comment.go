@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/plan"
 )
 
 // The sticky comment's sections, in the order they appear. Each step
@@ -133,7 +134,7 @@ type PlanReport struct {
 	Key        string // the PR's state key
 	Workspace  string // under --isolation workspace
 	Production string
-	Seed       *SeedResult // nil: seeding was not asked for
+	Seed       *plan.SeedResult // nil: seeding was not asked for
 	Commit     string
 	RunURL     string
 	At         time.Time

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/plan"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -55,7 +56,7 @@ func TestSummaryGolden(t *testing.T) {
 		"summary_lock_superseded.md": {Command: "lock", Links: goldenLinks, Rows: []SummaryRow{superseded.SummaryRow("app", goldenLinks)},
 			Notes: []string{"commit `0a1b2c3` is superseded: skipped, exit 0, output `superseded=true`"}},
 		"summary_plan.md": {Command: "plan", Links: goldenLinks, Rows: []SummaryRow{
-			{Stack: "app", Key: "app/pr-42/terraform.tfstate", Result: SeedWords(&SeedResult{Seeded: true, Source: "app/terraform.tfstate", Serial: 7}), Commit: shaA, RunURL: runURL},
+			{Stack: "app", Key: "app/pr-42/terraform.tfstate", Result: SeedWords(&plan.SeedResult{Seeded: true, Source: "app/terraform.tfstate", Serial: 7}), Commit: shaA, RunURL: runURL},
 			{Stack: "net|work", Key: "net/pr-42/terraform.tfstate", Result: SeedWords(nil)},
 		}},
 		"summary_run_failed.md": {Command: "run", Links: ci.Links{}, Rows: []SummaryRow{
@@ -73,18 +74,18 @@ func TestSummaryGolden(t *testing.T) {
 func TestCommentGolden(t *testing.T) {
 	t.Parallel()
 	id := CommentID{Stack: "app", Key: "app/terraform.tfstate"}
-	plan := PlanSection(PlanReport{Key: "app/pr-42/terraform.tfstate", Production: "app/terraform.tfstate",
-		Seed: &SeedResult{Seeded: true, Source: "app/terraform.tfstate", Serial: 7}, Commit: shaA, RunURL: runURL, At: goldenAt}, goldenLinks)
+	planned := PlanSection(PlanReport{Key: "app/pr-42/terraform.tfstate", Production: "app/terraform.tfstate",
+		Seed: &plan.SeedResult{Seeded: true, Source: "app/terraform.tfstate", Serial: 7}, Commit: shaA, RunURL: runURL, At: goldenAt}, goldenLinks)
 	waited := ApplySection(ApplyReport{Outcome: ApplyApplied, Key: "app/terraform.tfstate", Commit: shaC, RunURL: newerRunURL, At: goldenAt,
 		Lock: LockSummary{Held: true, Waited: 95 * time.Second, BehindRunURL: "https://github.com/acme/infra/actions/runs/8990", BehindCommit: "1111111111111111111111111111111111111111"}}, goldenLinks)
 	superseded := ApplySection(ApplyReport{Outcome: ApplySuperseded, Key: "app/terraform.tfstate", Commit: shaA, RunURL: runURL, At: goldenAt,
 		Newer: LedgerEntry{SHA: shaC, RunURL: newerRunURL, Started: goldenAt.Add(-time.Minute)}}, goldenLinks)
 	cleanup := CleanupSection(CleanupReport{Key: "app/pr-42/terraform.tfstate", At: goldenAt.Add(time.Hour), RunURL: runURL, Removed: 5}, goldenLinks)
 	cases := map[string]StickyComment{
-		"comment_plan.md":                 {ID: id, Sections: map[string]string{SectionPlan: plan}},
-		"comment_applied_cleaned_up.md":   {ID: id, Sections: map[string]string{SectionCleanup: cleanup, SectionApply: waited, SectionPlan: plan}},
-		"comment_superseded.md":           {ID: id, Sections: map[string]string{SectionPlan: plan, SectionApply: superseded}},
-		"comment_workspace_not_seeded.md": {ID: CommentID{Stack: ".", Key: "terraform.tfstate"}, Sections: map[string]string{SectionPlan: PlanSection(PlanReport{Key: "env:/pr-42/terraform.tfstate", Workspace: "pr-42", Production: "terraform.tfstate", Seed: &SeedResult{Reason: "the PR state exists and was written by Terraform"}, At: goldenAt}, ci.Links{})}},
+		"comment_plan.md":                 {ID: id, Sections: map[string]string{SectionPlan: planned}},
+		"comment_applied_cleaned_up.md":   {ID: id, Sections: map[string]string{SectionCleanup: cleanup, SectionApply: waited, SectionPlan: planned}},
+		"comment_superseded.md":           {ID: id, Sections: map[string]string{SectionPlan: planned, SectionApply: superseded}},
+		"comment_workspace_not_seeded.md": {ID: CommentID{Stack: ".", Key: "terraform.tfstate"}, Sections: map[string]string{SectionPlan: PlanSection(PlanReport{Key: "env:/pr-42/terraform.tfstate", Workspace: "pr-42", Production: "terraform.tfstate", Seed: &plan.SeedResult{Reason: "the PR state exists and was written by Terraform"}, At: goldenAt}, ci.Links{})}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

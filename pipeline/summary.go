@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/plan"
 )
 
 // Summary is a command's step summary: one row per stack.
@@ -103,7 +104,7 @@ func cell(s string) string {
 }
 
 // SeedWords says in a few words whether and how a PR state was seeded.
-func SeedWords(s *SeedResult) string {
+func SeedWords(s *plan.SeedResult) string {
 	switch {
 	case s == nil:
 		return "not seeded"

@@ -26,6 +26,7 @@ import (
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/cli"
+	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/awsstore"
@@ -83,7 +84,7 @@ func seedPRStates(b testing.TB, s cleanuptest.Store, st backend.Stack, n int) {
 		pr := i + 1
 		key, _ := st.Keys.Render(pr)
 		for v, body := range bodies {
-			meta := map[string]string{pipeline.MetaSeedSource: cleanuptest.Prod, pipeline.MetaSeedSerial: strconv.Itoa(v + 1), pipeline.MetaSeedLineage: cleanuptest.Lineage}
+			meta := map[string]string{plan.MetaSeedSource: cleanuptest.Prod, plan.MetaSeedSerial: strconv.Itoa(v + 1), plan.MetaSeedLineage: cleanuptest.Lineage}
 			if _, err := s.Bucket.PutObject(ctx, key, body, storage.PutOptions{Metadata: meta}); err != nil {
 				return err
 			}
@@ -273,7 +274,7 @@ func BenchmarkSweep(b *testing.B) {
 		var pulls []cleanuptest.FakePull
 		for pr := 1; pr <= states; pr++ {
 			key, _ := st.Keys.Render(pr)
-			meta := map[string]string{pipeline.MetaSeedSource: cleanuptest.Prod}
+			meta := map[string]string{plan.MetaSeedSource: cleanuptest.Prod}
 			if _, err := bucket.PutObject(ctx, key, cleanuptest.StateJSON(1, cleanuptest.Lineage), storage.PutOptions{Metadata: meta}); err != nil {
 				b.Fatal(err)
 			}

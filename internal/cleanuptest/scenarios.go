@@ -15,6 +15,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -83,7 +84,7 @@ func Put(t testing.TB, s Store, key string, body []byte) {
 		t.Fatal(err)
 	}
 	if s.Table != nil {
-		if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: statekey.DigestID(s.Bucket.Name(), key), "Digest": pipeline.MD5Hex(body)}, storage.Condition{}); err != nil {
+		if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: statekey.DigestID(s.Bucket.Name(), key), "Digest": plan.MD5Hex(body)}, storage.Condition{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -139,7 +140,7 @@ func SeededPR(t testing.TB, s Store, st backend.Stack, pr, writes int) string {
 	if s.Table != nil {
 		table = s.Table
 	}
-	if _, err := pipeline.Seed(context.Background(), s.Bucket, table, Prod, key); err != nil {
+	if _, err := plan.Seed(context.Background(), s.Bucket, table, Prod, key); err != nil {
 		t.Fatal(err)
 	}
 	for i := range writes {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 )
 
@@ -60,7 +61,7 @@ func (w *world) serial(t *testing.T) int64 {
 	if err != nil {
 		t.Fatalf("read state: %v", err)
 	}
-	h, err := pipeline.ParseState(obj.Body)
+	h, err := plan.ParseState(obj.Body)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/plan"
 )
 
 var keyCommand = command{
@@ -14,7 +15,7 @@ var keyCommand = command{
 }
 
 func runKey(_ context.Context, inv *invocation) error {
-	t, err := pipeline.ResolveTarget(inv.cfg.Main(), inv.ev)
+	t, err := plan.ResolveTarget(inv.cfg.Main(), inv.ev)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -23,14 +24,14 @@ var planCommand = command{
 const defaultBackendFile = "prstate.s3.tfbackend"
 
 type planResult struct {
-	pipeline.Target
-	BackendConfig string               `json:"backend_config"`
-	Seed          *pipeline.SeedResult `json:"seed,omitempty"`
+	plan.Target
+	BackendConfig string           `json:"backend_config"`
+	Seed          *plan.SeedResult `json:"seed,omitempty"`
 }
 
 func runPlan(ctx context.Context, inv *invocation) error {
 	st := inv.cfg.Main()
-	t, err := pipeline.ResolveTarget(st, inv.ev)
+	t, err := plan.ResolveTarget(st, inv.ev)
 	if err != nil {
 		return err
 	}
@@ -57,14 +58,14 @@ func runPlan(ctx context.Context, inv *invocation) error {
 		if store.Table != nil {
 			table = store.Table
 		}
-		seed, err := pipeline.Seed(ctx, store.Bucket, table, st.Keys.Production, t.Key)
+		seed, err := plan.Seed(ctx, store.Bucket, table, st.Keys.Production, t.Key)
 		if err != nil {
 			return fmt.Errorf("failed to seed %s from production: %w", t.Key, err)
 		}
 		res.Seed = &seed
 		inv.logf("seed: %s", seed.Reason)
 	}
-	if err := os.WriteFile(path, []byte(pipeline.BackendConfig(st, t)), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(plan.BackendConfig(st, t)), 0o644); err != nil {
 		return fmt.Errorf("failed to write backend config: %w", err)
 	}
 	inv.setOutputs(t)

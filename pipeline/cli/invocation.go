@@ -10,6 +10,7 @@ import (
 	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/usage"
 )
@@ -73,7 +74,7 @@ func (inv *invocation) printJSON(v any) error {
 }
 
 // setOutputs writes the target outputs every key-aware command shares.
-func (inv *invocation) setOutputs(t pipeline.Target) {
+func (inv *invocation) setOutputs(t plan.Target) {
 	inv.rep.SetOutput("key", t.Key)
 	inv.rep.SetOutput("workspace", t.Workspace)
 	inv.rep.SetOutput("pr-number", inv.ev.PRNumberString())

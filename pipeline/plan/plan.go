@@ -1,4 +1,7 @@
-package pipeline
+// Package plan is what the plan step prepares: the target (which state a
+// run works on), the backend-config file for terraform init, and the seed
+// of a new PR state from production. See ARCHITECTURE.md.
+package plan
 
 import (
 	"fmt"
