@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/internal/testenv"
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -468,13 +468,13 @@ func (s *stack) getItem(id string) (storage.Item, bool) {
 
 // holdProductionLock takes production's Terraform state lock the way a
 // running `terraform apply` holds it, and returns the lock record.
-func (s *stack) holdProductionLock() pipeline.LockInfo { return s.holdLock(prodKey) }
+func (s *stack) holdProductionLock() applylock.LockInfo { return s.holdLock(prodKey) }
 
 // holdLock takes key's Terraform state lock as terraform does.
-func (s *stack) holdLock(key string) pipeline.LockInfo {
+func (s *stack) holdLock(key string) applylock.LockInfo {
 	s.t.Helper()
-	li := pipeline.LockInfo{
-		ID: pipeline.NewLockID(), Operation: "OperationTypeApply", Who: "runner@fv-az1234-567",
+	li := applylock.LockInfo{
+		ID: applylock.NewLockID(), Operation: "OperationTypeApply", Who: "runner@fv-az1234-567",
 		Version: "1.11.4", Created: time.Now().UTC(), Path: s.bucket + "/" + key,
 	}
 	ctx := s.t.Context()

@@ -20,7 +20,7 @@ import (
 
 	"github.com/prstate/prstate/internal/githubfake"
 	"github.com/prstate/prstate/internal/testenv"
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
@@ -253,7 +253,7 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 			t.Errorf("production state lacks %s after the merges", r)
 		}
 	}
-	ledger := pipeline.NewLedger(s.bucketStore(), s.ledgerTable(), lockBackend, prodKey)
+	ledger := applylock.NewLedger(s.bucketStore(), s.ledgerTable(), lockBackend, prodKey)
 	rec, err := ledger.Read(ctx)
 	if err != nil || rec.Entry.SHA != mergeB || rec.Entry.RunID != "9102" {
 		t.Errorf("ledger %+v, %v; want commit %s of run 9102", rec.Entry, err, mergeB)
@@ -427,7 +427,7 @@ func (s *stack) checkApplyLock(backend, id string) {
 		}
 		body = obj.Body
 	}
-	rec, err := pipeline.ParseApplyLockRecord(body)
+	rec, err := applylock.ParseApplyLockRecord(body)
 	if err != nil || rec.ID != id {
 		s.t.Fatalf("apply lock record %+v, %v; want ID %s", rec, err, id)
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -22,7 +23,7 @@ const lockHolderEvery = 15 * time.Second
 // stateLock is the Terraform lock of a PR state that cleanup holds: the
 // S3 lock file, the DynamoDB item, or both, as the backend uses them.
 type stateLock struct {
-	info   LockInfo
+	info   applylock.LockInfo
 	body   []byte // info, encoded exactly as Terraform does
 	s3     bool   // holds key.tflock
 	dynamo bool   // holds the LockID item
@@ -34,7 +35,7 @@ type stateLock struct {
 type StateLockTimeoutError struct {
 	Key    string
 	Waited time.Duration
-	Holder LockInfo // zero when it could not be read
+	Holder applylock.LockInfo // zero when it could not be read
 }
 
 func (e *StateLockTimeoutError) Error() string {
@@ -58,8 +59,8 @@ func (c *cleaner) usesDynamoLock() bool { return c.store.Table != nil }
 
 // newLock is the lock record cleanup writes for key, not yet taken.
 func (c *cleaner) newLock(key string) *stateLock {
-	info := LockInfo{
-		ID:        NewLockID(),
+	info := applylock.LockInfo{
+		ID:        applylock.NewLockID(),
 		Operation: cleanupOperation,
 		Info:      "prstate removes the state of a closed pull request",
 		Who:       c.opts.Who,
@@ -124,7 +125,7 @@ func (c *cleaner) lock(ctx context.Context, key string, l *stateLock, timeout ti
 	start := time.Now()
 	lastSaid := time.Time{}
 	for {
-		var holder LockInfo
+		var holder applylock.LockInfo
 		var err error
 		if useS3 && !l.s3 {
 			l.s3, holder, err = c.lockS3(ctx, key, l)
@@ -167,30 +168,30 @@ func orUnknown(s string) string {
 
 // lockS3 tries once to create key.tflock (If-None-Match: *). When it
 // exists it returns the holder, or takes over a lock an earlier cleanup left.
-func (c *cleaner) lockS3(ctx context.Context, key string, l *stateLock) (bool, LockInfo, error) {
+func (c *cleaner) lockS3(ctx context.Context, key string, l *stateLock) (bool, applylock.LockInfo, error) {
 	file := key + ".tflock"
 	_, err := c.store.Bucket.PutObject(ctx, file, l.body, storage.PutOptions{IfNoneMatch: true})
 	if err == nil {
-		return true, LockInfo{}, nil
+		return true, applylock.LockInfo{}, nil
 	}
 	if !errors.Is(err, storage.ErrPrecondition) {
-		return false, LockInfo{}, fmt.Errorf("failed to lock %s: %w", file, err)
+		return false, applylock.LockInfo{}, fmt.Errorf("failed to lock %s: %w", file, err)
 	}
 	cur, err := c.store.Bucket.GetObject(ctx, file)
 	if errors.Is(err, storage.ErrNotFound) {
-		return false, LockInfo{}, nil // released meanwhile: try again
+		return false, applylock.LockInfo{}, nil // released meanwhile: try again
 	}
 	if err != nil {
-		return false, LockInfo{}, fmt.Errorf("failed to read the lock %s: %w", file, err)
+		return false, applylock.LockInfo{}, fmt.Errorf("failed to read the lock %s: %w", file, err)
 	}
-	holder, _ := ParseLockInfo(cur.Body)
+	holder, _ := applylock.ParseLockInfo(cur.Body)
 	if holder.Operation != cleanupOperation {
 		return false, holder, nil
 	}
 	_, err = c.store.Bucket.PutObject(ctx, file, l.body, storage.PutOptions{IfMatch: cur.ETag})
 	if err == nil {
 		c.opts.Logf("%s: took over the lock %s an earlier cleanup left (%s)", key, holder.ID, holder.Who)
-		return true, LockInfo{}, nil
+		return true, applylock.LockInfo{}, nil
 	}
 	if errors.Is(err, storage.ErrPrecondition) {
 		return false, holder, nil
@@ -199,30 +200,30 @@ func (c *cleaner) lockS3(ctx context.Context, key string, l *stateLock) (bool, L
 }
 
 // lockDynamo tries once to create the lock item (attribute_not_exists).
-func (c *cleaner) lockDynamo(ctx context.Context, id string, l *stateLock) (bool, LockInfo, error) {
+func (c *cleaner) lockDynamo(ctx context.Context, id string, l *stateLock) (bool, applylock.LockInfo, error) {
 	item := storage.Item{storage.KeyAttr: id, "Info": string(l.body)}
 	err := c.store.Table.PutItem(ctx, item, storage.Condition{Absent: true})
 	if err == nil {
-		return true, LockInfo{}, nil
+		return true, applylock.LockInfo{}, nil
 	}
 	if !errors.Is(err, storage.ErrPrecondition) {
-		return false, LockInfo{}, fmt.Errorf("failed to lock %s: %w", id, err)
+		return false, applylock.LockInfo{}, fmt.Errorf("failed to lock %s: %w", id, err)
 	}
 	cur, err := c.store.Table.GetItem(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return false, LockInfo{}, nil
+		return false, applylock.LockInfo{}, nil
 	}
 	if err != nil {
-		return false, LockInfo{}, fmt.Errorf("failed to read the lock %s: %w", id, err)
+		return false, applylock.LockInfo{}, fmt.Errorf("failed to read the lock %s: %w", id, err)
 	}
-	holder, _ := ParseLockInfo([]byte(cur["Info"]))
+	holder, _ := applylock.ParseLockInfo([]byte(cur["Info"]))
 	if holder.Operation != cleanupOperation {
 		return false, holder, nil
 	}
 	err = c.store.Table.PutItem(ctx, item, storage.Condition{Attr: "Info", Equals: cur["Info"]})
 	if err == nil {
 		c.opts.Logf("%s: took over the lock %s an earlier cleanup left (%s)", id, holder.ID, holder.Who)
-		return true, LockInfo{}, nil
+		return true, applylock.LockInfo{}, nil
 	}
 	if errors.Is(err, storage.ErrPrecondition) {
 		return false, holder, nil
@@ -261,7 +262,7 @@ func (c *cleaner) release(ctx context.Context, key string, l *stateLock) {
 		case err != nil:
 			c.opts.Logf("failed to release the lock %s: %v", file, err)
 		default:
-			holder, _ := ParseLockInfo(cur.Body)
+			holder, _ := applylock.ParseLockInfo(cur.Body)
 			if holder.ID != l.info.ID {
 				c.opts.Logf("lock %s is no longer ours (held by %s, %s): left alone", file, holder.Who, holder.ID)
 				l.s3 = false

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/plan"
 )
@@ -188,8 +189,8 @@ type ApplyReport struct {
 	RunURL  string
 	At      time.Time
 	Lock    LockSummary
-	Newer   LedgerEntry // ApplySuperseded: the commit whose apply started first
-	Detail  string      // ApplyFailed: why, one line
+	Newer   applylock.LedgerEntry // ApplySuperseded: the commit whose apply started first
+	Detail  string                // ApplyFailed: why, one line
 }
 
 // ApplySection renders the apply part of the sticky comment.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
@@ -69,7 +70,7 @@ func LoadConfig(s *Settings, fsys fs.FS, cwd string) (Config, error) {
 		}
 	}
 	if _, set := s.lookupOptional("lock-poll"); !set {
-		c.LockPoll = DefaultLockPoll
+		c.LockPoll = applylock.DefaultLockPoll
 	} else if c.LockPoll < 10*time.Millisecond {
 		return Config{}, usage.Errorf("invalid lock-poll %s: want at least 10ms", c.LockPoll)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/prstate/prstate/internal/cleanuptest"
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/cli"
 	"github.com/prstate/prstate/pipeline/plan"
@@ -90,7 +91,7 @@ func seedPRStates(b testing.TB, s cleanuptest.Store, st backend.Stack, n int) {
 			}
 		}
 		for range lockCycles {
-			info := pipeline.LockInfo{ID: pipeline.NewLockID(), Operation: "OperationTypePlan", Who: "runner@host", Created: time.Now().UTC(), Path: s.Bucket.Name() + "/" + key}
+			info := applylock.LockInfo{ID: applylock.NewLockID(), Operation: "OperationTypePlan", Who: "runner@host", Created: time.Now().UTC(), Path: s.Bucket.Name() + "/" + key}
 			if _, err := s.Bucket.PutObject(ctx, key+".tflock", info.Marshal(), storage.PutOptions{}); err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
@@ -227,7 +228,7 @@ func unversioned(t *testing.T, s Store) {
 func holdLock(t *testing.T, s Store, key string) (release func()) {
 	t.Helper()
 	ctx := context.Background()
-	info := pipeline.LockInfo{ID: pipeline.NewLockID(), Operation: "OperationTypePlan", Who: "runner@pr-plan", Version: "1.11.4", Created: time.Now().UTC(), Path: s.Bucket.Name() + "/" + key}
+	info := applylock.LockInfo{ID: applylock.NewLockID(), Operation: "OperationTypePlan", Who: "runner@pr-plan", Version: "1.11.4", Created: time.Now().UTC(), Path: s.Bucket.Name() + "/" + key}
 	if _, err := s.Bucket.PutObject(ctx, key+".tflock", info.Marshal(), storage.PutOptions{IfNoneMatch: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +305,7 @@ func takesOver(t *testing.T, s Store) {
 	Production(t, s)
 	key := SeededPR(t, s, st, 17, 1)
 	ctx := context.Background()
-	info := pipeline.LockInfo{ID: pipeline.NewLockID(), Operation: "prstate-cleanup", Who: "dead cleanup", Created: time.Now().UTC()}
+	info := applylock.LockInfo{ID: applylock.NewLockID(), Operation: "prstate-cleanup", Who: "dead cleanup", Created: time.Now().UTC()}
 	if _, err := s.Bucket.PutObject(ctx, key+".tflock", info.Marshal(), storage.PutOptions{IfNoneMatch: true}); err != nil {
 		t.Fatal(err)
 	}

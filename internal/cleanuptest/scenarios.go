@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
@@ -95,7 +96,7 @@ func Put(t testing.TB, s Store, key string, body []byte) {
 func TerraformLockCycle(t testing.TB, s Store, key string) {
 	t.Helper()
 	ctx := context.Background()
-	info := pipeline.LockInfo{ID: pipeline.NewLockID(), Operation: "OperationTypePlan", Who: "runner@host", Version: "1.11.4", Created: time.Now().UTC(), Path: s.Bucket.Name() + "/" + key}
+	info := applylock.LockInfo{ID: applylock.NewLockID(), Operation: "OperationTypePlan", Who: "runner@host", Version: "1.11.4", Created: time.Now().UTC(), Path: s.Bucket.Name() + "/" + key}
 	if _, err := s.Bucket.PutObject(ctx, key+".tflock", info.Marshal(), storage.PutOptions{IfNoneMatch: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func Production(t testing.TB, s Store) {
 	Put(t, s, Prod, StateJSON(3, Lineage, "terraform_data.a"))
 	Put(t, s, Prod, StateJSON(4, Lineage, "terraform_data.a", "terraform_data.b"))
 	TerraformLockCycle(t, s, Prod)
-	info := pipeline.LockInfo{ID: pipeline.NewLockID(), Operation: "OperationTypeApply", Who: "main@ci", Created: time.Now().UTC()}
+	info := applylock.LockInfo{ID: applylock.NewLockID(), Operation: "OperationTypeApply", Who: "main@ci", Created: time.Now().UTC()}
 	if _, err := s.Bucket.PutObject(ctx, Prod+".tflock", info.Marshal(), storage.PutOptions{IfNoneMatch: true}); err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/internal/testenv"
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 )
@@ -207,7 +207,7 @@ func TestTerraformForceUnlockStillWorks(t *testing.T) {
 	console.Wait()
 
 	out, _ := w.output(0, "status", "--json")
-	var locks []pipeline.LockEntry
+	var locks []applylock.LockEntry
 	if err := json.Unmarshal([]byte(out), &locks); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
@@ -247,7 +247,7 @@ func TestTerraformForceUnlockStillWorks(t *testing.T) {
 		if err != nil || it["Info"] == "" {
 			return false
 		}
-		li, _ := pipeline.ParseLockInfo([]byte(it["Info"]))
+		li, _ := applylock.ParseLockInfo([]byte(it["Info"]))
 		tfID2 = li.ID
 		return true
 	})

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -28,11 +28,11 @@ func runForceUnlock(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	var table pipeline.LockItemDeleter
+	var table applylock.LockItemDeleter
 	if t := tableOrNil(store); t != nil {
 		table = t
 	}
-	res, err := pipeline.ForceUnlock(ctx, store.Bucket, table, st.Keys, inv.cfg.LockID, runs, inv.cfg.Force, inv.app.Now())
+	res, err := applylock.ForceUnlock(ctx, store.Bucket, table, st.Keys, inv.cfg.LockID, runs, inv.cfg.Force, inv.app.Now())
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -65,7 +66,7 @@ func runRun(ctx context.Context, inv *invocation) error {
 	defer cancel()
 	relErr := l.Release(rctx)
 	switch {
-	case errors.Is(relErr, pipeline.ErrLockLost):
+	case errors.Is(relErr, applylock.ErrLockLost):
 		inv.rep.Error(fmt.Sprintf("the apply lock was taken over while we held it: %v", relErr))
 	case relErr != nil:
 		inv.rep.Error(relErr.Error())
@@ -81,7 +82,7 @@ func runRun(ctx context.Context, inv *invocation) error {
 
 // runLocked runs the command under the lock: heartbeats renew the lease,
 // SIGINT and SIGTERM are forwarded, and losing the lock stops the command.
-func (inv *invocation) runLocked(ctx context.Context, l *pipeline.ApplyLock, sigs <-chan os.Signal) error {
+func (inv *invocation) runLocked(ctx context.Context, l *applylock.ApplyLock, sigs <-chan os.Signal) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("failed to run %s: interrupted before it started: %w", inv.args[0], err)
 	}

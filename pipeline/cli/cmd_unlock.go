@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -34,10 +35,10 @@ func runUnlock(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	res, err := pipeline.ReleaseByID(context.WithoutCancel(ctx), store, id, nil)
+	res, err := applylock.ReleaseByID(context.WithoutCancel(ctx), store, id, nil)
 	out := unlockResult{LockID: id, Released: res.Released, HeldBy: res.Holder}
 	switch {
-	case errors.Is(err, pipeline.ErrLockLost):
+	case errors.Is(err, applylock.ErrLockLost):
 		// Someone took it over (our run was presumed dead): theirs now.
 		inv.rep.Warning(fmt.Sprintf("apply lock %s was taken over: it is held by %s, not by our lock ID %s; left alone", store.Where(), res.Holder, id))
 	case err != nil:

@@ -4,13 +4,14 @@ import (
 	"context"
 
 	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
 )
 
 // applyReport starts the report of an apply from the supersede verdict:
 // superseded or started, this run's commit and run, now. The caller adds
 // what it knows of the lock (Lock: held, waited, behind whom) and, for
 // run, the final outcome (ApplyApplied, ApplyFailed with Detail).
-func (inv *invocation) applyReport(v pipeline.Verdict) pipeline.ApplyReport {
+func (inv *invocation) applyReport(v applylock.Verdict) pipeline.ApplyReport {
 	r := pipeline.ApplyReport{Outcome: pipeline.ApplyStarted, Key: inv.cfg.Main().Keys.Production, Commit: inv.ev.SHA, RunURL: inv.ev.RunURL, At: inv.app.Now()}
 	if v.Superseded {
 		r.Outcome, r.Newer = pipeline.ApplySuperseded, v.Last

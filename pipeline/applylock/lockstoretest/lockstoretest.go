@@ -1,4 +1,4 @@
-// Package lockstoretest is the conformance suite of pipeline.LockStore:
+// Package lockstoretest is the conformance suite of applylock.LockStore:
 // the apply lock's compare-and-swap record on S3 (ETags, If-None-Match,
 // If-Match) and on DynamoDB (conditions on Info). It runs against the
 // in-memory fake and against moto alike.
@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/storagetest"
 )
@@ -22,10 +22,10 @@ const concurrency = 16
 
 // Run runs the suite. newStore returns an empty record of its own for
 // each subtest (subtests run in parallel).
-func Run(t *testing.T, newStore func(t *testing.T) pipeline.LockStore) {
+func Run(t *testing.T, newStore func(t *testing.T) applylock.LockStore) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s pipeline.LockStore)
+		fn   func(t *testing.T, s applylock.LockStore)
 	}{
 		{"ReadMissing", readMissing},
 		{"CreateRead", createRead},
@@ -67,7 +67,7 @@ func isErr(t *testing.T, err error, what string, want ...error) {
 	t.Fatalf("%s: got %v, want one of %v", what, err, want)
 }
 
-func readMissing(t *testing.T, s pipeline.LockStore) {
+func readMissing(t *testing.T, s applylock.LockStore) {
 	_, _, err := s.Read(t.Context())
 	isErr(t, err, "Read of a missing record", storage.ErrNotFound)
 	if s.Where() == "" {
@@ -75,7 +75,7 @@ func readMissing(t *testing.T, s pipeline.LockStore) {
 	}
 }
 
-func createRead(t *testing.T, s pipeline.LockStore) {
+func createRead(t *testing.T, s applylock.LockStore) {
 	v, err := s.Create(t.Context(), body(1))
 	must(t, err, "Create")
 	b, rv, err := s.Read(t.Context())
@@ -85,7 +85,7 @@ func createRead(t *testing.T, s pipeline.LockStore) {
 	}
 }
 
-func createExisting(t *testing.T, s pipeline.LockStore) {
+func createExisting(t *testing.T, s applylock.LockStore) {
 	_, err := s.Create(t.Context(), body(1))
 	must(t, err, "Create")
 	_, err = s.Create(t.Context(), body(2))
@@ -96,7 +96,7 @@ func createExisting(t *testing.T, s pipeline.LockStore) {
 	}
 }
 
-func replaceCurrent(t *testing.T, s pipeline.LockStore) {
+func replaceCurrent(t *testing.T, s applylock.LockStore) {
 	v1, err := s.Create(t.Context(), body(1))
 	must(t, err, "Create")
 	v2, err := s.Replace(t.Context(), body(2), v1)
@@ -108,7 +108,7 @@ func replaceCurrent(t *testing.T, s pipeline.LockStore) {
 	}
 }
 
-func replaceStale(t *testing.T, s pipeline.LockStore) {
+func replaceStale(t *testing.T, s applylock.LockStore) {
 	v1, err := s.Create(t.Context(), body(1))
 	must(t, err, "Create")
 	_, err = s.Replace(t.Context(), body(2), v1)
@@ -121,7 +121,7 @@ func replaceStale(t *testing.T, s pipeline.LockStore) {
 	}
 }
 
-func replaceMissing(t *testing.T, s pipeline.LockStore) {
+func replaceMissing(t *testing.T, s applylock.LockStore) {
 	v1, err := s.Create(t.Context(), body(1))
 	must(t, err, "Create")
 	must(t, s.Delete(t.Context(), v1), "Delete")
@@ -131,7 +131,7 @@ func replaceMissing(t *testing.T, s pipeline.LockStore) {
 	isErr(t, err, "Read after a failed replace", storage.ErrNotFound)
 }
 
-func deleteCurrent(t *testing.T, s pipeline.LockStore) {
+func deleteCurrent(t *testing.T, s applylock.LockStore) {
 	v1, err := s.Create(t.Context(), body(1))
 	must(t, err, "Create")
 	must(t, s.Delete(t.Context(), v1), "Delete")
@@ -141,7 +141,7 @@ func deleteCurrent(t *testing.T, s pipeline.LockStore) {
 	must(t, err, "Create after Delete")
 }
 
-func deleteStale(t *testing.T, s pipeline.LockStore) {
+func deleteStale(t *testing.T, s applylock.LockStore) {
 	v1, err := s.Create(t.Context(), body(1))
 	must(t, err, "Create")
 	_, err = s.Replace(t.Context(), body(2), v1)
@@ -156,14 +156,14 @@ func deleteStale(t *testing.T, s pipeline.LockStore) {
 
 // deleteMissing: a retried delete whose first answer was lost finds
 // nothing; the protocol accepts either answer.
-func deleteMissing(t *testing.T, s pipeline.LockStore) {
+func deleteMissing(t *testing.T, s applylock.LockStore) {
 	v1, err := s.Create(t.Context(), body(1))
 	must(t, err, "Create")
 	must(t, s.Delete(t.Context(), v1), "Delete")
 	isErr(t, s.Delete(t.Context(), v1), "second Delete", storage.ErrNotFound, storage.ErrPrecondition)
 }
 
-func concurrentCreate(t *testing.T, s pipeline.LockStore) {
+func concurrentCreate(t *testing.T, s applylock.LockStore) {
 	errs := storagetest.Race(concurrency, func(i int) error { _, err := s.Create(t.Context(), body(i)); return err })
 	w := storagetest.OneWinner(t, errs, storage.ErrPrecondition)
 	b, _, _ := s.Read(t.Context())
@@ -172,7 +172,7 @@ func concurrentCreate(t *testing.T, s pipeline.LockStore) {
 	}
 }
 
-func concurrentReplace(t *testing.T, s pipeline.LockStore) {
+func concurrentReplace(t *testing.T, s applylock.LockStore) {
 	v, err := s.Create(t.Context(), body(-1))
 	must(t, err, "Create")
 	errs := storagetest.Race(concurrency, func(i int) error { _, err := s.Replace(t.Context(), body(i), v); return err })
@@ -185,7 +185,7 @@ func concurrentReplace(t *testing.T, s pipeline.LockStore) {
 
 // applyLockExclusion runs the whole protocol on the store: goroutines take
 // and release the lock around a critical section that detects overlap.
-func applyLockExclusion(t *testing.T, s pipeline.LockStore) {
+func applyLockExclusion(t *testing.T, s applylock.LockStore) {
 	const workers, rounds = 4, 5
 	var inside, overlaps, total atomic.Int64
 	var wg sync.WaitGroup
@@ -194,7 +194,7 @@ func applyLockExclusion(t *testing.T, s pipeline.LockStore) {
 		go func() {
 			defer wg.Done()
 			for range rounds {
-				l := pipeline.NewApplyLock(s, pipeline.Holder{}, pipeline.LockOptions{Lease: time.Minute, Poll: 5 * time.Millisecond, Timeout: time.Minute})
+				l := applylock.NewApplyLock(s, applylock.Holder{}, applylock.LockOptions{Lease: time.Minute, Poll: 5 * time.Millisecond, Timeout: time.Minute})
 				if err := l.Acquire(t.Context()); err != nil {
 					t.Error(err)
 					return

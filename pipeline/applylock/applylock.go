@@ -1,4 +1,8 @@
-package pipeline
+// Package applylock is the apply lock: the lock store (the only door to a
+// record, on S3 or DynamoDB), the rules that decide a takeover, the ledger
+// of applies and supersede, lock status and force-unlock. See
+// ARCHITECTURE.md.
+package applylock
 
 import (
 	"bytes"

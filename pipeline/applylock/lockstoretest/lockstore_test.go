@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/prstate/prstate/internal/testenv"
-	"github.com/prstate/prstate/pipeline"
-	"github.com/prstate/prstate/pipeline/lockstoretest"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/applylock/lockstoretest"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage/awsstore"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
@@ -24,15 +24,15 @@ func key() string { return fmt.Sprintf("app-%d/terraform.tfstate", seq.Add(1)) }
 
 func TestMemstoreS3(t *testing.T) {
 	b := memstore.NewBucket("acme")
-	lockstoretest.Run(t, func(t *testing.T) pipeline.LockStore {
-		return pipeline.NewS3LockStore(b, statekey.ApplyLockKey(key()))
+	lockstoretest.Run(t, func(t *testing.T) applylock.LockStore {
+		return applylock.NewS3LockStore(b, statekey.ApplyLockKey(key()))
 	})
 }
 
 func TestMemstoreDynamoDB(t *testing.T) {
 	tb := memstore.NewTable("locks")
-	lockstoretest.Run(t, func(t *testing.T) pipeline.LockStore {
-		return pipeline.NewDynamoDBLockStore(tb, statekey.ApplyLockItemID("acme", key()))
+	lockstoretest.Run(t, func(t *testing.T) applylock.LockStore {
+		return applylock.NewDynamoDBLockStore(tb, statekey.ApplyLockItemID("acme", key()))
 	})
 }
 
@@ -42,8 +42,8 @@ func TestMotoS3(t *testing.T) {
 	for _, versioned := range []bool{true, false} {
 		t.Run(fmt.Sprintf("versioned=%v", versioned), func(t *testing.T) {
 			b := awsstore.NewBucket(client, m.NewBucket(t, versioned))
-			lockstoretest.Run(t, func(t *testing.T) pipeline.LockStore {
-				return pipeline.NewS3LockStore(b, statekey.ApplyLockKey(key()))
+			lockstoretest.Run(t, func(t *testing.T) applylock.LockStore {
+				return applylock.NewS3LockStore(b, statekey.ApplyLockKey(key()))
 			})
 		})
 	}
@@ -52,7 +52,7 @@ func TestMotoS3(t *testing.T) {
 func TestMotoDynamoDB(t *testing.T) {
 	m := testenv.Moto(t)
 	tb := awsstore.NewTable(dynamodb.NewFromConfig(m.SerialConfig(t)), m.NewTable(t))
-	lockstoretest.Run(t, func(t *testing.T) pipeline.LockStore {
-		return pipeline.NewDynamoDBLockStore(tb, statekey.ApplyLockItemID("acme", key()))
+	lockstoretest.Run(t, func(t *testing.T) applylock.LockStore {
+		return applylock.NewDynamoDBLockStore(tb, statekey.ApplyLockItemID("acme", key()))
 	})
 }
