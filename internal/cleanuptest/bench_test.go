@@ -23,9 +23,9 @@ import (
 
 	"github.com/prstate/prstate/internal/cleanuptest"
 	"github.com/prstate/prstate/internal/testenv"
-	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/cleanup"
 	"github.com/prstate/prstate/pipeline/cli"
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
@@ -209,10 +209,10 @@ func BenchmarkCleanup(b *testing.B) {
 		for i := range prs {
 			prs[i] = i + 1
 		}
-		via := pipeline.CleanupStore{Bucket: awsstore.NewBucket(proxy.s3, s.Bucket.Name()), Table: awsstore.NewTable(proxy.ddb, s.Table.Name())}
+		via := cleanup.CleanupStore{Bucket: awsstore.NewBucket(proxy.s3, s.Bucket.Name()), Table: awsstore.NewTable(proxy.ddb, s.Table.Name())}
 		b.StartTimer()
 		start := time.Now()
-		res, err := pipeline.CleanupPRs(ctx, via, st, prs, pipeline.CleanupOptions{LockTimeout: time.Minute, Who: "bench", Population: n})
+		res, err := cleanup.CleanupPRs(ctx, via, st, prs, cleanup.CleanupOptions{LockTimeout: time.Minute, Who: "bench", Population: n})
 		ours := time.Since(start)
 		b.StopTimer()
 		ourRequests := proxy.requests.Load()

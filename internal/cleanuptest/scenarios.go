@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/cleanup"
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
@@ -69,8 +69,8 @@ func Stack(t testing.TB, s Store, lockfile, table, workspace bool) backend.Stack
 }
 
 // CleanupStore is s as cleanup sees it (no table unless the stack has one).
-func CleanupStore(st backend.Stack, s Store) pipeline.CleanupStore {
-	cs := pipeline.CleanupStore{Bucket: s.Bucket}
+func CleanupStore(st backend.Stack, s Store) cleanup.CleanupStore {
+	cs := cleanup.CleanupStore{Bucket: s.Bucket}
 	if st.Backend.DynamoDBTable != "" {
 		cs.Table = s.Table
 	}

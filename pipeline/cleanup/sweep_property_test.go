@@ -1,4 +1,4 @@
-package pipeline_test
+package cleanup_test
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/internal/cleanuptest"
-	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/cleanup"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
@@ -20,11 +20,11 @@ import (
 // closedList is a GitHub whose closed PRs are given, on pages of 100.
 type closedList struct{ closed []int }
 
-func (c closedList) ClosedPullRequests(_ context.Context, _ string, page int) ([]pipeline.ClosedPullRequest, int, error) {
+func (c closedList) ClosedPullRequests(_ context.Context, _ string, page int) ([]cleanup.ClosedPullRequest, int, error) {
 	lo, hi := min((page-1)*100, len(c.closed)), min(page*100, len(c.closed))
-	var out []pipeline.ClosedPullRequest
+	var out []cleanup.ClosedPullRequest
 	for _, n := range c.closed[lo:hi] {
-		out = append(out, pipeline.ClosedPullRequest{Number: n, UpdatedAt: time.Now().Add(time.Hour)})
+		out = append(out, cleanup.ClosedPullRequest{Number: n, UpdatedAt: time.Now().Add(time.Hour)})
 	}
 	next := 0
 	if hi < len(c.closed) {
@@ -170,11 +170,11 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys statekey.Keys) (deleted, col
 	closed = append(closed, 3, 34, 41, 421)
 	before := cleanuptest.Take(t, s)
 	st := backend.Stack{Dir: "/w", Backend: backend.Backend{Bucket: "acme-state", DynamoDBTable: "tf-locks", UseLockfile: r.IntN(2) == 0}, Keys: keys}
-	opts := pipeline.SweepOptions{
-		Cleanup: pipeline.CleanupOptions{Force: true, LockTimeout: 20 * time.Millisecond, Poll: 5 * time.Millisecond},
+	opts := cleanup.SweepOptions{
+		Cleanup: cleanup.CleanupOptions{Force: true, LockTimeout: 20 * time.Millisecond, Poll: 5 * time.Millisecond},
 		Pulls:   closedList{closed: closed}, Repo: "acme/infra",
 	}
-	rep, err := pipeline.Sweep(ctx, []pipeline.SweepTarget{{Stack: st, Bucket: b, Table: tb}}, opts)
+	rep, err := cleanup.Sweep(ctx, []cleanup.SweepTarget{{Stack: st, Bucket: b, Table: tb}}, opts)
 	after := cleanuptest.Take(t, s)
 
 	// What may go: all of a closed PR's key and lock file, its two items.

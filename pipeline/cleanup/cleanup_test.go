@@ -1,4 +1,4 @@
-package pipeline_test
+package cleanup_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/internal/cleanuptest"
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/cleanup"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
@@ -40,13 +40,13 @@ func TestCleanupManyHeldLocksWaitOnce(t *testing.T) {
 		}
 		prs = append(prs, pr)
 	}
-	opts := pipeline.CleanupOptions{LockTimeout: 300 * time.Millisecond, Poll: 20 * time.Millisecond, Parallel: 4}
+	opts := cleanup.CleanupOptions{LockTimeout: 300 * time.Millisecond, Poll: 20 * time.Millisecond, Parallel: 4}
 	start := time.Now()
-	res, err := pipeline.CleanupPRs(context.Background(), cleanuptest.CleanupStore(st, s), st, prs, opts)
+	res, err := cleanup.CleanupPRs(context.Background(), cleanuptest.CleanupStore(st, s), st, prs, opts)
 	if d := time.Since(start); d > 900*time.Millisecond {
 		t.Fatalf("20 held locks took %s with a 300ms timeout", d)
 	}
-	var te *pipeline.StateLockTimeoutError
+	var te *cleanup.StateLockTimeoutError
 	if !errors.As(err, &te) {
 		t.Fatalf("err %v", err)
 	}

@@ -1,4 +1,7 @@
-package pipeline
+// Package cleanup removes a closed pull request's state and everything
+// beside it, guarded so it never reaches production's (cleanup_guard.go),
+// and sweeps the states of closed PRs. See ARCHITECTURE.md.
+package cleanup
 
 import (
 	"context"
