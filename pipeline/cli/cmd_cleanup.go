@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/cleanup"
+	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -46,7 +46,7 @@ func runCleanup(ctx context.Context, inv *invocation) error {
 		}
 		if !inv.cfg.DryRun {
 			for _, r := range res {
-				inv.commentStack(ctx, st, pipeline.SectionCleanup, pipeline.CleanupSection(inv.cleanupCommentReport(r), inv.ev.Links()))
+				inv.commentStack(ctx, st, report.SectionCleanup, report.CleanupSection(inv.cleanupCommentReport(r), inv.ev.Links()))
 			}
 		}
 	}
@@ -56,8 +56,8 @@ func runCleanup(ctx context.Context, inv *invocation) error {
 }
 
 // cleanupCommentReport is what the PR's comment says of one cleanup result.
-func (inv *invocation) cleanupCommentReport(r cleanup.CleanupResult) pipeline.CleanupReport {
-	cr := pipeline.CleanupReport{Key: r.Key, At: inv.app.Now(), RunURL: inv.ev.RunURL, Removed: r.Versions + len(r.Items)}
+func (inv *invocation) cleanupCommentReport(r cleanup.CleanupResult) report.CleanupReport {
+	cr := report.CleanupReport{Key: r.Key, At: inv.app.Now(), RunURL: inv.ev.RunURL, Removed: r.Versions + len(r.Items)}
 	switch {
 	case r.Error != "":
 		cr.Kept = r.Error

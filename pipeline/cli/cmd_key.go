@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/report"
 )
 
 var keyCommand = command{
@@ -28,7 +28,7 @@ func runKey(_ context.Context, inv *invocation) error {
 		result += ", workspace `" + t.Workspace + "`"
 	}
 	st := inv.cfg.Main()
-	inv.rep.AddStepSummary(pipeline.RenderSummary(pipeline.Summary{Command: "key", Links: inv.ev.Links(), Rows: []pipeline.SummaryRow{
+	inv.rep.AddStepSummary(report.RenderSummary(report.Summary{Command: "key", Links: inv.ev.Links(), Rows: []report.SummaryRow{
 		{Stack: inv.stackLabel(st), Key: t.Key, Result: result, Commit: inv.ev.SHA, RunURL: inv.ev.RunURL},
 	}}))
 	if inv.cfg.JSON {

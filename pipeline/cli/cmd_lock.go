@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/report"
 )
 
 var lockCommand = command{
@@ -80,9 +80,9 @@ func (inv *invocation) releaseNow(ctx context.Context, l *applylock.ApplyLock) e
 
 // lockedReport is the apply report of a run that took the lock: the
 // supersede verdict and how long it waited, behind whom.
-func (inv *invocation) lockedReport(v applylock.Verdict, l *applylock.ApplyLock) pipeline.ApplyReport {
+func (inv *invocation) lockedReport(v applylock.Verdict, l *applylock.ApplyLock) report.ApplyReport {
 	r := inv.applyReport(v)
 	w := l.Wait()
-	r.Lock = pipeline.LockSummary{Held: true, Waited: w.Waited, BehindRunURL: w.Behind.RunURL, BehindCommit: w.Behind.SHA, TookOver: w.TookOver}
+	r.Lock = report.LockSummary{Held: true, Waited: w.Waited, BehindRunURL: w.Behind.RunURL, BehindCommit: w.Behind.SHA, TookOver: w.TookOver}
 	return r
 }

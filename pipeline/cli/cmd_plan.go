@@ -6,9 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -78,7 +78,7 @@ func runPlan(ctx context.Context, inv *invocation) error {
 	}
 	inv.rep.AddStepSummary(inv.planSummary(st, res))
 	if t.IsPR {
-		inv.comment(ctx, pipeline.SectionPlan, pipeline.PlanSection(pipeline.PlanReport{
+		inv.comment(ctx, report.SectionPlan, report.PlanSection(report.PlanReport{
 			Key: t.Key, Workspace: t.Workspace, Production: st.Keys.Production, Seed: res.Seed,
 			Commit: inv.ev.SHA, RunURL: inv.ev.RunURL, At: inv.app.Now(),
 		}, inv.ev.Links()))
@@ -91,11 +91,11 @@ func runPlan(ctx context.Context, inv *invocation) error {
 }
 
 func (inv *invocation) planSummary(st backend.Stack, r planResult) string {
-	result := pipeline.SeedWords(r.Seed)
+	result := report.SeedWords(r.Seed)
 	if r.Workspace != "" {
 		result = "workspace `" + r.Workspace + "`, " + result
 	}
-	return pipeline.RenderSummary(pipeline.Summary{Command: "plan", Links: inv.ev.Links(), Rows: []pipeline.SummaryRow{
+	return report.RenderSummary(report.Summary{Command: "plan", Links: inv.ev.Links(), Rows: []report.SummaryRow{
 		{Stack: inv.stackLabel(st), Key: r.Key, Result: result, Commit: inv.ev.SHA, RunURL: inv.ev.RunURL},
 	}})
 }

@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -52,15 +52,15 @@ func runRun(ctx context.Context, inv *invocation) error {
 	if err != nil || l == nil {
 		return err // nil: superseded, the command is skipped, exit 0
 	}
-	report := inv.lockedReport(v, l)
+	applyReport := inv.lockedReport(v, l)
 	inv.lockOutputs(l)
 	inv.logf("holding the apply lock %s (lock ID %s): running %v", l.Where(), l.ID(), inv.args)
 	runErr := inv.runLocked(ctx, l, sigs)
-	report.Outcome, report.At = pipeline.ApplyApplied, inv.app.Now()
+	applyReport.Outcome, applyReport.At = report.ApplyApplied, inv.app.Now()
 	if runErr != nil {
-		report.Outcome, report.Detail = pipeline.ApplyFailed, runErr.Error()
+		applyReport.Outcome, applyReport.Detail = report.ApplyFailed, runErr.Error()
 	}
-	defer inv.reportApply(ctx, "run", report)
+	defer inv.reportApply(ctx, "run", applyReport)
 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 	defer cancel()

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -56,7 +56,7 @@ func runUnlock(ctx context.Context, inv *invocation) error {
 		result = "held by " + res.Holder + ": left alone"
 	}
 	st := inv.cfg.Main()
-	inv.rep.AddStepSummary(pipeline.RenderSummary(pipeline.Summary{Command: "unlock", Links: inv.ev.Links(), Rows: []pipeline.SummaryRow{
+	inv.rep.AddStepSummary(report.RenderSummary(report.Summary{Command: "unlock", Links: inv.ev.Links(), Rows: []report.SummaryRow{
 		{Stack: inv.stackLabel(st), Key: st.Keys.Production, Result: result, Commit: inv.ev.SHA, RunURL: inv.ev.RunURL},
 	}}))
 	if inv.cfg.JSON {

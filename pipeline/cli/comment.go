@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/report"
 )
 
 // comment sets one section of the sticky PR comment of the main stack
@@ -52,8 +52,8 @@ func (inv *invocation) upsertComment(ctx context.Context, st backend.Stack, sect
 			return nil
 		}
 	}
-	id := pipeline.CommentID{Stack: inv.stackLabel(st), Key: st.Keys.Production}
-	created, err := pipeline.UpsertComment(ctx, api, repo, pr, id, section, text)
+	id := report.CommentID{Stack: inv.stackLabel(st), Key: st.Keys.Production}
+	created, err := report.UpsertComment(ctx, api, repo, pr, id, section, text)
 	if err != nil {
 		return err
 	}
