@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/plan"
@@ -18,7 +17,7 @@ import (
 // invocation is one command run: validated config, the event, the runtime.
 type invocation struct {
 	app  *App
-	cfg  pipeline.Config
+	cfg  Config
 	ev   ci.Event
 	rep  report.Reporter
 	args []string // after the flags (run: the command to wrap)
@@ -29,14 +28,14 @@ type invocation struct {
 func (a *App) prepare(cmd command, args []string, rep report.Reporter) (*invocation, error) {
 	fs := flag.NewFlagSet("prstate "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(a.Stderr)
-	settings := pipeline.NewSettings(fs, a.Env, append(append([]string{}, commonSettings...), cmd.settings...)...)
+	settings := NewSettings(fs, a.Env, append(append([]string{}, commonSettings...), cmd.settings...)...)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil, err
 		}
 		return nil, &usage.Error{Msg: err.Error()}
 	}
-	cfg, err := pipeline.LoadConfig(settings, a.FS, a.Cwd)
+	cfg, err := LoadConfig(settings, a.FS, a.Cwd)
 	if err != nil {
 		return nil, err
 	}
