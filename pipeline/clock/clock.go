@@ -27,5 +27,5 @@ func (realClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// RealClock is the wall and monotonic clock of the process.
+// Real is the wall and monotonic clock of the process.
 var Real Clock = realClock{}
