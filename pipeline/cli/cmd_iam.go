@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/iam"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 var iamCommand = command{
@@ -30,7 +31,7 @@ func runIam(_ context.Context, inv *invocation) error {
 	cfg := inv.cfg
 	name := strings.TrimSpace(cfg.Setting("job"))
 	if name == "" {
-		return &pipeline.UsageError{Msg: "no job: pass --job plan, cleanup, apply, sweep or ops"}
+		return &usage.Error{Msg: "no job: pass --job plan, cleanup, apply, sweep or ops"}
 	}
 	job, err := iam.ParseJob(name)
 	if err != nil {
@@ -62,7 +63,7 @@ func runIam(_ context.Context, inv *invocation) error {
 
 // iamStack is a stack as the policies see it. The apply lock lives where
 // the lock backend puts it: with auto, in the table when the stack has one.
-func iamStack(st pipeline.Stack, lockBackend string) iam.Stack {
+func iamStack(st backend.Stack, lockBackend string) iam.Stack {
 	b := st.Backend
 	lb := lockBackend
 	if lb == "" || lb == "auto" {

@@ -5,8 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/iam"
+	"github.com/prstate/prstate/pipeline/statekey"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 const (
@@ -67,11 +68,11 @@ func TestIamDefaultTemplateAccepted(t *testing.T) {
 // and table; it returns how many roles it checked (0: Generate refused).
 func checkPRPolicies(t *testing.T, prod, tpl, prod2 string, workspace bool, pr int) int {
 	t.Helper()
-	mk := func(p string) (pipeline.Keys, error) {
+	mk := func(p string) (statekey.Keys, error) {
 		if workspace {
-			return pipeline.NewWorkspaceKeys(p, "")
+			return statekey.NewWorkspaceKeys(p, "")
 		}
-		return pipeline.NewKeys(p, tpl)
+		return statekey.NewKeys(p, tpl)
 	}
 	k1, err1 := mk(prod)
 	k2, err2 := mk(prod2)
@@ -79,13 +80,13 @@ func checkPRPolicies(t *testing.T, prod, tpl, prod2 string, workspace bool, pr i
 		return 0
 	}
 	stacks := []iam.Stack{}
-	for _, k := range []pipeline.Keys{k1, k2} {
+	for _, k := range []statekey.Keys{k1, k2} {
 		stacks = append(stacks, iam.Stack{Bucket: evalBucket, Region: "eu-west-1", Keys: k, DynamoDBTable: "acme-tflocks", UseLockfile: true, LockBackend: "dynamodb"})
 	}
 	checked := 0
 	for _, job := range []iam.Job{iam.JobPlan, iam.JobCleanup} {
 		role, err := iam.Generate(iam.Input{Job: job, Stacks: stacks, Seed: true, Repository: "acme/infra", AccountID: "123456789012"})
-		var ue *pipeline.UsageError
+		var ue *usage.Error
 		if errors.As(err, &ue) {
 			if !strings.Contains(err.Error(), "no IAM pattern separates") && !strings.Contains(err.Error(), "not valid UTF-8") {
 				t.Fatalf("%s: refused for another reason: %v", job, err)
@@ -96,7 +97,7 @@ func checkPRPolicies(t *testing.T, prod, tpl, prod2 string, workspace bool, pr i
 			t.Fatal(err)
 		}
 		checked++
-		for _, k := range []pipeline.Keys{k1, k2} {
+		for _, k := range []statekey.Keys{k1, k2} {
 			denyProductionWrites(t, job, role.Policy, k)
 		}
 		allowPRWrites(t, job, role.Policy, k1, pr)
@@ -109,12 +110,12 @@ var (
 	itemWrites   = []string{"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"}
 )
 
-func denyProductionWrites(t *testing.T, job iam.Job, p iam.Policy, k pipeline.Keys) {
+func denyProductionWrites(t *testing.T, job iam.Job, p iam.Policy, k statekey.Keys) {
 	t.Helper()
 	prod := k.Production
 	objects := map[string]string{
-		"state": prod, "lock file": prod + pipeline.TerraformLockSuffix, "apply lock": pipeline.ApplyLockKey(prod),
-		"ledger": pipeline.LedgerObjectKey(prod), "backup": prod + pipeline.BackupInfix + "20261201T090000.000000000Z",
+		"state": prod, "lock file": prod + statekey.TerraformLockSuffix, "apply lock": statekey.ApplyLockKey(prod),
+		"ledger": statekey.LedgerObjectKey(prod), "backup": prod + statekey.BackupInfix + "20261201T090000.000000000Z",
 	}
 	for what, key := range objects {
 		for _, a := range objectWrites {
@@ -128,12 +129,12 @@ func denyProductionWrites(t *testing.T, job iam.Job, p iam.Policy, k pipeline.Ke
 	}
 	pr1, _ := k.Render(1)
 	items := map[string]string{
-		"lock item": pipeline.LockItemID(evalBucket, prod), "digest": pipeline.DigestID(evalBucket, prod),
-		"apply lock item": pipeline.ApplyLockItemID(evalBucket, prod), "ledger item": pipeline.LedgerItemID(evalBucket, prod),
+		"lock item": statekey.LockItemID(evalBucket, prod), "digest": statekey.DigestID(evalBucket, prod),
+		"apply lock item": statekey.ApplyLockItemID(evalBucket, prod), "ledger item": statekey.LedgerItemID(evalBucket, prod),
 	}
 	for what, id := range items {
 		for _, a := range itemWrites {
-			for _, keys := range [][]string{{id}, {pipeline.LockItemID(evalBucket, pr1), id}} {
+			for _, keys := range [][]string{{id}, {statekey.LockItemID(evalBucket, pr1), id}} {
 				if allowed(p, request{action: a, resource: evalTable, leadingKeys: keys}) {
 					t.Errorf("%s policy allows %s on production's %s %v", job, a, what, keys)
 				}
@@ -150,19 +151,19 @@ func denyProductionWrites(t *testing.T, job iam.Job, p iam.Policy, k pipeline.Ke
 	}
 }
 
-func allowPRWrites(t *testing.T, job iam.Job, p iam.Policy, k pipeline.Keys, pr int) {
+func allowPRWrites(t *testing.T, job iam.Job, p iam.Policy, k statekey.Keys, pr int) {
 	t.Helper()
 	key, err := k.Render(pr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lock, digest := pipeline.LockItemID(evalBucket, key), pipeline.DigestID(evalBucket, key)
+	lock, digest := statekey.LockItemID(evalBucket, key), statekey.DigestID(evalBucket, key)
 	want := []request{}
 	switch job {
 	case iam.JobPlan:
 		want = append(want,
 			request{action: "s3:PutObject", resource: objectARN(key)},
-			request{action: "s3:PutObject", resource: objectARN(key + pipeline.TerraformLockSuffix)},
+			request{action: "s3:PutObject", resource: objectARN(key + statekey.TerraformLockSuffix)},
 			request{action: "dynamodb:PutItem", resource: evalTable, leadingKeys: []string{lock}},
 			request{action: "dynamodb:PutItem", resource: evalTable, leadingKeys: []string{digest}},
 			request{action: "s3:GetObject", resource: objectARN(k.Production)})

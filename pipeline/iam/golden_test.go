@@ -7,20 +7,20 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // keys builds a key scheme or fails the test.
-func keys(t testing.TB, production, template string, workspace bool) pipeline.Keys {
+func keys(t testing.TB, production, template string, workspace bool) statekey.Keys {
 	t.Helper()
-	var k pipeline.Keys
+	var k statekey.Keys
 	var err error
 	if workspace {
-		k, err = pipeline.NewWorkspaceKeys(production, template)
+		k, err = statekey.NewWorkspaceKeys(production, template)
 	} else {
-		k, err = pipeline.NewKeys(production, template)
+		k, err = statekey.NewKeys(production, template)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +30,7 @@ func keys(t testing.TB, production, template string, workspace bool) pipeline.Ke
 
 // goldenStacks are the layouts the golden files cover.
 func goldenStacks(t testing.TB) map[string][]Stack {
-	withTable := func(k pipeline.Keys) Stack {
+	withTable := func(k statekey.Keys) Stack {
 		return Stack{Bucket: "acme-tfstate", Region: "eu-west-1", Keys: k, DynamoDBTable: "acme-tflocks", LockBackend: "dynamodb"}
 	}
 	return map[string][]Stack{

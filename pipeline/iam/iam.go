@@ -15,7 +15,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/statekey"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // Job is the CI job a role is for.
@@ -51,7 +52,7 @@ func (j Job) PullRequest() bool { return j == JobPlan || j == JobCleanup }
 type Stack struct {
 	Bucket             string
 	Region             string // of the lock table; "" for any
-	Keys               pipeline.Keys
+	Keys               statekey.Keys
 	DynamoDBTable      string // "" without a table
 	UseLockfile        bool
 	LockBackend        string // dynamodb | s3: where the apply lock and ledger live
@@ -126,9 +127,7 @@ func Generate(in Input) (Role, error) {
 // whitespace not counted).
 const managedPolicyMax = 6144
 
-func usageErrorf(format string, args ...any) error {
-	return &pipeline.UsageError{Msg: fmt.Sprintf(format, args...)}
-}
+func usageErrorf(format string, args ...any) error { return usage.Errorf(format, args...) }
 
 func dedupe(ss []string) []string {
 	seen := map[string]bool{}

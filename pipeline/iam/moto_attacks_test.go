@@ -12,8 +12,8 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/iam"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // attack is one S3 request a PR job must not get through.
@@ -101,9 +101,9 @@ func get(key string) attackFunc {
 // productionAttacks are the writes (and reads) on production's names.
 func productionAttacks() []attack {
 	prod := motoProdKey
-	lockfile := prod + pipeline.TerraformLockSuffix
-	apply, ledger := pipeline.ApplyLockKey(prod), pipeline.LedgerObjectKey(prod)
-	backup := prod + pipeline.BackupInfix + "20261201T090000.000000000Z"
+	lockfile := prod + statekey.TerraformLockSuffix
+	apply, ledger := statekey.ApplyLockKey(prod), statekey.LedgerObjectKey(prod)
+	backup := prod + statekey.BackupInfix + "20261201T090000.000000000Z"
 	return []attack{
 		{"overwrite production state", "s3:PutObject", prod, put(prod, "")},
 		{"delete production state (delete marker)", "s3:DeleteObject", prod, del(prod, false)},
@@ -137,9 +137,9 @@ func TestIamMotoPRPoliciesRefuseAttacks(t *testing.T) {
 	s := newMotoStack(t)
 	prod := motoProdKey
 	s.putAdmin(prod, prodState)
-	s.putAdmin(prod+pipeline.TerraformLockSuffix, `{"ID":"production-lock"}`)
-	s.putAdmin(pipeline.ApplyLockKey(prod), `{"ID":"apply-lock"}`)
-	s.putAdmin(pipeline.LedgerObjectKey(prod), `{"sha":"`+motoSHA+`"}`)
+	s.putAdmin(prod+statekey.TerraformLockSuffix, `{"ID":"production-lock"}`)
+	s.putAdmin(statekey.ApplyLockKey(prod), `{"ID":"apply-lock"}`)
+	s.putAdmin(statekey.LedgerObjectKey(prod), `{"sha":"`+motoSHA+`"}`)
 	before := map[string]string{}
 	for _, a := range productionAttacks() {
 		before[a.key] = s.body(a.key)

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/prstate/prstate/internal/testenv"
-	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/iam"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // TestIamMotoPlanCommand: under the plan role with seed, `prstate plan
@@ -58,7 +58,7 @@ func TestIamMotoApplyLockUnlock(t *testing.T) {
 	s := newMotoStack(t)
 	bin := testenv.Binary(t)
 	s.putAdmin(s.prod, prodState)
-	applyLock, ledger := pipeline.ApplyLockKey(s.prod), pipeline.LedgerObjectKey(s.prod)
+	applyLock, ledger := statekey.ApplyLockKey(s.prod), statekey.LedgerObjectKey(s.prod)
 
 	pr := s.user("pr-job", s.role(iam.JobPlan, true).Policy)
 	code, out := s.run(s.env(pr, "push", "push.json", "refs/heads/main"), bin, "lock", "--lock-timeout", "2s")

@@ -16,8 +16,8 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/prstate/prstate/internal/testenv"
-	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/iam"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/awsstore"
 )
@@ -62,7 +62,7 @@ func newMotoStackAt(t *testing.T, prod, template string) *motoStack {
 		t.Fatal(err)
 	}
 	s.admin = awsstore.NewBucket(s.adminC, s.bucket)
-	k, err := pipeline.NewKeys(prod, template)
+	k, err := statekey.NewKeys(prod, template)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func (s *motoStack) user(name string, p iam.Policy) testenv.Keys {
 
 // env is the environment of a CI step run as the user with keys.
 func (s *motoStack) env(k testenv.Keys, event, payload, ref string) []string {
-	abs, err := filepath.Abs(filepath.Join("..", "testdata", "events", payload))
+	abs, err := filepath.Abs(filepath.Join("..", "ci", "testdata", "events", payload))
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 package iam
 
 import (
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // names are the objects and items of one stack that policies name, each
@@ -33,24 +33,24 @@ func namesOf(st Stack, account string) names {
 	n := names{
 		st:           st,
 		state:        prod,
-		lockfile:     prod + pipeline.TerraformLockSuffix,
-		lockItem:     pipeline.LockItemID(b, prod),
-		digest:       pipeline.DigestID(b, prod),
-		applyObject:  pipeline.ApplyLockKey(prod),
-		applyItem:    pipeline.ApplyLockItemID(b, prod),
-		ledgerObject: pipeline.LedgerObjectKey(prod),
-		ledgerItem:   pipeline.LedgerItemID(b, prod),
-		backup:       literal(prod + pipeline.BackupInfix).then(""),
+		lockfile:     prod + statekey.TerraformLockSuffix,
+		lockItem:     statekey.LockItemID(b, prod),
+		digest:       statekey.DigestID(b, prod),
+		applyObject:  statekey.ApplyLockKey(prod),
+		applyItem:    statekey.ApplyLockItemID(b, prod),
+		ledgerObject: statekey.LedgerObjectKey(prod),
+		ledgerItem:   statekey.LedgerItemID(b, prod),
+		backup:       literal(prod + statekey.BackupInfix).then(""),
 		listPrefix:   k.ListPrefix(),
 		prState:      patternOf(pr),
-		prLockfile:   patternOf(pr + pipeline.TerraformLockSuffix),
-		prLockItem:   patternOf(pipeline.LockItemID(b, pr)),
-		prDigest:     patternOf(pipeline.DigestID(b, pr)),
-		prBackup:     patternOf(pr + pipeline.BackupInfix).then(""),
+		prLockfile:   patternOf(pr + statekey.TerraformLockSuffix),
+		prLockItem:   patternOf(statekey.LockItemID(b, pr)),
+		prDigest:     patternOf(statekey.DigestID(b, pr)),
+		prBackup:     patternOf(pr + statekey.BackupInfix).then(""),
 	}
 	wkp := st.WorkspaceKeyPrefix
 	if wkp == "" {
-		wkp = pipeline.DefaultWorkspaceKeyPrefix
+		wkp = statekey.DefaultWorkspaceKeyPrefix
 	}
 	n.workspaces = wkp + "/"
 	if st.DynamoDBTable != "" {

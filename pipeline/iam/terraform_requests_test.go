@@ -3,8 +3,8 @@ package iam_test
 import (
 	"testing"
 
-	"github.com/prstate/prstate/pipeline"
 	"github.com/prstate/prstate/pipeline/iam"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // terraformRequests are the requests Terraform 1.11 makes on a state key
@@ -22,7 +22,7 @@ import (
 // request whose query holds an encoded "/" or ":", and Terraform always
 // lists env:/), so the evaluator does.
 func terraformRequests(key string, lockfile, table bool) []request {
-	prefix := pipeline.DefaultWorkspaceKeyPrefix + "/"
+	prefix := statekey.DefaultWorkspaceKeyPrefix + "/"
 	rs := []request{
 		{action: "s3:ListBucket", resource: "arn:aws:s3:::" + evalBucket, prefix: &prefix},
 		{action: "s3:GetObject", resource: objectARN(key)},
@@ -30,11 +30,11 @@ func terraformRequests(key string, lockfile, table bool) []request {
 	}
 	if lockfile {
 		for _, a := range []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject"} {
-			rs = append(rs, request{action: a, resource: objectARN(key + pipeline.TerraformLockSuffix)})
+			rs = append(rs, request{action: a, resource: objectARN(key + statekey.TerraformLockSuffix)})
 		}
 	}
 	if table {
-		digest, lock := pipeline.DigestID(evalBucket, key), pipeline.LockItemID(evalBucket, key)
+		digest, lock := statekey.DigestID(evalBucket, key), statekey.LockItemID(evalBucket, key)
 		for _, r := range [][2]string{{"dynamodb:GetItem", digest}, {"dynamodb:PutItem", digest}, {"dynamodb:PutItem", lock}, {"dynamodb:GetItem", lock}, {"dynamodb:DeleteItem", lock}} {
 			rs = append(rs, request{action: r[0], resource: evalTable, leadingKeys: []string{r[1]}})
 		}
@@ -48,12 +48,12 @@ func terraformRequests(key string, lockfile, table bool) []request {
 func TestIamTerraformRequestsAllowed(t *testing.T) {
 	for _, ws := range []bool{false, true} {
 		for _, mode := range []struct{ lockfile, table bool }{{true, false}, {false, true}, {true, true}} {
-			var k pipeline.Keys
+			var k statekey.Keys
 			var err error
 			if ws {
-				k, err = pipeline.NewWorkspaceKeys("app/terraform.tfstate", "")
+				k, err = statekey.NewWorkspaceKeys("app/terraform.tfstate", "")
 			} else {
-				k, err = pipeline.NewKeys("app/terraform.tfstate", "")
+				k, err = statekey.NewKeys("app/terraform.tfstate", "")
 			}
 			if err != nil {
 				t.Fatal(err)
