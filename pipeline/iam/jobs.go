@@ -90,7 +90,9 @@ func prCleanup(b *builder, n names) {
 	bucket := n.st.Bucket
 	b.list("CleanupListPRVersions", s3ListVer, bucket, n.prState)
 	b.objects("CleanupReadPRState", acts(s3Get, s3GetVersion), bucket, n.prState)
-	b.objects("CleanupDeletePRVersions", acts(s3DeleteVer), bucket, n.prState, n.prLockfile)
+	// DeleteObjects names a version ID for every key; in a bucket without
+	// versioning that ID is "null", which S3 may judge as a plain delete.
+	b.objects("CleanupDeletePRVersions", acts(s3Delete, s3DeleteVer), bucket, n.prState, n.prLockfile)
 	if n.cleanupS3Lock() {
 		b.objects("CleanupPRLockFile", acts(s3Get, s3Put, s3Delete), bucket, n.prLockfile)
 	}
