@@ -94,7 +94,7 @@ func TestIamCommandBadInput(t *testing.T) {
 		{},
 		{"--job", "ops"},
 		{"--job", "plan", "--environment", "x"},
-		{"--job", "apply", "--key-template", "{key}{pr}"},
+		{"--job", "plan", "--key-template", "{key}{pr}"},
 	} {
 		code := a.run(append([]string{"iam", "--working-directory", "app"}, args...)...)
 		lines := strings.Split(strings.TrimSpace(a.stderr.String()), "\n")

@@ -2,12 +2,14 @@ package iam
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/prstate/prstate/pipeline/statekey"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -87,5 +89,22 @@ func golden(t *testing.T, path string, got []byte) {
 	}
 	if string(got) != string(want) {
 		t.Errorf("%s differs (run with -update to accept):\n%s", path, got)
+	}
+}
+
+// TestIamRefusesOverlappingPatterns: {key}{pr} gives the PR pattern
+// app/terraform.tfstate*, which matches production's lock file: every role
+// that names PR keys is refused; apply, which names none, is written.
+func TestIamRefusesOverlappingPatterns(t *testing.T) {
+	st := Stack{Bucket: "acme-tfstate", Keys: keys(t, "app/terraform.tfstate", "{key}{pr}", false), UseLockfile: true, LockBackend: "s3"}
+	for _, job := range Jobs {
+		_, err := Generate(Input{Job: job, Stacks: []Stack{st}, Repository: "acme/infra", Environment: map[bool]string{true: "ops"}[job == JobOps]})
+		var ue *usage.Error
+		switch {
+		case job == JobApply && err != nil:
+			t.Errorf("apply: %v", err)
+		case job != JobApply && !errors.As(err, &ue):
+			t.Errorf("%s: %v, want a usage error", job, err)
+		}
 	}
 }

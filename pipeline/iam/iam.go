@@ -79,8 +79,9 @@ type Role struct {
 	Notes   []string `json:"notes,omitempty"`
 }
 
-// Generate writes the role of in.Job. It refuses (usage error) a key scheme
-// under which a PR pattern could match a production name of any stack.
+// Generate writes the role of in.Job. For the roles that name PR keys it
+// refuses (usage error) a key scheme under which a PR pattern could match a
+// production name of any stack.
 func Generate(in Input) (Role, error) {
 	if len(in.Stacks) == 0 {
 		return Role{}, usageErrorf("no stack to write a policy for")
@@ -102,8 +103,11 @@ func Generate(in Input) (Role, error) {
 		}
 		all[i] = namesOf(st, in.AccountID)
 	}
-	if err := checkSeparated(all); err != nil {
-		return Role{}, err
+	// Apply names no PR key; every other role grants writes on PR patterns.
+	if in.Job != JobApply {
+		if err := checkSeparated(all); err != nil {
+			return Role{}, err
+		}
 	}
 	sub, notes, err := subject(in)
 	if err != nil {
