@@ -121,6 +121,9 @@ func Generate(in Input) (Role, error) {
 	if n := role.Policy.compactLen(); n > managedPolicyMax {
 		role.Notes = append(role.Notes, fmt.Sprintf("the policy has %d characters, more than the %d of one managed policy: split the stacks over several policies", n, managedPolicyMax))
 	}
+	if in.Job != JobApply {
+		role.Notes = append(role.Notes, "PR patterns are checked against the production names of the stacks given (working-directory): list every stack that shares the bucket or table")
+	}
 	if in.AccountID == "" {
 		role.Notes = append(role.Notes, "the trust policy names the account as "+accountPlaceholder+": set --account-id")
 	}

@@ -10,7 +10,8 @@ import "fmt"
 //	PutObject, also If-None-Match   s3:PutObject
 //	and If-Match
 //	DeleteObject                    s3:DeleteObject
-//	DeleteObjects with version IDs  s3:DeleteObjectVersion (per object)
+//	DeleteObjects with version IDs  s3:DeleteObjectVersion (per object;
+//	                                version "null": s3:DeleteObject too)
 //	ListObjectsV2                   s3:ListBucket (condition key s3:prefix)
 //	ListObjectVersions              s3:ListBucketVersions (s3:prefix)
 //	GetItem PutItem DeleteItem      dynamodb: the same (dynamodb:LeadingKeys)
