@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/report"
 )
 
 var lockCommand = command{
@@ -45,24 +46,24 @@ func runLock(ctx context.Context, inv *invocation) error {
 // ledger. With heartbeats, they start right after the lock is taken (the
 // Keeper returned). A superseded commit (or a failed check) gives the lock
 // to the next job at once: the lock returned is then nil.
-func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease time.Duration, heartbeats bool) (*pipeline.ApplyLock, *pipeline.Keeper, pipeline.Verdict, error) {
+func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease time.Duration, heartbeats bool) (*applylock.ApplyLock, *applylock.Keeper, applylock.Verdict, error) {
 	store, st, err := inv.applyLockStore(ctx)
 	if err != nil {
-		return nil, nil, pipeline.Verdict{}, err
+		return nil, nil, applylock.Verdict{}, err
 	}
 	l, err := inv.newApplyLock(store, lease, heartbeats)
 	if err != nil {
-		return nil, nil, pipeline.Verdict{}, err
+		return nil, nil, applylock.Verdict{}, err
 	}
 	if inv.cfg.LockBackend == "dynamodb" {
 		if err := inv.checkStateBucket(ctx, st); err != nil {
-			return nil, nil, pipeline.Verdict{}, err
+			return nil, nil, applylock.Verdict{}, err
 		}
 	}
 	if err := l.Acquire(ctx); err != nil {
-		return nil, nil, pipeline.Verdict{}, err
+		return nil, nil, applylock.Verdict{}, err
 	}
-	var keeper *pipeline.Keeper
+	var keeper *applylock.Keeper
 	if heartbeats {
 		keeper = l.Keep(ctx)
 	}
@@ -98,13 +99,13 @@ func (inv *invocation) checkStateBucket(ctx context.Context, st Store) error {
 	case err == nil:
 		return nil
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return &pipeline.LockTimeoutError{Where: "s3://" + st.Bucket.Name(), Waited: inv.app.Now().Sub(start), Problem: err}
+		return &applylock.LockTimeoutError{Where: "s3://" + st.Bucket.Name(), Waited: inv.app.Now().Sub(start), Problem: err}
 	}
 	return fmt.Errorf("failed to check the state bucket before taking the apply lock: %w", err)
 }
 
 // releaseNow releases the lock whatever cancelled ctx.
-func (inv *invocation) releaseNow(ctx context.Context, l *pipeline.ApplyLock) error {
+func (inv *invocation) releaseNow(ctx context.Context, l *applylock.ApplyLock) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 	defer cancel()
 	return l.Release(rctx)
@@ -112,9 +113,9 @@ func (inv *invocation) releaseNow(ctx context.Context, l *pipeline.ApplyLock) er
 
 // lockedReport is the apply report of a run that took the lock: the
 // supersede verdict and how long it waited, behind whom.
-func (inv *invocation) lockedReport(v pipeline.Verdict, l *pipeline.ApplyLock) pipeline.ApplyReport {
+func (inv *invocation) lockedReport(v applylock.Verdict, l *applylock.ApplyLock) report.ApplyReport {
 	r := inv.applyReport(v)
 	w := l.Wait()
-	r.Lock = pipeline.LockSummary{Held: true, Waited: w.Waited, BehindRunURL: w.Behind.RunURL, BehindCommit: w.Behind.SHA, TookOver: w.TookOver}
+	r.Lock = report.LockSummary{Held: true, Waited: w.Waited, BehindRunURL: w.Behind.RunURL, BehindCommit: w.Behind.SHA, TookOver: w.TookOver}
 	return r
 }

@@ -10,7 +10,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 var runCommand = command{
@@ -42,7 +44,7 @@ func (e *childExit) ExitCode() int { return e.code }
 
 func runRun(ctx context.Context, inv *invocation) error {
 	if len(inv.args) == 0 {
-		return &pipeline.UsageError{Msg: "run needs a command: prstate run [flags] -- CMD ARGS..."}
+		return &usage.Error{Msg: "run needs a command: prstate run [flags] -- CMD ARGS..."}
 	}
 	// Our own subscription, next to main's NotifyContext: we must know
 	// which signal came, to forward it to the command.
@@ -56,7 +58,7 @@ func runRun(ctx context.Context, inv *invocation) error {
 		return err // nil: superseded, the command is skipped, exit 0
 	}
 	defer keeper.Stop()
-	report := inv.lockedReport(v, l)
+	applyReport := inv.lockedReport(v, l)
 	inv.lockOutputs(l)
 	inv.logf("holding the apply lock %s (lock ID %s): running %v", l.Where(), l.ID(), inv.args)
 	runErr := inv.runLocked(ctx, keeper, sigs)
@@ -69,30 +71,30 @@ func runRun(ctx context.Context, inv *invocation) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	relErr := l.Release(rctx)
-	report.Outcome, report.At = pipeline.ApplyApplied, inv.app.Now()
-	if runErr != nil {
-		report.Outcome, report.Detail = pipeline.ApplyFailed, runErr.Error()
-	}
-	defer inv.reportApply(ctx, "run", report)
+	err = runErr
 	switch {
-	case errors.Is(runErr, pipeline.ErrLockLost) || errors.Is(relErr, pipeline.ErrLockLost):
+	case errors.Is(runErr, applylock.ErrLockLost) || errors.Is(relErr, applylock.ErrLockLost):
 		lost := runErr
-		if !errors.Is(lost, pipeline.ErrLockLost) {
+		if !errors.Is(lost, applylock.ErrLockLost) {
 			lost = relErr
 		}
-		report.Outcome, report.Detail = pipeline.ApplyFailed, lost.Error()
+		err = &lockLostError{where: l.Where(), command: inv.args[0], err: lost}
 		inv.rep.SaveState("lock_id", "") // nothing of ours left for the post step
-		return &lockLostError{where: l.Where(), command: inv.args[0], err: lost}
 	case relErr != nil:
 		inv.rep.Error(relErr.Error())
+		if err == nil {
+			err = relErr
+		}
 	default:
 		inv.logf("released the apply lock %s", l.Where())
 		inv.rep.SaveState("lock_id", "") // nothing left for the post step
 	}
-	if runErr != nil {
-		return runErr
+	applyReport.Outcome, applyReport.At = report.ApplyApplied, inv.app.Now()
+	if err != nil {
+		applyReport.Outcome, applyReport.Detail = report.ApplyFailed, err.Error()
 	}
-	return relErr
+	inv.reportApply(ctx, "run", applyReport)
+	return err
 }
 
 // lockLostError ends a run whose lock was lost while its command ran:
@@ -132,7 +134,7 @@ func lostKillAt(killBy, now time.Time) time.Time {
 // own: SIGINT and SIGTERM are forwarded to the group; losing the lock
 // stops the group (SIGTERM, then SIGKILL before any waiter may take
 // over); it returns once no process of the group is left.
-func (inv *invocation) runLocked(ctx context.Context, keeper *pipeline.Keeper, sigs <-chan os.Signal) error {
+func (inv *invocation) runLocked(ctx context.Context, keeper *applylock.Keeper, sigs <-chan os.Signal) error {
 	name := inv.args[0]
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("failed to run %s: interrupted before it started: %w", name, err)

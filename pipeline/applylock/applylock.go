@@ -1,0 +1,563 @@
+// Package applylock is the apply lock: the lock store (the only door to a
+// record, on S3 or DynamoDB), the rules that decide a takeover, the ledger
+// of applies and supersede, lock status and force-unlock. See
+// ARCHITECTURE.md.
+package applylock
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prstate/prstate/pipeline/clock"
+	"github.com/prstate/prstate/pipeline/storage"
+)
+
+// Defaults of the apply lock protocol.
+const (
+	DefaultLockPoll   = 500 * time.Millisecond // mean wait ~0.56 s with jitter: < 2 reads/s per waiter
+	lockReportEvery   = 15 * time.Second
+	runCheckEvery     = 30 * time.Second // GitHub API calls per holder, at most
+	releaseAttempts   = 8
+	releaseBackoffMax = 2 * time.Second
+)
+
+// RunChecker tells whether a GitHub Actions run has completed.
+type RunChecker interface {
+	RunCompleted(ctx context.Context, repo string, runID int64) (bool, error)
+}
+
+// LockOptions tunes an ApplyLock. Zero values take the defaults.
+type LockOptions struct {
+	Lease time.Duration // written into our record; heartbeats renew it
+	// Heartbeats says that we renew the lease (Keep) every lease/3; it is
+	// written into our record, so waiters know to expect them.
+	Heartbeats bool
+	// MaxLease is the longest holder lease a waiter honours (0: any).
+	MaxLease time.Duration
+	// ClockSkew is how far a holder's clock may be off the store's, where
+	// a record's age can only be told from the holder's own write time.
+	ClockSkew time.Duration
+	Timeout   time.Duration // give up waiting after this long, a hard bound (0: wait forever)
+	Poll      time.Duration // base poll interval; up to 25% jitter is added
+	Runs      RunChecker    // nil: no run-liveness check
+	Clock     clock.Clock
+	Logf      func(format string, args ...any) // progress while waiting
+	Warn      func(msg string)                 // takeovers: a warning annotation
+	Who       string                           // LockInfo.Who
+	Path      string                           // LockInfo.Path (the state key)
+}
+
+// ApplyLock is one process's handle on the apply lock of a production state.
+type ApplyLock struct {
+	store LockStore
+	opts  LockOptions
+
+	mu      sync.Mutex
+	rec     ApplyLockRecord // ours
+	version string          // of our record in the store, while held
+	held    bool
+	// sent is when each write of ours whose outcome is not known yet was
+	// sent, by RVN: a read that finds one of them landed confirms it.
+	sent   map[string]time.Time
+	fence  *fence      // when we must stop trusting the lock
+	waited AcquireWait // how the last Acquire went, for reports
+}
+
+// AcquireWait is how Acquire got the lock: how long it waited, behind
+// whom (zero when the lock was free), and whether it took over.
+type AcquireWait struct {
+	Waited   time.Duration
+	Behind   Holder
+	TookOver bool
+}
+
+// Wait says how the last successful Acquire went.
+func (l *ApplyLock) Wait() AcquireWait {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.waited
+}
+
+// NewApplyLock prepares to take the lock in store as holder.
+func NewApplyLock(store LockStore, holder Holder, opts LockOptions) *ApplyLock {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = DefaultLockPoll
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	if opts.Warn == nil {
+		opts.Warn = func(string) {}
+	}
+	holder.Lease = opts.Lease.String()
+	holder.Heartbeat = ""
+	if opts.Heartbeats {
+		holder.Heartbeat = heartbeatEvery(opts.Lease).String()
+	}
+	rec := ApplyLockRecord{
+		LockInfo: LockInfo{ID: NewLockID(), Operation: applyLockOperation, Who: opts.Who, Version: "prstate", Path: opts.Path},
+		Holder:   holder,
+	}
+	return &ApplyLock{store: store, opts: opts, rec: rec, sent: map[string]time.Time{}, fence: newFence(opts.Clock, opts.Lease)}
+}
+
+// heartbeatEvery is how often a holder renews its lease.
+func heartbeatEvery(lease time.Duration) time.Duration { return lease / 3 }
+
+// ID is our lock ID.
+func (l *ApplyLock) ID() string { return l.rec.ID }
+
+// Where names the lock record.
+func (l *ApplyLock) Where() string { return l.store.Where() }
+
+// LockTimeoutError ends a wait that lasted --lock-timeout (exit code 3).
+type LockTimeoutError struct {
+	Where   string
+	Waited  time.Duration
+	Holder  string // described
+	LockID  string
+	Problem error // the last storage error, when no holder could be read
+}
+
+func (e *LockTimeoutError) ExitCode() int { return 3 }
+
+func (e *LockTimeoutError) Error() string {
+	held := "held by " + e.Holder
+	if e.Holder == "" {
+		held = "unreachable"
+		if e.Problem != nil {
+			held += " (" + e.Problem.Error() + ")"
+		}
+	}
+	msg := fmt.Sprintf("timed out after %s waiting for the apply lock %s, %s; inspect it with `prstate status`", e.Waited.Truncate(time.Second), e.Where, held)
+	if e.LockID != "" {
+		msg += fmt.Sprintf("; if its holder is gone, `prstate force-unlock --lock-id %s`", e.LockID)
+	}
+	return msg
+}
+
+// ErrLockLost: someone else holds the apply lock we held (it was taken
+// over, or force-unlocked and taken again).
+var ErrLockLost = errors.New("apply lock lost")
+
+// newRecord encodes our record with a fresh RVN and remembers when it is
+// sent (now); the caller holds l.mu and sends it at once.
+func (l *ApplyLock) newRecord() (body []byte, sent time.Time) {
+	now := l.opts.Clock.Now()
+	if !l.held {
+		l.rec.Created = now.UTC().Round(0) // when we took it, as far as anyone can tell
+	}
+	l.rec.Holder.RVN = NewLockID()
+	l.rec.Holder.Renewed = now.UTC().Round(0)
+	l.sent[l.rec.Holder.RVN] = now
+	return l.rec.Marshal(), now
+}
+
+// landed records that our write with this RVN (sent at sent) is the
+// store's record at version: we hold the lock from sent on.
+func (l *ApplyLock) landed(version string, sent time.Time) error {
+	clear(l.sent)
+	l.version = version
+	if !l.held {
+		l.held = true
+		l.fence.start(sent)
+		return nil
+	}
+	return l.fence.confirm(sent)
+}
+
+// sentAt is when our write with this RVN was sent. A write we do not
+// remember (cannot happen) counts as sent at since, the earliest moment.
+func (l *ApplyLock) sentAt(rvn string, since time.Time) time.Time {
+	if t, ok := l.sent[rvn]; ok {
+		return t
+	}
+	return since
+}
+
+// Acquire waits for the lock and takes it: a conditional create when it
+// is free, a conditional replace on the observed version when the holder
+// is dead (DESIGN.md). It reports the holder at least every 15 s and gives
+// up with *LockTimeoutError after opts.Timeout, a hard bound: requests in
+// flight are cut off then. A permanent storage error ends it at once.
+func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	clk := l.opts.Clock
+	start := clk.Now()
+	parent := ctx
+	if l.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, l.opts.Timeout)
+		defer cancel()
+	}
+	defer func() {
+		if err != nil && ctx.Err() != nil {
+			// Interrupted or timed out, perhaps while a create of ours was
+			// in flight: remove our record if it landed, so it does not
+			// sit there for a whole lease. After a timeout only briefly:
+			// lock-timeout is a hard bound.
+			cleanup := 5 * time.Second
+			if parent.Err() == nil {
+				cleanup = time.Second
+			}
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanup)
+			defer cancel()
+			_, _ = releaseRecord(cctx, l.store, l.rec.ID, "", clock.Real, nil)
+		}
+	}()
+	var (
+		watch      lockWatch
+		lastReport time.Time
+		holder     ApplyLockRecord
+		lastErr    error
+		runs       = runLiveness{checker: l.opts.Runs}
+	)
+	timedOut := func() error {
+		e := &LockTimeoutError{Where: l.store.Where(), Waited: clk.Now().Sub(start), Problem: lastErr}
+		if holder.ID != "" {
+			e.Holder, e.LockID = holder.Describe(clk.Now()), holder.ID
+		}
+		return e
+	}
+	var lastErrLog time.Time
+	logErr := func(err error) {
+		lastErr = err
+		if now := clk.Now(); lastErrLog.IsZero() || now.Sub(lastErrLog) >= lockReportEvery {
+			lastErrLog = now
+			l.opts.Logf("apply lock %s: %v (retrying)", l.store.Where(), err)
+		}
+	}
+	// stop ends the wait on a permanent error, an interruption or the
+	// timeout; nil means go on.
+	stop := func(err error) error {
+		if err != nil && !errors.Is(err, storage.ErrPrecondition) && (lastErr == nil || ctx.Err() == nil) {
+			lastErr = err // why the store was unreachable, for the timeout
+		}
+		switch {
+		case storage.IsPermanent(err):
+			return err
+		case parent.Err() != nil:
+			return fmt.Errorf("failed to acquire the apply lock %s: %w", l.store.Where(), parent.Err())
+		case ctx.Err() != nil:
+			return timedOut()
+		}
+		return nil
+	}
+	tryCreate := true
+	for {
+		if err := stop(nil); err != nil {
+			return err
+		}
+		if tryCreate {
+			body, sent := l.newRecord()
+			v, err := l.store.Create(ctx, body)
+			if err == nil {
+				l.waited = AcquireWait{Waited: clk.Now().Sub(start), Behind: holder.Holder}
+				return l.landed(v, sent)
+			}
+			if err := stop(err); err != nil {
+				return err
+			}
+			if !errors.Is(err, storage.ErrPrecondition) {
+				logErr(err)
+			}
+			// Lost or lost race: the read below tells whether it is ours.
+		}
+		tryCreate = false
+		obs, err := l.store.Read(ctx)
+		now := clk.Now()
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			tryCreate = true
+			continue // free: create at once
+		case err != nil:
+			if err := stop(err); err != nil {
+				return err
+			}
+			logErr(err)
+		default:
+			lastErr = nil
+			cur, perr := ParseApplyLockRecord(obs.Body)
+			if perr != nil {
+				cur = ApplyLockRecord{LockInfo: LockInfo{ID: "unparsable:" + obs.Version}}
+			}
+			if cur.ID == l.rec.ID {
+				// Our create (or takeover) went through and its answer was
+				// lost: we hold it since we sent that write.
+				l.waited = AcquireWait{Waited: clk.Now().Sub(start), Behind: holder.Holder}
+				return l.landed(obs.Version, l.sentAt(cur.Holder.RVN, start))
+			}
+			holder = cur
+			watch = watch.observe(cur.ID, obs.Version, now)
+			reason := decideTakeover(takeoverInput{
+				watch:          watch,
+				holder:         cur.Holder,
+				age:            obs.age(cur.Holder.Renewed, l.opts.ClockSkew),
+				fallback:       l.opts.Lease,
+				maxLease:       l.opts.MaxLease,
+				earlierAttempt: earlierAttempt(cur.Holder, l.rec.Holder),
+				runCompleted:   func() bool { return runs.completed(ctx, cur, now, l.opts.Logf) },
+				now:            now,
+			})
+			if reason != keepWaiting {
+				nb, sent := l.newRecord()
+				v, err := l.store.Replace(ctx, nb, obs.Version)
+				if err == nil || l.adoptIfOurs(ctx, nb, &v, err) {
+					l.waited = AcquireWait{Waited: clk.Now().Sub(start), Behind: cur.Holder, TookOver: true}
+					l.opts.Warn(fmt.Sprintf("took over the apply lock %s from %s: %s", l.store.Where(), cur.Describe(clk.Now()), reason))
+					return l.landed(v, sent)
+				}
+				if errors.Is(err, storage.ErrPrecondition) {
+					continue // someone changed it first: look again at once
+				}
+				if err := stop(err); err != nil {
+					return err
+				}
+				logErr(err)
+			} else if lastReport.IsZero() || now.Sub(lastReport) >= lockReportEvery {
+				lastReport = now
+				l.opts.Logf("waiting for the apply lock %s: held by %s", l.store.Where(), cur.Describe(clk.Now()))
+			}
+		}
+		pause := jitter(l.opts.Poll)
+		if l.opts.Timeout > 0 {
+			left := l.opts.Timeout - clk.Now().Sub(start)
+			if left <= 0 {
+				return timedOut()
+			}
+			pause = min(pause, left)
+		}
+		if err := clk.Sleep(ctx, pause); err != nil {
+			if err := stop(err); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// adoptIfOurs resolves a failed conditional write whose first answer may
+// have been lost (the SDK retried it and the retry lost to itself): when
+// the store holds exactly body, the write went through.
+func (l *ApplyLock) adoptIfOurs(ctx context.Context, body []byte, version *string, err error) bool {
+	if err == nil {
+		return true
+	}
+	obs, rerr := l.store.Read(ctx)
+	if rerr != nil || !bytes.Equal(obs.Body, body) {
+		return false
+	}
+	*version = obs.Version
+	return true
+}
+
+// jitter returns d plus up to 25%, so waiters do not poll in step.
+func jitter(d time.Duration) time.Duration {
+	return d + time.Duration(rand.Int64N(int64(d)/4+1))
+}
+
+// Renew is a heartbeat: it writes a new RVN with a conditional replace on
+// our version. It fails with ErrLockLost when someone else holds the lock
+// now or our fencing deadline has passed; other errors are transient (the
+// caller retries before the deadline). Only a write seen to land counts.
+func (l *ApplyLock) Renew(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.held {
+		return ErrLockLost
+	}
+	if err := l.fence.check(); err != nil {
+		return err
+	}
+	body, sent := l.newRecord()
+	v, err := l.store.Replace(ctx, body, l.version)
+	if err == nil {
+		return l.landed(v, sent)
+	}
+	obs, rerr := l.store.Read(ctx)
+	switch {
+	case rerr == nil:
+		rec, perr := ParseApplyLockRecord(obs.Body)
+		switch {
+		case perr != nil:
+			return l.lost(fmt.Errorf("%w: %s holds an unreadable record", ErrLockLost, l.store.Where()))
+		case rec.ID != l.rec.ID:
+			return l.lost(fmt.Errorf("%w: %s is now held by %s", ErrLockLost, l.store.Where(), rec.Describe(l.opts.Clock.Now())))
+		case obs.Version == l.version:
+			// Still our last confirmed record: this write did not land.
+		default:
+			// A write of ours landed (this one, or an earlier one whose
+			// answer was lost): it counts from when it was sent.
+			if ferr := l.landed(obs.Version, l.sentAt(rec.Holder.RVN, time.Time{})); ferr != nil || bytes.Equal(obs.Body, body) {
+				return ferr
+			}
+		}
+	case errors.Is(rerr, storage.ErrNotFound):
+		return l.lost(fmt.Errorf("%w: %s was released or deleted by someone else (force-unlocked?)", ErrLockLost, l.store.Where()))
+	}
+	return fmt.Errorf("failed to renew the apply lock %s: %w", l.store.Where(), err)
+}
+
+// lost marks the lock lost for good and returns err.
+func (l *ApplyLock) lost(err error) error {
+	l.fence.lose(err)
+	return err
+}
+
+// Lost is why we no longer hold the lock (nil while we do): someone else
+// holds it, or no renewal was confirmed before our fencing deadline.
+func (l *ApplyLock) Lost() error { return l.fence.check() }
+
+// ReleaseResult says what Release found.
+type ReleaseResult struct {
+	Released bool   // we deleted our record
+	Holder   string // set when someone else holds it: described
+}
+
+// Release gives our record up with a conditional write on our version,
+// retrying transient errors, and leaves anyone else's record alone. It
+// returns an error wrapping ErrLockLost when the lock was lost while we
+// held it (someone else holds it, or our fencing deadline passed): that
+// is never a clean release, even when our own record could be freed.
+func (l *ApplyLock) Release(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.held {
+		return l.fence.check()
+	}
+	lostErr := l.fence.check()
+	// A delete whose answer was lost and whose retry finds another holder
+	// did release when we still held the lock: nobody can take it over
+	// before our fencing deadline, so the other holder came after us.
+	res, err := releaseRecord(ctx, l.store, l.rec.ID, l.version, l.opts.Clock, l.fence.stillHeld)
+	if err == nil || errors.Is(err, ErrLockLost) {
+		l.held = false
+	}
+	if errors.Is(err, ErrLockLost) {
+		return l.lost(err)
+	}
+	if err != nil {
+		return err
+	}
+	if lostErr != nil {
+		return lostErr
+	}
+	if res.Holder != "" {
+		l.opts.Logf("released the apply lock %s; it is already held by %s", l.store.Where(), res.Holder)
+	}
+	return nil
+}
+
+// ReleaseByID releases the apply lock in store if its holder is id (the
+// unlock command, a process other than the one that took it). Releasing
+// a lock that is already gone is not an error.
+func ReleaseByID(ctx context.Context, store LockStore, id string, clk clock.Clock) (ReleaseResult, error) {
+	if clk == nil {
+		clk = clock.Real
+	}
+	return releaseRecord(ctx, store, id, "", clk, nil)
+}
+
+// releaseRecord deletes the record while it belongs to id; version is the
+// one we expect ("" to read it first). surelyDeleted, when not nil, tells
+// whether a delete we sent that found another holder on retry must have
+// gone through.
+func releaseRecord(ctx context.Context, store LockStore, id, version string, clk clock.Clock, surelyDeleted func() bool) (ReleaseResult, error) {
+	var lastErr error
+	sentDelete := false
+	backoff := 100 * time.Millisecond
+	for attempt := 0; attempt < releaseAttempts; attempt++ {
+		if attempt > 0 {
+			if err := clk.Sleep(ctx, backoff); err != nil {
+				break
+			}
+			backoff = min(2*backoff, releaseBackoffMax)
+		}
+		if version == "" {
+			obs, err := store.Read(ctx)
+			if errors.Is(err, storage.ErrNotFound) {
+				if sentDelete {
+					return ReleaseResult{Released: true}, nil // our delete went through; its answer was lost
+				}
+				return ReleaseResult{}, nil
+			}
+			if storage.IsPermanent(err) {
+				return ReleaseResult{}, err
+			}
+			if err != nil {
+				lastErr = err
+				continue
+			}
+			rec, perr := ParseApplyLockRecord(obs.Body)
+			if perr != nil || rec.ID != id {
+				desc := "an unreadable record"
+				if perr == nil {
+					desc = rec.Describe(time.Now())
+				}
+				if sentDelete && surelyDeleted != nil && surelyDeleted() {
+					return ReleaseResult{Released: true, Holder: desc}, nil
+				}
+				return ReleaseResult{Holder: desc}, fmt.Errorf("%w: %s is held by %s, not by lock ID %s: left alone", ErrLockLost, store.Where(), desc, id)
+			}
+			version = obs.Version
+		}
+		err := store.Delete(ctx, version)
+		sentDelete = true
+		switch {
+		case err == nil:
+			return ReleaseResult{Released: true}, nil
+		case errors.Is(err, storage.ErrNotFound):
+			return ReleaseResult{Released: true}, nil // a retried delete whose first answer was lost
+		case errors.Is(err, storage.ErrPrecondition):
+			version = "" // changed or gone: look at who holds it now
+		case storage.IsPermanent(err):
+			return ReleaseResult{}, err
+		default:
+			lastErr = err
+		}
+	}
+	return ReleaseResult{}, fmt.Errorf("failed to release the apply lock %s (lock ID %s): %w", store.Where(), id, lastErr)
+}
+
+// runLiveness asks GitHub whether a holder's run completed, at most once
+// per runCheckEvery per holder.
+type runLiveness struct {
+	checker   RunChecker
+	holderID  string
+	checkedAt time.Time
+	done      bool
+	warned    bool
+}
+
+func (r *runLiveness) completed(ctx context.Context, rec ApplyLockRecord, now time.Time, logf func(string, ...any)) bool {
+	if r.checker == nil || rec.Holder.Repository == "" || rec.Holder.RunID == "" {
+		return false
+	}
+	if r.holderID == rec.ID && now.Sub(r.checkedAt) < runCheckEvery {
+		return r.done
+	}
+	r.holderID, r.checkedAt, r.done = rec.ID, now, false
+	runID, err := strconv.ParseInt(rec.Holder.RunID, 10, 64)
+	if err != nil {
+		return false
+	}
+	done, err := r.checker.RunCompleted(ctx, rec.Holder.Repository, runID)
+	if err != nil {
+		if !r.warned {
+			logf("cannot tell whether run %s of %s is alive (waiting for its lease instead): %v", rec.Holder.RunID, rec.Holder.Repository, err)
+			r.warned = true
+		}
+		return false
+	}
+	r.done = done
+	return done
+}
