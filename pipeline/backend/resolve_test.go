@@ -769,3 +769,50 @@ func FuzzQuoteHCL(f *testing.F) {
 // utf8ValidString: strings HCL can hold as they are (it reads string
 // literals as NFC, as terraform does).
 func utf8ValidString(s string) bool { return utf8.ValidString(s) && norm.NFC.IsNormalString(s) }
+
+// TestCheckPRInit: the post step's rule: what the last init recorded must
+// be the PR state, or the message names the fix.
+func TestCheckPRInit(t *testing.T) {
+	rec := func(bucket, key string) string {
+		return `{"version": 3, "backend": {"type": "s3", "config": {"bucket": "` + bucket + `", "key": "` + key + `", "endpoints": {"s3": null}}}}`
+	}
+	pr := PRInit{Dir: "infra", Bucket: "b-1", Key: "app/pr-42/terraform.tfstate", Production: "app/terraform.tfstate", BackendFile: "prstate.s3.tfbackend"}
+	ws := PRInit{Dir: "infra", Bucket: "b-1", Key: "app/terraform.tfstate", Workspace: "pr-42", Production: "app/terraform.tfstate", BackendFile: "prstate.s3.tfbackend"}
+	for _, tc := range []struct {
+		name            string
+		want            PRInit
+		record, envFile string
+		tfWorkspace     string
+		ok, checked     bool
+		msg             string
+	}{
+		{name: "no init", want: pr, ok: true, msg: "no init recorded a backend in infra/.terraform/terraform.tfstate: nothing to check"},
+		{name: "PR key", want: pr, record: rec("b-1", "app/pr-42/terraform.tfstate"), ok: true, checked: true, msg: "init configured the pull request's state s3://b-1/app/pr-42/terraform.tfstate"},
+		{name: "production key", want: pr, record: rec("b-1", "app/terraform.tfstate"), checked: true,
+			msg: "infra/.terraform/terraform.tfstate: init configured s3://b-1/app/terraform.tfstate (production's state), not the pull request's s3://b-1/app/pr-42/terraform.tfstate: pass -backend-config=prstate.s3.tfbackend last to init, or drop your own -backend-config and give it to prstate as backend-config (input backend-config, --backend-config, PRSTATE_BACKEND_CONFIG)"},
+		{name: "another key", want: pr, record: rec("b-1", "app/pr-7/terraform.tfstate"), checked: true, msg: "init configured s3://b-1/app/pr-7/terraform.tfstate, not the pull request's"},
+		{name: "another bucket", want: pr, record: rec("b-2", "app/pr-42/terraform.tfstate"), checked: true, msg: "init configured s3://b-2/app/pr-42/terraform.tfstate, not"},
+		{name: "not s3", want: pr, record: `{"version": 3, "backend": {"type": "local", "config": {}}}`, checked: true, msg: `init configured backend "local"`},
+		{name: "workspace by TF_WORKSPACE", want: ws, record: rec("b-1", "app/terraform.tfstate"), tfWorkspace: "pr-42", ok: true, checked: true, msg: "s3://b-1/env:/pr-42/app/terraform.tfstate"},
+		{name: "workspace by select", want: ws, record: rec("b-1", "app/terraform.tfstate"), envFile: "pr-42", ok: true, checked: true},
+		{name: "workspace default", want: ws, record: rec("b-1", "app/terraform.tfstate"), checked: true, msg: "workspace default (from default) is selected in infra, not the pull request's pr-42"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := files("main.tf", tfBlock)
+			if tc.record != "" {
+				fsys["infra/.terraform/terraform.tfstate"] = &fstest.MapFile{Data: []byte(tc.record)}
+			}
+			if tc.envFile != "" {
+				fsys["infra/.terraform/environment"] = &fstest.MapFile{Data: []byte(tc.envFile)}
+			}
+			env := func(k string) string { return map[string]string{"TF_WORKSPACE": tc.tfWorkspace}[k] }
+			res, err := CheckPRInit(fsys, tc.want, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.OK != tc.ok || res.Checked != tc.checked || !strings.Contains(res.Msg, tc.msg) {
+				t.Errorf("got %+v\nwant ok %v checked %v msg %q", res, tc.ok, tc.checked, tc.msg)
+			}
+		})
+	}
+}
