@@ -176,10 +176,12 @@ func newMotoServer(endpoint string) *MotoServer {
 //
 // It is optional: without it the server is killed when the test binary
 // exits (Pdeathsig), but may linger as a zombie where PID 1 does not reap,
-// and the prstate binary built by Binary stays in the temp directory.
+// and the prstate binary built by Binary and MinIO's data directory stay
+// in the temp directory.
 func Main(m *testing.M) {
 	defer removeBinary()
 	defer stopMoto()
+	defer stopMinIO()
 	m.Run()
 }
 

@@ -12,11 +12,14 @@ import (
 // It is the only place in the repository that skips a test.
 func Require(t testing.TB, what string) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
+	if ciRequired() {
 		t.Fatalf("%s (required when CI=true)", what)
 	}
 	t.Skipf("%s; skipping (with CI=true this fails instead)", what)
 }
+
+// ciRequired reports whether what a test needs must be there (CI=true).
+func ciRequired() bool { return os.Getenv("CI") == "true" }
 
 // Tool returns the path of the executable name found on PATH, or ends the
 // test through Require.
