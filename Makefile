@@ -17,7 +17,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
 
 fuzz:
-	$(GO) test ./pipeline -run '^$$' -fuzz FuzzKeys -fuzztime 60s
+	$(GO) test ./pipeline/statekey -run '^$$' -fuzz FuzzKeys -fuzztime 60s
 
 lint:
 	actionlint .github/workflows/*.yml examples/github/*.yml

@@ -9,7 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/cli"
 )
 
 type actionFile struct {
@@ -39,7 +39,7 @@ func TestActionYAMLMatchesTheCLI(t *testing.T) {
 	if a.Runs.Using != "docker" || !strings.HasPrefix(a.Runs.Image, "docker://") || a.Runs.PostEntrypoint != "/prstate" || a.Runs.PostIf != "always()" || a.Branding["icon"] == "" {
 		t.Fatalf("runs/branding: %+v %v", a.Runs, a.Branding)
 	}
-	settings := pipeline.SettingNames()
+	settings := cli.SettingNames()
 	for name := range a.Inputs {
 		if !slices.Contains(settings, name) {
 			t.Errorf("input %q is not a prstate setting", name)

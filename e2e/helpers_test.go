@@ -16,7 +16,8 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/internal/testenv"
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -467,19 +468,19 @@ func (s *stack) getItem(id string) (storage.Item, bool) {
 
 // holdProductionLock takes production's Terraform state lock the way a
 // running `terraform apply` holds it, and returns the lock record.
-func (s *stack) holdProductionLock() pipeline.LockInfo { return s.holdLock(prodKey) }
+func (s *stack) holdProductionLock() applylock.LockInfo { return s.holdLock(prodKey) }
 
 // holdLock takes key's Terraform state lock as terraform does.
-func (s *stack) holdLock(key string) pipeline.LockInfo {
+func (s *stack) holdLock(key string) applylock.LockInfo {
 	s.t.Helper()
-	li := pipeline.LockInfo{
-		ID: pipeline.NewLockID(), Operation: "OperationTypeApply", Who: "runner@fv-az1234-567",
+	li := applylock.LockInfo{
+		ID: applylock.NewLockID(), Operation: "OperationTypeApply", Who: "runner@fv-az1234-567",
 		Version: "1.11.4", Created: time.Now().UTC(), Path: s.bucket + "/" + key,
 	}
 	ctx := s.t.Context()
 	var err error
 	if s.mode == lockDynamoDB {
-		err = s.tableStore().PutItem(ctx, storage.Item{storage.KeyAttr: pipeline.LockItemID(s.bucket, key), "Info": string(li.Marshal())}, storage.Condition{Absent: true})
+		err = s.tableStore().PutItem(ctx, storage.Item{storage.KeyAttr: statekey.LockItemID(s.bucket, key), "Info": string(li.Marshal())}, storage.Condition{Absent: true})
 	} else {
 		_, err = s.bucketStore().PutObject(ctx, key+".tflock", li.Marshal(), storage.PutOptions{IfNoneMatch: true})
 	}
@@ -495,7 +496,7 @@ func (s *stack) releaseLock(key string) {
 	ctx := s.t.Context()
 	var err error
 	if s.mode == lockDynamoDB {
-		err = s.tableStore().DeleteItem(ctx, pipeline.LockItemID(s.bucket, key), storage.Condition{})
+		err = s.tableStore().DeleteItem(ctx, statekey.LockItemID(s.bucket, key), storage.Condition{})
 	} else {
 		err = s.bucketStore().DeleteObject(ctx, key+".tflock", "")
 	}
@@ -534,7 +535,7 @@ func (s *stack) snapshot(key string) snapshot {
 		}
 	}
 	if s.table != "" {
-		for _, id := range []string{pipeline.LockItemID(s.bucket, key), pipeline.DigestID(s.bucket, key)} {
+		for _, id := range []string{statekey.LockItemID(s.bucket, key), statekey.DigestID(s.bucket, key)} {
 			if it, ok := s.getItem(id); ok {
 				snap.Items[id] = it
 			}

@@ -20,7 +20,10 @@ import (
 
 	"github.com/prstate/prstate/internal/githubfake"
 	"github.com/prstate/prstate/internal/testenv"
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -176,7 +179,7 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 		t.Fatal("neither apply job took the lock")
 	}
 	if winner.sha != first {
-		t.Logf("the job of %s took the lock first despite the head start", pipeline.ShortSHA(winner.sha))
+		t.Logf("the job of %s took the lock first despite the head start", ci.ShortSHA(winner.sha))
 	}
 	winner.finishMain(t)
 	t.Logf("main steps overlapped: %v (the second started %s after the first, which took %s)", loser.main.started.Before(winner.main.ended),
@@ -204,8 +207,8 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 	released := time.Now()
 	loser.finishMain(t)
 	t.Logf("the job of %s waited %s in its main step; it went on %s after the post step of %s released the lock",
-		pipeline.ShortSHA(loser.sha), loser.main.ended.Sub(loser.main.started).Round(time.Millisecond),
-		loser.main.ended.Sub(released).Round(time.Millisecond), pipeline.ShortSHA(winner.sha))
+		ci.ShortSHA(loser.sha), loser.main.ended.Sub(loser.main.started).Round(time.Millisecond),
+		loser.main.ended.Sub(released).Round(time.Millisecond), ci.ShortSHA(winner.sha))
 	if !strings.Contains(loser.res.stderr, "waiting for the apply lock") || !strings.Contains(loser.res.stderr, "actions/runs/"+winner.runID) {
 		t.Errorf("the waiting job did not say whom it waited for:\n%s", loser.res.stderr)
 	}
@@ -215,7 +218,7 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 		if loser.res.outputs["superseded"] != "true" || loser.res.outputs["lock-id"] != "" || loser.res.state["lock_id"] != "" {
 			t.Errorf("older job after the newer one: outputs %v state %v, want superseded and no lock", loser.res.outputs, loser.res.state)
 		}
-		for _, fact := range []string{"superseded by", pipeline.ShortSHA(mergeB), "actions/runs/" + winner.runID, "output `superseded=true`"} {
+		for _, fact := range []string{"superseded by", ci.ShortSHA(mergeB), "actions/runs/" + winner.runID, "output `superseded=true`"} {
 			if !strings.Contains(loser.res.summary, fact) {
 				t.Errorf("superseded job's step summary lacks %q:\n%s", fact, loser.res.summary)
 			}
@@ -250,7 +253,7 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 			t.Errorf("production state lacks %s after the merges", r)
 		}
 	}
-	ledger := pipeline.NewLedger(s.bucketStore(), s.ledgerTable(), lockBackend, prodKey)
+	ledger := applylock.NewLedger(s.bucketStore(), s.ledgerTable(), lockBackend, prodKey)
 	rec, err := ledger.Read(ctx)
 	if err != nil || rec.Entry.SHA != mergeB || rec.Entry.RunID != "9102" {
 		t.Errorf("ledger %+v, %v; want commit %s of run 9102", rec.Entry, err, mergeB)
@@ -302,7 +305,7 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 	}
 	s.checkCleanedUp(pr43Key, closed43, prodAfterApplies)
 	for _, k := range s.objectKeys() {
-		if k != prodKey && k != prodKey+".tflock" && k != pipeline.ApplyLockKey(prodKey) && k != pipeline.LedgerObjectKey(prodKey) {
+		if k != prodKey && k != prodKey+".tflock" && k != statekey.ApplyLockKey(prodKey) && k != statekey.LedgerObjectKey(prodKey) {
 			t.Errorf("left in the bucket: %s", k)
 		}
 	}
@@ -374,7 +377,7 @@ func (s *stack) prodSerial() int64 {
 	if !ok {
 		s.t.Fatal("no production state")
 	}
-	h, err := pipeline.ParseState(obj.Body)
+	h, err := plan.ParseState(obj.Body)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -396,10 +399,10 @@ func (s *stack) applyLockHeld(backend string) bool {
 		if s.table == "" {
 			return false
 		}
-		_, ok := s.getItem(pipeline.ApplyLockItemID(s.bucket, prodKey))
+		_, ok := s.getItem(statekey.ApplyLockItemID(s.bucket, prodKey))
 		return ok
 	}
-	_, ok := s.getObject(pipeline.ApplyLockKey(prodKey))
+	_, ok := s.getObject(statekey.ApplyLockKey(prodKey))
 	return ok
 }
 
@@ -409,7 +412,7 @@ func (s *stack) checkApplyLock(backend, id string) {
 	s.t.Helper()
 	var body []byte
 	if backend == "dynamodb" {
-		it, ok := s.getItem(pipeline.ApplyLockItemID(s.bucket, prodKey))
+		it, ok := s.getItem(statekey.ApplyLockItemID(s.bucket, prodKey))
 		if !ok {
 			s.t.Fatal("no apply lock item")
 		}
@@ -418,13 +421,13 @@ func (s *stack) checkApplyLock(backend, id string) {
 			s.t.Error("an S3 apply lock beside the DynamoDB one")
 		}
 	} else {
-		obj, ok := s.getObject(pipeline.ApplyLockKey(prodKey))
+		obj, ok := s.getObject(statekey.ApplyLockKey(prodKey))
 		if !ok {
 			s.t.Fatal("no apply lock object")
 		}
 		body = obj.Body
 	}
-	rec, err := pipeline.ParseApplyLockRecord(body)
+	rec, err := applylock.ParseApplyLockRecord(body)
 	if err != nil || rec.ID != id {
 		s.t.Fatalf("apply lock record %+v, %v; want ID %s", rec, err, id)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // TestPlanOnPRKey is the PR job of examples/github/plan-on-pr.yml with the
@@ -29,7 +29,7 @@ func TestPlanOnPRKey(t *testing.T) {
 				t.Fatal("production apply wrote no state")
 			}
 			if mode == lockDynamoDB {
-				if _, ok := s.getItem(pipeline.DigestID(s.bucket, prodKey)); !ok {
+				if _, ok := s.getItem(statekey.DigestID(s.bucket, prodKey)); !ok {
 					t.Fatal("production apply wrote no digest item")
 				}
 			}
@@ -98,7 +98,7 @@ func TestPlanOnPRKey(t *testing.T) {
 				t.Error("the PR key's .tflock is still there")
 			}
 			if mode == lockDynamoDB {
-				if _, ok := s.getItem(pipeline.LockItemID(s.bucket, prKey)); ok {
+				if _, ok := s.getItem(statekey.LockItemID(s.bucket, prKey)); ok {
 					t.Error("the PR key's DynamoDB lock item is still there")
 				}
 			}

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // TestSeedProduction: with seed: production a PR plan of an unchanged
@@ -29,14 +30,14 @@ func TestSeedProduction(t *testing.T) {
 
 			st := s.mustPrstate(prEvent(t, "opened", 7), inputs)
 			prod, _ := s.getObject(prodKey)
-			h, err := pipeline.ParseState(prod.Body)
+			h, err := plan.ParseState(prod.Body)
 			if err != nil {
 				t.Fatal(err)
 			}
 			s.checkSeed(st, prKey, prod.Body, h, "seeded from production")
 			seeded, _ := s.getObject(prKey)
 
-			plan := func(wantExit int) string {
+			terraformPlan := func(wantExit int) string {
 				t.Helper()
 				data := filepath.Join(t.TempDir(), "tf-pr")
 				s.mustTerraform(data, nil, "init", "-backend-config="+st.outputs["backend-config"])
@@ -46,7 +47,7 @@ func TestSeedProduction(t *testing.T) {
 				}
 				return out
 			}
-			if out := plan(0); !strings.Contains(out, "No changes.") {
+			if out := terraformPlan(0); !strings.Contains(out, "No changes.") {
 				t.Errorf("seeded plan of the production configuration:\n%s", out)
 			}
 
@@ -59,7 +60,7 @@ func TestSeedProduction(t *testing.T) {
 			if again, _ := s.getObject(prKey); again.VersionID != seeded.VersionID {
 				t.Errorf("an up-to-date seed was rewritten: version %s -> %s", seeded.VersionID, again.VersionID)
 			}
-			out := plan(2)
+			out := terraformPlan(2)
 			if !strings.Contains(out, "Plan: 1 to add, 0 to change, 0 to destroy.") || !strings.Contains(out, "terraform_data.extra will be created") || strings.Contains(out, "terraform_data.app ") {
 				t.Errorf("plan of the PR's change is not the diff against production:\n%s", out)
 			}
@@ -69,14 +70,14 @@ func TestSeedProduction(t *testing.T) {
 			s.writeConfig(true, "app", "other")
 			s.applyProduction(true)
 			prod2, _ := s.getObject(prodKey)
-			h2, err := pipeline.ParseState(prod2.Body)
+			h2, err := plan.ParseState(prod2.Body)
 			if err != nil || h2.Serial <= h.Serial {
 				t.Fatalf("production serial %d -> %d, %v", h.Serial, h2.Serial, err)
 			}
 			s.writeConfig(true, "app", "extra")
 			st = s.mustPrstate(prEvent(t, "synchronize", 7), inputs)
 			s.checkSeed(st, prKey, prod2.Body, h2, "seeded from production")
-			out = plan(2)
+			out = terraformPlan(2)
 			if !strings.Contains(out, "Plan: 1 to add, 0 to change, 1 to destroy.") || !strings.Contains(out, "terraform_data.other will be destroyed") {
 				t.Errorf("plan after production moved on:\n%s", out)
 			}
@@ -110,7 +111,7 @@ func TestSeedProduction(t *testing.T) {
 // checkSeed checks that the PR object is a copy of production's state with
 // the seed metadata, that its digest item was written (with a table), and
 // that prstate said so.
-func (s *stack) checkSeed(st step, prKey string, prodBody []byte, h pipeline.StateHeader, reason string) {
+func (s *stack) checkSeed(st step, prKey string, prodBody []byte, h plan.StateHeader, reason string) {
 	s.t.Helper()
 	if st.outputs["key"] != prKey {
 		s.t.Errorf("key output %q, want %s", st.outputs["key"], prKey)
@@ -131,15 +132,15 @@ func (s *stack) checkSeed(st step, prKey string, prodBody []byte, h pipeline.Sta
 	sum := md5.Sum(prodBody)
 	md5hex := hex.EncodeToString(sum[:])
 	for k, v := range map[string]string{
-		pipeline.MetaSeedSource: prodKey, pipeline.MetaSeedSerial: strconv.FormatInt(h.Serial, 10),
-		pipeline.MetaSeedLineage: h.Lineage, pipeline.MetaSeedMD5: md5hex,
+		plan.MetaSeedSource: prodKey, plan.MetaSeedSerial: strconv.FormatInt(h.Serial, 10),
+		plan.MetaSeedLineage: h.Lineage, plan.MetaSeedMD5: md5hex,
 	} {
 		if obj.Metadata[k] != v {
 			s.t.Errorf("PR object metadata %s = %q, want %q (all: %v)", k, obj.Metadata[k], v, obj.Metadata)
 		}
 	}
 	if s.table != "" {
-		it, ok := s.getItem(pipeline.DigestID(s.bucket, prKey))
+		it, ok := s.getItem(statekey.DigestID(s.bucket, prKey))
 		if !ok || it["Digest"] != md5hex {
 			s.t.Errorf("PR digest item %v, want Digest %s", it, md5hex)
 		}

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // TestWorkspaceIsolation: with isolation: workspace prstate exports
@@ -60,7 +61,7 @@ func TestWorkspaceIsolation(t *testing.T) {
 				}
 				if tc.seed == "production" {
 					prod, _ := s.getObject(prodKey)
-					h, err := pipeline.ParseState(prod.Body)
+					h, err := plan.ParseState(prod.Body)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -106,11 +107,11 @@ func TestWorkspaceIsolation(t *testing.T) {
 				if _, ok := snap.Bodies[prKey+".tflock"]; ok {
 					t.Errorf("PR %d: the workspace's .tflock is still there", tc.pr)
 				}
-				if _, ok := snap.Items[pipeline.LockItemID(s.bucket, prKey)]; ok {
+				if _, ok := snap.Items[statekey.LockItemID(s.bucket, prKey)]; ok {
 					t.Errorf("PR %d: the workspace's DynamoDB lock item is still there", tc.pr)
 				}
 				if mode == lockDynamoDB {
-					if _, ok := snap.Items[pipeline.DigestID(s.bucket, prKey)]; !ok {
+					if _, ok := snap.Items[statekey.DigestID(s.bucket, prKey)]; !ok {
 						t.Errorf("PR %d: no digest item for the workspace state", tc.pr)
 					}
 				}

@@ -23,8 +23,12 @@ import (
 
 	"github.com/prstate/prstate/internal/cleanuptest"
 	"github.com/prstate/prstate/internal/testenv"
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/cleanup"
 	"github.com/prstate/prstate/pipeline/cli"
+	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/awsstore"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
@@ -66,7 +70,7 @@ const lockCycles = 2
 // production's 3 versions, as production moved on), a .tflock version and
 // its delete marker per terraform run, the digest item. Production gets
 // its 3 versions first. It writes in parallel.
-func seedPRStates(b testing.TB, s cleanuptest.Store, st pipeline.Stack, n int) {
+func seedPRStates(b testing.TB, s cleanuptest.Store, st backend.Stack, n int) {
 	b.Helper()
 	ctx := context.Background()
 	var bodies [][]byte
@@ -81,13 +85,13 @@ func seedPRStates(b testing.TB, s cleanuptest.Store, st pipeline.Stack, n int) {
 		pr := i + 1
 		key, _ := st.Keys.Render(pr)
 		for v, body := range bodies {
-			meta := map[string]string{pipeline.MetaSeedSource: cleanuptest.Prod, pipeline.MetaSeedSerial: strconv.Itoa(v + 1), pipeline.MetaSeedLineage: cleanuptest.Lineage}
+			meta := map[string]string{plan.MetaSeedSource: cleanuptest.Prod, plan.MetaSeedSerial: strconv.Itoa(v + 1), plan.MetaSeedLineage: cleanuptest.Lineage}
 			if _, err := s.Bucket.PutObject(ctx, key, body, storage.PutOptions{Metadata: meta}); err != nil {
 				return err
 			}
 		}
 		for range lockCycles {
-			info := pipeline.LockInfo{ID: pipeline.NewLockID(), Operation: "OperationTypePlan", Who: "runner@host", Created: time.Now().UTC(), Path: s.Bucket.Name() + "/" + key}
+			info := applylock.LockInfo{ID: applylock.NewLockID(), Operation: "OperationTypePlan", Who: "runner@host", Created: time.Now().UTC(), Path: s.Bucket.Name() + "/" + key}
 			if _, err := s.Bucket.PutObject(ctx, key+".tflock", info.Marshal(), storage.PutOptions{}); err != nil {
 				return err
 			}
@@ -95,7 +99,7 @@ func seedPRStates(b testing.TB, s cleanuptest.Store, st pipeline.Stack, n int) {
 				return err
 			}
 		}
-		return s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: pipeline.DigestID(s.Bucket.Name(), key), "Digest": "0123456789abcdef0123456789abcdef"}, storage.Condition{})
+		return s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: statekey.DigestID(s.Bucket.Name(), key), "Digest": "0123456789abcdef0123456789abcdef"}, storage.Condition{})
 	})
 }
 
@@ -130,7 +134,7 @@ func handWritten(ctx context.Context, s3c *s3.Client, ddb *dynamodb.Client, buck
 	for _, k := range keys {
 		requests++
 		_, err := ddb.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(table), Key: map[string]ddbtypes.AttributeValue{
-			storage.KeyAttr: &ddbtypes.AttributeValueMemberS{Value: pipeline.DigestID(bucket, k)},
+			storage.KeyAttr: &ddbtypes.AttributeValueMemberS{Value: statekey.DigestID(bucket, k)},
 		}})
 		if err != nil {
 			return requests, err
@@ -205,10 +209,10 @@ func BenchmarkCleanup(b *testing.B) {
 		for i := range prs {
 			prs[i] = i + 1
 		}
-		via := pipeline.CleanupStore{Bucket: awsstore.NewBucket(proxy.s3, s.Bucket.Name()), Table: awsstore.NewTable(proxy.ddb, s.Table.Name())}
+		via := cleanup.CleanupStore{Bucket: awsstore.NewBucket(proxy.s3, s.Bucket.Name()), Table: awsstore.NewTable(proxy.ddb, s.Table.Name())}
 		b.StartTimer()
 		start := time.Now()
-		res, err := pipeline.CleanupPRs(ctx, via, st, prs, pipeline.CleanupOptions{LockTimeout: time.Minute, Who: "bench", Population: n})
+		res, err := cleanup.CleanupPRs(ctx, via, st, prs, cleanup.CleanupOptions{LockTimeout: time.Minute, Who: "bench", Population: n})
 		ours := time.Since(start)
 		b.StopTimer()
 		ourRequests := proxy.requests.Load()
@@ -271,7 +275,7 @@ func BenchmarkSweep(b *testing.B) {
 		var pulls []cleanuptest.FakePull
 		for pr := 1; pr <= states; pr++ {
 			key, _ := st.Keys.Render(pr)
-			meta := map[string]string{pipeline.MetaSeedSource: cleanuptest.Prod}
+			meta := map[string]string{plan.MetaSeedSource: cleanuptest.Prod}
 			if _, err := bucket.PutObject(ctx, key, cleanuptest.StateJSON(1, cleanuptest.Lineage), storage.PutOptions{Metadata: meta}); err != nil {
 				b.Fatal(err)
 			}
@@ -288,7 +292,7 @@ func BenchmarkSweep(b *testing.B) {
 				return map[string]string{"GITHUB_API_URL": gh.URL, "GITHUB_REPOSITORY": "acme/infra", "PRSTATE_GITHUB_TOKEN": "ghs_bench"}[k]
 			},
 			Stdout: &out, Stderr: &errb, FS: os.DirFS("/"), Cwd: b.TempDir(), ReadFile: os.ReadFile, Now: time.Now,
-			Open: func(context.Context, pipeline.Backend) (cli.Store, error) {
+			Open: func(context.Context, backend.Backend) (cli.Store, error) {
 				return cli.Store{Bucket: bucket, Table: table}, nil
 			},
 		}

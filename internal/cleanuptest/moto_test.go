@@ -10,7 +10,7 @@ import (
 
 	"github.com/prstate/prstate/internal/cleanuptest"
 	"github.com/prstate/prstate/internal/testenv"
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/cli"
 	"github.com/prstate/prstate/pipeline/storage/awsstore"
 )
@@ -35,7 +35,7 @@ func runCLI(t *testing.T, m *testenv.MotoServer, env map[string]string, args ...
 	app := &cli.App{
 		Env: func(k string) string { return env[k] }, Stdout: &out, Stderr: &errb, FS: os.DirFS("/"), Cwd: t.TempDir(),
 		ReadFile: os.ReadFile, Now: time.Now,
-		Open: func(_ context.Context, b pipeline.Backend) (cli.Store, error) {
+		Open: func(_ context.Context, b backend.Backend) (cli.Store, error) {
 			s := cli.Store{Bucket: awsstore.NewBucket(m.S3(), b.Bucket)}
 			if b.DynamoDBTable != "" {
 				s.Table = awsstore.NewTable(m.DynamoDB(), b.DynamoDBTable)

@@ -8,13 +8,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/cleanup"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
 // opts are fast options for tests.
-func opts() pipeline.CleanupOptions {
-	return pipeline.CleanupOptions{LockTimeout: 5 * time.Second, Poll: 20 * time.Millisecond, Who: "test", Logf: func(string, ...any) {}}
+func opts() cleanup.CleanupOptions {
+	return cleanup.CleanupOptions{LockTimeout: 5 * time.Second, Poll: 20 * time.Millisecond, Who: "test", Logf: func(string, ...any) {}}
 }
 
 // Run runs every cleanup scenario against stores from newStore.
@@ -76,9 +79,9 @@ func batch(t *testing.T, s Store) {
 	}
 	o := opts()
 	o.LockTimeout, o.Population = 1500*time.Millisecond, len(objs)
-	res, err := cleanup(t, s, st, o, prs...)
-	var oe *pipeline.OrphanError
-	var te *pipeline.StateLockTimeoutError
+	res, err := runCleanup(t, s, st, o, prs...)
+	var oe *cleanup.OrphanError
+	var te *cleanup.StateLockTimeoutError
 	if !errors.As(err, &oe) || oe.Key != keys[3] || !errors.As(err, &te) || te.Key != keys[7] {
 		t.Fatalf("err %v: want PR 3 refused and PR 7 timed out", err)
 	}
@@ -101,20 +104,20 @@ func batch(t *testing.T, s Store) {
 	}
 }
 
-func cleanup(t *testing.T, s Store, st pipeline.Stack, o pipeline.CleanupOptions, prs ...int) ([]pipeline.CleanupResult, error) {
+func runCleanup(t *testing.T, s Store, st backend.Stack, o cleanup.CleanupOptions, prs ...int) ([]cleanup.CleanupResult, error) {
 	t.Helper()
-	return pipeline.CleanupPRs(context.Background(), CleanupStore(st, s), st, prs, o)
+	return cleanup.CleanupPRs(context.Background(), CleanupStore(st, s), st, prs, o)
 }
 
 // removesEverything: a seeded PR state with terraform writes and lock
 // cycles goes entirely; production and another PR stay byte for byte;
 // a second run finds nothing and succeeds.
-func removesEverything(t *testing.T, s Store, st pipeline.Stack) {
+func removesEverything(t *testing.T, s Store, st backend.Stack) {
 	Production(t, s)
 	key := SeededPR(t, s, st, 7, 2)
 	other := SeededPR(t, s, st, 71, 1)
 	before := Take(t, s)
-	res, err := cleanup(t, s, st, opts(), 7)
+	res, err := runCleanup(t, s, st, opts(), 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +125,7 @@ func removesEverything(t *testing.T, s Store, st pipeline.Stack) {
 	if r.Key != key || !r.Removed() || r.Versions < 3 || r.Bytes == 0 {
 		t.Fatalf("result %+v", r)
 	}
-	if st.Backend.DynamoDBTable != "" && !slices.Contains(r.Items, pipeline.DigestID(s.Bucket.Name(), key)) {
+	if st.Backend.DynamoDBTable != "" && !slices.Contains(r.Items, statekey.DigestID(s.Bucket.Name(), key)) {
 		t.Fatalf("items %v lack the digest", r.Items)
 	}
 	after := Take(t, s)
@@ -137,7 +140,7 @@ func removesEverything(t *testing.T, s Store, st pipeline.Stack) {
 	if !strings.Contains(strings.Join(keysOf(after), " "), other) {
 		t.Fatalf("PR 71's state %s is gone", other)
 	}
-	res, err = cleanup(t, s, st, opts(), 7)
+	res, err = runCleanup(t, s, st, opts(), 7)
 	if err != nil || res[0].Versions != 0 || !res[0].Removed() {
 		t.Fatalf("second run: %+v, %v", res, err)
 	}
@@ -154,8 +157,8 @@ func appliedTo(t *testing.T, s Store) {
 	key := SeededPR(t, s, st, 9, 1)
 	Put(t, s, key, StateJSON(9, Lineage, "terraform_data.a", "terraform_data.b", "terraform_data.pr_only"))
 	before := Take(t, s)
-	res, err := cleanup(t, s, st, opts(), 9)
-	var oe *pipeline.OrphanError
+	res, err := runCleanup(t, s, st, opts(), 9)
+	var oe *cleanup.OrphanError
 	if !errors.As(err, &oe) || !slices.Equal(oe.Addresses, []string{"terraform_data.pr_only"}) {
 		t.Fatalf("err %v, want OrphanError for terraform_data.pr_only", err)
 	}
@@ -167,7 +170,7 @@ func appliedTo(t *testing.T, s Store) {
 	}
 	o := opts()
 	o.Force = true
-	res, err = cleanup(t, s, st, o, 9)
+	res, err = runCleanup(t, s, st, o, 9)
 	if err != nil || !res[0].Removed() || res[0].Versions == 0 {
 		t.Fatalf("--force: %+v, %v", res, err)
 	}
@@ -185,8 +188,8 @@ func unseeded(t *testing.T, s Store) {
 	Put(t, s, k1, StateJSON(1, "own-lineage", "terraform_data.a"))
 	k2, _ := st.Keys.Render(12)
 	Put(t, s, k2, StateJSON(1, "other-lineage"))
-	res, err := cleanup(t, s, st, opts(), 11, 12)
-	var oe *pipeline.OrphanError
+	res, err := runCleanup(t, s, st, opts(), 11, 12)
+	var oe *cleanup.OrphanError
 	if !errors.As(err, &oe) || oe.Key != k1 || !slices.Equal(oe.Addresses, []string{"terraform_data.a"}) {
 		t.Fatalf("err %v", err)
 	}
@@ -204,8 +207,8 @@ func unversioned(t *testing.T, s Store) {
 	Put(t, s, k, StateJSON(9, Lineage, "terraform_data.a", "terraform_data.b"))
 	k2, _ := st.Keys.Render(14)
 	Put(t, s, k2, StateJSON(9, Lineage, "terraform_data.a", "terraform_data.c"))
-	res, err := cleanup(t, s, st, opts(), 13, 14)
-	var oe *pipeline.OrphanError
+	res, err := runCleanup(t, s, st, opts(), 13, 14)
+	var oe *cleanup.OrphanError
 	if !errors.As(err, &oe) || oe.Key != k2 || !slices.Equal(oe.Addresses, []string{"terraform_data.c"}) {
 		t.Fatalf("err %v", err)
 	}
@@ -225,11 +228,11 @@ func unversioned(t *testing.T, s Store) {
 func holdLock(t *testing.T, s Store, key string) (release func()) {
 	t.Helper()
 	ctx := context.Background()
-	info := pipeline.LockInfo{ID: pipeline.NewLockID(), Operation: "OperationTypePlan", Who: "runner@pr-plan", Version: "1.11.4", Created: time.Now().UTC(), Path: s.Bucket.Name() + "/" + key}
+	info := applylock.LockInfo{ID: applylock.NewLockID(), Operation: "OperationTypePlan", Who: "runner@pr-plan", Version: "1.11.4", Created: time.Now().UTC(), Path: s.Bucket.Name() + "/" + key}
 	if _, err := s.Bucket.PutObject(ctx, key+".tflock", info.Marshal(), storage.PutOptions{IfNoneMatch: true}); err != nil {
 		t.Fatal(err)
 	}
-	id := pipeline.LockItemID(s.Bucket.Name(), key)
+	id := statekey.LockItemID(s.Bucket.Name(), key)
 	if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: id, "Info": string(info.Marshal())}, storage.Condition{Absent: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +259,7 @@ func waitsForLock(t *testing.T, s Store) {
 		released <- time.Now()
 		release()
 	}()
-	res, err := cleanup(t, s, st, opts(), 15)
+	res, err := runCleanup(t, s, st, opts(), 15)
 	done := time.Now()
 	if err != nil || !res[0].Removed() {
 		t.Fatalf("%+v, %v", res, err)
@@ -268,7 +271,7 @@ func waitsForLock(t *testing.T, s Store) {
 	if len(vs) != 0 {
 		t.Fatalf("left %+v", vs)
 	}
-	if _, err := s.Table.GetItem(context.Background(), pipeline.LockItemID(s.Bucket.Name(), key)); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := s.Table.GetItem(context.Background(), statekey.LockItemID(s.Bucket.Name(), key)); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("lock item left: %v", err)
 	}
 }
@@ -283,8 +286,8 @@ func lockTimeout(t *testing.T, s Store) {
 	before := Take(t, s)
 	o := opts()
 	o.LockTimeout = 300 * time.Millisecond
-	res, err := cleanup(t, s, st, o, 16)
-	var te *pipeline.StateLockTimeoutError
+	res, err := runCleanup(t, s, st, o, 16)
+	var te *cleanup.StateLockTimeoutError
 	if !errors.As(err, &te) || te.ExitCode() != 3 || te.Holder.Who != "runner@pr-plan" {
 		t.Fatalf("err %v, want a lock timeout naming the holder", err)
 	}
@@ -302,16 +305,16 @@ func takesOver(t *testing.T, s Store) {
 	Production(t, s)
 	key := SeededPR(t, s, st, 17, 1)
 	ctx := context.Background()
-	info := pipeline.LockInfo{ID: pipeline.NewLockID(), Operation: "prstate-cleanup", Who: "dead cleanup", Created: time.Now().UTC()}
+	info := applylock.LockInfo{ID: applylock.NewLockID(), Operation: "prstate-cleanup", Who: "dead cleanup", Created: time.Now().UTC()}
 	if _, err := s.Bucket.PutObject(ctx, key+".tflock", info.Marshal(), storage.PutOptions{IfNoneMatch: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: pipeline.LockItemID(s.Bucket.Name(), key), "Info": string(info.Marshal())}, storage.Condition{}); err != nil {
+	if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: statekey.LockItemID(s.Bucket.Name(), key), "Info": string(info.Marshal())}, storage.Condition{}); err != nil {
 		t.Fatal(err)
 	}
 	o := opts()
 	o.LockTimeout = 2 * time.Second
-	res, err := cleanup(t, s, st, o, 17)
+	res, err := runCleanup(t, s, st, o, 17)
 	if err != nil || !res[0].Removed() {
 		t.Fatalf("%+v, %v", res, err)
 	}
@@ -329,7 +332,7 @@ func partWay(t *testing.T, s Store) {
 	flaky := &FlakyBucket{Bucket: s.Bucket}
 	flaky.Failures.Store(1)
 	fs := Store{Bucket: flaky, Table: s.Table}
-	res, err := cleanup(t, fs, st, opts(), 18)
+	res, err := runCleanup(t, fs, st, opts(), 18)
 	if err == nil || res[0].Removed() || res[0].Left == 0 || res[0].Versions == 0 || !strings.Contains(res[0].Error, "run cleanup again") {
 		t.Fatalf("first run: %+v, %v", res, err)
 	}
@@ -338,14 +341,14 @@ func partWay(t *testing.T, s Store) {
 	if err == nil {
 		t.Fatalf("lock file left: %s", cur.Body)
 	}
-	res, err = cleanup(t, fs, st, opts(), 18)
+	res, err = runCleanup(t, fs, st, opts(), 18)
 	if err != nil || !res[0].Removed() || res[0].Versions == 0 {
 		t.Fatalf("second run: %+v, %v", res, err)
 	}
 	if vs, _ := s.Bucket.ListObjectVersions(context.Background(), key); len(vs) != 0 {
 		t.Fatalf("left %+v", vs)
 	}
-	if _, err := s.Table.GetItem(context.Background(), pipeline.DigestID(s.Bucket.Name(), key)); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := s.Table.GetItem(context.Background(), statekey.DigestID(s.Bucket.Name(), key)); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("digest left: %v", err)
 	}
 }
@@ -358,9 +361,9 @@ func dryRun(t *testing.T, s Store) {
 	before := Take(t, s)
 	o := opts()
 	o.DryRun = true
-	res, err := cleanup(t, s, st, o, 19)
+	res, err := runCleanup(t, s, st, o, 19)
 	if err != nil || !res[0].DryRun || res[0].Versions != 7 || !slices.Equal(res[0].Keys, []string{key, key + ".tflock"}) ||
-		!slices.Equal(res[0].Items, []string{pipeline.DigestID(s.Bucket.Name(), key)}) {
+		!slices.Equal(res[0].Items, []string{statekey.DigestID(s.Bucket.Name(), key)}) {
 		t.Fatalf("%+v, %v", res, err)
 	}
 	if d := Diff(before, Take(t, s)); len(d) > 0 {

@@ -13,7 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/cleanup"
+	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -45,28 +49,28 @@ func StateJSON(serial int, lineage string, resources ...string) []byte {
 }
 
 // Stack is the stack of a scenario: production key Prod in s's bucket.
-func Stack(t testing.TB, s Store, lockfile, table, workspace bool) pipeline.Stack {
+func Stack(t testing.TB, s Store, lockfile, table, workspace bool) backend.Stack {
 	t.Helper()
-	var keys pipeline.Keys
+	var keys statekey.Keys
 	var err error
 	if workspace {
-		keys, err = pipeline.NewWorkspaceKeys(Prod, "")
+		keys, err = statekey.NewWorkspaceKeys(Prod, "")
 	} else {
-		keys, err = pipeline.NewKeys(Prod, "")
+		keys, err = statekey.NewKeys(Prod, "")
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := pipeline.Backend{Bucket: s.Bucket.Name(), Key: Prod, UseLockfile: lockfile}
+	b := backend.Backend{Bucket: s.Bucket.Name(), Key: Prod, UseLockfile: lockfile}
 	if table {
 		b.DynamoDBTable = s.Table.Name()
 	}
-	return pipeline.Stack{Dir: "/work/app", Backend: b, Keys: keys}
+	return backend.Stack{Dir: "/work/app", Backend: b, Keys: keys}
 }
 
 // CleanupStore is s as cleanup sees it (no table unless the stack has one).
-func CleanupStore(st pipeline.Stack, s Store) pipeline.CleanupStore {
-	cs := pipeline.CleanupStore{Bucket: s.Bucket}
+func CleanupStore(st backend.Stack, s Store) cleanup.CleanupStore {
+	cs := cleanup.CleanupStore{Bucket: s.Bucket}
 	if st.Backend.DynamoDBTable != "" {
 		cs.Table = s.Table
 	}
@@ -81,7 +85,7 @@ func Put(t testing.TB, s Store, key string, body []byte) {
 		t.Fatal(err)
 	}
 	if s.Table != nil {
-		if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: pipeline.DigestID(s.Bucket.Name(), key), "Digest": pipeline.MD5Hex(body)}, storage.Condition{}); err != nil {
+		if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: statekey.DigestID(s.Bucket.Name(), key), "Digest": plan.MD5Hex(body)}, storage.Condition{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -92,7 +96,7 @@ func Put(t testing.TB, s Store, key string, body []byte) {
 func TerraformLockCycle(t testing.TB, s Store, key string) {
 	t.Helper()
 	ctx := context.Background()
-	info := pipeline.LockInfo{ID: pipeline.NewLockID(), Operation: "OperationTypePlan", Who: "runner@host", Version: "1.11.4", Created: time.Now().UTC(), Path: s.Bucket.Name() + "/" + key}
+	info := applylock.LockInfo{ID: applylock.NewLockID(), Operation: "OperationTypePlan", Who: "runner@host", Version: "1.11.4", Created: time.Now().UTC(), Path: s.Bucket.Name() + "/" + key}
 	if _, err := s.Bucket.PutObject(ctx, key+".tflock", info.Marshal(), storage.PutOptions{IfNoneMatch: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +113,7 @@ func Production(t testing.TB, s Store) {
 	Put(t, s, Prod, StateJSON(3, Lineage, "terraform_data.a"))
 	Put(t, s, Prod, StateJSON(4, Lineage, "terraform_data.a", "terraform_data.b"))
 	TerraformLockCycle(t, s, Prod)
-	info := pipeline.LockInfo{ID: pipeline.NewLockID(), Operation: "OperationTypeApply", Who: "main@ci", Created: time.Now().UTC()}
+	info := applylock.LockInfo{ID: applylock.NewLockID(), Operation: "OperationTypeApply", Who: "main@ci", Created: time.Now().UTC()}
 	if _, err := s.Bucket.PutObject(ctx, Prod+".tflock", info.Marshal(), storage.PutOptions{IfNoneMatch: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +121,7 @@ func Production(t testing.TB, s Store) {
 		t.Fatal(err)
 	}
 	if s.Table != nil {
-		for _, id := range []string{pipeline.LockItemID(s.Bucket.Name(), Prod), s.Bucket.Name() + "/" + Prod + ".prstate-apply"} {
+		for _, id := range []string{statekey.LockItemID(s.Bucket.Name(), Prod), s.Bucket.Name() + "/" + Prod + ".prstate-apply"} {
 			if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: id, "Info": string(info.Marshal())}, storage.Condition{}); err != nil {
 				t.Fatal(err)
 			}
@@ -127,17 +131,17 @@ func Production(t testing.TB, s Store) {
 
 // SeededPR seeds PR pr from production (as `prstate plan --seed production`
 // does), then lets terraform lock it writes times.
-func SeededPR(t testing.TB, s Store, st pipeline.Stack, pr, writes int) string {
+func SeededPR(t testing.TB, s Store, st backend.Stack, pr, writes int) string {
 	t.Helper()
 	key, err := st.Keys.Render(pr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var table pipeline.ItemReadWriter
+	var table storage.ItemReadWriter
 	if s.Table != nil {
 		table = s.Table
 	}
-	if _, err := pipeline.Seed(context.Background(), s.Bucket, table, Prod, key); err != nil {
+	if _, err := plan.Seed(context.Background(), s.Bucket, table, Prod, key); err != nil {
 		t.Fatal(err)
 	}
 	for i := range writes {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/prstate/prstate/internal/cleanuptest"
 	"github.com/prstate/prstate/internal/testenv"
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -80,10 +80,10 @@ resource "terraform_data" "app" {
 			}
 			before := cleanuptest.Take(t, s)
 			if lock == "dynamodb_table" {
-				if _, ok := before["ddb:"+pipeline.DigestID(bucket, prKey)]; !ok {
+				if _, ok := before["ddb:"+statekey.DigestID(bucket, prKey)]; !ok {
 					t.Fatalf("no PR digest to clean up: %v", before)
 				}
-				if _, ok := before["ddb:"+pipeline.DigestID(bucket, cleanuptest.Prod)]; !ok {
+				if _, ok := before["ddb:"+statekey.DigestID(bucket, cleanuptest.Prod)]; !ok {
 					t.Fatalf("no production digest: %v", before)
 				}
 			}
@@ -102,7 +102,7 @@ resource "terraform_data" "app" {
 					t.Fatalf("left behind: %s", k)
 				}
 			}
-			if _, err := s.Table.GetItem(context.Background(), pipeline.DigestID(bucket, prKey)); !errors.Is(err, storage.ErrNotFound) {
+			if _, err := s.Table.GetItem(context.Background(), statekey.DigestID(bucket, prKey)); !errors.Is(err, storage.ErrNotFound) {
 				t.Fatalf("digest left: %v", err)
 			}
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
 )
 
 // observer reads the lock record directly from moto every few ms and
@@ -29,7 +29,7 @@ func (o *observer) watch(ctx context.Context, w *world) {
 	for ctx.Err() == nil {
 		body, _, err := store.Read(ctx)
 		now := time.Now()
-		rec, perr := pipeline.ParseApplyLockRecord(body)
+		rec, perr := applylock.ParseApplyLockRecord(body)
 		ok := err == nil && perr == nil
 		o.mu.Lock()
 		switch {

@@ -41,7 +41,7 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // actionsEnv makes a prstate process look like a step of run 4242.
 func actionsEnv(t *testing.T) []string {
 	dir := t.TempDir()
-	payload, err := filepath.Abs(filepath.Join("..", "..", "pipeline", "testdata", "events", "push.json"))
+	payload, err := filepath.Abs(filepath.Join("..", "..", "pipeline", "ci", "testdata", "events", "push.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

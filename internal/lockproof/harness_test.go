@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/internal/testenv"
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -111,24 +112,24 @@ func (w *world) output(want int, args ...string) (string, string) {
 }
 
 // lockStore reads the apply lock directly on moto (never through a proxy).
-func (w *world) lockStore() pipeline.LockStore {
+func (w *world) lockStore() applylock.LockStore {
 	if w.table != "" {
-		return pipeline.NewDynamoDBLockStore(w.moto.Table(w.t, w.table), pipeline.ApplyLockItemID(w.bucket, stateKey))
+		return applylock.NewDynamoDBLockStore(w.moto.Table(w.t, w.table), statekey.ApplyLockItemID(w.bucket, stateKey))
 	}
-	return pipeline.NewS3LockStore(w.moto.Bucket(w.t, w.bucket), pipeline.ApplyLockKey(stateKey))
+	return applylock.NewS3LockStore(w.moto.Bucket(w.t, w.bucket), statekey.ApplyLockKey(stateKey))
 }
 
 // holder reads the current holder record; ok false when the lock is free.
-func (w *world) holder(ctx context.Context) (pipeline.ApplyLockRecord, bool) {
+func (w *world) holder(ctx context.Context) (applylock.ApplyLockRecord, bool) {
 	w.t.Helper()
 	body, _, err := w.lockStore().Read(ctx)
 	if errors.Is(err, storage.ErrNotFound) {
-		return pipeline.ApplyLockRecord{}, false
+		return applylock.ApplyLockRecord{}, false
 	}
 	if err != nil {
 		w.t.Fatalf("read lock: %v", err)
 	}
-	rec, err := pipeline.ParseApplyLockRecord(body)
+	rec, err := applylock.ParseApplyLockRecord(body)
 	if err != nil {
 		w.t.Fatalf("parse lock: %v", err)
 	}

@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/internal/testenv"
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // tfConfig is a root module on the world's bucket (and table), through
@@ -59,7 +61,7 @@ func (w *world) serial(t *testing.T) int64 {
 	if err != nil {
 		t.Fatalf("read state: %v", err)
 	}
-	h, err := pipeline.ParseState(obj.Body)
+	h, err := plan.ParseState(obj.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +197,7 @@ func TestTerraformForceUnlockStillWorks(t *testing.T) {
 	if err := console.Start(); err != nil {
 		t.Fatal(err)
 	}
-	lockItem := pipeline.LockItemID(w.bucket, stateKey)
+	lockItem := statekey.LockItemID(w.bucket, stateKey)
 	table := w.moto.Table(t, w.table)
 	waitFor(t, 30*time.Second, "terraform's state lock", func() bool {
 		it, err := table.GetItem(t.Context(), lockItem)
@@ -205,7 +207,7 @@ func TestTerraformForceUnlockStillWorks(t *testing.T) {
 	console.Wait()
 
 	out, _ := w.output(0, "status", "--json")
-	var locks []pipeline.LockEntry
+	var locks []applylock.LockEntry
 	if err := json.Unmarshal([]byte(out), &locks); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
@@ -245,7 +247,7 @@ func TestTerraformForceUnlockStillWorks(t *testing.T) {
 		if err != nil || it["Info"] == "" {
 			return false
 		}
-		li, _ := pipeline.ParseLockInfo([]byte(it["Info"]))
+		li, _ := applylock.ParseLockInfo([]byte(it["Info"]))
 		tfID2 = li.ID
 		return true
 	})

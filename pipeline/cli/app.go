@@ -14,21 +14,23 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // App holds everything a command touches outside itself, so tests inject it.
 type App struct {
-	Env      pipeline.Env
+	Env      ci.Env
 	Stdout   io.Writer
 	Stderr   io.Writer
 	FS       fs.FS // rooted at "/"
 	Cwd      string
-	ReadFile pipeline.ReadFileFunc
+	ReadFile ci.ReadFileFunc
 	Now      func() time.Time
 	// Open connects to a stack's bucket and table (AWS by default).
-	Open func(ctx context.Context, b pipeline.Backend) (Store, error)
+	Open func(ctx context.Context, b backend.Backend) (Store, error)
 }
 
 // New returns the App of the real process.
@@ -75,7 +77,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	if a.Env("GITHUB_ACTIONS") == "true" {
 		rep.Error(msg)
 	}
-	var ue *pipeline.UsageError
+	var ue *usage.Error
 	var ec exitCoder
 	switch {
 	case errors.As(err, &ue):
@@ -122,7 +124,7 @@ func (a *App) run(ctx context.Context, args []string, rep report.Reporter) error
 	}
 	auto := name == "auto"
 	if auto {
-		ev, err := pipeline.DetectEvent(a.Env, a.ReadFile, 0)
+		ev, err := ci.DetectEvent(a.Env, a.ReadFile, 0)
 		if err != nil {
 			return err
 		}
@@ -133,7 +135,7 @@ func (a *App) run(ctx context.Context, args []string, rep report.Reporter) error
 	}
 	cmd, ok := commands()[name]
 	if !ok {
-		return &pipeline.UsageError{Msg: fmt.Sprintf("unknown command %q (run prstate help)", name)}
+		return &usage.Error{Msg: fmt.Sprintf("unknown command %q (run prstate help)", name)}
 	}
 	inv, err := a.prepare(cmd, args, rep)
 	if err != nil {
@@ -143,7 +145,7 @@ func (a *App) run(ctx context.Context, args []string, rep report.Reporter) error
 }
 
 // AutoCommand picks the command for an event under `command: auto`.
-func AutoCommand(ev pipeline.Event) (string, error) {
+func AutoCommand(ev ci.Event) (string, error) {
 	switch {
 	case ev.Closed():
 		return "cleanup", nil
@@ -151,14 +153,14 @@ func AutoCommand(ev pipeline.Event) (string, error) {
 		return "plan", nil
 	case ev.OnDefaultBranch():
 		return "lock", nil
-	case ev.Kind == pipeline.KindSchedule:
+	case ev.Kind == ci.KindSchedule:
 		return "sweep", nil
 	}
 	what := ev.Name
-	if ev.Kind == pipeline.KindPush {
+	if ev.Kind == ci.KindPush {
 		what = "push to " + ev.Ref + " (not the default branch " + ev.DefaultBranch + ")"
 	}
-	return "", &pipeline.UsageError{Msg: fmt.Sprintf("command auto has nothing to do on %s: set the command input", what)}
+	return "", &usage.Error{Msg: fmt.Sprintf("command auto has nothing to do on %s: set the command input", what)}
 }
 
 func (a *App) usage() {

@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/ci"
 )
 
 // testApp runs the CLI in-process with env as the whole environment and
@@ -18,14 +19,14 @@ type testApp struct {
 	t      *testing.T
 	dir    string
 	env    map[string]string
-	open   func(context.Context, pipeline.Backend) (Store, error)
+	open   func(context.Context, backend.Backend) (Store, error)
 	stdout bytes.Buffer
 	stderr bytes.Buffer
 }
 
 func newTestApp(t *testing.T, store Store) *testApp {
 	t.Helper()
-	return &testApp{t: t, dir: t.TempDir(), env: map[string]string{}, open: func(context.Context, pipeline.Backend) (Store, error) { return store, nil }}
+	return &testApp{t: t, dir: t.TempDir(), env: map[string]string{}, open: func(context.Context, backend.Backend) (Store, error) { return store, nil }}
 }
 
 // actions makes the environment look like a GitHub Actions job for event.
@@ -33,7 +34,7 @@ func (a *testApp) actions(event, payload string) {
 	for _, f := range []string{"GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_ENV", "GITHUB_STEP_SUMMARY"} {
 		a.env[f] = filepath.Join(a.dir, strings.ToLower(f))
 	}
-	abs, err := filepath.Abs(filepath.Join("..", "testdata", "events", payload))
+	abs, err := filepath.Abs(filepath.Join("..", "ci", "testdata", "events", payload))
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -108,8 +109,8 @@ func TestAutoCommand(t *testing.T) {
 				event = e
 			}
 		}
-		m := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": event, "GITHUB_EVENT_PATH": filepath.Join("..", "testdata", "events", payload), "GITHUB_REF": "refs/heads/main"}
-		ev, err := pipeline.DetectEvent(func(k string) string { return m[k] }, os.ReadFile, 0)
+		m := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": event, "GITHUB_EVENT_PATH": filepath.Join("..", "ci", "testdata", "events", payload), "GITHUB_REF": "refs/heads/main"}
+		ev, err := ci.DetectEvent(func(k string) string { return m[k] }, os.ReadFile, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,8 +7,10 @@ import (
 	"os"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/github"
+	"github.com/prstate/prstate/pipeline/statekey"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // lockSettings are the settings of the commands that take the apply lock.
@@ -20,7 +22,7 @@ const githubTimeout = 10 * time.Second
 
 // applyLockStore opens the apply lock of the production state: the
 // DynamoDB item when the lock backend is dynamodb, else the S3 object.
-func (inv *invocation) applyLockStore(ctx context.Context) (pipeline.LockStore, Store, error) {
+func (inv *invocation) applyLockStore(ctx context.Context) (applylock.LockStore, Store, error) {
 	st := inv.cfg.Main()
 	store, err := inv.open(ctx, st)
 	if err != nil {
@@ -28,16 +30,16 @@ func (inv *invocation) applyLockStore(ctx context.Context) (pipeline.LockStore, 
 	}
 	if inv.cfg.LockBackend == "dynamodb" {
 		if store.Table == nil {
-			return nil, Store{}, &pipeline.UsageError{Msg: "lock-backend dynamodb needs a dynamodb-table"}
+			return nil, Store{}, &usage.Error{Msg: "lock-backend dynamodb needs a dynamodb-table"}
 		}
-		return pipeline.NewDynamoDBLockStore(store.Table, pipeline.ApplyLockItemID(st.Backend.Bucket, st.Keys.Production)), store, nil
+		return applylock.NewDynamoDBLockStore(store.Table, statekey.ApplyLockItemID(st.Backend.Bucket, st.Keys.Production)), store, nil
 	}
-	return pipeline.NewS3LockStore(store.Bucket, pipeline.ApplyLockKey(st.Keys.Production)), store, nil
+	return applylock.NewS3LockStore(store.Bucket, statekey.ApplyLockKey(st.Keys.Production)), store, nil
 }
 
 // runChecker returns the GitHub client that tells whether a holder's run
 // completed, or nil without a token (the lease alone decides then).
-func (inv *invocation) runChecker() (pipeline.RunChecker, error) {
+func (inv *invocation) runChecker() (applylock.RunChecker, error) {
 	if inv.cfg.GitHubToken == "" {
 		return nil, nil
 	}
@@ -50,14 +52,14 @@ func (inv *invocation) runChecker() (pipeline.RunChecker, error) {
 func (inv *invocation) githubClient(timeout time.Duration) (*github.Client, error) {
 	c, err := github.New(inv.cfg.GitHubToken, inv.app.Env("GITHUB_API_URL"), &http.Client{Timeout: timeout})
 	if err != nil {
-		return nil, &pipeline.UsageError{Msg: err.Error()}
+		return nil, &usage.Error{Msg: err.Error()}
 	}
 	return c, nil
 }
 
 // newApplyLock prepares our handle on the apply lock, with lease
 // defaultLease unless --lease is set.
-func (inv *invocation) newApplyLock(store pipeline.LockStore, defaultLease time.Duration) (*pipeline.ApplyLock, error) {
+func (inv *invocation) newApplyLock(store applylock.LockStore, defaultLease time.Duration) (*applylock.ApplyLock, error) {
 	poll := inv.cfg.LockPoll
 	runs, err := inv.runChecker()
 	if err != nil {
@@ -67,7 +69,7 @@ func (inv *invocation) newApplyLock(store pipeline.LockStore, defaultLease time.
 	if lease <= 0 {
 		lease = defaultLease
 	}
-	return pipeline.NewApplyLock(store, pipeline.HolderFromEvent(inv.ev), pipeline.LockOptions{
+	return applylock.NewApplyLock(store, applylock.HolderFromEvent(inv.ev), applylock.LockOptions{
 		Lease:   lease,
 		Timeout: inv.cfg.LockTimeout,
 		Poll:    poll,
@@ -94,7 +96,7 @@ func (inv *invocation) who() string {
 
 // lockOutputs tells the CI system that we hold the lock: output lock-id,
 // and the saved state the post step releases.
-func (inv *invocation) lockOutputs(l *pipeline.ApplyLock) {
+func (inv *invocation) lockOutputs(l *applylock.ApplyLock) {
 	inv.rep.SetOutput("lock-id", l.ID())
 	inv.rep.SaveState("lock_id", l.ID())
 }

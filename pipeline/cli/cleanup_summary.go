@@ -5,12 +5,12 @@ import (
 	"io"
 	"strings"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/cleanup"
 )
 
 // printCleanup prints one line per PR state, and the resources a refused
 // deletion would have orphaned.
-func printCleanup(w io.Writer, dry bool, results []pipeline.CleanupResult) {
+func printCleanup(w io.Writer, dry bool, results []cleanup.CleanupResult) {
 	verb := "removed"
 	if dry {
 		verb = "would remove"
@@ -38,7 +38,7 @@ func printCleanup(w io.Writer, dry bool, results []pipeline.CleanupResult) {
 }
 
 // cleanupSummary is the step summary table.
-func cleanupSummary(title, preface string, dry bool, results []pipeline.CleanupResult) string {
+func cleanupSummary(title, preface string, dry bool, results []cleanup.CleanupResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s", title)
 	if dry {

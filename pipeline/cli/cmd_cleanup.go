@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/cleanup"
+	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 var cleanupCommand = command{
@@ -18,18 +20,18 @@ var cleanupCommand = command{
 
 // cleanupReport is what cleanup and sweep print with --json.
 type cleanupReport struct {
-	Deleted int                      `json:"deleted"`
-	DryRun  bool                     `json:"dry_run"`
-	Results []pipeline.CleanupResult `json:"results"`
+	Deleted int                     `json:"deleted"`
+	DryRun  bool                    `json:"dry_run"`
+	Results []cleanup.CleanupResult `json:"results"`
 }
 
 func runCleanup(ctx context.Context, inv *invocation) error {
 	pr := inv.ev.PR
 	if pr == 0 {
-		return &pipeline.UsageError{Msg: "cleanup needs a pull request: run it on pull_request closed, or pass --pr N"}
+		return &usage.Error{Msg: "cleanup needs a pull request: run it on pull_request closed, or pass --pr N"}
 	}
 	opts := inv.cleanupOptions()
-	rep := cleanupReport{DryRun: inv.cfg.DryRun, Results: []pipeline.CleanupResult{}}
+	rep := cleanupReport{DryRun: inv.cfg.DryRun, Results: []cleanup.CleanupResult{}}
 	var errs []error
 	for _, st := range inv.cfg.Stacks {
 		store, err := inv.open(ctx, st)
@@ -37,14 +39,14 @@ func runCleanup(ctx context.Context, inv *invocation) error {
 			errs = append(errs, err)
 			continue
 		}
-		res, err := pipeline.CleanupPRs(ctx, cleanupStore(store), st, []int{pr}, opts)
+		res, err := cleanup.CleanupPRs(ctx, cleanupStore(store), st, []int{pr}, opts)
 		rep.Results = append(rep.Results, res...)
 		if err != nil {
 			errs = append(errs, err)
 		}
 		if !inv.cfg.DryRun {
 			for _, r := range res {
-				inv.commentStack(ctx, st, pipeline.SectionCleanup, pipeline.CleanupSection(inv.cleanupCommentReport(r), inv.ev.Links()))
+				inv.commentStack(ctx, st, report.SectionCleanup, report.CleanupSection(inv.cleanupCommentReport(r), inv.ev.Links()))
 			}
 		}
 	}
@@ -54,8 +56,8 @@ func runCleanup(ctx context.Context, inv *invocation) error {
 }
 
 // cleanupCommentReport is what the PR's comment says of one cleanup result.
-func (inv *invocation) cleanupCommentReport(r pipeline.CleanupResult) pipeline.CleanupReport {
-	cr := pipeline.CleanupReport{Key: r.Key, At: inv.app.Now(), RunURL: inv.ev.RunURL, Removed: r.Versions + len(r.Items)}
+func (inv *invocation) cleanupCommentReport(r cleanup.CleanupResult) report.CleanupReport {
+	cr := report.CleanupReport{Key: r.Key, At: inv.app.Now(), RunURL: inv.ev.RunURL, Removed: r.Versions + len(r.Items)}
 	switch {
 	case r.Error != "":
 		cr.Kept = r.Error
@@ -66,7 +68,7 @@ func (inv *invocation) cleanupCommentReport(r pipeline.CleanupResult) pipeline.C
 }
 
 // cleanupOptions are the CLI's settings as cleanup options.
-func (inv *invocation) cleanupOptions() pipeline.CleanupOptions {
+func (inv *invocation) cleanupOptions() cleanup.CleanupOptions {
 	who := "prstate"
 	if host, err := os.Hostname(); err == nil {
 		who += "@" + host
@@ -74,7 +76,7 @@ func (inv *invocation) cleanupOptions() pipeline.CleanupOptions {
 	if inv.ev.RunURL != "" {
 		who += " " + inv.ev.RunURL
 	}
-	return pipeline.CleanupOptions{
+	return cleanup.CleanupOptions{
 		LockTimeout: inv.cfg.LockTimeout,
 		Force:       inv.cfg.Force,
 		DryRun:      inv.cfg.DryRun,
@@ -85,8 +87,8 @@ func (inv *invocation) cleanupOptions() pipeline.CleanupOptions {
 }
 
 // cleanupStore narrows a stack's store to what cleanup uses.
-func cleanupStore(s Store) pipeline.CleanupStore {
-	cs := pipeline.CleanupStore{Bucket: s.Bucket}
+func cleanupStore(s Store) cleanup.CleanupStore {
+	cs := cleanup.CleanupStore{Bucket: s.Bucket}
 	if s.Table != nil {
 		cs.Table = s.Table
 	}
@@ -94,7 +96,7 @@ func cleanupStore(s Store) pipeline.CleanupStore {
 }
 
 // countDeleted counts the PR states removed (not in a dry run).
-func countDeleted(results []pipeline.CleanupResult) int {
+func countDeleted(results []cleanup.CleanupResult) int {
 	n := 0
 	for _, r := range results {
 		if r.Removed() && r.Versions > 0 && !r.DryRun {
@@ -106,7 +108,7 @@ func countDeleted(results []pipeline.CleanupResult) int {
 
 // finishCleanup prints the summary (stdout, or asJSON with --json, and the
 // step summary), sets the outputs and returns err.
-func (inv *invocation) finishCleanup(title, preface string, dry bool, results []pipeline.CleanupResult, asJSON any, err error) error {
+func (inv *invocation) finishCleanup(title, preface string, dry bool, results []cleanup.CleanupResult, asJSON any, err error) error {
 	var versions int
 	var bytes int64
 	for _, r := range results {

@@ -9,7 +9,8 @@ import (
 	"testing"
 
 	"github.com/prstate/prstate/internal/cleanuptest"
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
@@ -51,7 +52,7 @@ func TestCleanupCommandOnClose(t *testing.T) {
 	cleanuptest.Production(t, s)
 	st := cleanuptest.Stack(t, s, true, true, false)
 	key := cleanuptest.SeededPR(t, s, st, 42, 2)
-	netKeys, _ := pipeline.NewKeys("net/terraform.tfstate", "")
+	netKeys, _ := statekey.NewKeys("net/terraform.tfstate", "")
 	netKey, _ := netKeys.Render(42)
 	cleanuptest.Put(t, s, netKey, cleanuptest.StateJSON(1, "net-lineage"))
 	other := cleanuptest.SeededPR(t, s, st, 43, 1)
@@ -125,8 +126,8 @@ func TestCleanupCommandLockTimeoutExits3(t *testing.T) {
 	cleanuptest.Production(t, s)
 	st := cleanuptest.Stack(t, s, false, true, false)
 	key := cleanuptest.SeededPR(t, s, st, 6, 0)
-	info := pipeline.LockInfo{ID: "1b6c2d4e-0000-4000-8000-000000000001", Operation: "OperationTypePlan", Who: "runner@plan"}
-	if err := s.Table.PutItem(context.Background(), storage.Item{storage.KeyAttr: pipeline.LockItemID("acme-state", key), "Info": string(info.Marshal())}, storage.Condition{}); err != nil {
+	info := applylock.LockInfo{ID: "1b6c2d4e-0000-4000-8000-000000000001", Operation: "OperationTypePlan", Who: "runner@plan"}
+	if err := s.Table.PutItem(context.Background(), storage.Item{storage.KeyAttr: statekey.LockItemID("acme-state", key), "Info": string(info.Marshal())}, storage.Condition{}); err != nil {
 		t.Fatal(err)
 	}
 	before := cleanuptest.Take(t, s)

@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 var forceUnlockCommand = command{
@@ -16,7 +17,7 @@ var forceUnlockCommand = command{
 
 func runForceUnlock(ctx context.Context, inv *invocation) error {
 	if inv.cfg.LockID == "" {
-		return &pipeline.UsageError{Msg: "force-unlock needs --lock-id (prstate status lists the IDs)"}
+		return &usage.Error{Msg: "force-unlock needs --lock-id (prstate status lists the IDs)"}
 	}
 	st := inv.cfg.Main()
 	store, err := inv.open(ctx, st)
@@ -27,11 +28,11 @@ func runForceUnlock(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	var table pipeline.LockItemDeleter
+	var table applylock.LockItemDeleter
 	if t := tableOrNil(store); t != nil {
 		table = t
 	}
-	res, err := pipeline.ForceUnlock(ctx, store.Bucket, table, st.Keys, inv.cfg.LockID, runs, inv.cfg.Force, inv.app.Now())
+	res, err := applylock.ForceUnlock(ctx, store.Bucket, table, st.Keys, inv.cfg.LockID, runs, inv.cfg.Force, inv.app.Now())
 	if err != nil {
 		return err
 	}

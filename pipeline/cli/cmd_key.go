@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/report"
 )
 
 var keyCommand = command{
@@ -14,7 +15,7 @@ var keyCommand = command{
 }
 
 func runKey(_ context.Context, inv *invocation) error {
-	t, err := pipeline.ResolveTarget(inv.cfg.Main(), inv.ev)
+	t, err := plan.ResolveTarget(inv.cfg.Main(), inv.ev)
 	if err != nil {
 		return err
 	}
@@ -27,7 +28,7 @@ func runKey(_ context.Context, inv *invocation) error {
 		result += ", workspace `" + t.Workspace + "`"
 	}
 	st := inv.cfg.Main()
-	inv.rep.AddStepSummary(pipeline.RenderSummary(pipeline.Summary{Command: "key", Links: inv.ev.Links(), Rows: []pipeline.SummaryRow{
+	inv.rep.AddStepSummary(report.RenderSummary(report.Summary{Command: "key", Links: inv.ev.Links(), Rows: []report.SummaryRow{
 		{Stack: inv.stackLabel(st), Key: t.Key, Result: result, Commit: inv.ev.SHA, RunURL: inv.ev.RunURL},
 	}}))
 	if inv.cfg.JSON {

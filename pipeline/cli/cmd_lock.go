@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/report"
 )
 
 var lockCommand = command{
@@ -44,17 +45,17 @@ func runLock(ctx context.Context, inv *invocation) error {
 // takeApplyLock takes the apply lock and checks the commit against the
 // ledger. A superseded commit (or a failed check) gives the lock to the
 // next job at once: the lock returned is then nil.
-func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease time.Duration) (*pipeline.ApplyLock, pipeline.Verdict, error) {
+func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease time.Duration) (*applylock.ApplyLock, applylock.Verdict, error) {
 	store, st, err := inv.applyLockStore(ctx)
 	if err != nil {
-		return nil, pipeline.Verdict{}, err
+		return nil, applylock.Verdict{}, err
 	}
 	l, err := inv.newApplyLock(store, lease)
 	if err != nil {
-		return nil, pipeline.Verdict{}, err
+		return nil, applylock.Verdict{}, err
 	}
 	if err := l.Acquire(ctx); err != nil {
-		return nil, pipeline.Verdict{}, err
+		return nil, applylock.Verdict{}, err
 	}
 	v, err := inv.checkSupersede(ctx, st)
 	if err == nil && !v.Superseded {
@@ -71,7 +72,7 @@ func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease 
 }
 
 // releaseNow releases the lock whatever cancelled ctx.
-func (inv *invocation) releaseNow(ctx context.Context, l *pipeline.ApplyLock) error {
+func (inv *invocation) releaseNow(ctx context.Context, l *applylock.ApplyLock) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 	defer cancel()
 	return l.Release(rctx)
@@ -79,9 +80,9 @@ func (inv *invocation) releaseNow(ctx context.Context, l *pipeline.ApplyLock) er
 
 // lockedReport is the apply report of a run that took the lock: the
 // supersede verdict and how long it waited, behind whom.
-func (inv *invocation) lockedReport(v pipeline.Verdict, l *pipeline.ApplyLock) pipeline.ApplyReport {
+func (inv *invocation) lockedReport(v applylock.Verdict, l *applylock.ApplyLock) report.ApplyReport {
 	r := inv.applyReport(v)
 	w := l.Wait()
-	r.Lock = pipeline.LockSummary{Held: true, Waited: w.Waited, BehindRunURL: w.Behind.RunURL, BehindCommit: w.Behind.SHA, TookOver: w.TookOver}
+	r.Lock = report.LockSummary{Held: true, Waited: w.Waited, BehindRunURL: w.Behind.RunURL, BehindCommit: w.Behind.SHA, TookOver: w.TookOver}
 	return r
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
@@ -34,7 +34,7 @@ func TestLockUnlockAndPostStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, _ := pipeline.ParseApplyLockRecord(obj.Body)
+	rec, _ := applylock.ParseApplyLockRecord(obj.Body)
 	if rec.ID != id || rec.Holder.RunID != "9001" || rec.Holder.Repository != "acme/infra" || rec.Holder.Lease != "6h0m0s" || rec.Holder.SHA == "" {
 		t.Fatalf("holder record %+v", rec)
 	}
@@ -138,7 +138,7 @@ func TestStatusAndForceUnlock(t *testing.T) {
 	b, tb := memstore.NewBucket("acme-state"), memstore.NewTable("locks")
 	ctx := t.Context()
 	b.PutObject(ctx, "app/terraform.tfstate", []byte(`{"version":4,"serial":3,"lineage":"l"}`), storage.PutOptions{})
-	tfLock := pipeline.LockInfo{ID: "tf-lock-1", Operation: "OperationTypeApply", Who: "ci@runner", Version: "1.11.0", Path: "acme-state/app/terraform.tfstate"}
+	tfLock := applylock.LockInfo{ID: "tf-lock-1", Operation: "OperationTypeApply", Who: "ci@runner", Version: "1.11.0", Path: "acme-state/app/terraform.tfstate"}
 	tb.PutItem(ctx, storage.Item{storage.KeyAttr: "acme-state/app/terraform.tfstate", "Info": string(tfLock.Marshal())}, storage.Condition{})
 	tb.PutItem(ctx, storage.Item{storage.KeyAttr: "acme-state/app/terraform.tfstate-md5", "Digest": "abc"}, storage.Condition{})
 	b.PutObject(ctx, "other/terraform.tfstate.tflock", tfLock.Marshal(), storage.PutOptions{})
@@ -160,11 +160,11 @@ func TestStatusAndForceUnlock(t *testing.T) {
 	if code := a.run(args("status", "--dynamodb-table", "locks", "--json")...); code != 0 {
 		t.Fatal(a.stderr.String())
 	}
-	var locks []pipeline.LockEntry
+	var locks []applylock.LockEntry
 	if err := json.Unmarshal(a.stdout.Bytes(), &locks); err != nil {
 		t.Fatalf("%v: %s", err, a.stdout.String())
 	}
-	kinds := map[string]pipeline.LockEntry{}
+	kinds := map[string]applylock.LockEntry{}
 	for _, l := range locks {
 		kinds[l.Kind+" "+l.StateKey] = l
 	}

@@ -6,7 +6,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/storage"
 )
 
 var planCommand = command{
@@ -21,14 +24,14 @@ var planCommand = command{
 const defaultBackendFile = "prstate.s3.tfbackend"
 
 type planResult struct {
-	pipeline.Target
-	BackendConfig string               `json:"backend_config"`
-	Seed          *pipeline.SeedResult `json:"seed,omitempty"`
+	plan.Target
+	BackendConfig string           `json:"backend_config"`
+	Seed          *plan.SeedResult `json:"seed,omitempty"`
 }
 
 func runPlan(ctx context.Context, inv *invocation) error {
 	st := inv.cfg.Main()
-	t, err := pipeline.ResolveTarget(st, inv.ev)
+	t, err := plan.ResolveTarget(st, inv.ev)
 	if err != nil {
 		return err
 	}
@@ -51,18 +54,18 @@ func runPlan(ctx context.Context, inv *invocation) error {
 		if err != nil {
 			return err
 		}
-		var table pipeline.ItemReadWriter
+		var table storage.ItemReadWriter
 		if store.Table != nil {
 			table = store.Table
 		}
-		seed, err := pipeline.Seed(ctx, store.Bucket, table, st.Keys.Production, t.Key)
+		seed, err := plan.Seed(ctx, store.Bucket, table, st.Keys.Production, t.Key)
 		if err != nil {
 			return fmt.Errorf("failed to seed %s from production: %w", t.Key, err)
 		}
 		res.Seed = &seed
 		inv.logf("seed: %s", seed.Reason)
 	}
-	if err := os.WriteFile(path, []byte(pipeline.BackendConfig(st, t)), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(plan.BackendConfig(st, t)), 0o644); err != nil {
 		return fmt.Errorf("failed to write backend config: %w", err)
 	}
 	inv.setOutputs(t)
@@ -75,7 +78,7 @@ func runPlan(ctx context.Context, inv *invocation) error {
 	}
 	inv.rep.AddStepSummary(inv.planSummary(st, res))
 	if t.IsPR {
-		inv.comment(ctx, pipeline.SectionPlan, pipeline.PlanSection(pipeline.PlanReport{
+		inv.comment(ctx, report.SectionPlan, report.PlanSection(report.PlanReport{
 			Key: t.Key, Workspace: t.Workspace, Production: st.Keys.Production, Seed: res.Seed,
 			Commit: inv.ev.SHA, RunURL: inv.ev.RunURL, At: inv.app.Now(),
 		}, inv.ev.Links()))
@@ -87,12 +90,12 @@ func runPlan(ctx context.Context, inv *invocation) error {
 	return nil
 }
 
-func (inv *invocation) planSummary(st pipeline.Stack, r planResult) string {
-	result := pipeline.SeedWords(r.Seed)
+func (inv *invocation) planSummary(st backend.Stack, r planResult) string {
+	result := report.SeedWords(r.Seed)
 	if r.Workspace != "" {
 		result = "workspace `" + r.Workspace + "`, " + result
 	}
-	return pipeline.RenderSummary(pipeline.Summary{Command: "plan", Links: inv.ev.Links(), Rows: []pipeline.SummaryRow{
+	return report.RenderSummary(report.Summary{Command: "plan", Links: inv.ev.Links(), Rows: []report.SummaryRow{
 		{Stack: inv.stackLabel(st), Key: r.Key, Result: result, Commit: inv.ev.SHA, RunURL: inv.ev.RunURL},
 	}})
 }

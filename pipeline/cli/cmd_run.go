@@ -10,7 +10,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 var runCommand = command{
@@ -38,7 +40,7 @@ func (e *childExit) ExitCode() int { return e.code }
 
 func runRun(ctx context.Context, inv *invocation) error {
 	if len(inv.args) == 0 {
-		return &pipeline.UsageError{Msg: "run needs a command: prstate run [flags] -- CMD ARGS..."}
+		return &usage.Error{Msg: "run needs a command: prstate run [flags] -- CMD ARGS..."}
 	}
 	// Our own subscription, next to main's NotifyContext: we must know
 	// which signal came, to forward it to the command.
@@ -50,21 +52,21 @@ func runRun(ctx context.Context, inv *invocation) error {
 	if err != nil || l == nil {
 		return err // nil: superseded, the command is skipped, exit 0
 	}
-	report := inv.lockedReport(v, l)
+	applyReport := inv.lockedReport(v, l)
 	inv.lockOutputs(l)
 	inv.logf("holding the apply lock %s (lock ID %s): running %v", l.Where(), l.ID(), inv.args)
 	runErr := inv.runLocked(ctx, l, sigs)
-	report.Outcome, report.At = pipeline.ApplyApplied, inv.app.Now()
+	applyReport.Outcome, applyReport.At = report.ApplyApplied, inv.app.Now()
 	if runErr != nil {
-		report.Outcome, report.Detail = pipeline.ApplyFailed, runErr.Error()
+		applyReport.Outcome, applyReport.Detail = report.ApplyFailed, runErr.Error()
 	}
-	defer inv.reportApply(ctx, "run", report)
+	defer inv.reportApply(ctx, "run", applyReport)
 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 	defer cancel()
 	relErr := l.Release(rctx)
 	switch {
-	case errors.Is(relErr, pipeline.ErrLockLost):
+	case errors.Is(relErr, applylock.ErrLockLost):
 		inv.rep.Error(fmt.Sprintf("the apply lock was taken over while we held it: %v", relErr))
 	case relErr != nil:
 		inv.rep.Error(relErr.Error())
@@ -80,7 +82,7 @@ func runRun(ctx context.Context, inv *invocation) error {
 
 // runLocked runs the command under the lock: heartbeats renew the lease,
 // SIGINT and SIGTERM are forwarded, and losing the lock stops the command.
-func (inv *invocation) runLocked(ctx context.Context, l *pipeline.ApplyLock, sigs <-chan os.Signal) error {
+func (inv *invocation) runLocked(ctx context.Context, l *applylock.ApplyLock, sigs <-chan os.Signal) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("failed to run %s: interrupted before it started: %w", inv.args[0], err)
 	}

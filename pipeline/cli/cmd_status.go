@@ -6,7 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
 )
 
 var statusCommand = command{
@@ -24,7 +24,7 @@ func runStatus(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	locks, err := pipeline.ListLocks(ctx, store.Bucket, tableOrNil(store), runs, inv.app.Now())
+	locks, err := applylock.ListLocks(ctx, store.Bucket, tableOrNil(store), runs, inv.app.Now())
 	if err != nil {
 		return err
 	}
@@ -32,7 +32,7 @@ func runStatus(ctx context.Context, inv *invocation) error {
 	inv.rep.AddStepSummary(statusSummary(locks))
 	if inv.cfg.JSON {
 		if locks == nil {
-			locks = []pipeline.LockEntry{}
+			locks = []applylock.LockEntry{}
 		}
 		return inv.printJSON(locks)
 	}
@@ -48,14 +48,14 @@ func runStatus(ctx context.Context, inv *invocation) error {
 	return w.Flush()
 }
 
-func holderOf(l pipeline.LockEntry) string {
+func holderOf(l applylock.LockEntry) string {
 	if l.RunURL != "" {
 		return l.RunURL
 	}
 	return orDash(l.Who)
 }
 
-func staleOf(l pipeline.LockEntry) string {
+func staleOf(l applylock.LockEntry) string {
 	if l.Stale {
 		return "yes: " + l.StaleReason
 	}
@@ -69,7 +69,7 @@ func short(sha string) string {
 	return sha
 }
 
-func statusSummary(locks []pipeline.LockEntry) string {
+func statusSummary(locks []applylock.LockEntry) string {
 	var b strings.Builder
 	b.WriteString("### prstate status\n\n")
 	if len(locks) == 0 {
@@ -84,7 +84,7 @@ func statusSummary(locks []pipeline.LockEntry) string {
 }
 
 // tableOrNil avoids handing a nil storage.Table inside a non-nil interface.
-func tableOrNil(s Store) pipeline.LockItemDeleter {
+func tableOrNil(s Store) applylock.LockItemDeleter {
 	if s.Table == nil {
 		return nil
 	}

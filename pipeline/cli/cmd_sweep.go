@@ -7,8 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/cleanup"
 	"github.com/prstate/prstate/pipeline/github"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 var sweepCommand = command{
@@ -22,23 +23,23 @@ var sweepCommand = command{
 type sweepReport struct {
 	Deleted int  `json:"deleted"`
 	DryRun  bool `json:"dry_run"`
-	pipeline.SweepReport
+	cleanup.SweepReport
 }
 
 // githubPulls adapts the GitHub client to what a sweep asks.
 type githubPulls struct{ c *github.Client }
 
-func (g githubPulls) ClosedPullRequests(ctx context.Context, repo string, page int) ([]pipeline.ClosedPullRequest, int, error) {
+func (g githubPulls) ClosedPullRequests(ctx context.Context, repo string, page int) ([]cleanup.ClosedPullRequest, int, error) {
 	prs, next, err := g.c.ClosedPullRequests(ctx, repo, page)
-	out := make([]pipeline.ClosedPullRequest, len(prs))
+	out := make([]cleanup.ClosedPullRequest, len(prs))
 	for i, p := range prs {
-		out[i] = pipeline.ClosedPullRequest{Number: p.Number, UpdatedAt: p.UpdatedAt}
+		out[i] = cleanup.ClosedPullRequest{Number: p.Number, UpdatedAt: p.UpdatedAt}
 	}
 	return out, next, err
 }
 
 func runSweep(ctx context.Context, inv *invocation) error {
-	opts := pipeline.SweepOptions{Cleanup: inv.cleanupOptions(), OlderThan: inv.cfg.OlderThan, Now: inv.app.Now()}
+	opts := cleanup.SweepOptions{Cleanup: inv.cleanupOptions(), OlderThan: inv.cfg.OlderThan, Now: inv.app.Now()}
 	if inv.cfg.GitHubToken != "" {
 		c, err := inv.githubClient(0)
 		if err != nil {
@@ -52,20 +53,20 @@ func runSweep(ctx context.Context, inv *invocation) error {
 	} else if inv.cfg.OlderThan > 0 {
 		inv.logf("no github-token: sweeping by age alone (PR states not written for %s)", inv.cfg.OlderThan)
 	}
-	var targets []pipeline.SweepTarget
+	var targets []cleanup.SweepTarget
 	for _, st := range inv.cfg.Stacks {
 		store, err := inv.open(ctx, st)
 		if err != nil {
 			return err
 		}
-		tg := pipeline.SweepTarget{Stack: st, Bucket: store.Bucket}
+		tg := cleanup.SweepTarget{Stack: st, Bucket: store.Bucket}
 		if store.Table != nil {
 			tg.Table = store.Table
 		}
 		targets = append(targets, tg)
 	}
-	rep, err := pipeline.Sweep(ctx, targets, opts)
-	var ue *pipeline.UsageError
+	rep, err := cleanup.Sweep(ctx, targets, opts)
+	var ue *usage.Error
 	if errors.As(err, &ue) {
 		return err
 	}
@@ -75,7 +76,7 @@ func runSweep(ctx context.Context, inv *invocation) error {
 }
 
 // sweepPreface says what the sweep looked at.
-func sweepPreface(rep pipeline.SweepReport, olderThan time.Duration) string {
+func sweepPreface(rep cleanup.SweepReport, olderThan time.Duration) string {
 	var parts []string
 	parts = append(parts, fmt.Sprintf("%d PR state(s) found", rep.PRStates))
 	if rep.AgeOnly {
@@ -102,7 +103,7 @@ func sweepError(err error) error {
 		errs = []error{err}
 	}
 	for _, e := range errs {
-		var te *pipeline.StateLockTimeoutError
+		var te *cleanup.StateLockTimeoutError
 		if !errors.As(e, &te) {
 			return errors.New(err.Error())
 		}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/internal/cleanuptest"
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
 )
 
 const testToken = "ghs_sweepTestToken0123456789"
@@ -28,7 +28,7 @@ func (a *testApp) runAt(now time.Time, args ...string) int {
 
 // sweepWorld: PR states 1..8 in a memstore, PRs 2, 5 and 8 closed among
 // 250 other closed PRs (3 pages), the rest open.
-func sweepWorld(t *testing.T) (*testApp, cleanuptest.Store, pipeline.Stack, *cleanuptest.FakeGitHub) {
+func sweepWorld(t *testing.T) (*testApp, cleanuptest.Store, backend.Stack, *cleanuptest.FakeGitHub) {
 	t.Helper()
 	store, s := memStore()
 	a := newTestApp(t, store)

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 var unlockCommand = command{
@@ -27,16 +29,16 @@ func runUnlock(ctx context.Context, inv *invocation) error {
 		id = inv.app.Env("STATE_lock_id")
 	}
 	if id == "" {
-		return &pipeline.UsageError{Msg: "no lock ID: pass --lock-id (the lock step prints it and saves it for the post step)"}
+		return &usage.Error{Msg: "no lock ID: pass --lock-id (the lock step prints it and saves it for the post step)"}
 	}
 	store, _, err := inv.applyLockStore(ctx)
 	if err != nil {
 		return err
 	}
-	res, err := pipeline.ReleaseByID(context.WithoutCancel(ctx), store, id, nil)
+	res, err := applylock.ReleaseByID(context.WithoutCancel(ctx), store, id, nil)
 	out := unlockResult{LockID: id, Released: res.Released, HeldBy: res.Holder}
 	switch {
-	case errors.Is(err, pipeline.ErrLockLost):
+	case errors.Is(err, applylock.ErrLockLost):
 		// Someone took it over (our run was presumed dead): theirs now.
 		inv.rep.Warning(fmt.Sprintf("apply lock %s was taken over: it is held by %s, not by our lock ID %s; left alone", store.Where(), res.Holder, id))
 	case err != nil:
@@ -54,7 +56,7 @@ func runUnlock(ctx context.Context, inv *invocation) error {
 		result = "held by " + res.Holder + ": left alone"
 	}
 	st := inv.cfg.Main()
-	inv.rep.AddStepSummary(pipeline.RenderSummary(pipeline.Summary{Command: "unlock", Links: inv.ev.Links(), Rows: []pipeline.SummaryRow{
+	inv.rep.AddStepSummary(report.RenderSummary(report.Summary{Command: "unlock", Links: inv.ev.Links(), Rows: []report.SummaryRow{
 		{Stack: inv.stackLabel(st), Key: st.Keys.Production, Result: result, Commit: inv.ev.SHA, RunURL: inv.ev.RunURL},
 	}}))
 	if inv.cfg.JSON {

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/report"
 )
 
 // comment sets one section of the sticky PR comment of the main stack
@@ -19,7 +21,7 @@ func (inv *invocation) comment(ctx context.Context, section, text string) {
 }
 
 // commentStack is comment for one of several stacks (cleanup).
-func (inv *invocation) commentStack(ctx context.Context, st pipeline.Stack, section, text string) {
+func (inv *invocation) commentStack(ctx context.Context, st backend.Stack, section, text string) {
 	if !inv.cfg.Comment {
 		return
 	}
@@ -28,7 +30,7 @@ func (inv *invocation) commentStack(ctx context.Context, st pipeline.Stack, sect
 	}
 }
 
-func (inv *invocation) upsertComment(ctx context.Context, st pipeline.Stack, section, text string) error {
+func (inv *invocation) upsertComment(ctx context.Context, st backend.Stack, section, text string) error {
 	repo := inv.ev.Repository
 	if repo == "" || strings.HasPrefix(inv.ev.Name, "gitlab:") {
 		return errors.New("comment: true works on GitHub Actions only (no GITHUB_REPOSITORY)")
@@ -46,12 +48,12 @@ func (inv *invocation) upsertComment(ctx context.Context, st pipeline.Stack, sec
 			return err
 		}
 		if pr == 0 {
-			inv.logf("comment: commit %s was not merged from a pull request; no comment", pipeline.ShortSHA(inv.ev.SHA))
+			inv.logf("comment: commit %s was not merged from a pull request; no comment", ci.ShortSHA(inv.ev.SHA))
 			return nil
 		}
 	}
-	id := pipeline.CommentID{Stack: inv.stackLabel(st), Key: st.Keys.Production}
-	created, err := pipeline.UpsertComment(ctx, api, repo, pr, id, section, text)
+	id := report.CommentID{Stack: inv.stackLabel(st), Key: st.Keys.Production}
+	created, err := report.UpsertComment(ctx, api, repo, pr, id, section, text)
 	if err != nil {
 		return err
 	}
@@ -66,7 +68,7 @@ func (inv *invocation) upsertComment(ctx context.Context, st pipeline.Stack, sec
 // stackLabel names a stack by its directory relative to the working
 // directory of the job (the repository), the same in the container and on
 // the runner.
-func (inv *invocation) stackLabel(st pipeline.Stack) string {
+func (inv *invocation) stackLabel(st backend.Stack) string {
 	rel, err := filepath.Rel(inv.app.Cwd, st.Dir)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
 		return st.Dir

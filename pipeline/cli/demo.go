@@ -15,9 +15,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 const (
@@ -45,7 +48,7 @@ func (a *App) demo(ctx context.Context, args []string) error {
 		if err == flag.ErrHelp {
 			return err
 		}
-		return &pipeline.UsageError{Msg: err.Error()}
+		return &usage.Error{Msg: err.Error()}
 	}
 	d := &demo{parent: a, start: time.Now()}
 	var err error
@@ -178,7 +181,7 @@ func (d *demo) job(ctx context.Context, actor string, payload map[string]any, ar
 	var stdout, stderr bytes.Buffer
 	app := &App{
 		Env: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr, FS: d.parent.FS, Cwd: d.repo,
-		ReadFile: os.ReadFile, Now: time.Now, Open: func(context.Context, pipeline.Backend) (Store, error) { return d.store, nil },
+		ReadFile: os.ReadFile, Now: time.Now, Open: func(context.Context, backend.Backend) (Store, error) { return d.store, nil },
 	}
 	if code := app.Run(ctx, args); code != 0 {
 		return nil, fmt.Errorf("%s: prstate %s exited %d: %s", actor, strings.Join(args, " "), code, strings.TrimSpace(stderr.String()))
@@ -248,9 +251,9 @@ func (d *demo) setup(ctx context.Context) (string, error) {
 // bumpProduction plays terraform apply on production: a new state version
 // with serial+1 and its digest.
 func (d *demo) bumpProduction(ctx context.Context) (int64, error) {
-	h := pipeline.StateHeader{Version: 4, Serial: 4, Lineage: "3f0c2a9e-demo"}
+	h := plan.StateHeader{Version: 4, Serial: 4, Lineage: "3f0c2a9e-demo"}
 	if cur, err := d.store.Bucket.GetObject(ctx, demoKey); err == nil {
-		if h, err = pipeline.ParseState(cur.Body); err != nil {
+		if h, err = plan.ParseState(cur.Body); err != nil {
 			return 0, err
 		}
 	}
@@ -259,7 +262,7 @@ func (d *demo) bumpProduction(ctx context.Context) (int64, error) {
 	if _, err := d.store.Bucket.PutObject(ctx, demoKey, body, storage.PutOptions{}); err != nil {
 		return 0, fmt.Errorf("failed to write production state: %w", err)
 	}
-	item := storage.Item{storage.KeyAttr: pipeline.DigestID(demoBucket, demoKey), "Digest": pipeline.MD5Hex(body)}
+	item := storage.Item{storage.KeyAttr: statekey.DigestID(demoBucket, demoKey), "Digest": plan.MD5Hex(body)}
 	if err := d.store.Table.PutItem(ctx, item, storage.Condition{}); err != nil {
 		return 0, fmt.Errorf("failed to write production digest: %w", err)
 	}

@@ -7,15 +7,18 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // invocation is one command run: validated config, the event, the runtime.
 type invocation struct {
 	app  *App
-	cfg  pipeline.Config
-	ev   pipeline.Event
+	cfg  Config
+	ev   ci.Event
 	rep  report.Reporter
 	args []string // after the flags (run: the command to wrap)
 }
@@ -25,19 +28,19 @@ type invocation struct {
 func (a *App) prepare(cmd command, args []string, rep report.Reporter) (*invocation, error) {
 	fs := flag.NewFlagSet("prstate "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(a.Stderr)
-	settings := pipeline.NewSettings(fs, a.Env, append(append([]string{}, commonSettings...), cmd.settings...)...)
+	settings := NewSettings(fs, a.Env, append(append([]string{}, commonSettings...), cmd.settings...)...)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil, err
 		}
-		return nil, &pipeline.UsageError{Msg: err.Error()}
+		return nil, &usage.Error{Msg: err.Error()}
 	}
-	cfg, err := pipeline.LoadConfig(settings, a.FS, a.Cwd)
+	cfg, err := LoadConfig(settings, a.FS, a.Cwd)
 	if err != nil {
 		return nil, err
 	}
 	rep.Mask(cfg.GitHubToken)
-	ev, err := pipeline.DetectEvent(a.Env, a.ReadFile, cfg.PR)
+	ev, err := ci.DetectEvent(a.Env, a.ReadFile, cfg.PR)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +54,7 @@ func (inv *invocation) logf(format string, args ...any) {
 }
 
 // open connects to a stack's storage.
-func (inv *invocation) open(ctx context.Context, st pipeline.Stack) (Store, error) {
+func (inv *invocation) open(ctx context.Context, st backend.Stack) (Store, error) {
 	s, err := inv.app.Open(ctx, st.Backend)
 	if err != nil {
 		return Store{}, fmt.Errorf("failed to connect to the state backend: %w", err)
@@ -70,7 +73,7 @@ func (inv *invocation) printJSON(v any) error {
 }
 
 // setOutputs writes the target outputs every key-aware command shares.
-func (inv *invocation) setOutputs(t pipeline.Target) {
+func (inv *invocation) setOutputs(t plan.Target) {
 	inv.rep.SetOutput("key", t.Key)
 	inv.rep.SetOutput("workspace", t.Workspace)
 	inv.rep.SetOutput("pr-number", inv.ev.PRNumberString())

@@ -3,17 +3,18 @@ package cli
 import (
 	"context"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/report"
 )
 
 // applyReport starts the report of an apply from the supersede verdict:
 // superseded or started, this run's commit and run, now. The caller adds
 // what it knows of the lock (Lock: held, waited, behind whom) and, for
 // run, the final outcome (ApplyApplied, ApplyFailed with Detail).
-func (inv *invocation) applyReport(v pipeline.Verdict) pipeline.ApplyReport {
-	r := pipeline.ApplyReport{Outcome: pipeline.ApplyStarted, Key: inv.cfg.Main().Keys.Production, Commit: inv.ev.SHA, RunURL: inv.ev.RunURL, At: inv.app.Now()}
+func (inv *invocation) applyReport(v applylock.Verdict) report.ApplyReport {
+	r := report.ApplyReport{Outcome: report.ApplyStarted, Key: inv.cfg.Main().Keys.Production, Commit: inv.ev.SHA, RunURL: inv.ev.RunURL, At: inv.app.Now()}
 	if v.Superseded {
-		r.Outcome, r.Newer = pipeline.ApplySuperseded, v.Last
+		r.Outcome, r.Newer = report.ApplySuperseded, v.Last
 	}
 	return r
 }
@@ -22,13 +23,13 @@ func (inv *invocation) applyReport(v pipeline.Verdict) pipeline.ApplyReport {
 // summary, and with comment: true the apply section of the merged pull
 // request's comment. Call it once per lock or run command; notes (markdown
 // lines, e.g. the lock ID) go below the summary's table.
-func (inv *invocation) reportApply(ctx context.Context, command string, r pipeline.ApplyReport, notes ...string) {
+func (inv *invocation) reportApply(ctx context.Context, command string, r report.ApplyReport, notes ...string) {
 	st := inv.cfg.Main()
 	links := inv.ev.Links()
-	s := pipeline.Summary{Command: command, Links: links, Rows: []pipeline.SummaryRow{r.SummaryRow(inv.stackLabel(st), links)}, Notes: notes}
-	if r.Outcome == pipeline.ApplySuperseded {
+	s := report.Summary{Command: command, Links: links, Rows: []report.SummaryRow{r.SummaryRow(inv.stackLabel(st), links)}, Notes: notes}
+	if r.Outcome == report.ApplySuperseded {
 		s.Notes = append(s.Notes, "A newer commit started its apply first, so this older one was skipped (exit 0, output `superseded=true`). Nothing to do.")
 	}
-	inv.rep.AddStepSummary(pipeline.RenderSummary(s))
-	inv.comment(ctx, pipeline.SectionApply, pipeline.ApplySection(r, links))
+	inv.rep.AddStepSummary(report.RenderSummary(s))
+	inv.comment(ctx, report.SectionApply, report.ApplySection(r, links))
 }

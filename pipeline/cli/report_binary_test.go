@@ -29,7 +29,7 @@ func TestBinaryPlanStickyComment(t *testing.T) {
 	fake := githubfake.New(t, "acme/infra")
 	fake.Token = fakeToken
 	dir := t.TempDir()
-	payload, err := filepath.Abs(filepath.Join("..", "testdata", "events", "pull_request_synchronize.json"))
+	payload, err := filepath.Abs(filepath.Join("..", "ci", "testdata", "events", "pull_request_synchronize.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/prstate/prstate/internal/githubfake"
 	"github.com/prstate/prstate/internal/testenv"
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
@@ -128,11 +128,11 @@ func TestSupersededOutOfOrder(t *testing.T) {
 				}
 				if step.want {
 					warn := a.stderr.String()
-					if !strings.Contains(warn, "::warning::") || !strings.Contains(warn, pipeline.ShortSHA(shaC)) || !strings.Contains(warn, "/actions/runs/103") {
+					if !strings.Contains(warn, "::warning::") || !strings.Contains(warn, ci.ShortSHA(shaC)) || !strings.Contains(warn, "/actions/runs/103") {
 						t.Fatalf("run %s: warning %q", step.run, warn)
 					}
 					inv.reportApply(context.Background(), "lock", inv.applyReport(v))
-					if s := a.file("github_step_summary"); !strings.Contains(s, "superseded by [`"+pipeline.ShortSHA(shaC)+"`]") {
+					if s := a.file("github_step_summary"); !strings.Contains(s, "superseded by [`"+ci.ShortSHA(shaC)+"`]") {
 						t.Fatalf("run %s: summary %s", step.run, s)
 					}
 				}
@@ -178,7 +178,7 @@ func TestSupersededDivergedIsAnErrorWithTheNextStep(t *testing.T) {
 	}
 	a.push(shaD, "2")
 	_, err := a.invoke([]string{"allow-diverged"}, flags...).checkSupersede(context.Background(), Store{Bucket: bucket})
-	if err == nil || !strings.Contains(err.Error(), "--allow-diverged") || !strings.Contains(err.Error(), pipeline.ShortSHA(shaC)) {
+	if err == nil || !strings.Contains(err.Error(), "--allow-diverged") || !strings.Contains(err.Error(), ci.ShortSHA(shaC)) {
 		t.Fatalf("D: %v", err)
 	}
 	if v, err := a.invoke([]string{"allow-diverged"}, append(flags, "--allow-diverged")...).checkSupersede(context.Background(), Store{Bucket: bucket}); err != nil || v.Superseded {

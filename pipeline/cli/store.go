@@ -6,7 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/awsstore"
 )
@@ -19,7 +19,7 @@ type Store struct {
 
 // OpenAWS connects with the SDK's default chain. Endpoints in the backend
 // block apply when the environment sets none.
-func OpenAWS(ctx context.Context, b pipeline.Backend) (Store, error) {
+func OpenAWS(ctx context.Context, b backend.Backend) (Store, error) {
 	cfg, err := awsstore.Config(ctx, b.Region)
 	if err != nil {
 		return Store{}, err

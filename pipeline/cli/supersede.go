@@ -4,7 +4,9 @@ import (
 	"context"
 	"strings"
 
-	"github.com/prstate/prstate/pipeline"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/ci"
 )
 
 // checkSupersede runs the supersede check under the apply lock (lock and
@@ -15,10 +17,10 @@ import (
 // caller then releases the lock, skips its command and exits 0. A diverged
 // commit (without allow-diverged) is an error, as is a ledger written by
 // someone else meanwhile.
-func (inv *invocation) checkSupersede(ctx context.Context, st Store) (pipeline.Verdict, error) {
+func (inv *invocation) checkSupersede(ctx context.Context, st Store) (applylock.Verdict, error) {
 	stack := inv.cfg.Main()
-	ledger := pipeline.NewLedger(st.Bucket, st.Table, inv.cfg.LockBackend, stack.Keys.Production)
-	v, err := pipeline.Supersede(ctx, ledger, inv.comparer(stack), inv.ev, inv.cfg.AllowDiverged)
+	ledger := applylock.NewLedger(st.Bucket, st.Table, inv.cfg.LockBackend, stack.Keys.Production)
+	v, err := applylock.Supersede(ctx, ledger, inv.comparer(stack), inv.ev, inv.cfg.AllowDiverged)
 	if err != nil {
 		return v, err
 	}
@@ -27,27 +29,27 @@ func (inv *invocation) checkSupersede(ctx context.Context, st Store) (pipeline.V
 		inv.rep.Warning(v.SupersededMessage())
 		return v, nil
 	}
-	if _, err := pipeline.RecordApply(ctx, ledger, v, inv.ev, inv.app.Now()); err != nil {
+	if _, err := applylock.RecordApply(ctx, ledger, v, inv.ev, inv.app.Now()); err != nil {
 		return v, err
 	}
 	inv.rep.SetOutput("superseded", "false")
 	switch {
-	case v.Relation == pipeline.RelationDiverged:
-		inv.rep.Warning("commit " + pipeline.ShortSHA(v.Commit) + " diverged from " + pipeline.ShortSHA(v.Last.SHA) + ", the last commit applied; applying it because allow-diverged is set")
+	case v.Relation == applylock.RelationDiverged:
+		inv.rep.Warning("commit " + ci.ShortSHA(v.Commit) + " diverged from " + ci.ShortSHA(v.Last.SHA) + ", the last commit applied; applying it because allow-diverged is set")
 	case v.Commit == "":
 		inv.logf("supersede check: no commit SHA (outside CI); nothing compared or recorded")
 	case v.Last.SHA == "":
 		inv.logf("supersede check: first apply recorded in %s", ledger.Where())
 	default:
-		inv.logf("supersede check: commit %s is %s of %s (%s); recorded in %s", pipeline.ShortSHA(v.Commit), v.Relation, pipeline.ShortSHA(v.Last.SHA), v.Via, ledger.Where())
+		inv.logf("supersede check: commit %s is %s of %s (%s); recorded in %s", ci.ShortSHA(v.Commit), v.Relation, ci.ShortSHA(v.Last.SHA), v.Via, ledger.Where())
 	}
 	return v, nil
 }
 
 // comparer asks GitHub's compare API when it can (a token, a GitHub
 // repository), falling back to git in the checkout.
-func (inv *invocation) comparer(st pipeline.Stack) pipeline.Comparer {
-	git := pipeline.GitComparer(st.Dir)
+func (inv *invocation) comparer(st backend.Stack) applylock.Comparer {
+	git := applylock.GitComparer(st.Dir)
 	if inv.ev.Repository == "" || strings.HasPrefix(inv.ev.Name, "gitlab:") || inv.cfg.GitHubToken == "" {
 		return git
 	}
@@ -56,5 +58,5 @@ func (inv *invocation) comparer(st pipeline.Stack) pipeline.Comparer {
 		inv.logf("supersede check: %v; using git", err)
 		return git
 	}
-	return pipeline.FirstComparer(pipeline.GitHubComparer(api, inv.ev.Repository), git)
+	return applylock.FirstComparer(applylock.GitHubComparer(api, inv.ev.Repository), git)
 }

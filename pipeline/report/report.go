@@ -2,7 +2,9 @@
 // state for a post step, exported environment, a step summary and
 // annotations. GitHub Actions gets its environment files and workflow
 // commands (through go-githubactions), GitLab CI a dotenv file, a shell
-// plain lines on stderr.
+// plain lines on stderr. It also renders every markdown surface: the step
+// summary (summary.go) and the sticky pull request comment (comment.go).
+// See ARCHITECTURE.md.
 package report
 
 import (

@@ -1,0 +1,124 @@
+package applylock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prstate/prstate/pipeline/statekey"
+	"github.com/prstate/prstate/pipeline/storage"
+	"github.com/prstate/prstate/pipeline/usage"
+)
+
+// forceUnlockBucket and forceUnlockTable are what force-unlock touches.
+type forceUnlockBucket interface {
+	lockObjectReader
+	PutObject(ctx context.Context, key string, body []byte, opts storage.PutOptions) (string, error)
+	DeleteObject(ctx context.Context, key, ifMatch string) error
+}
+
+// LockItemDeleter is what force-unlock needs of a table.
+type LockItemDeleter interface {
+	ScanItems(ctx context.Context, prefix string) ([]storage.Item, error)
+	DeleteItem(ctx context.Context, lockID string, cond storage.Condition) error
+}
+
+// ForceUnlockResult says what force-unlock did.
+type ForceUnlockResult struct {
+	Lock     LockEntry `json:"lock"`
+	Backup   string    `json:"backup,omitempty"` // s3 key of the state copy
+	NoState  bool      `json:"no_state,omitempty"`
+	Removed  bool      `json:"removed"`
+	Liveness string    `json:"liveness"`
+}
+
+// LiveHolderError: force-unlock refuses to remove a live holder's lock.
+type LiveHolderError struct{ Lock LockEntry }
+
+func (e *LiveHolderError) Error() string {
+	return fmt.Sprintf("refusing to remove lock %s on %s: its holder looks alive (%s); pass --force to remove it anyway", e.Lock.ID, e.Lock.StateKey, describeEntry(e.Lock))
+}
+
+func describeEntry(e LockEntry) string {
+	who := e.RunURL
+	if who == "" {
+		who = e.Who
+	}
+	return fmt.Sprintf("%s, %s, age %s", who, e.Operation, e.Age)
+}
+
+// ForceUnlock removes the apply lock or Terraform state lock with this ID:
+// it saves a copy of the state object first, refuses a live holder unless
+// force, and deletes the lock conditionally on what it read (a lock that
+// changed meanwhile is left alone).
+func ForceUnlock(ctx context.Context, bucket forceUnlockBucket, table LockItemDeleter, keys statekey.Keys, id string, runs RunChecker, force bool, now time.Time) (ForceUnlockResult, error) {
+	var scanner lockItemScanner
+	if table != nil {
+		scanner = table
+	}
+	locks, err := ListLocks(ctx, bucket, scanner, runs, now)
+	if err != nil {
+		return ForceUnlockResult{}, err
+	}
+	var lock *LockEntry
+	for i := range locks {
+		if locks[i].ID == id {
+			lock = &locks[i]
+		}
+	}
+	if lock == nil {
+		return ForceUnlockResult{}, usage.Errorf("no lock with ID %s in s3://%s (run prstate status)", id, bucket.Name())
+	}
+	res := ForceUnlockResult{Lock: *lock, Liveness: liveness(*lock, locks)}
+	if res.Liveness == "alive" && !force {
+		return res, &LiveHolderError{Lock: *lock}
+	}
+	backup := lock.StateKey + statekey.BackupInfix + now.UTC().Format("20060102T150405.000000000Z")
+	if _, ok := keys.Match(backup); ok || backup == keys.Production {
+		return res, fmt.Errorf("failed to back up %s: backup key %s would look like a PR state", lock.StateKey, backup)
+	}
+	state, err := bucket.GetObject(ctx, lock.StateKey)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		res.NoState = true
+	case err != nil:
+		return res, fmt.Errorf("failed to read state %s for a backup: %w", lock.StateKey, err)
+	default:
+		if _, err := bucket.PutObject(ctx, backup, state.Body, storage.PutOptions{IfNoneMatch: true}); err != nil {
+			return res, fmt.Errorf("failed to back up state %s to %s: %w", lock.StateKey, backup, err)
+		}
+		res.Backup = backup
+	}
+	if lock.objectKey != "" {
+		err = bucket.DeleteObject(ctx, lock.objectKey, lock.version)
+	} else {
+		err = table.DeleteItem(ctx, lock.itemID, storage.Condition{Attr: "Info", Equals: lock.version})
+	}
+	if errors.Is(err, storage.ErrPrecondition) || errors.Is(err, storage.ErrNotFound) {
+		return res, fmt.Errorf("lock %s changed while we looked (released or renewed): left alone; run prstate status", id)
+	}
+	if err != nil {
+		return res, fmt.Errorf("failed to remove lock %s at %s: %w", id, lock.Where, err)
+	}
+	res.Removed = true
+	return res, nil
+}
+
+// liveness: an apply lock is alive unless stale; a Terraform lock is
+// alive while an apply lock on the same state is (the apply running under
+// it holds it), and unknown otherwise.
+func liveness(l LockEntry, all []LockEntry) string {
+	if l.Kind == "apply" {
+		if l.Stale {
+			return "stale: " + l.StaleReason
+		}
+		return "alive"
+	}
+	for _, o := range all {
+		if o.Kind == "apply" && o.StateKey == l.StateKey && !o.Stale {
+			return "alive"
+		}
+	}
+	return "unknown (no live apply lock on this state)"
+}

@@ -1,0 +1,50 @@
+package applylock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/storage/memstore"
+)
+
+// lostAnswerLedger writes, then answers as a retried conditional write
+// does when the first answer was lost: the condition no longer holds.
+type lostAnswerLedger struct{ Ledger }
+
+func (l lostAnswerLedger) Write(ctx context.Context, prev LedgerRecord, next LedgerEntry) (LedgerRecord, error) {
+	if _, err := l.Ledger.Write(ctx, prev, next); err != nil {
+		return LedgerRecord{}, err
+	}
+	return LedgerRecord{}, fmt.Errorf("failed to write the apply ledger %s: %w", l.Where(), ErrLedgerChanged)
+}
+
+func TestRecordApplyRecognisesItsOwnLostWrite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l := lostAnswerLedger{NewLedger(memstore.NewBucket("acme-state"), nil, "s3", "app/terraform.tfstate")}
+	rec, err := l.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := ci.Event{SHA: "ccccccc", Repository: "acme/infra", RunID: "7", RunAttempt: "1"}
+	if _, err := RecordApply(ctx, l, Verdict{record: rec}, ev, time.Now()); err != nil {
+		t.Fatalf("own write whose answer was lost: %v", err)
+	}
+	// Someone else's entry is still an overlap.
+	rec, _ = l.Read(ctx)
+	other := lostAnswerLedger{failingLedger{l.Ledger}}
+	if _, err := RecordApply(ctx, other, Verdict{record: rec}, ci.Event{SHA: "ddddddd", RunID: "8"}, time.Now()); !errors.Is(err, ErrLedgerChanged) {
+		t.Fatalf("a write that did not land: %v, want ErrLedgerChanged", err)
+	}
+}
+
+// failingLedger's writes never land.
+type failingLedger struct{ Ledger }
+
+func (failingLedger) Write(context.Context, LedgerRecord, LedgerEntry) (LedgerRecord, error) {
+	return LedgerRecord{}, nil
+}

@@ -1,0 +1,103 @@
+package applylock
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/prstate/prstate/pipeline/ci"
+)
+
+// applyLockOperation is the LockInfo operation of an apply lock.
+const applyLockOperation = "prstate-apply"
+
+// Holder says who holds an apply lock in CI terms. It travels as JSON in
+// LockInfo.Info, so Terraform's encoding of the record stays untouched.
+type Holder struct {
+	Repository string `json:"repository,omitempty"`
+	RunID      string `json:"run_id,omitempty"`
+	RunAttempt string `json:"run_attempt,omitempty"`
+	RunURL     string `json:"run_url,omitempty"`
+	SHA        string `json:"sha,omitempty"`
+	PR         int    `json:"pr,omitempty"`
+	// RVN changes at every write of the record (acquire, heartbeat); a
+	// waiter that sees it unchanged for a whole lease may take over.
+	RVN   string `json:"rvn"`
+	Lease string `json:"lease"` // Go duration
+	// Renewed is the holder's wall clock at the last write: shown by
+	// status, never used to decide a takeover (clocks are not trusted).
+	Renewed time.Time `json:"renewed"`
+}
+
+// LeaseDuration parses Lease; 0 when missing or invalid.
+func (h Holder) LeaseDuration() time.Duration {
+	d, err := time.ParseDuration(h.Lease)
+	if err != nil || d < 0 {
+		return 0
+	}
+	return d
+}
+
+// HolderFromEvent fills the CI fields from the event.
+func HolderFromEvent(ev ci.Event) Holder {
+	return Holder{Repository: ev.Repository, RunID: ev.RunID, RunAttempt: ev.RunAttempt, RunURL: ev.RunURL, SHA: ev.SHA, PR: ev.PR}
+}
+
+// ApplyLockRecord is the stored holder record: Terraform's LockInfo with
+// the Holder encoded in Info.
+type ApplyLockRecord struct {
+	LockInfo
+	Holder Holder
+}
+
+// Marshal encodes the record in Terraform's exact LockInfo encoding.
+func (r ApplyLockRecord) Marshal() []byte {
+	info, err := json.Marshal(r.Holder)
+	if err != nil {
+		panic(fmt.Sprintf("failed to encode holder: %v", err)) // cannot happen: plain fields
+	}
+	li := r.LockInfo
+	li.Info = string(info)
+	return li.Marshal()
+}
+
+// ParseApplyLockRecord decodes a stored record. A record whose Info is not
+// a holder (a Terraform lock) parses with an empty Holder.
+func ParseApplyLockRecord(b []byte) (ApplyLockRecord, error) {
+	li, err := ParseLockInfo(b)
+	if err != nil {
+		return ApplyLockRecord{}, err
+	}
+	r := ApplyLockRecord{LockInfo: li}
+	if strings.HasPrefix(strings.TrimSpace(li.Info), "{") {
+		_ = json.Unmarshal([]byte(li.Info), &r.Holder) // best effort: a foreign Info is not an error
+	}
+	return r, nil
+}
+
+// Describe names the holder for people: run URL (or who), commit, age.
+func (r ApplyLockRecord) Describe(now time.Time) string {
+	who := r.Holder.RunURL
+	if who == "" {
+		who = r.Who
+	}
+	if who == "" {
+		who = "unknown holder"
+	}
+	s := who
+	if r.Holder.SHA != "" {
+		s += ", commit " + shortSHA(r.Holder.SHA)
+	}
+	if !r.Created.IsZero() {
+		s += ", for " + now.Sub(r.Created).Truncate(time.Second).String()
+	}
+	return s + ", lock ID " + r.ID
+}
+
+func shortSHA(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}

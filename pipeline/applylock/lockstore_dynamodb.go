@@ -1,0 +1,59 @@
+package applylock
+
+import (
+	"context"
+
+	"github.com/prstate/prstate/pipeline/storage"
+)
+
+type itemCAS interface {
+	Name() string
+	GetItem(ctx context.Context, lockID string) (storage.Item, error)
+	PutItem(ctx context.Context, item storage.Item, cond storage.Condition) error
+	DeleteItem(ctx context.Context, lockID string, cond storage.Condition) error
+}
+
+// dynamoLockStore keeps the record in the Info attribute of one item, as
+// Terraform does; the Info value itself is the version (every write
+// carries a new RVN, so it changes at every write).
+type dynamoLockStore struct {
+	t  itemCAS
+	id string
+}
+
+// NewDynamoDBLockStore keeps a lock record in the item lockID of t.
+func NewDynamoDBLockStore(t itemCAS, lockID string) LockStore {
+	return &dynamoLockStore{t: t, id: lockID}
+}
+
+func (s *dynamoLockStore) Where() string { return "dynamodb://" + s.t.Name() + "/" + s.id }
+
+func (s *dynamoLockStore) item(body []byte) storage.Item {
+	return storage.Item{storage.KeyAttr: s.id, "Info": string(body)}
+}
+
+func (s *dynamoLockStore) Create(ctx context.Context, body []byte) (string, error) {
+	if err := s.t.PutItem(ctx, s.item(body), storage.Condition{Absent: true}); err != nil {
+		return "", err
+	}
+	return string(body), nil
+}
+
+func (s *dynamoLockStore) Read(ctx context.Context) ([]byte, string, error) {
+	it, err := s.t.GetItem(ctx, s.id)
+	if err != nil {
+		return nil, "", err
+	}
+	return []byte(it["Info"]), it["Info"], nil
+}
+
+func (s *dynamoLockStore) Replace(ctx context.Context, body []byte, expected string) (string, error) {
+	if err := s.t.PutItem(ctx, s.item(body), storage.Condition{Attr: "Info", Equals: expected}); err != nil {
+		return "", err
+	}
+	return string(body), nil
+}
+
+func (s *dynamoLockStore) Delete(ctx context.Context, expected string) error {
+	return s.t.DeleteItem(ctx, s.id, storage.Condition{Attr: "Info", Equals: expected})
+}

@@ -1,0 +1,221 @@
+// Package lockstoretest is the conformance suite of applylock.LockStore:
+// the apply lock's compare-and-swap record on S3 (ETags, If-None-Match,
+// If-Match) and on DynamoDB (conditions on Info). It runs against the
+// in-memory fake and against moto alike.
+package lockstoretest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/storage"
+	"github.com/prstate/prstate/pipeline/storage/storagetest"
+)
+
+// concurrency is how many goroutines race for one record.
+const concurrency = 16
+
+// Run runs the suite. newStore returns an empty record of its own for
+// each subtest (subtests run in parallel).
+func Run(t *testing.T, newStore func(t *testing.T) applylock.LockStore) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s applylock.LockStore)
+	}{
+		{"ReadMissing", readMissing},
+		{"CreateRead", createRead},
+		{"CreateExisting", createExisting},
+		{"ReplaceCurrent", replaceCurrent},
+		{"ReplaceStale", replaceStale},
+		{"ReplaceMissing", replaceMissing},
+		{"DeleteCurrent", deleteCurrent},
+		{"DeleteStale", deleteStale},
+		{"DeleteMissing", deleteMissing},
+		{"ConcurrentCreate", concurrentCreate},
+		{"ConcurrentReplace", concurrentReplace},
+		{"ApplyLockExclusion", applyLockExclusion},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, newStore(t))
+		})
+	}
+}
+
+func body(n int) []byte { return []byte(fmt.Sprintf(`{"ID":"holder-%d"}`, n)) }
+
+func must(t *testing.T, err error, what string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func isErr(t *testing.T, err error, what string, want ...error) {
+	t.Helper()
+	for _, w := range want {
+		if errors.Is(err, w) {
+			return
+		}
+	}
+	t.Fatalf("%s: got %v, want one of %v", what, err, want)
+}
+
+func readMissing(t *testing.T, s applylock.LockStore) {
+	_, _, err := s.Read(t.Context())
+	isErr(t, err, "Read of a missing record", storage.ErrNotFound)
+	if s.Where() == "" {
+		t.Fatal("Where() is empty")
+	}
+}
+
+func createRead(t *testing.T, s applylock.LockStore) {
+	v, err := s.Create(t.Context(), body(1))
+	must(t, err, "Create")
+	b, rv, err := s.Read(t.Context())
+	must(t, err, "Read")
+	if string(b) != string(body(1)) || rv != v || v == "" {
+		t.Fatalf("Read = %q version %q; Create gave version %q", b, rv, v)
+	}
+}
+
+func createExisting(t *testing.T, s applylock.LockStore) {
+	_, err := s.Create(t.Context(), body(1))
+	must(t, err, "Create")
+	_, err = s.Create(t.Context(), body(2))
+	isErr(t, err, "second Create", storage.ErrPrecondition)
+	b, _, _ := s.Read(t.Context())
+	if string(b) != string(body(1)) {
+		t.Fatalf("the losing create overwrote the record: %q", b)
+	}
+}
+
+func replaceCurrent(t *testing.T, s applylock.LockStore) {
+	v1, err := s.Create(t.Context(), body(1))
+	must(t, err, "Create")
+	v2, err := s.Replace(t.Context(), body(2), v1)
+	must(t, err, "Replace")
+	b, rv, err := s.Read(t.Context())
+	must(t, err, "Read")
+	if string(b) != string(body(2)) || rv != v2 || v2 == v1 {
+		t.Fatalf("after Replace: %q version %q (replace gave %q, create %q)", b, rv, v2, v1)
+	}
+}
+
+func replaceStale(t *testing.T, s applylock.LockStore) {
+	v1, err := s.Create(t.Context(), body(1))
+	must(t, err, "Create")
+	_, err = s.Replace(t.Context(), body(2), v1)
+	must(t, err, "Replace")
+	_, err = s.Replace(t.Context(), body(3), v1)
+	isErr(t, err, "Replace on a stale version", storage.ErrPrecondition)
+	b, _, _ := s.Read(t.Context())
+	if string(b) != string(body(2)) {
+		t.Fatalf("stale replace wrote: %q", b)
+	}
+}
+
+func replaceMissing(t *testing.T, s applylock.LockStore) {
+	v1, err := s.Create(t.Context(), body(1))
+	must(t, err, "Create")
+	must(t, s.Delete(t.Context(), v1), "Delete")
+	_, err = s.Replace(t.Context(), body(2), v1)
+	isErr(t, err, "Replace of a deleted record", storage.ErrPrecondition, storage.ErrNotFound)
+	_, _, err = s.Read(t.Context())
+	isErr(t, err, "Read after a failed replace", storage.ErrNotFound)
+}
+
+func deleteCurrent(t *testing.T, s applylock.LockStore) {
+	v1, err := s.Create(t.Context(), body(1))
+	must(t, err, "Create")
+	must(t, s.Delete(t.Context(), v1), "Delete")
+	_, _, err = s.Read(t.Context())
+	isErr(t, err, "Read after Delete", storage.ErrNotFound)
+	_, err = s.Create(t.Context(), body(2))
+	must(t, err, "Create after Delete")
+}
+
+func deleteStale(t *testing.T, s applylock.LockStore) {
+	v1, err := s.Create(t.Context(), body(1))
+	must(t, err, "Create")
+	_, err = s.Replace(t.Context(), body(2), v1)
+	must(t, err, "Replace")
+	isErr(t, s.Delete(t.Context(), v1), "Delete on a stale version", storage.ErrPrecondition)
+	b, _, err := s.Read(t.Context())
+	must(t, err, "Read")
+	if string(b) != string(body(2)) {
+		t.Fatalf("stale delete removed or changed the record: %q", b)
+	}
+}
+
+// deleteMissing: a retried delete whose first answer was lost finds
+// nothing; the protocol accepts either answer.
+func deleteMissing(t *testing.T, s applylock.LockStore) {
+	v1, err := s.Create(t.Context(), body(1))
+	must(t, err, "Create")
+	must(t, s.Delete(t.Context(), v1), "Delete")
+	isErr(t, s.Delete(t.Context(), v1), "second Delete", storage.ErrNotFound, storage.ErrPrecondition)
+}
+
+func concurrentCreate(t *testing.T, s applylock.LockStore) {
+	errs := storagetest.Race(concurrency, func(i int) error { _, err := s.Create(t.Context(), body(i)); return err })
+	w := storagetest.OneWinner(t, errs, storage.ErrPrecondition)
+	b, _, _ := s.Read(t.Context())
+	if string(b) != string(body(w)) {
+		t.Fatalf("record %q, winner %d", b, w)
+	}
+}
+
+func concurrentReplace(t *testing.T, s applylock.LockStore) {
+	v, err := s.Create(t.Context(), body(-1))
+	must(t, err, "Create")
+	errs := storagetest.Race(concurrency, func(i int) error { _, err := s.Replace(t.Context(), body(i), v); return err })
+	w := storagetest.OneWinner(t, errs, storage.ErrPrecondition)
+	b, _, _ := s.Read(t.Context())
+	if string(b) != string(body(w)) {
+		t.Fatalf("record %q, winner %d", b, w)
+	}
+}
+
+// applyLockExclusion runs the whole protocol on the store: goroutines take
+// and release the lock around a critical section that detects overlap.
+func applyLockExclusion(t *testing.T, s applylock.LockStore) {
+	const workers, rounds = 4, 5
+	var inside, overlaps, total atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range rounds {
+				l := applylock.NewApplyLock(s, applylock.Holder{}, applylock.LockOptions{Lease: time.Minute, Poll: 5 * time.Millisecond, Timeout: time.Minute})
+				if err := l.Acquire(t.Context()); err != nil {
+					t.Error(err)
+					return
+				}
+				if inside.Add(1) != 1 {
+					overlaps.Add(1)
+				}
+				total.Add(1)
+				time.Sleep(time.Millisecond)
+				inside.Add(-1)
+				if err := l.Release(t.Context()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if overlaps.Load() != 0 || total.Load() != workers*rounds {
+		t.Fatalf("%d overlaps in %d critical sections", overlaps.Load(), total.Load())
+	}
+	_, _, err := s.Read(t.Context())
+	isErr(t, err, "Read after the last release", storage.ErrNotFound)
+}

@@ -1,0 +1,205 @@
+package applylock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/prstate/prstate/pipeline/ci"
+)
+
+// Relation is where a commit stands relative to the last applied one, in
+// the words of GitHub's compare API.
+type Relation string
+
+const (
+	RelationAhead     Relation = "ahead"     // the last applied commit is an ancestor
+	RelationIdentical Relation = "identical" // the same commit (a re-run)
+	RelationBehind    Relation = "behind"    // an ancestor of the last applied commit: superseded
+	RelationDiverged  Relation = "diverged"  // neither contains the other
+)
+
+// ParseRelation accepts GitHub's compare statuses.
+func ParseRelation(s string) (Relation, error) {
+	switch r := Relation(s); r {
+	case RelationAhead, RelationIdentical, RelationBehind, RelationDiverged:
+		return r, nil
+	}
+	return "", fmt.Errorf("unknown comparison status %q", s)
+}
+
+// Comparer tells where head stands relative to base.
+type Comparer interface {
+	Compare(ctx context.Context, base, head string) (Relation, error)
+	// Name says how, for messages ("GitHub compare API", "git merge-base").
+	Name() string
+}
+
+// CompareAPI is the part of the GitHub client the compare API comparer uses.
+type CompareAPI interface {
+	CompareCommits(ctx context.Context, repo, base, head string) (string, error)
+}
+
+// GitHubComparer compares through GitHub's compare API in repo (owner/name).
+func GitHubComparer(api CompareAPI, repo string) Comparer {
+	return githubComparer{api: api, repo: repo}
+}
+
+type githubComparer struct {
+	api  CompareAPI
+	repo string
+}
+
+func (g githubComparer) Name() string { return "GitHub compare API" }
+
+func (g githubComparer) Compare(ctx context.Context, base, head string) (Relation, error) {
+	status, err := g.api.CompareCommits(ctx, g.repo, base, head)
+	if err != nil {
+		return "", err
+	}
+	return ParseRelation(status)
+}
+
+// FirstComparer asks each comparer in turn and returns the first answer;
+// when none answers, all their errors.
+func FirstComparer(cs ...Comparer) Comparer { return firstComparer(cs) }
+
+type firstComparer []Comparer
+
+func (f firstComparer) Name() string {
+	names := make([]string, len(f))
+	for i, c := range f {
+		names[i] = c.Name()
+	}
+	return strings.Join(names, ", then ")
+}
+
+func (f firstComparer) Compare(ctx context.Context, base, head string) (Relation, error) {
+	_, r, err := f.compare(ctx, base, head)
+	return r, err
+}
+
+// answeringComparer is a comparer made of others that says which answered.
+type answeringComparer interface {
+	compare(ctx context.Context, base, head string) (via string, r Relation, err error)
+}
+
+// compare also says which comparer answered.
+func (f firstComparer) compare(ctx context.Context, base, head string) (string, Relation, error) {
+	var errs []error
+	for _, c := range f {
+		r, err := c.Compare(ctx, base, head)
+		if err == nil {
+			return c.Name(), r, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", c.Name(), err))
+	}
+	return "", "", errors.Join(errs...)
+}
+
+// Verdict is what Supersede decided for this run's commit.
+type Verdict struct {
+	// Superseded: a newer commit already started its apply; skip this one.
+	Superseded bool
+	// Relation of this commit to Last; "" when the ledger was empty or there
+	// was no commit to compare.
+	Relation Relation
+	Via      string      // the comparer that answered
+	Last     LedgerEntry // the ledger before this run; zero when empty
+	Commit   string      // this run's commit
+	record   LedgerRecord
+}
+
+// DivergedError: this commit and the last applied one are on different
+// histories (a force-push, or an apply from another branch).
+type DivergedError struct {
+	Commit string
+	Last   LedgerEntry
+	Where  string // the ledger
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("commit %s diverged from commit %s, whose apply started %s in %s (neither contains the other: was the default branch force-pushed?); "+
+		"if this commit is the one to apply, re-run with allow-diverged: true (--allow-diverged, PRSTATE_ALLOW_DIVERGED=true)",
+		ci.ShortSHA(e.Commit), ci.ShortSHA(e.Last.SHA), e.Last.Started.UTC().Format(time.RFC3339), ci.OrWord(e.Last.RunURL, "an unknown run"))
+}
+
+// Supersede decides, under the apply lock, whether ev's commit may apply:
+// it reads the ledger and compares the commit with the last one whose apply
+// started. ahead or identical: go on (then RecordApply); behind:
+// superseded; diverged: a *DivergedError unless allowDiverged. An empty
+// ledger, or an event without a commit (a shell outside CI), goes on.
+func Supersede(ctx context.Context, ledger Ledger, cmp Comparer, ev ci.Event, allowDiverged bool) (Verdict, error) {
+	rec, err := ledger.Read(ctx)
+	if err != nil {
+		return Verdict{}, err
+	}
+	v := Verdict{Last: rec.Entry, Commit: ev.SHA, record: rec}
+	if rec.Empty() || ev.SHA == "" {
+		return v, nil
+	}
+	if rec.Entry.SHA == ev.SHA {
+		v.Relation = RelationIdentical
+		return v, nil
+	}
+	if f, ok := cmp.(answeringComparer); ok {
+		v.Via, v.Relation, err = f.compare(ctx, rec.Entry.SHA, ev.SHA)
+	} else {
+		v.Via = cmp.Name()
+		v.Relation, err = cmp.Compare(ctx, rec.Entry.SHA, ev.SHA)
+	}
+	if err != nil {
+		return Verdict{}, fmt.Errorf("failed to compare commit %s with %s, the last one applied (%s): %w", ci.ShortSHA(ev.SHA), ci.ShortSHA(rec.Entry.SHA), ledger.Where(), err)
+	}
+	switch v.Relation {
+	case RelationBehind:
+		v.Superseded = true
+	case RelationDiverged:
+		if !allowDiverged {
+			return Verdict{}, &DivergedError{Commit: ev.SHA, Last: rec.Entry, Where: ledger.Where()}
+		}
+	}
+	return v, nil
+}
+
+// RecordApply writes ev's commit to the ledger as the last one whose apply
+// started, on the condition that the ledger still holds what Supersede
+// read. It fails loudly when someone wrote in between: under one apply lock
+// that cannot happen unless two holders overlapped.
+func RecordApply(ctx context.Context, ledger Ledger, v Verdict, ev ci.Event, now time.Time) (LedgerEntry, error) {
+	if v.Superseded {
+		return LedgerEntry{}, errors.New("failed to record the apply: the commit is superseded")
+	}
+	if ev.SHA == "" {
+		return LedgerEntry{}, nil // nothing to compare later runs with
+	}
+	e := LedgerEntry{SHA: ev.SHA, Repository: ev.Repository, RunID: ev.RunID, RunAttempt: ev.RunAttempt, RunURL: ev.RunURL, PR: ev.PR, Started: now.UTC()}
+	if _, err := ledger.Write(ctx, v.record, e); err != nil {
+		if errors.Is(err, ErrLedgerChanged) && ledgerHolds(ctx, ledger, e) {
+			return e, nil // our write landed; its answer was lost and the retry found it
+		}
+		if errors.Is(err, ErrLedgerChanged) {
+			return LedgerEntry{}, fmt.Errorf("%w: another run recorded its apply while this run held the apply lock; two holders overlapped (was the lock force-unlocked?). Check the runs of this state before re-running", err)
+		}
+		return LedgerEntry{}, err
+	}
+	return e, nil
+}
+
+// ledgerHolds tells whether the ledger now records exactly e.
+func ledgerHolds(ctx context.Context, ledger Ledger, e LedgerEntry) bool {
+	cur, err := ledger.Read(ctx)
+	if err != nil {
+		return false
+	}
+	c := cur.Entry
+	return c.SHA == e.SHA && c.Repository == e.Repository && c.RunID == e.RunID && c.RunAttempt == e.RunAttempt && c.Started.Equal(e.Started)
+}
+
+// SupersededMessage names the newer commit and its run, for the notice.
+func (v Verdict) SupersededMessage() string {
+	return fmt.Sprintf("commit %s is superseded: the newer commit %s started its apply %s (%s); skipping this apply",
+		ci.ShortSHA(v.Commit), ci.ShortSHA(v.Last.SHA), v.Last.Started.UTC().Format(time.RFC3339), ci.OrWord(v.Last.RunURL, "run unknown"))
+}

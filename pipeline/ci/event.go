@@ -1,0 +1,292 @@
+// Package ci says what happened: the CI event (pull request opened,
+// synchronized or closed, push, merge_group, schedule, GitLab pipelines),
+// read from the runner's environment, and links into its repository. See
+// ARCHITECTURE.md.
+package ci
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/prstate/prstate/pipeline/statekey"
+	"github.com/prstate/prstate/pipeline/usage"
+)
+
+// Kind is what triggered this run, as far as state keys are concerned.
+type Kind string
+
+const (
+	KindPullRequest Kind = "pull_request" // pull_request, pull_request_target, merge_group, --pr
+	KindPush        Kind = "push"
+	KindSchedule    Kind = "schedule"
+	KindManual      Kind = "manual" // workflow_dispatch, or a shell outside CI
+)
+
+// Event is what happened, read from the CI environment.
+type Event struct {
+	Name          string // GITHUB_EVENT_NAME, "gitlab:<source>" or "local"
+	Kind          Kind
+	Action        string // opened, synchronize, reopened, closed
+	PR            int
+	Merged        bool
+	Ref           string
+	DefaultBranch string
+	SHA           string // the commit this run is about
+	Repository    string // owner/name
+	RunID         string
+	RunAttempt    string
+	RunURL        string
+	ServerURL     string
+	Actor         string
+}
+
+// IsPullRequest tells whether plans of this event use a PR key.
+func (e Event) IsPullRequest() bool { return e.Kind == KindPullRequest }
+
+// Closed tells whether the event closed a pull request (merged or not).
+func (e Event) Closed() bool { return e.IsPullRequest() && e.Action == "closed" }
+
+// OnDefaultBranch tells whether a push went to the default branch.
+func (e Event) OnDefaultBranch() bool {
+	return e.Kind == KindPush && e.DefaultBranch != "" && e.Ref == "refs/heads/"+e.DefaultBranch
+}
+
+// Env reads variables; os.Getenv in production, a map in tests.
+type Env func(string) string
+
+// ReadFileFunc reads a file; os.ReadFile in production.
+type ReadFileFunc func(string) ([]byte, error)
+
+var mergeQueueRef = regexp.MustCompile(`(?:^|/)gh-readonly-queue/.+/pr-([0-9]+)-[0-9a-f]+$`)
+
+// DetectEvent reads the event from GitHub Actions or GitLab CI variables.
+// prFlag (--pr, 0 when unset) wins over what the environment says.
+func DetectEvent(env Env, readFile ReadFileFunc, prFlag int) (Event, error) {
+	var (
+		ev  Event
+		err error
+	)
+	switch {
+	case env("GITHUB_ACTIONS") == "true":
+		ev, err = githubEvent(env, readFile)
+	case env("GITLAB_CI") == "true":
+		ev, err = gitlabEvent(env)
+	default:
+		ev = Event{Name: "local", Kind: KindManual, SHA: env("GITHUB_SHA")}
+	}
+	if err != nil {
+		return Event{}, err
+	}
+	if prFlag != 0 {
+		if err := statekey.ValidatePR(prFlag); err != nil {
+			return Event{}, err
+		}
+		if ev.PR != 0 && ev.PR != prFlag {
+			return Event{}, usage.Errorf("--pr %d contradicts the event's pull request #%d", prFlag, ev.PR)
+		}
+		ev.PR, ev.Kind = prFlag, KindPullRequest
+	}
+	return ev, nil
+}
+
+// githubPayload holds the fields prstate reads of GitHub's event payloads.
+type githubPayload struct {
+	Action      string `json:"action"`
+	Number      int    `json:"number"`
+	Ref         string `json:"ref"`
+	After       string `json:"after"`
+	PullRequest *struct {
+		Number int  `json:"number"`
+		Merged bool `json:"merged"`
+		Head   struct {
+			SHA string `json:"sha"`
+		} `json:"head"`
+		MergeCommitSHA string `json:"merge_commit_sha"`
+	} `json:"pull_request"`
+	MergeGroup *struct {
+		HeadRef string `json:"head_ref"`
+		HeadSHA string `json:"head_sha"`
+	} `json:"merge_group"`
+	Repository *struct {
+		DefaultBranch string `json:"default_branch"`
+	} `json:"repository"`
+}
+
+func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
+	ev := Event{
+		Name:       env("GITHUB_EVENT_NAME"),
+		Ref:        env("GITHUB_REF"),
+		SHA:        env("GITHUB_SHA"),
+		Repository: env("GITHUB_REPOSITORY"),
+		RunID:      env("GITHUB_RUN_ID"),
+		RunAttempt: env("GITHUB_RUN_ATTEMPT"),
+		ServerURL:  strings.TrimSuffix(env("GITHUB_SERVER_URL"), "/"),
+		Actor:      env("GITHUB_ACTOR"),
+	}
+	if ev.ServerURL == "" {
+		ev.ServerURL = "https://github.com"
+	}
+	if ev.Repository != "" && ev.RunID != "" {
+		ev.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", ev.ServerURL, ev.Repository, ev.RunID)
+		if ev.RunAttempt != "" && ev.RunAttempt != "1" {
+			ev.RunURL += "/attempts/" + ev.RunAttempt
+		}
+	}
+	var p githubPayload
+	if path := env("GITHUB_EVENT_PATH"); path != "" {
+		data, err := readFile(path)
+		if err != nil {
+			return Event{}, usage.Errorf("cannot read the event payload: %v", err)
+		}
+		if err := json.Unmarshal(data, &p); err != nil {
+			return Event{}, usage.Errorf("cannot parse the event payload %s: %v", path, err)
+		}
+	}
+	if p.Repository != nil {
+		ev.DefaultBranch = p.Repository.DefaultBranch
+	}
+	switch ev.Name {
+	case "pull_request", "pull_request_target":
+		if p.PullRequest == nil {
+			return Event{}, usage.Errorf("%s event payload has no pull_request", ev.Name)
+		}
+		ev.Kind, ev.Action, ev.Merged = KindPullRequest, p.Action, p.PullRequest.Merged
+		ev.PR = p.PullRequest.Number
+		if ev.PR == 0 {
+			ev.PR = p.Number
+		}
+		if err := statekey.ValidatePR(ev.PR); err != nil {
+			return Event{}, err
+		}
+		// GITHUB_SHA is the test merge commit; the PR's own commit is the head.
+		if p.PullRequest.Head.SHA != "" {
+			ev.SHA = p.PullRequest.Head.SHA
+		}
+		if ev.Merged && p.PullRequest.MergeCommitSHA != "" {
+			ev.SHA = p.PullRequest.MergeCommitSHA
+		}
+	case "merge_group":
+		ref := ev.Ref
+		if p.MergeGroup != nil && p.MergeGroup.HeadRef != "" {
+			ref = p.MergeGroup.HeadRef
+		}
+		m := mergeQueueRef.FindStringSubmatch(ref)
+		if m == nil {
+			return Event{}, usage.Errorf("merge_group ref %q does not name a pull request (gh-readonly-queue/<branch>/pr-N-<sha>)", ref)
+		}
+		pr, err := statekey.ParsePR(m[1])
+		if err != nil {
+			return Event{}, err
+		}
+		ev.Kind, ev.PR, ev.Action = KindPullRequest, pr, "merge_group"
+	case "push":
+		ev.Kind = KindPush
+		if p.Ref != "" {
+			ev.Ref = p.Ref
+		}
+		if p.After != "" && strings.Trim(p.After, "0") != "" {
+			ev.SHA = p.After
+		}
+	case "schedule":
+		ev.Kind = KindSchedule
+	case "workflow_dispatch":
+		ev.Kind = KindManual
+	case "":
+		return Event{}, usage.Errorf("GITHUB_EVENT_NAME is not set")
+	default:
+		return Event{}, usage.Errorf("unsupported event %q (supported: pull_request, pull_request_target, merge_group, push, schedule, workflow_dispatch)", ev.Name)
+	}
+	return ev, nil
+}
+
+func gitlabEvent(env Env) (Event, error) {
+	ev := Event{
+		Name:          "gitlab:" + env("CI_PIPELINE_SOURCE"),
+		Ref:           "refs/heads/" + env("CI_COMMIT_BRANCH"),
+		DefaultBranch: env("CI_DEFAULT_BRANCH"),
+		SHA:           env("CI_COMMIT_SHA"),
+		Repository:    env("CI_PROJECT_PATH"),
+		RunID:         env("CI_PIPELINE_ID"),
+		RunURL:        env("CI_PIPELINE_URL"),
+		ServerURL:     env("CI_SERVER_URL"),
+		Actor:         env("GITLAB_USER_LOGIN"),
+	}
+	switch {
+	case env("CI_MERGE_REQUEST_IID") != "":
+		pr, err := statekey.ParsePR(env("CI_MERGE_REQUEST_IID"))
+		if err != nil {
+			return Event{}, err
+		}
+		ev.Kind, ev.PR, ev.Action = KindPullRequest, pr, "synchronize"
+	case env("CI_PIPELINE_SOURCE") == "schedule":
+		ev.Kind = KindSchedule
+	case env("CI_COMMIT_BRANCH") != "":
+		ev.Kind = KindPush
+	default:
+		ev.Kind = KindManual
+	}
+	return ev, nil
+}
+
+// PRNumberString is the pr-number output: "" when there is none.
+func (e Event) PRNumberString() string {
+	if e.PR == 0 {
+		return ""
+	}
+	return strconv.Itoa(e.PR)
+}
+
+// ShortSHA is the 7-character abbreviation GitHub shows.
+func ShortSHA(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+func OrWord(s, word string) string {
+	if s == "" {
+		return word
+	}
+	return s
+}
+
+// Links builds links to commits and runs of one repository.
+type Links struct {
+	ServerURL  string // https://github.com, or a GitHub Enterprise Server
+	Repository string // owner/name
+}
+
+// Links of the event's repository.
+func (e Event) Links() Links { return Links{ServerURL: e.ServerURL, Repository: e.Repository} }
+
+// Commit renders a commit as a link (just the short SHA in code without a
+// repository).
+func (l Links) Commit(sha string) string {
+	if sha == "" {
+		return "-"
+	}
+	code := "`" + ShortSHA(sha) + "`"
+	if l.ServerURL == "" || l.Repository == "" {
+		return code
+	}
+	return "[" + code + "](" + strings.TrimSuffix(l.ServerURL, "/") + "/" + l.Repository + "/commit/" + sha + ")"
+}
+
+// Run renders a run URL as a link labelled with the run's ID.
+func (Links) Run(url string) string {
+	if url == "" {
+		return "-"
+	}
+	label := "run"
+	if i := strings.Index(url, "/runs/"); i >= 0 {
+		label = "run " + strings.ReplaceAll(url[i+len("/runs/"):], "/attempts/", " attempt ")
+	} else if base := path.Base(url); base != "" && base != "." && base != "/" {
+		label = "pipeline " + base // GitLab: .../-/pipelines/ID
+	}
+	return "[" + label + "](" + url + ")"
+}

@@ -1,0 +1,265 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/plan"
+)
+
+// The sticky comment's sections, in the order they appear. Each step
+// rewrites its own section and keeps the others.
+const (
+	SectionPlan    = "plan"
+	SectionApply   = "apply"
+	SectionCleanup = "cleanup"
+)
+
+var sectionOrder = map[string]int{SectionPlan: 0, SectionApply: 1, SectionCleanup: 2}
+
+// CommentID names the one comment per pull request and stack.
+type CommentID struct {
+	Stack string // directory relative to the repository
+	Key   string // production state key: the same on the PR and after merge
+}
+
+// Marker is the hidden first line that finds the comment again.
+func (id CommentID) Marker() string {
+	return "<!-- prstate:" + id.Stack + ":" + id.Key + " -->"
+}
+
+// StickyComment is the parsed body of a sticky comment.
+type StickyComment struct {
+	ID       CommentID
+	Sections map[string]string // name -> markdown
+}
+
+var (
+	markerRe  = regexp.MustCompile(`^<!-- prstate:([^:\n]*):(.*) -->\n`)
+	sectionRe = regexp.MustCompile(`(?s)<!-- prstate-section:([a-z0-9-]+) -->\n(.*?)\n<!-- /prstate-section -->`)
+)
+
+// ParseStickyComment reads a body RenderStickyComment wrote; ok is false
+// for any other comment.
+func ParseStickyComment(body string) (StickyComment, bool) {
+	m := markerRe.FindStringSubmatch(body)
+	if m == nil {
+		return StickyComment{}, false
+	}
+	c := StickyComment{ID: CommentID{Stack: m[1], Key: m[2]}, Sections: map[string]string{}}
+	for _, s := range sectionRe.FindAllStringSubmatch(body, -1) {
+		c.Sections[s[1]] = s[2]
+	}
+	return c, true
+}
+
+// Render writes the comment: the marker, a title, the sections in order.
+func (c StickyComment) Render() string {
+	names := make([]string, 0, len(c.Sections))
+	for n := range c.Sections {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		oi, iok := sectionOrder[names[i]]
+		oj, jok := sectionOrder[names[j]]
+		if iok != jok {
+			return iok
+		}
+		if oi != oj {
+			return oi < oj
+		}
+		return names[i] < names[j]
+	})
+	var b strings.Builder
+	b.WriteString(c.ID.Marker() + "\n")
+	fmt.Fprintf(&b, "#### prstate · %s\n", code(c.ID.Stack))
+	for _, n := range names {
+		fmt.Fprintf(&b, "\n<!-- prstate-section:%s -->\n%s\n<!-- /prstate-section -->\n", n, sanitizeSection(c.Sections[n]))
+	}
+	return b.String()
+}
+
+// sanitizeSection keeps a section from closing itself or opening another.
+func sanitizeSection(s string) string {
+	return strings.TrimSpace(strings.ReplaceAll(s, "<!--", "&lt;!--"))
+}
+
+// CommentAPI is the part of the GitHub client the sticky comment uses.
+type CommentAPI interface {
+	FindIssueComment(ctx context.Context, repo string, issue int, prefix string) (int64, string, error)
+	CreateIssueComment(ctx context.Context, repo string, issue int, body string) (int64, error)
+	EditIssueComment(ctx context.Context, repo string, id int64, body string) error
+}
+
+// UpsertComment sets one section of the sticky comment of pr and stack:
+// it creates the comment the first time and edits it in place afterwards,
+// keeping the other sections. created tells which.
+func UpsertComment(ctx context.Context, api CommentAPI, repo string, pr int, id CommentID, section, text string) (created bool, err error) {
+	if pr <= 0 {
+		return false, fmt.Errorf("failed to update the pull request comment: no pull request")
+	}
+	cid, body, err := api.FindIssueComment(ctx, repo, pr, id.Marker()+"\n")
+	if err != nil {
+		return false, err
+	}
+	c := StickyComment{ID: id, Sections: map[string]string{}}
+	if cid != 0 {
+		if parsed, ok := ParseStickyComment(body); ok {
+			c.Sections = parsed.Sections
+		}
+	}
+	c.Sections[section] = sanitizeSection(text)
+	next := c.Render()
+	switch {
+	case cid == 0:
+		_, err = api.CreateIssueComment(ctx, repo, pr, next)
+		return true, err
+	case next == body:
+		return false, nil
+	default:
+		return false, api.EditIssueComment(ctx, repo, cid, next)
+	}
+}
+
+// commentTime is how the comment shows a moment.
+func commentTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// PlanReport is what the plan step tells the pull request.
+type PlanReport struct {
+	Key        string // the PR's state key
+	Workspace  string // under --isolation workspace
+	Production string
+	Seed       *plan.SeedResult // nil: seeding was not asked for
+	Commit     string
+	RunURL     string
+	At         time.Time
+}
+
+// PlanSection renders the plan part of the sticky comment.
+func PlanSection(r PlanReport, l ci.Links) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Plans** of this pull request use the state key %s", code(r.Key))
+	if r.Workspace != "" {
+		fmt.Fprintf(&b, " (workspace %s)", code(r.Workspace))
+	}
+	fmt.Fprintf(&b, ", beside production %s; they never take the production lock.\n", code(r.Production))
+	switch {
+	case r.Seed == nil:
+		b.WriteString("The PR state starts empty (seed: none).\n")
+	case r.Seed.Seeded:
+		fmt.Fprintf(&b, "Seeded from production %s at serial %d.\n", code(r.Seed.Source), r.Seed.Serial)
+	case r.Seed.Serial != 0:
+		fmt.Fprintf(&b, "Not seeded again: %s (production serial %d).\n", r.Seed.Reason, r.Seed.Serial)
+	default:
+		fmt.Fprintf(&b, "Not seeded: %s.\n", r.Seed.Reason)
+	}
+	b.WriteString("Updated")
+	if r.Commit != "" {
+		b.WriteString(" for " + l.Commit(r.Commit))
+	}
+	if r.RunURL != "" {
+		b.WriteString(" in " + l.Run(r.RunURL))
+	}
+	b.WriteString(" at " + commentTime(r.At) + ".")
+	return b.String()
+}
+
+// ApplyOutcome is how an apply after merge ended (so far).
+type ApplyOutcome string
+
+const (
+	ApplyStarted    ApplyOutcome = "started"    // the lock is held, the apply runs
+	ApplyApplied    ApplyOutcome = "applied"    // the wrapped command succeeded
+	ApplyFailed     ApplyOutcome = "failed"     // the wrapped command failed
+	ApplySuperseded ApplyOutcome = "superseded" // skipped: a newer commit applied
+)
+
+// ApplyReport is what lock and run tell: the outcome, the wait, and for a
+// superseded commit the newer one.
+type ApplyReport struct {
+	Outcome ApplyOutcome
+	Key     string // production state key
+	Commit  string
+	RunURL  string
+	At      time.Time
+	Lock    LockSummary
+	Newer   applylock.LedgerEntry // ApplySuperseded: the commit whose apply started first
+	Detail  string                // ApplyFailed: why, one line
+}
+
+// ApplySection renders the apply part of the sticky comment.
+func ApplySection(r ApplyReport, l ci.Links) string {
+	var b strings.Builder
+	what := l.Commit(r.Commit)
+	switch r.Outcome {
+	case ApplySuperseded:
+		fmt.Fprintf(&b, "**Apply** of %s was **skipped**: it is superseded by the newer commit %s, whose apply started in %s at %s.",
+			what, l.Commit(r.Newer.SHA), l.Run(r.Newer.RunURL), commentTime(r.Newer.Started))
+	case ApplyFailed:
+		fmt.Fprintf(&b, "**Apply** of %s to %s **failed** in %s at %s", what, code(r.Key), l.Run(r.RunURL), commentTime(r.At))
+		if r.Detail != "" {
+			b.WriteString(": " + strings.ReplaceAll(r.Detail, "\n", " "))
+		}
+		b.WriteString(".")
+	case ApplyApplied:
+		fmt.Fprintf(&b, "**Apply** of %s to %s **ran** in %s, done at %s.", what, code(r.Key), l.Run(r.RunURL), commentTime(r.At))
+	default:
+		fmt.Fprintf(&b, "**Apply** of %s to %s **started** in %s at %s.", what, code(r.Key), l.Run(r.RunURL), commentTime(r.At))
+	}
+	switch {
+	case r.Lock.BehindRunURL != "":
+		fmt.Fprintf(&b, "\nIt waited %s for the apply lock behind %s", FormatWait(r.Lock.Waited), l.Run(r.Lock.BehindRunURL))
+		if r.Lock.BehindCommit != "" {
+			fmt.Fprintf(&b, " (commit %s)", l.Commit(r.Lock.BehindCommit))
+		}
+		b.WriteString(".")
+	case r.Lock.Waited > 0:
+		fmt.Fprintf(&b, "\nIt waited %s for the apply lock.", FormatWait(r.Lock.Waited))
+	case r.Lock.Held:
+		b.WriteString("\nThe apply lock was free: no wait.")
+	}
+	if r.Lock.TookOver {
+		b.WriteString(" The previous holder was stale; this run took the lock over.")
+	}
+	return b.String()
+}
+
+// SummaryRow is the step summary row of an apply report.
+func (r ApplyReport) SummaryRow(stack string, l ci.Links) SummaryRow {
+	var result string
+	switch r.Outcome {
+	case ApplySuperseded:
+		result = "skipped: superseded by " + l.Commit(r.Newer.SHA) + " (" + l.Run(r.Newer.RunURL) + ")"
+	case ApplyFailed:
+		result = "failed"
+		if r.Detail != "" {
+			result += ": " + r.Detail
+		}
+	default:
+		result = string(r.Outcome)
+	}
+	return SummaryRow{Stack: stack, Key: r.Key, Lock: r.Lock, Result: result, Commit: r.Commit, RunURL: r.RunURL}
+}
+
+// CleanupReport is what cleanup tells the pull request.
+type CleanupReport struct {
+	Key     string // the PR's state key
+	At      time.Time
+	RunURL  string
+	Removed int    // objects, versions and items deleted
+	Kept    string // when the PR state was kept: why and the next step
+}
+
+// CleanupSection renders the cleanup part of the sticky comment.
+func CleanupSection(r CleanupReport, l ci.Links) string {
+	if r.Kept != "" {
+		return fmt.Sprintf("**Cleanup** kept the PR state %s (%s at %s): %s", code(r.Key), l.Run(r.RunURL), commentTime(r.At), r.Kept)
+	}
+	return fmt.Sprintf("**Cleanup**: the PR state %s was removed in %s at %s (%d objects, versions and lock items).", code(r.Key), l.Run(r.RunURL), commentTime(r.At), r.Removed)
+}
