@@ -1,6 +1,9 @@
-// Package backend resolves the configuration of a root module's S3 backend
-// the way terraform and tofu resolve it at `init`, so prstate works on the
-// state they work on:
+// Package backend is the backend configuration of a root module, and the
+// Stack (directory, backend, key scheme) every command works on. See
+// ARCHITECTURE.md.
+//
+// It resolves the configuration of the S3 backend the way terraform and
+// tofu resolve it at `init`, so prstate works on the state they work on:
 //
 //  1. the `backend "s3"` block of the configuration files in the working
 //     directory (*.tf, *.tf.json; for OpenTofu also *.tofu, *.tofu.json,

@@ -1,19 +1,10 @@
 package backend
 
-import "fmt"
+import "github.com/prstate/prstate/pipeline/usage"
 
-// ConfigError is bad input or configuration found while resolving the
-// backend: the command exits 2 and writes nothing.
-type ConfigError struct{ Msg string }
-
-func (e *ConfigError) Error() string { return e.Msg }
-
-// ExitCode is 2: bad input or configuration.
-func (e *ConfigError) ExitCode() int { return 2 }
-
-func configErrorf(format string, args ...any) error {
-	return &ConfigError{Msg: fmt.Sprintf(format, args...)}
-}
+// configErrorf is bad input or configuration found while resolving the
+// backend: a *usage.Error, so the command exits 2 and writes nothing.
+func configErrorf(format string, args ...any) error { return usage.Errorf(format, args...) }
 
 // SettingHint names the prstate setting that takes what users pass to
 // `terraform init -backend-config`, in all three of its spellings.

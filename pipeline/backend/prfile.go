@@ -28,8 +28,15 @@ import (
 func (r *Resolved) PRFile(key, workspace string) []byte {
 	var b strings.Builder
 	b.WriteString("# written by prstate: terraform init -backend-config=<this file>\n")
-	b.WriteString("# every setting of the production backend, with the pull request's key\n")
-	for _, name := range r.Names() {
+	names := r.Names()
+	if _, ok := r.Lookup("key"); !ok {
+		i := 0
+		if len(names) > 0 && names[0] == "bucket" {
+			i = 1
+		}
+		names = append(names[:i], append([]string{"key"}, names[i:]...)...)
+	}
+	for _, name := range names {
 		v := r.Value(name)
 		if name == "key" {
 			v = cty.StringVal(key)
@@ -126,11 +133,9 @@ func QuoteHCL(s string) string {
 	return b.String()
 }
 
-// WriteFile writes data to path atomically: into a new file beside it
-// (created with O_EXCL, so never an existing file or link), then renamed
-// over path. A path that is a symbolic link (or not a regular file) is
-// refused with a *ConfigError: prstate never writes through a link.
-func WriteFile(path string, data []byte, perm fs.FileMode) error {
+// CheckDestination refuses, before any work, a destination WriteFile
+// would refuse: a symbolic link, or anything but a regular file.
+func CheckDestination(path string) error {
 	fi, err := os.Lstat(path)
 	switch {
 	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
@@ -140,7 +145,19 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("failed to write %s: %w", path, err)
 	}
+	return nil
+}
+
+// WriteFile writes data to path atomically: into a new file beside it
+// (created with O_EXCL, so never an existing file or link), then renamed
+// over path. A path that is a symbolic link (or not a regular file) is
+// refused with a *usage.Error: prstate never writes through a link.
+func WriteFile(path string, data []byte, perm fs.FileMode) error {
+	if err := CheckDestination(path); err != nil {
+		return err
+	}
 	dir, base := filepath.Split(path)
+	var err error
 	var f *os.File
 	var tmp string
 	for range 10 {

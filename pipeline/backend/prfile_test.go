@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // TestWriteFileAtomic: the file is replaced whole, with the mode asked
@@ -45,7 +47,7 @@ func TestWriteFileRefusesSymlinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := WriteFile(p, []byte("new\n"), 0o644)
-	var ce *ConfigError
+	var ce *usage.Error
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "is a symbolic link") {
 		t.Fatalf("got %v", err)
 	}

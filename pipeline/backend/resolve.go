@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -114,7 +115,7 @@ type Resolved struct {
 
 // Resolve resolves the backend configuration of a working directory (see
 // the package documentation for the order) and checks it: bad input is a
-// *ConfigError, one line naming the file and the fix.
+// *usage.Error (exit 2), one line naming the file and the fix.
 func Resolve(o Options) (*Resolved, error) {
 	display := o.DisplayDir
 	if display == "" {
@@ -419,6 +420,13 @@ func (r *Resolved) Workspace() string { return r.workspace }
 // WorkspaceSource says what selected the workspace: TF_WORKSPACE, the
 // environment file, or default.
 func (r *Resolved) WorkspaceSource() string { return r.workspaceFrom.String() }
+
+// KeyFor is the key setting that puts the selected workspace's state at
+// the object key object: object without the workspace's
+// <workspace_key_prefix>/<workspace>/ (nothing in the default workspace).
+func (r *Resolved) KeyFor(object string) string {
+	return strings.TrimPrefix(object, WorkspaceObjectKey(r.WorkspaceKeyPrefix(), r.workspace, ""))
+}
 
 // StateObjectKey is the object that holds the selected workspace's state.
 func (r *Resolved) StateObjectKey() string {

@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // files builds a working directory "infra" in a MapFS.
@@ -38,16 +40,13 @@ func mustResolve(t *testing.T, o Options) *Resolved {
 	return r
 }
 
-// resolveError expects a *ConfigError (exit 2) containing want.
+// resolveError expects a *usage.Error (exit 2) containing want.
 func resolveError(t *testing.T, o Options, want string) {
 	t.Helper()
 	r, err := Resolve(o)
-	var ce *ConfigError
+	var ce *usage.Error
 	if !errors.As(err, &ce) {
-		t.Fatalf("Resolve: got %v (%v), want a ConfigError with %q", err, r, want)
-	}
-	if ce.ExitCode() != 2 {
-		t.Errorf("exit code %d", ce.ExitCode())
+		t.Fatalf("Resolve: got %v (%v), want a usage error with %q", err, r, want)
 	}
 	if !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q\nwant it to contain %q", err, want)

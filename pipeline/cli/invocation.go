@@ -40,6 +40,11 @@ func (a *App) prepare(cmd command, args []string, rep report.Reporter) (*invocat
 		return nil, err
 	}
 	rep.Mask(cfg.GitHubToken)
+	for _, st := range cfg.Stacks {
+		for _, secret := range st.Config().Sensitive() {
+			rep.Mask(secret)
+		}
+	}
 	ev, err := ci.DetectEvent(a.Env, a.ReadFile, cfg.PR)
 	if err != nil {
 		return nil, err
