@@ -208,8 +208,10 @@ func TestResolveLikeTheBinary(t *testing.T) {
 	noInputs := func(*binStack) map[string]string { return nil }
 	for _, tc := range []setup{
 		{
-			name:   "empty block and a tfbackend file",
-			files:  func(b *binStack) []string { return []string{"main.tf", emptyBlockTF, "prod.s3.tfbackend", b.prodFile()} },
+			name: "empty block and a tfbackend file",
+			files: func(b *binStack) []string {
+				return []string{"main.tf", emptyBlockTF, "prod.s3.tfbackend", b.prodFile()}
+			},
 			init:   func(*binStack) []string { return []string{"-backend-config=prod.s3.tfbackend"} },
 			inputs: func(*binStack) map[string]string { return map[string]string{"backend-config": "prod.s3.tfbackend"} },
 		},
