@@ -564,3 +564,40 @@ func TestBackendConfigBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkspaceInitCheckedByPostStep: under isolation workspace the PR's
+// init keeps production's key and selects workspace pr-N; the post step
+// passes when pr-N is selected (TF_WORKSPACE from export-env) and fails
+// when init ran in production's workspace.
+func TestWorkspaceInitCheckedByPostStep(t *testing.T) {
+	t.Parallel()
+	for _, cli := range testenv.TerraformBinaries(t) {
+		t.Run(cli.Name, func(t *testing.T) {
+			t.Parallel()
+			b := newBinStack(t, cli)
+			b.write("main.tf", block(fmt.Sprintf("bucket = %q", b.bucket), fmt.Sprintf("key = %q", prodKey), b.motoSettings()))
+			b.applyWith(filepath.Join(t.TempDir(), "tf-prod"), nil)
+			inputs := map[string]string{"isolation": "workspace", "export-env": "true", "seed": "production"}
+			st := b.plan(inputs)
+			if st.outputs["key"] != "env:/pr-42/"+prodKey || st.env["TF_WORKSPACE"] != "pr-42" {
+				t.Fatalf("outputs %v env %v", st.outputs, st.env)
+			}
+			data := filepath.Join(b.dir, ".terraform")
+			b.mustTF(data, st.exportedEnv(), "init")
+			if out := b.mustTF(data, st.exportedEnv(), "plan", "-lock-timeout=0s"); !strings.Contains(out, "No changes.") {
+				t.Errorf("%s plan in the seeded workspace:\n%s", cli.Name, out)
+			}
+			if post := b.postStep(st, inputs); post.code != 0 || !strings.Contains(post.stderr, "s3://"+b.bucket+"/env:/pr-42/"+prodKey) {
+				t.Errorf("post step with pr-42 selected: exit %d\n%s", post.code, post.stderr)
+			}
+			// The same init without the exported workspace: production's.
+			noWS := st
+			noWS.env = map[string]string{"TF_CLI_ARGS_init": st.env["TF_CLI_ARGS_init"]}
+			b.mustTF(data, noWS.exportedEnv(), "init", "-reconfigure")
+			post := b.postStep(noWS, inputs)
+			if post.code != 1 || !strings.Contains(post.stderr, "workspace default (from default) is selected in infra, not the pull request's pr-42") {
+				t.Errorf("post step in the default workspace: exit %d\n%s", post.code, post.stderr)
+			}
+		})
+	}
+}
