@@ -34,9 +34,7 @@ func (a *App) postStep(ctx context.Context, rep report.Reporter) error {
 	}
 	id := a.Env("STATE_lock_id")
 	if id == "" {
-		if raw == "" {
-			fmt.Fprintln(a.Stderr, "prstate: post step: no lock to release")
-		}
+		fmt.Fprintln(a.Stderr, "prstate: post step: no lock to release")
 		return checkErr
 	}
 	inv, err := a.prepare(unlockCommand, []string{"--lock-id", id}, rep)
