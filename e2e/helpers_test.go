@@ -43,7 +43,8 @@ const (
 type stack struct {
 	t      *testing.T
 	moto   *testenv.MotoServer
-	tf     string // terraform binary
+	tf     string // terraform or tofu binary
+	tool   string // "terraform" or "tofu"
 	bin    string // prstate binary
 	root   string // GITHUB_WORKSPACE
 	dir    string // root/infra: the root module, where terraform runs
@@ -66,8 +67,14 @@ type stack struct {
 // and table there, otherwise they come from action inputs and -backend-config.
 func newStack(t *testing.T, mode lockMode, blockHasAll bool, resources ...string) *stack {
 	t.Helper()
+	return newStackFor(t, testenv.TerraformCLI{Name: "terraform", Path: testenv.Terraform(t)}, mode, blockHasAll, resources...)
+}
+
+// newStackFor is newStack run with cli (terraform or tofu).
+func newStackFor(t *testing.T, cli testenv.TerraformCLI, mode lockMode, blockHasAll bool, resources ...string) *stack {
+	t.Helper()
 	m := testenv.Moto(t)
-	s := &stack{t: t, moto: m, tf: testenv.Terraform(t), bin: testenv.Binary(t), root: t.TempDir(), home: t.TempDir(), mode: mode}
+	s := &stack{t: t, moto: m, tf: cli.Path, tool: cli.Name, bin: testenv.Binary(t), root: t.TempDir(), home: t.TempDir(), mode: mode}
 	s.dir = filepath.Join(s.root, "infra")
 	if err := os.Mkdir(s.dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -392,7 +399,7 @@ func (s *stack) terraform(dataDir string, extraEnv []string, args ...string) (st
 	cmd.Env = append(append(s.runnerEnv(), "TF_DATA_DIR="+dataDir), extraEnv...)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
-	s.t.Logf("terraform %s: %s", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
+	s.t.Logf("%s %s: %s", s.tool, strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
 	return string(out), err
 }
 

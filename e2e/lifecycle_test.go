@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -43,23 +44,28 @@ const (
 // own key (opened, synchronize) with the default command auto; two merges
 // whose apply jobs contend for the apply lock; the merged PR and an
 // unmerged one cleaned up; a post step after a plan that does nothing.
+//
+// It runs with terraform and with OpenTofu, each with a DynamoDB table and
+// with use_lockfile: one after the other (they share moto), so the whole
+// matrix costs about four lifecycles of wall time, not a CPU spike.
 func TestRunnerContractLifecycle(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		mode lockMode
-		// first is the merge whose job starts first (a head start, so
-		// both orders are covered; the assertions follow the real order).
-		first string
-	}{{lockDynamoDB, mergeA}, {lockS3, mergeB}} {
-		t.Run(string(tc.mode), func(t *testing.T) {
-			t.Parallel()
-			lifecycle(t, tc.mode, tc.first)
-		})
+	for _, cli := range testenv.TerraformBinaries(t) {
+		for _, tc := range []struct {
+			mode lockMode
+			// first is the merge whose job starts first (a head start, so
+			// both orders are covered; the assertions follow the real order).
+			first string
+		}{{lockDynamoDB, mergeA}, {lockS3, mergeB}} {
+			t.Run(cli.Name+"/"+string(tc.mode), func(t *testing.T) {
+				lifecycle(t, cli, tc.mode, tc.first)
+			})
+		}
 	}
 }
 
-func lifecycle(t *testing.T, mode lockMode, first string) {
-	s := newStack(t, mode, true, "app")
+func lifecycle(t *testing.T, cli testenv.TerraformCLI, mode lockMode, first string) {
+	s := newStackFor(t, cli, mode, true, "app")
 	// The jobs reach moto through a proxy forwarding one request at a
 	// time: moto checks a conditional write's condition and writes without
 	// a lock, so two racing creates of the apply lock could both win there
@@ -247,11 +253,8 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 	if got := s.prodSerial(); got != serial0+int64(applies) {
 		t.Errorf("production serial %d -> %d after %d applies", serial0, got, applies)
 	}
-	prodState, _ := s.getObject(prodKey)
-	for _, r := range []string{`"name": "a"`, `"name": "b"`} {
-		if !strings.Contains(string(prodState.Body), r) {
-			t.Errorf("production state lacks %s after the merges", r)
-		}
+	if got := s.prodAddresses(); !slices.Contains(got, "terraform_data.a") || !slices.Contains(got, "terraform_data.b") {
+		t.Errorf("production state tracks %v after the merges, want terraform_data.a and .b", got)
 	}
 	ledger := applylock.NewLedger(s.bucketStore(), s.ledgerTable(), lockBackend, prodKey)
 	rec, err := ledger.Read(ctx)
@@ -382,6 +385,21 @@ func (s *stack) prodSerial() int64 {
 		s.t.Fatal(err)
 	}
 	return h.Serial
+}
+
+// prodAddresses lists the resources production's state tracks (terraform
+// indents the state it writes, tofu does not: read it, never grep it).
+func (s *stack) prodAddresses() []string {
+	s.t.Helper()
+	obj, ok := s.getObject(prodKey)
+	if !ok {
+		s.t.Fatal("no production state")
+	}
+	h, err := plan.ParseState(obj.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return h.Addresses()
 }
 
 // ledgerTable is the table as the ledger wants it (nil without one).
