@@ -455,6 +455,9 @@ func (s *stack) checkApplyLock(backend, id string) {
 // push the commit before it; api is GITHUB_API_URL.
 type job struct {
 	runID, sha, before, api string
+	// args, when set, are the command line (e.g. run -- tofu apply), and
+	// the binary starts in the root module rather than the workspace.
+	args []string
 }
 
 // applyJob is one apply-on-merge job: the action's main step (auto ->
@@ -575,8 +578,11 @@ func (s *stack) startAction(j job, ev event, inputs, state map[string]string) *a
 		env = append(env, "STATE_"+k+"="+v)
 	}
 	s.createFileCommands(p.files)
-	p.cmd = exec.CommandContext(s.t.Context(), s.bin)
+	p.cmd = exec.CommandContext(s.t.Context(), s.bin, j.args...)
 	p.cmd.Dir, p.cmd.Env = s.root, env
+	if len(j.args) > 0 {
+		p.cmd.Dir = s.dir
+	}
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {
