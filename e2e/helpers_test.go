@@ -392,7 +392,7 @@ func readFile(t *testing.T, path string) string {
 func (s *stack) terraform(dataDir string, extraEnv []string, args ...string) (string, error) {
 	s.t.Helper()
 	cmd := exec.CommandContext(s.t.Context(), s.tf, append(args[:1:1], append([]string{"-no-color"}, args[1:]...)...)...)
-	if args[0] == "workspace" { // -no-color goes after the subcommand's subcommand
+	if args[0] == "workspace" || args[0] == "state" { // -no-color goes after the subcommand's subcommand
 		cmd = exec.CommandContext(s.t.Context(), s.tf, append(args[:2:2], append([]string{"-no-color"}, args[2:]...)...)...)
 	}
 	cmd.Dir = s.dir
