@@ -101,7 +101,7 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) (verdict, error) {
 	case seed.found && seed.encrypted:
 		// Seeded from an encrypted state, now written plain: what the
 		// seed brought is unknown.
-		return verdict{unknown: "it was seeded from an encrypted state whose resources cannot be read"}, nil
+		return verdict{unknown: "it was seeded from an encrypted state whose resources cannot be read", encrypted: true}, nil
 	case !seed.found:
 		prod, err := c.production(ctx)
 		if err != nil {

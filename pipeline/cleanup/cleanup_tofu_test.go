@@ -69,6 +69,14 @@ func TestCleanupEncryptedStates(t *testing.T) {
 		t.Fatalf("changed beyond PRs 1 and 3:\n%s", strings.Join(d, "\n"))
 	}
 
+	// A body that is no state at all: cannot tell either, no invented count.
+	garbled, _ := st.Keys.Render(4)
+	cleanuptest.Put(t, s, garbled, []byte("<html>proxy error</html>"))
+	res, err = cleanup.CleanupPRs(ctx, cleanuptest.CleanupStore(st, s), st, []int{4}, fastOpts())
+	if !errors.As(err, &ct) || ct.Tool != "terraform (or tofu)" || strings.Contains(err.Error(), "resource(s)") || res[0].Removed() || len(res[0].Orphans) != 0 {
+		t.Fatalf("unreadable PR state: %+v, %v", res, err)
+	}
+
 	o := fastOpts()
 	o.Force = true
 	res, err = cleanup.CleanupPRs(ctx, cleanuptest.CleanupStore(st, s), st, []int{2}, o)
