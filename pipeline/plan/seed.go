@@ -34,6 +34,15 @@ type SeedResult struct {
 	Encrypted bool `json:"encrypted,omitempty"`
 }
 
+// SerialWords is "serial N", or says the serial is unknown (an encrypted
+// state that does not show it).
+func (r SeedResult) SerialWords() string {
+	if r.Encrypted && r.Lineage == "" {
+		return "serial unknown (encrypted state)"
+	}
+	return "serial " + strconv.FormatInt(r.Serial, 10)
+}
+
 // SeedUnknown is the seed metadata value for a serial or lineage an
 // encrypted state does not show.
 const SeedUnknown = "unknown"

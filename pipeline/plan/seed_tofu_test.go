@@ -65,6 +65,9 @@ func TestSeedEncryptedState(t *testing.T) {
 			if err != nil || !res.Seeded || !res.Encrypted || res.Serial != tc.wantRes || res.Lineage != tc.wantResLineage {
 				t.Fatalf("seed: %+v, %v", res, err)
 			}
+			if w := res.SerialWords(); w != map[bool]string{true: "serial 4", false: "serial unknown (encrypted state)"}[tc.lineage != ""] {
+				t.Errorf("SerialWords %q", w)
+			}
 			got, err := b.GetObject(ctx, pr)
 			if err != nil || !bytes.Equal(got.Body, v1) {
 				t.Fatalf("PR object %q, %v; want production's bytes", got.Body, err)
