@@ -8,6 +8,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/storage"
 )
 
 var lockCommand = command{
@@ -86,7 +87,9 @@ func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease 
 
 // checkStateBucket makes sure the state bucket is there (and ours to
 // read) before a DynamoDB lock is taken, which would not notice a wrong
-// bucket. It is bounded by lock-timeout, as the wait is.
+// bucket: it reads the production state, as the apply will (its role
+// allows that; an absent state is fine). It is bounded by lock-timeout,
+// as the wait is.
 func (inv *invocation) checkStateBucket(ctx context.Context, st Store) error {
 	start := inv.app.Now()
 	if inv.cfg.LockTimeout > 0 {
@@ -94,9 +97,9 @@ func (inv *invocation) checkStateBucket(ctx context.Context, st Store) error {
 		ctx, cancel = context.WithTimeout(ctx, inv.cfg.LockTimeout)
 		defer cancel()
 	}
-	_, err := st.Bucket.ListObjects(ctx, inv.cfg.Main().Keys.Production)
+	_, err := st.Bucket.GetObject(ctx, inv.cfg.Main().Keys.Production)
 	switch {
-	case err == nil:
+	case err == nil || errors.Is(err, storage.ErrNotFound):
 		return nil
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &applylock.LockTimeoutError{Where: "s3://" + st.Bucket.Name(), Waited: inv.app.Now().Sub(start), Problem: err}
