@@ -80,10 +80,15 @@ func TestCrashedHolderIsTakenOverAfterItsLease(t *testing.T) {
 				t.Fatal(err)
 			}
 			time.Sleep(lease / 2) // the holder heartbeats every lease/3
-			if err := syscall.Kill(-holder.Process.Pid, syscall.SIGKILL); err != nil {
+			kids := children(t, holder.Process.Pid)
+			if err := syscall.Kill(holder.Process.Pid, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
 			killed := time.Now()
+			// Its command (a process group of its own) dies with it.
+			for _, kid := range kids {
+				waitFor(t, 2*time.Second, "the command to die with prstate", func() bool { return gone(kid) })
+			}
 			if err := waiter.Wait(); err != nil {
 				t.Fatalf("waiter: %v\n%s", err, werr.String())
 			}

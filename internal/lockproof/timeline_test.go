@@ -168,3 +168,13 @@ func children(t *testing.T, pid int) []int {
 	}
 	return out
 }
+
+// gone tells whether pid has exited (a zombie has).
+func gone(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return true
+	}
+	_, rest, _ := strings.Cut(string(b), ") ")
+	return strings.HasPrefix(rest, "Z")
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"os/exec"
+	"runtime"
 	"syscall"
 	"time"
 )
@@ -24,14 +25,25 @@ func startGroup(cmd *exec.Cmd) (*procGroup, error) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Setpgid = true
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	g := &procGroup{cmd: cmd, pgid: cmd.Process.Pid, done: make(chan struct{})}
+	dieWithUs(cmd.SysProcAttr)
+	g := &procGroup{cmd: cmd, done: make(chan struct{})}
+	started := make(chan error, 1)
 	go func() {
+		// The kernel's parent-death signal follows the thread that
+		// started the child: keep that thread for the child's life.
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		g.err = cmd.Wait()
 		close(g.done)
 	}()
+	if err := <-started; err != nil {
+		return nil, err
+	}
+	g.pgid = cmd.Process.Pid
 	return g, nil
 }
 
