@@ -76,7 +76,7 @@ func TestMutualExclusion(t *testing.T) {
 				t.Error("lock left behind")
 			}
 			took := time.Since(start)
-			t.Logf("%s: 16 processes x 25 rounds in %s, %d failures, %d requests to moto (%.0f/s)", backend, took.Round(time.Millisecond), len(failures), w.proxy.Counts().Requests, float64(w.proxy.Counts().Requests)/took.Seconds())
+			t.Logf("%s: 16 processes x 25 rounds in %s, %d failures, %d requests to %s (%.0f/s)", backend, took.Round(time.Millisecond), len(failures), w.proxy.Counts().Requests, w.srv.Name(), float64(w.proxy.Counts().Requests)/took.Seconds())
 		})
 	}
 }
