@@ -2,6 +2,7 @@ package lockproof
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -69,59 +70,74 @@ func TestPartitionedHolderFencesItself(t *testing.T) {
 // frozen (SIGSTOP) past its lease and a waiter takes over. On SIGCONT the
 // holder stops its command at once, exits non-zero and leaves the new
 // holder's record alone (on MinIO too, which ignores If-Match on DELETE).
+// It must not need the store to learn that: in the "unreachable" case
+// (a paused VM whose network comes back later) the holder's requests stall
+// from the moment it resumes.
 func TestFrozenHolderStopsOnResume(t *testing.T) {
 	for _, backend := range backends {
-		t.Run(backend, func(t *testing.T) {
-			t.Parallel()
-			w := newWorld(t, backend)
-			tl := newTimeline(t)
-			holder := w.start(t, nil, runArgs(fenceLease, nil, tl.forever("A"))...)
-			oldID := w.holds(t, 20*time.Second, "")
-			waitFor(t, 10*time.Second, "the holder's command", func() bool { return tl.spans(t)["A"].lines > 0 })
-			pid := holder.cmd.Process.Pid
-			kids := children(t, pid)
-			if len(kids) != 1 {
-				t.Fatalf("prstate has children %v, want one (the command)", kids)
-			}
-			freeze := func(sig syscall.Signal) {
-				// The command's group (when it has one of its own) and prstate's.
-				if err := syscall.Kill(-kids[0], sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-					t.Fatal(err)
-				}
-				if err := syscall.Kill(-pid, sig); err != nil {
-					t.Fatal(err)
-				}
-			}
-			freeze(syscall.SIGSTOP)
-			frozenAt := time.Now()
-			waiter := w.start(t, nil, runArgs(fenceLease, []string{"--lock-timeout", "1m"}, tl.forLines("B", 80))...)
-			newID := w.holds(t, 20*time.Second, oldID)
-			tookOver := time.Now()
-			waitFor(t, 10*time.Second, "the waiter's command", func() bool { return tl.spans(t)["B"].lines > 0 })
-			time.Sleep(500 * time.Millisecond)
-			freeze(syscall.SIGCONT)
-			resumedAt := time.Now()
-			code := holder.wait(t, 20*time.Second)
-			rec, held := w.holder(t.Context())
-			after := tl.linesAfter(t, "A", resumedAt)
-			a := tl.spans(t)["A"]
-			t.Logf("%s: taken over %s after the freeze; on resume the holder's command wrote %d lines (last %s after SIGCONT), holder exited %d after %s",
-				backend, tookOver.Sub(frozenAt).Round(time.Millisecond), after, a.last.Sub(resumedAt).Round(time.Millisecond), code, holder.ended.Sub(resumedAt).Round(time.Millisecond))
-			if code == 0 {
-				t.Errorf("holder exited 0:\n%s", holder.stderr.String())
-			}
-			if !strings.Contains(holder.stderr.String(), "lost the apply lock") || strings.Contains(holder.stderr.String(), "released the apply lock") {
-				t.Errorf("holder stderr:\n%s", holder.stderr.String())
-			}
-			if after > 2 || a.last.Sub(resumedAt) > 500*time.Millisecond {
-				t.Errorf("the holder's command ran on after resume: %d lines, until %s after SIGCONT", after, a.last.Sub(resumedAt))
-			}
-			if !held || rec.ID != newID {
-				t.Errorf("the new holder's record was touched: held %v, %+v", held, rec)
-			}
-			if wcode := waiter.wait(t, 30*time.Second); wcode != 0 || !strings.Contains(waiter.stderr.String(), "released the apply lock") {
-				t.Errorf("waiter: exit %d\n%s", wcode, waiter.stderr.String())
-			}
-		})
+		for _, unreachable := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/unreachable=%v", backend, unreachable), func(t *testing.T) {
+				t.Parallel()
+				frozenHolder(t, backend, unreachable)
+			})
+		}
+	}
+}
+
+func frozenHolder(t *testing.T, backend string, unreachable bool) {
+	w := newWorld(t, backend)
+	tl := newTimeline(t)
+	net := testenv.NewFaultProxy(t, w.endpoint, testenv.Faults{})
+	holder := w.start(t, []string{"AWS_ENDPOINT_URL_S3=" + net.URL, "AWS_ENDPOINT_URL_DYNAMODB=" + net.URL}, runArgs(fenceLease, nil, tl.forever("A"))...)
+	oldID := w.holds(t, 20*time.Second, "")
+	waitFor(t, 10*time.Second, "the holder's command", func() bool { return tl.spans(t)["A"].lines > 0 })
+	pid := holder.cmd.Process.Pid
+	kids := children(t, pid)
+	if len(kids) != 1 {
+		t.Fatalf("prstate has children %v, want one (the command)", kids)
+	}
+	freeze := func(sig syscall.Signal) {
+		// The command's group (when it has one of its own) and prstate's.
+		if err := syscall.Kill(-kids[0], sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+			t.Fatal(err)
+		}
+		if err := syscall.Kill(-pid, sig); err != nil {
+			t.Fatal(err)
+		}
+	}
+	freeze(syscall.SIGSTOP)
+	frozenAt := time.Now()
+	waiter := w.start(t, nil, runArgs(fenceLease, []string{"--lock-timeout", "1m"}, tl.forLines("B", 200))...)
+	newID := w.holds(t, 20*time.Second, oldID)
+	tookOver := time.Now()
+	waitFor(t, 10*time.Second, "the waiter's command", func() bool { return tl.spans(t)["B"].lines > 0 })
+	time.Sleep(500 * time.Millisecond)
+	if unreachable {
+		net.Stall()
+		defer net.Resume()
+	}
+	freeze(syscall.SIGCONT)
+	resumedAt := time.Now()
+	time.Sleep(time.Second)
+	after := tl.linesAfter(t, "A", resumedAt)
+	code := holder.wait(t, 20*time.Second)
+	rec, held := w.holder(t.Context())
+	a := tl.spans(t)["A"]
+	t.Logf("%s, store unreachable %v: taken over %s after the freeze; on resume the holder's command wrote %d lines (last %s after SIGCONT), holder exited %d after %s",
+		backend, unreachable, tookOver.Sub(frozenAt).Round(time.Millisecond), after, a.last.Sub(resumedAt).Round(time.Millisecond), code, holder.ended.Sub(resumedAt).Round(time.Millisecond))
+	if code == 0 {
+		t.Errorf("holder exited 0:\n%s", holder.stderr.String())
+	}
+	if !strings.Contains(holder.stderr.String(), "lost the apply lock") || strings.Contains(holder.stderr.String(), "released the apply lock") {
+		t.Errorf("holder stderr:\n%s", holder.stderr.String())
+	}
+	if after > 2 || a.last.Sub(resumedAt) > 500*time.Millisecond {
+		t.Errorf("the holder's command ran on after resume: %d lines, until %s after SIGCONT", after, a.last.Sub(resumedAt))
+	}
+	if !held || rec.ID != newID {
+		t.Errorf("the new holder's record was touched: held %v, %+v", held, rec)
+	}
+	if wcode := waiter.wait(t, 30*time.Second); wcode != 0 || !strings.Contains(waiter.stderr.String(), "released the apply lock") {
+		t.Errorf("waiter: exit %d\n%s", wcode, waiter.stderr.String())
 	}
 }
