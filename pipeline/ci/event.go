@@ -7,7 +7,6 @@ package ci
 import (
 	"encoding/json"
 	"fmt"
-	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -253,40 +252,4 @@ func OrWord(s, word string) string {
 		return word
 	}
 	return s
-}
-
-// Links builds links to commits and runs of one repository.
-type Links struct {
-	ServerURL  string // https://github.com, or a GitHub Enterprise Server
-	Repository string // owner/name
-}
-
-// Links of the event's repository.
-func (e Event) Links() Links { return Links{ServerURL: e.ServerURL, Repository: e.Repository} }
-
-// Commit renders a commit as a link (just the short SHA in code without a
-// repository).
-func (l Links) Commit(sha string) string {
-	if sha == "" {
-		return "-"
-	}
-	code := "`" + ShortSHA(sha) + "`"
-	if l.ServerURL == "" || l.Repository == "" {
-		return code
-	}
-	return "[" + code + "](" + strings.TrimSuffix(l.ServerURL, "/") + "/" + l.Repository + "/commit/" + sha + ")"
-}
-
-// Run renders a run URL as a link labelled with the run's ID.
-func (Links) Run(url string) string {
-	if url == "" {
-		return "-"
-	}
-	label := "run"
-	if i := strings.Index(url, "/runs/"); i >= 0 {
-		label = "run " + strings.ReplaceAll(url[i+len("/runs/"):], "/attempts/", " attempt ")
-	} else if base := path.Base(url); base != "" && base != "." && base != "/" {
-		label = "pipeline " + base // GitLab: .../-/pipelines/ID
-	}
-	return "[" + label + "](" + url + ")"
 }
