@@ -123,7 +123,7 @@ func SHA(s string) string {
 // markdownSpecial are the characters that format GitHub-flavoured markdown
 // or open HTML; each is escaped with a backslash (GFM allows that for any
 // ASCII punctuation).
-const markdownSpecial = "\\`*_{}[]()<>#+-!|~&:"
+const markdownSpecial = "\\`*_[]<>#!|~&:"
 
 // MarkdownText makes s plain text in markdown: line breaks and control
 // characters escaped as Log does, markdown punctuation backslash-escaped
@@ -147,18 +147,27 @@ func MarkdownText(s string) string {
 	return b.String()
 }
 
-// MarkdownCell is MarkdownText for a table cell (the pipe is escaped too).
-func MarkdownCell(s string) string { return MarkdownText(s) }
+// MarkdownLine keeps rendered markdown (prstate's own, with strings from
+// outside already escaped by MarkdownText or MarkdownCode) on one line:
+// line breaks become spaces, other control characters are escaped as Log
+// does.
+func MarkdownLine(md string) string {
+	return Log(strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(md))
+}
+
+// MarkdownCell keeps rendered markdown inside its table cell: one line,
+// and every | escaped (GFM splits cells on | even inside code spans; \|
+// shows as |, and an already escaped \| stays one).
+func MarkdownCell(md string) string { return strings.ReplaceAll(MarkdownLine(md), "|", `\|`) }
 
 // MarkdownCode renders s as inline code ("-" when empty): nothing inside a
-// code span is formatting, so only what could end the span or the table
-// cell is changed: backticks become ', pipes are escaped (GFM splits table
-// cells on | even in code spans; \| shows as |), line breaks and control
-// characters are escaped as Log does.
+// code span is formatting (no link, no HTML, no autolink), so only what
+// could end the span changes: backticks become ', line breaks and control
+// characters are escaped as Log does. In a table, MarkdownCell escapes the
+// pipes.
 func MarkdownCode(s string) string {
 	if s == "" {
 		return "-"
 	}
-	s = strings.ReplaceAll(Log(s), "`", "'")
-	return "`" + strings.ReplaceAll(s, "|", `\|`) + "`"
+	return "`" + strings.ReplaceAll(Log(s), "`", "'") + "`"
 }

@@ -31,18 +31,21 @@ func TestAnnotationLinesNeverStartACommand(t *testing.T) {
 }
 
 func TestMarkdown(t *testing.T) {
-	for _, s := range []string{MarkdownText(attack), MarkdownCell(attack)} {
+	for _, s := range []string{MarkdownText(attack), MarkdownCell(MarkdownText(attack))} {
 		if strings.Contains(s, "\n") || strings.Contains(s, "@octocat") || strings.Contains(s, "https://") {
 			t.Errorf("markdown text keeps a line break, a mention or a URL: %q", s)
 		}
-		unescaped := strings.NewReplacer(`\\`, "", `\<`, "", `\[`, "", `\]`, "", `\|`, "", "\\`", "").Replace(s)
+		unescaped := strings.NewReplacer(`\\|`, "", `\\`, "", `\<`, "", `\[`, "", `\]`, "", `\|`, "", "\\`", "").Replace(s)
 		if strings.ContainsAny(unescaped, "<[]|`") {
 			t.Errorf("markdown text keeps markup: %q", s)
 		}
 	}
 	c := MarkdownCode(attack)
-	if strings.Count(c, "`") != 2 || strings.Contains(c, "\n") || strings.Contains(strings.ReplaceAll(c, `\|`, ""), "|") {
+	if strings.Count(c, "`") != 2 || strings.ContainsAny(c, "\r\n") {
 		t.Fatalf("code: %q", c)
+	}
+	if cell := MarkdownCell(c + "\n| x"); strings.ContainsAny(cell, "\r\n") || strings.Contains(strings.ReplaceAll(cell, `\|`, ""), "|") {
+		t.Fatalf("cell: %q", cell)
 	}
 }
 
