@@ -103,6 +103,7 @@ func (g *GitHub) warnOnce(env, msg string) {
 		g.Warning(msg)
 	}
 }
+
 // Annotations: go-githubactions encodes %, \r and \n as the toolkit does
 // (%25, %0D, %0A), so a message is one line; escape.Annotation escapes
 // the other control and bidi characters.
