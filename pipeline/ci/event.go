@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
 )
@@ -78,6 +79,9 @@ func DetectEvent(env Env, readFile ReadFileFunc, prFlag int) (Event, error) {
 		ev = Event{Name: "local", Kind: KindManual, SHA: env("GITHUB_SHA")}
 	}
 	if err != nil {
+		return Event{}, err
+	}
+	if err := validSHA(ev.SHA); err != nil {
 		return Event{}, err
 	}
 	if prFlag != 0 {
@@ -229,6 +233,16 @@ func gitlabEvent(env Env) (Event, error) {
 		ev.Kind = KindManual
 	}
 	return ev, nil
+}
+
+// validSHA: the event's commit is passed to git and the GitHub API and
+// shown in summaries, so a payload (or variable) whose commit is not 40 or
+// 64 hex digits is bad input.
+func validSHA(sha string) error {
+	if sha == "" || escape.IsSHA(sha) {
+		return nil
+	}
+	return usage.Errorf("the event's commit SHA %q is not a commit SHA (40 or 64 lowercase hex digits)", escape.Log(sha))
 }
 
 // PRNumberString is the pr-number output: "" when there is none.
