@@ -74,7 +74,7 @@ func ForceUnlock(ctx context.Context, bucket forceUnlockBucket, table LockItemDe
 	if res.Liveness == "alive" && !force {
 		return res, &LiveHolderError{Lock: *lock}
 	}
-	backup := lock.StateKey + statekey.BackupInfix + now.UTC().Format("20060102T150405.000000000Z")
+	backup := statekey.BackupKey(lock.StateKey, now)
 	if _, ok := keys.Match(backup); ok || backup == keys.Production {
 		return res, fmt.Errorf("failed to back up %s: backup key %s would look like a PR state", lock.StateKey, backup)
 	}
@@ -85,7 +85,9 @@ func ForceUnlock(ctx context.Context, bucket forceUnlockBucket, table LockItemDe
 	case err != nil:
 		return res, fmt.Errorf("failed to read state %s for a backup: %w", lock.StateKey, err)
 	default:
-		if _, err := bucket.PutObject(ctx, backup, state.Body, storage.PutOptions{IfNoneMatch: true}); err != nil {
+		// The backup is the state: stored as the state is (SSE-S3, or SSE-KMS
+		// with the same key), as the seed is, not as the bucket's default.
+		if _, err := bucket.PutObject(ctx, backup, state.Body, storage.PutOptions{IfNoneMatch: true, Encryption: state.Encryption}); err != nil {
 			return res, fmt.Errorf("failed to back up state %s to %s: %w", lock.StateKey, backup, err)
 		}
 		res.Backup = backup
