@@ -45,6 +45,7 @@ func (a *App) prepare(cmd command, args []string, rep report.Reporter) (*invocat
 	if err != nil {
 		return nil, err
 	}
+	warnEventRisks(rep, ev)
 	return &invocation{app: a, cfg: cfg, ev: ev, rep: rep, args: fs.Args()}, nil
 }
 
