@@ -118,8 +118,29 @@ func (f firstComparer) OnBranch(ctx context.Context, branch, sha string) (bool, 
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", c.Name(), err))
 	}
-	return false, errors.Join(errs...)
+	return false, joinErrors(errs)
 }
+
+// joinErrors is errors.Join on one line ("; "): the comparers' errors end
+// up in one log line and one annotation.
+func joinErrors(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return &joinedError{msg: strings.Join(msgs, "; "), errs: errs}
+}
+
+type joinedError struct {
+	msg  string
+	errs []error
+}
+
+func (e *joinedError) Error() string   { return e.msg }
+func (e *joinedError) Unwrap() []error { return e.errs }
 
 // answeringComparer is a comparer made of others that says which answered.
 type answeringComparer interface {
@@ -136,7 +157,7 @@ func (f firstComparer) compare(ctx context.Context, base, head string) (string, 
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", c.Name(), err))
 	}
-	return "", "", errors.Join(errs...)
+	return "", "", joinErrors(errs)
 }
 
 // Verdict is what Supersede decided for this run's commit.
