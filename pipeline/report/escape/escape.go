@@ -123,13 +123,13 @@ func SHA(s string) string {
 // markdownSpecial are the characters that format GitHub-flavoured markdown
 // or open HTML; each is escaped with a backslash (GFM allows that for any
 // ASCII punctuation).
-const markdownSpecial = "\\`*_[]<>#!|~&:"
+const markdownSpecial = "\\`*_[]<>#!|~&:."
 
 // MarkdownText makes s plain text in markdown: line breaks and control
 // characters escaped as Log does, markdown punctuation backslash-escaped
-// (no links, images, HTML, code, emphasis or table cells; ':' too, so no
-// URL is autolinked), and @mentions broken with U+2060 WORD JOINER so they
-// notify no one.
+// (no links, images, HTML, code, emphasis or table cells; ':' and '.' too,
+// so neither https:// nor www. text is autolinked), and @mentions (and
+// e-mail autolinks) broken with U+2060 WORD JOINER so they notify no one.
 func MarkdownText(s string) string {
 	s = Log(s)
 	var b strings.Builder

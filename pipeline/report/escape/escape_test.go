@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-const attack = "x\n::warning::pwned\r\n::set-output name=x::y\u202e%0A<img src=x>[a](https://evil.example) @octocat |c| `b`"
+const attack = "www.evil.example x\n::warning::pwned\r\n::set-output name=x::y\u202e%0A<img src=x>[a](https://evil.example) @octocat |c| `b`"
 
 func TestLogHasNoLineBreakOrControl(t *testing.T) {
 	got := Log(attack)
@@ -32,7 +32,7 @@ func TestAnnotationLinesNeverStartACommand(t *testing.T) {
 
 func TestMarkdown(t *testing.T) {
 	for _, s := range []string{MarkdownText(attack), MarkdownCell(MarkdownText(attack))} {
-		if strings.Contains(s, "\n") || strings.Contains(s, "@octocat") || strings.Contains(s, "https://") {
+		if strings.Contains(s, "\n") || strings.Contains(s, "@octocat") || strings.Contains(s, "https://") || strings.Contains(s, "www.") {
 			t.Errorf("markdown text keeps a line break, a mention or a URL: %q", s)
 		}
 		unescaped := strings.NewReplacer(`\\|`, "", `\\`, "", `\<`, "", `\[`, "", `\]`, "", `\|`, "", "\\`", "").Replace(s)
