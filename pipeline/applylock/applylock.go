@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -51,6 +52,7 @@ type LockOptions struct {
 	Warn      func(msg string)                 // takeovers: a warning annotation
 	Who       string                           // LockInfo.Who
 	Path      string                           // LockInfo.Path (the state key)
+	Links     ci.Links                         // this repository: holders' run URLs are checked against it
 }
 
 // ApplyLock is one process's handle on the apply lock of a production state.
@@ -225,7 +227,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 	timedOut := func() error {
 		e := &LockTimeoutError{Where: l.store.Where(), Waited: clk.Now().Sub(start), Problem: lastErr}
 		if holder.ID != "" {
-			e.Holder, e.LockID = holder.Describe(clk.Now()), holder.ID
+			e.Holder, e.LockID = holder.DescribeFor(clk.Now(), l.opts.Links), holder.ID
 		}
 		return e
 	}
@@ -314,7 +316,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 				v, err := l.store.Replace(ctx, nb, obs.Version)
 				if err == nil || l.adoptIfOurs(ctx, nb, &v, err) {
 					l.waited = AcquireWait{Waited: clk.Now().Sub(start), Behind: cur.Holder, TookOver: true}
-					l.opts.Warn(fmt.Sprintf("took over the apply lock %s from %s: %s", l.store.Where(), cur.Describe(clk.Now()), reason))
+					l.opts.Warn(fmt.Sprintf("took over the apply lock %s from %s: %s", l.store.Where(), cur.DescribeFor(clk.Now(), l.opts.Links), reason))
 					return l.landed(v, sent)
 				}
 				if errors.Is(err, storage.ErrPrecondition) {
@@ -326,7 +328,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 				logErr(err)
 			} else if lastReport.IsZero() || now.Sub(lastReport) >= lockReportEvery {
 				lastReport = now
-				l.opts.Logf("waiting for the apply lock %s: held by %s", l.store.Where(), cur.Describe(clk.Now()))
+				l.opts.Logf("waiting for the apply lock %s: held by %s", l.store.Where(), cur.DescribeFor(clk.Now(), l.opts.Links))
 			}
 		}
 		pause := jitter(l.opts.Poll)
@@ -391,7 +393,7 @@ func (l *ApplyLock) Renew(ctx context.Context) error {
 		case perr != nil:
 			return l.lost(fmt.Errorf("%w: %s holds an unreadable record", ErrLockLost, l.store.Where()))
 		case rec.ID != l.rec.ID:
-			return l.lost(fmt.Errorf("%w: %s is now held by %s", ErrLockLost, l.store.Where(), rec.Describe(l.opts.Clock.Now())))
+			return l.lost(fmt.Errorf("%w: %s is now held by %s", ErrLockLost, l.store.Where(), rec.DescribeFor(l.opts.Clock.Now(), l.opts.Links)))
 		case obs.Version == l.version:
 			// Still our last confirmed record: this write did not land.
 		default:

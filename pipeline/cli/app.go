@@ -17,6 +17,7 @@ import (
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/usage"
 )
@@ -76,9 +77,9 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		return 0
 	}
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	fmt.Fprintln(a.Stderr, "prstate:", msg)
+	fmt.Fprintln(a.Stderr, "prstate:", escape.Log(msg))
 	if raw := storage.RawDetail(err); raw != "" && a.debug {
-		fmt.Fprintln(a.Stderr, "prstate: debug:", raw)
+		fmt.Fprintln(a.Stderr, "prstate: debug:", escape.Log(raw))
 	}
 	if a.Env("GITHUB_ACTIONS") == "true" {
 		rep.Error(msg)
