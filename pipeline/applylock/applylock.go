@@ -53,6 +53,10 @@ type LockOptions struct {
 	Who       string                           // LockInfo.Who
 	Path      string                           // LockInfo.Path (the state key)
 	Links     ci.Links                         // this repository: holders' run URLs are checked against it
+	// Queue, when set, coalesces waiters (waiters.go): this run announces
+	// itself, defers to a live newer waiter that contains its commit, and
+	// Acquire ends with *SupersededError once such a commit's apply started.
+	Queue *Queue
 }
 
 // ApplyLock is one process's handle on the apply lock of a production state.
@@ -255,11 +259,40 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 		}
 		return nil
 	}
-	tryCreate := true
+	sleep := func() error {
+		pause := jitter(l.opts.Poll)
+		if l.opts.Timeout > 0 {
+			left := l.opts.Timeout - clk.Now().Sub(start)
+			if left <= 0 {
+				return timedOut()
+			}
+			pause = min(pause, left)
+		}
+		if err := clk.Sleep(ctx, pause); err != nil {
+			return stop(err)
+		}
+		return nil
+	}
+	if q := l.opts.Queue; q != nil {
+		defer q.leave(parent)
+	}
+	tryCreate, looked := true, false
 	for {
 		if err := stop(nil); err != nil {
 			return err
 		}
+		if q := l.opts.Queue; q != nil && looked {
+			if err := l.coalesce(ctx, q, start); err != nil {
+				return err
+			}
+			if q.deferTo != "" {
+				if err := sleep(); err != nil {
+					return err
+				}
+				continue // a newer waiter takes the lock, not us
+			}
+		}
+		looked = true
 		if tryCreate {
 			body, sent := l.newRecord()
 			v, err := l.store.Create(ctx, body)
@@ -331,18 +364,8 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 				l.opts.Logf("waiting for the apply lock %s: held by %s", l.store.Where(), cur.DescribeFor(clk.Now(), l.opts.Links))
 			}
 		}
-		pause := jitter(l.opts.Poll)
-		if l.opts.Timeout > 0 {
-			left := l.opts.Timeout - clk.Now().Sub(start)
-			if left <= 0 {
-				return timedOut()
-			}
-			pause = min(pause, left)
-		}
-		if err := clk.Sleep(ctx, pause); err != nil {
-			if err := stop(err); err != nil {
-				return err
-			}
+		if err := sleep(); err != nil {
+			return err
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 var lockCommand = command{
 	name:     "lock",
 	summary:  "wait for and take the apply lock of the production state; print the lock ID (the post step releases it)",
-	settings: append(append([]string{}, lockSettings...), "allow-diverged", "comment"),
+	settings: append(append([]string{}, lockSettings...), "allow-diverged", "comment", "coalesce"),
 	run:      runLock,
 }
 
@@ -61,7 +61,11 @@ func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease 
 			return nil, nil, applylock.Verdict{}, err
 		}
 	}
+	l.Coalesce(inv.waitQueue(st))
 	if err := l.Acquire(ctx); err != nil {
+		if v, ok := inv.skippedWhileWaiting(ctx, command, l, err); ok {
+			return nil, nil, v, nil
+		}
 		return nil, nil, applylock.Verdict{}, err
 	}
 	var keeper *applylock.Keeper

@@ -18,7 +18,7 @@ import (
 var runCommand = command{
 	name:     "run",
 	summary:  "take the apply lock, run -- CMD ARGS with heartbeats, release on every exit path, exit with CMD's code",
-	settings: append(append([]string{}, lockSettings...), "allow-diverged", "comment"),
+	settings: append(append([]string{}, lockSettings...), "allow-diverged", "comment", "coalesce"),
 	run:      runRun,
 }
 

@@ -36,6 +36,7 @@ type Config struct {
 	JSON          bool
 	ExportEnv     bool
 	AllowDiverged bool
+	Coalesce      bool // lock and run: coalesce waiters (waiters.go)
 	PR            int
 	LockID        string
 	BackendFile   string
@@ -56,7 +57,7 @@ func (c Config) Setting(name string) string { return c.settings.optional(name) }
 func LoadConfig(s *Settings, fsys fs.FS, cwd string) (Config, error) {
 	c := Config{settings: s}
 	var err error
-	bools := map[string]*bool{"comment": &c.Comment, "dry-run": &c.DryRun, "force": &c.Force, "json": &c.JSON, "export-env": &c.ExportEnv, "allow-diverged": &c.AllowDiverged, "debug": &c.Debug}
+	bools := map[string]*bool{"comment": &c.Comment, "dry-run": &c.DryRun, "force": &c.Force, "json": &c.JSON, "export-env": &c.ExportEnv, "allow-diverged": &c.AllowDiverged, "debug": &c.Debug, "coalesce": &c.Coalesce}
 	for name, dst := range bools {
 		if _, ok := s.vals[name]; ok {
 			if *dst, err = s.Bool(name); err != nil {

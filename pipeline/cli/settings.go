@@ -64,6 +64,7 @@ var settingDefs = map[string]settingDef{
 	"backend-config":       {kindList, "", "what you pass to terraform init -backend-config: a file (relative to the working directory) or key=value; repeat it (input and PRSTATE_BACKEND_CONFIG: newline or comma separated)"},
 	"binary":               {kindString, "auto", "whose configuration file rules apply: auto, terraform (*.tf, *.tf.json) or tofu (also *.tofu, *.tofu.json)"},
 	"allow-diverged":       {kindBool, "false", "apply a commit that diverged from the last applied one"},
+	"coalesce":             {kindBool, "true", "waiters announce themselves: an older commit that a newer waiting one contains skips, so only the newest applies"},
 	"endpoint":             {kindString, "", "demo: run against this S3/DynamoDB API instead of in memory"},
 	"job":                  {kindString, "", "iam: the job whose role to print: plan, cleanup, apply, sweep, ops"},
 	"repository":           {kindString, "", "iam: owner/name of the repository the role trusts (default GITHUB_REPOSITORY)"},

@@ -16,6 +16,7 @@ func (n names) productionNames() []named {
 		{"lock file", obj(literal(n.lockfile))},
 		{"apply lock", obj(literal(n.applyObject))},
 		{"ledger", obj(literal(n.ledgerObject))},
+		{"waiters record", obj(literal(n.waitersObject))},
 		{"state backups", obj(n.backup)},
 	}
 	if n.table != "" {
@@ -24,7 +25,8 @@ func (n names) productionNames() []named {
 			named{"lock item", item(n.lockItem)},
 			named{"digest item", item(n.digest)},
 			named{"apply lock item", item(n.applyItem)},
-			named{"ledger item", item(n.ledgerItem)})
+			named{"ledger item", item(n.ledgerItem)},
+			named{"waiters item", item(n.waitersItem)})
 	}
 	return out
 }

@@ -121,16 +121,19 @@ func sweep(b *builder, n names) []string {
 	return []string{"sweep uses no DynamoDB Scan: it finds PR states by listing S3"}
 }
 
-// apply: terraform on production, the apply lock and the ledger.
+// apply: terraform on production, the apply lock, the ledger and the
+// waiters record (coalescing).
 func apply(b *builder, n names) []string {
 	terraformOn(b, n, "Production", literal(n.state), literal(n.lockfile), literal(n.lockItem), literal(n.digest))
 	if n.applyInTable() {
 		b.items("ApplyLock", acts(ddbGet, ddbPut, ddbDelete), n.table, literal(n.applyItem))
 		b.items("ApplyLedger", acts(ddbGet, ddbPut), n.table, literal(n.ledgerItem))
+		b.items("ApplyWaiters", acts(ddbGet, ddbPut), n.table, literal(n.waitersItem))
 		return nil
 	}
 	b.objects("ApplyLock", acts(s3Get, s3Put, s3Delete), n.st.Bucket, literal(n.applyObject))
 	b.objects("ApplyLedger", acts(s3Get, s3Put), n.st.Bucket, literal(n.ledgerObject))
+	b.objects("ApplyWaiters", acts(s3Get, s3Put), n.st.Bucket, literal(n.waitersObject))
 	return nil
 }
 

@@ -11,13 +11,14 @@ type names struct {
 	table string // the table's ARN, "" without one
 
 	// production's
-	state, lockfile          string // objects
-	lockItem, digest         string // items
-	applyObject, applyItem   string // the apply lock
-	ledgerObject, ledgerItem string
-	backup                   glob   // force-unlock's copies of the state
-	workspaces               string // what terraform init lists (workspace_key_prefix + "/")
-	listPrefix               string // what a sweep lists
+	state, lockfile            string // objects
+	lockItem, digest           string // items
+	applyObject, applyItem     string // the apply lock
+	ledgerObject, ledgerItem   string
+	waitersObject, waitersItem string // coalescing: who waits for the apply lock
+	backup                     glob   // force-unlock's copies of the state
+	workspaces                 string // what terraform init lists (workspace_key_prefix + "/")
+	listPrefix                 string // what a sweep lists
 
 	// every PR's
 	prState, prLockfile  glob // objects
@@ -31,22 +32,24 @@ func namesOf(st Stack, account string) names {
 	before, after := k.PRKeyPattern()
 	pr := before + sentinel + after
 	n := names{
-		st:           st,
-		state:        prod,
-		lockfile:     prod + statekey.TerraformLockSuffix,
-		lockItem:     statekey.LockItemID(b, prod),
-		digest:       statekey.DigestID(b, prod),
-		applyObject:  statekey.ApplyLockKey(prod),
-		applyItem:    statekey.ApplyLockItemID(b, prod),
-		ledgerObject: statekey.LedgerObjectKey(prod),
-		ledgerItem:   statekey.LedgerItemID(b, prod),
-		backup:       literal(prod + statekey.BackupInfix).then(""),
-		listPrefix:   k.ListPrefix(),
-		prState:      patternOf(pr),
-		prLockfile:   patternOf(pr + statekey.TerraformLockSuffix),
-		prLockItem:   patternOf(statekey.LockItemID(b, pr)),
-		prDigest:     patternOf(statekey.DigestID(b, pr)),
-		prBackup:     patternOf(pr + statekey.BackupInfix).then(""),
+		st:            st,
+		state:         prod,
+		lockfile:      prod + statekey.TerraformLockSuffix,
+		lockItem:      statekey.LockItemID(b, prod),
+		digest:        statekey.DigestID(b, prod),
+		applyObject:   statekey.ApplyLockKey(prod),
+		applyItem:     statekey.ApplyLockItemID(b, prod),
+		ledgerObject:  statekey.LedgerObjectKey(prod),
+		ledgerItem:    statekey.LedgerItemID(b, prod),
+		waitersObject: statekey.WaitersObjectKey(prod),
+		waitersItem:   statekey.WaitersItemID(b, prod),
+		backup:        literal(prod + statekey.BackupInfix).then(""),
+		listPrefix:    k.ListPrefix(),
+		prState:       patternOf(pr),
+		prLockfile:    patternOf(pr + statekey.TerraformLockSuffix),
+		prLockItem:    patternOf(statekey.LockItemID(b, pr)),
+		prDigest:      patternOf(statekey.DigestID(b, pr)),
+		prBackup:      patternOf(pr + statekey.BackupInfix).then(""),
 	}
 	wkp := st.WorkspaceKeyPrefix
 	if wkp == "" {

@@ -30,6 +30,13 @@ func LedgerItemID(bucket, key string) string { return bucket + "/" + key + ".prs
 // LedgerObjectKey is the S3 key of a production state's ledger.
 func LedgerObjectKey(key string) string { return key + ".prstate-ledger.json" }
 
+// WaitersObjectKey is the S3 key of the waiter records of a production
+// state's apply lock (coalescing: who waits for it, with which commit).
+func WaitersObjectKey(key string) string { return key + ".prstate-waiters.json" }
+
+// WaitersItemID is the DynamoDB LockID of the waiter records.
+func WaitersItemID(bucket, key string) string { return bucket + "/" + key + ".prstate-waiters" }
+
 // BackupInfix names the folder of state backups beside a state key:
 // "<key>.prstate-backup/<UTC timestamp>" (BackupKey). Never a PR key:
 // checked. Only the ops role reads them (prstate iam: OpsReadAll); they
@@ -49,5 +56,5 @@ func BackupKey(key string, t time.Time) string {
 }
 
 // siblingSuffixes name what Terraform and prstate keep beside a state key
-// (lock file, digest item, apply lock, ledger, force-unlock backups).
-var siblingSuffixes = []string{".tflock", "-md5", ".prstate-apply", ".prstate-apply.lock", ".prstate-ledger", ".prstate-ledger.json", ".prstate-backup"}
+// (lock file, digest item, apply lock, ledger, waiters, force-unlock backups).
+var siblingSuffixes = []string{".tflock", "-md5", ".prstate-apply", ".prstate-apply.lock", ".prstate-ledger", ".prstate-ledger.json", ".prstate-waiters", ".prstate-waiters.json", ".prstate-backup"}

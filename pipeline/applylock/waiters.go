@@ -1,0 +1,358 @@
+package applylock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/clock"
+	"github.com/prstate/prstate/pipeline/report/escape"
+	"github.com/prstate/prstate/pipeline/storage"
+)
+
+// Coalescing (DESIGN.md, "Superseded commits"): waiters announce
+// themselves in a waiters record beside the lock. A waiter defers (stops
+// contending for the lock) while a live waiter of a newer commit that
+// contains its own is there, so the newest commit takes the lock when it
+// frees; it skips as superseded once the ledger says a containing commit
+// started its apply. If the newer waiter goes away first (killed, timed
+// out, cancelled), the older ones contend again: nothing is lost.
+const (
+	// DefaultWaiterLease: a waiter whose RVN did not change for this long
+	// (on the observer's clock) is gone. Heartbeats come every lease/4.
+	DefaultWaiterLease = 10 * time.Second
+	// maxWaiterLease caps the lease a record may claim.
+	maxWaiterLease      = time.Minute
+	waiterWriteAttempts = 4
+	waiterLeaveTimeout  = 5 * time.Second
+	// compareRetry is how soon a comparison that failed is asked again.
+	compareRetry = 30 * time.Second
+)
+
+// QueueOptions configures a Queue.
+type QueueOptions struct {
+	Store    LockStore // the waiters record (NewWaitersStore)
+	Ledger   Ledger    // the ledger beside the lock
+	Comparer Comparer  // the ledger's comparer
+	Event    ci.Event  // this run: its commit, run and default branch
+	Lease    time.Duration
+	Clock    clock.Clock
+	Logf     func(format string, args ...any)
+	Notice   func(msg string) // deferring to a newer commit: an annotation
+}
+
+// Queue is this run's place among the waiters of one apply lock.
+type Queue struct {
+	o         QueueOptions
+	me        Waiter
+	announced bool      // a write with our entry was sent (it may have landed)
+	beat      time.Time // when our last write that landed was sent
+	watches   map[string]lockWatch
+	rel       map[[2]string]cached[Relation]
+	onBranch  map[string]cached[bool]
+	said      map[string]bool // log lines already written once
+	deferTo   string          // the waiter ID we defer to ("" while contending)
+	reported  time.Time       // when Acquire last said whom we defer to
+}
+
+type cached[T any] struct {
+	v   T
+	err error
+	at  time.Time
+}
+
+// NewQueue prepares this run's waiter entry; nil when the event has no
+// commit SHA (nothing a newer commit could be compared with).
+func NewQueue(o QueueOptions) *Queue {
+	if !escape.IsSHA(o.Event.SHA) || o.Store == nil || o.Ledger == nil || o.Comparer == nil {
+		return nil
+	}
+	if o.Lease <= 0 {
+		o.Lease = DefaultWaiterLease
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	if o.Notice == nil {
+		o.Notice = func(string) {}
+	}
+	ev := o.Event
+	me := Waiter{ID: NewLockID(), SHA: ev.SHA, Repository: ev.Repository, RunID: ev.RunID, RunAttempt: ev.RunAttempt, RunURL: ev.RunURL, PR: ev.PR, Lease: o.Lease.String()}
+	return &Queue{o: o, me: me, watches: map[string]lockWatch{}, rel: map[[2]string]cached[Relation]{}, onBranch: map[string]cached[bool]{}, said: map[string]bool{}}
+}
+
+// Where names the waiters record.
+func (q *Queue) Where() string { return q.o.Store.Where() }
+
+// SupersededError ends a wait for the apply lock without taking it: while
+// this run waited, a newer commit that contains its own started its apply
+// (the ledger names it, and it is on the default branch). Exit 0.
+type SupersededError struct{ Verdict Verdict }
+
+func (e *SupersededError) Error() string { return e.Verdict.SupersededMessage() }
+
+// queueDecision is what one look at the queue says.
+type queueDecision struct {
+	skip    *SupersededError
+	deferTo *Waiter // a live newer waiter that contains our commit
+}
+
+// poll renews our entry when due, reads the others, and decides. Storage
+// and comparison errors never stop the wait: without an answer we keep
+// contending for the lock, as without coalescing.
+func (q *Queue) poll(ctx context.Context) queueDecision {
+	if v, ok := q.ledgerSkip(ctx); ok {
+		return queueDecision{skip: &SupersededError{Verdict: v}}
+	}
+	live, err := q.sync(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			q.once("sync", "coalescing: %s: %v (waiting for the lock as usual)", q.Where(), err)
+		}
+		return queueDecision{}
+	}
+	w := q.newerLive(ctx, live)
+	switch {
+	case w == nil && q.deferTo != "":
+		q.o.Logf("coalescing: the newer waiter is gone; waiting for the apply lock again")
+		q.deferTo = ""
+	case w != nil && q.deferTo != w.ID:
+		q.deferTo = w.ID
+		q.o.Notice(fmt.Sprintf("commit %s is contained in commit %s, which %s is waiting to apply: this run does not take the apply lock, and skips as superseded once that apply starts (it waits again if that run goes away)",
+			ci.ShortSHA(q.me.SHA), ci.ShortSHA(w.SHA), ci.OrWord(q.o.Event.Links().RunText(w.RunURL), "another run")))
+	}
+	return queueDecision{deferTo: w}
+}
+
+// DescribeWaiter names a waiter for people: run and commit, escaped.
+func (q *Queue) describe(w Waiter) string {
+	return ci.OrWord(q.o.Event.Links().RunText(w.RunURL), "an unknown run") + ", commit " + ci.ShortSHA(escape.SHA(w.SHA))
+}
+
+func (q *Queue) once(key, format string, args ...any) {
+	if !q.said[key] {
+		q.said[key] = true
+		q.o.Logf(format, args...)
+	}
+}
+
+// read returns the record's waiters and version ("" when absent).
+func (q *Queue) read(ctx context.Context) ([]Waiter, string, error) {
+	obs, err := q.o.Store.Read(ctx)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	ws, perr := parseWaiters(obs.Body)
+	if perr != nil {
+		q.once("parse", "coalescing: %s: %v; rewriting it", q.Where(), perr)
+		ws = nil
+	}
+	return ws, obs.Version, nil
+}
+
+// sync reads the record, and writes it back with our entry renewed when
+// a heartbeat is due or stale entries are to go (conditionally, on the
+// version read). It returns the other live waiters.
+func (q *Queue) sync(ctx context.Context) ([]Waiter, error) {
+	for attempt := 1; ; attempt++ {
+		all, version, err := q.read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		now := q.o.Clock.Now()
+		live, stale := q.observe(all, now)
+		if q.announced && now.Sub(q.beat) < q.o.Lease/4 && stale == 0 {
+			return live, nil
+		}
+		me := q.me
+		me.RVN, me.Renewed = NewLockID(), now.UTC().Round(0)
+		if me.Since.IsZero() {
+			me.Since = me.Renewed
+		}
+		body := marshalWaiters(append(append([]Waiter{}, live...), me))
+		q.announced = true
+		if version == "" {
+			_, err = q.o.Store.Create(ctx, body)
+		} else {
+			_, err = q.o.Store.Replace(ctx, body, version)
+		}
+		if err == nil {
+			q.me, q.beat = me, now
+			return live, nil
+		}
+		if !errors.Is(err, storage.ErrPrecondition) || attempt >= waiterWriteAttempts {
+			return live, fmt.Errorf("failed to announce this run's wait: %w", err)
+		}
+	}
+}
+
+// observe watches each other entry's RVN on our clock: live while it
+// changed within its lease. It returns the live ones and how many are
+// stale (to be dropped at the next write).
+func (q *Queue) observe(all []Waiter, now time.Time) (live []Waiter, stale int) {
+	seen := map[string]bool{}
+	for _, w := range all {
+		if w.ID == q.me.ID || w.ID == "" || seen[w.ID] {
+			continue
+		}
+		seen[w.ID] = true
+		watch := q.watches[w.ID].observe(w.ID, w.RVN, now)
+		q.watches[w.ID] = watch
+		lease := w.LeaseDuration()
+		if lease <= 0 {
+			lease = q.o.Lease
+		}
+		if now.Sub(watch.since) >= lease {
+			stale++
+			continue
+		}
+		live = append(live, w)
+	}
+	for id := range q.watches {
+		if !seen[id] {
+			delete(q.watches, id)
+		}
+	}
+	return live, stale
+}
+
+// newerLive is a live waiter of this repository whose commit contains
+// ours (compare ours...theirs is ahead) and is on the default branch: a
+// record naming any other commit (one a pull request job could have
+// written) never makes us defer. Diverged and identical commits do not.
+func (q *Queue) newerLive(ctx context.Context, live []Waiter) *Waiter {
+	cands := append([]Waiter{}, live...)
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Since.After(cands[j].Since) })
+	for _, w := range cands {
+		if !escape.IsSHA(w.SHA) || w.SHA == q.me.SHA || w.Repository != q.me.Repository {
+			continue
+		}
+		if _, rel, err := q.relation(ctx, q.me.SHA, w.SHA); err != nil || rel != RelationAhead {
+			continue
+		}
+		if !q.trusted(ctx, w.SHA) {
+			continue
+		}
+		return &w
+	}
+	return nil
+}
+
+// relation compares base with head through the ledger's comparer,
+// remembering answers (and errors for compareRetry).
+func (q *Queue) relation(ctx context.Context, base, head string) (string, Relation, error) {
+	key := [2]string{base, head}
+	now := q.o.Clock.Now()
+	if c, ok := q.rel[key]; ok && (c.err == nil || now.Sub(c.at) < compareRetry) {
+		return q.o.Comparer.Name(), c.v, c.err
+	}
+	via, r, err := compareVia(ctx, q.o.Comparer, base, head)
+	if ctx.Err() != nil {
+		return via, "", ctx.Err()
+	}
+	q.rel[key] = cached[Relation]{v: r, err: err, at: now}
+	if err != nil {
+		q.o.Logf("coalescing: cannot compare commit %s with %s: %v", ci.ShortSHA(base), ci.ShortSHA(head), err)
+	}
+	return via, r, err
+}
+
+// trusted tells whether sha is on the default branch (ledger_trust.go).
+func (q *Queue) trusted(ctx context.Context, sha string) bool {
+	branch := q.o.Event.DefaultBranch
+	if branch == "" {
+		q.once("branch", "coalescing: the event does not name the default branch, so no other waiter's commit can be trusted; waiting for the lock as usual")
+		return false
+	}
+	now := q.o.Clock.Now()
+	if c, ok := q.onBranch[sha]; ok && (c.err == nil || now.Sub(c.at) < compareRetry) {
+		return c.v
+	}
+	ok, err := q.o.Comparer.OnBranch(ctx, branch, sha)
+	if ctx.Err() != nil {
+		return false
+	}
+	q.onBranch[sha] = cached[bool]{v: ok, err: err, at: now}
+	switch {
+	case err != nil:
+		q.o.Logf("coalescing: cannot tell whether commit %s is on %s: %v", ci.ShortSHA(sha), escape.Log(branch), err)
+	case !ok:
+		q.o.Logf("coalescing: a waiter record names commit %s, which is not on %s: ignored", ci.ShortSHA(sha), escape.Log(branch))
+	}
+	return err == nil && ok
+}
+
+// compareVia is Comparer.Compare that also says which comparer answered.
+func compareVia(ctx context.Context, cmp Comparer, base, head string) (string, Relation, error) {
+	if f, ok := cmp.(answeringComparer); ok {
+		return f.compare(ctx, base, head)
+	}
+	r, err := cmp.Compare(ctx, base, head)
+	return cmp.Name(), r, err
+}
+
+// ledgerSkip tells whether the ledger, read without the lock, names a
+// trusted commit that contains ours: its apply started, so ours is
+// superseded. The ledger only moves forward under the lock, so this is
+// the verdict Supersede would reach under it. Any doubt: go on waiting
+// (the check under the lock reports it).
+func (q *Queue) ledgerSkip(ctx context.Context) (Verdict, bool) {
+	rec, err := q.o.Ledger.Read(ctx)
+	if err != nil || rec.Empty() || rec.Entry.SHA == q.me.SHA {
+		return Verdict{}, false
+	}
+	via, rel, err := q.relation(ctx, rec.Entry.SHA, q.me.SHA)
+	if err != nil || rel != RelationBehind {
+		return Verdict{}, false
+	}
+	if !q.trusted(ctx, rec.Entry.SHA) {
+		return Verdict{}, false
+	}
+	return Verdict{Superseded: true, Relation: rel, Via: via, Last: rec.Entry, Commit: q.me.SHA, links: q.o.Event.Links(), record: rec}, true
+}
+
+// leave removes our entry (we took the lock, skipped, or gave up),
+// conditionally on the version read, within waiterLeaveTimeout whatever
+// cancelled ctx. Failing that, the entry goes stale within its lease.
+func (q *Queue) leave(ctx context.Context) {
+	if !q.announced {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), waiterLeaveTimeout)
+	defer cancel()
+	for attempt := 0; attempt < 2*waiterWriteAttempts; attempt++ {
+		if attempt > 0 && clock.Real.Sleep(ctx, 50*time.Millisecond) != nil {
+			return
+		}
+		all, version, err := q.read(ctx)
+		if err != nil {
+			if storage.IsPermanent(err) {
+				return
+			}
+			continue
+		}
+		var rest []Waiter
+		for _, w := range all {
+			if w.ID != q.me.ID {
+				rest = append(rest, w)
+			}
+		}
+		if version == "" || len(rest) == len(all) {
+			return // not (or no longer) there
+		}
+		_, err = q.o.Store.Replace(ctx, marshalWaiters(rest), version)
+		if err == nil || storage.IsPermanent(err) {
+			q.announced = false
+			return
+		}
+	}
+}

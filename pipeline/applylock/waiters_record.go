@@ -1,0 +1,114 @@
+package applylock
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/prstate/prstate/pipeline/statekey"
+	"github.com/prstate/prstate/pipeline/storage"
+)
+
+// Waiter is one run waiting for the apply lock of a production state, as
+// it announces itself in the waiters record beside the lock. RVN changes
+// at every heartbeat; an observer that sees it unchanged for a whole
+// Lease (on its own clock) treats the waiter as gone.
+type Waiter struct {
+	ID         string    `json:"id"` // random, one per waiting process
+	SHA        string    `json:"sha"`
+	Repository string    `json:"repository,omitempty"`
+	RunID      string    `json:"run_id,omitempty"`
+	RunAttempt string    `json:"run_attempt,omitempty"`
+	RunURL     string    `json:"run_url,omitempty"`
+	PR         int       `json:"pr,omitempty"`
+	Since      time.Time `json:"since"`   // the waiter's wall clock when it started waiting
+	Renewed    time.Time `json:"renewed"` // its wall clock at its last heartbeat (shown only)
+	RVN        string    `json:"rvn"`
+	Lease      string    `json:"lease"` // Go duration
+}
+
+// LeaseDuration parses Lease, capped at maxWaiterLease; 0 when invalid.
+func (w Waiter) LeaseDuration() time.Duration {
+	d, err := time.ParseDuration(w.Lease)
+	if err != nil || d <= 0 {
+		return 0
+	}
+	return min(d, maxWaiterLease)
+}
+
+// waitersRecord is what the record holds: every announced waiter.
+type waitersRecord struct {
+	Waiters []Waiter `json:"waiters"`
+}
+
+func parseWaiters(body []byte) ([]Waiter, error) {
+	var r waitersRecord
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("not a prstate waiters record: %w", err)
+	}
+	return r.Waiters, nil
+}
+
+func marshalWaiters(ws []Waiter) []byte {
+	if ws == nil {
+		ws = []Waiter{}
+	}
+	b, err := json.Marshal(waitersRecord{Waiters: ws})
+	if err != nil {
+		panic(fmt.Sprintf("failed to encode waiters: %v", err)) // cannot happen: plain fields
+	}
+	return b
+}
+
+// NewWaitersStore is the waiters record of production key, in the same
+// store as its apply lock: the DynamoDB item <bucket>/<key>.prstate-waiters
+// (attribute Waiters, never Info, so status and Terraform never take it
+// for a lock) when the lock is an item, else the S3 object
+// <key>.prstate-waiters.json. Both are compare-and-swap records, as the
+// lock is.
+func NewWaitersStore(bucket objectCAS, table storage.Table, lockBackend, key string) LockStore {
+	if lockBackend == "dynamodb" && table != nil {
+		return &waitersItem{t: table, id: statekey.WaitersItemID(bucket.Name(), key)}
+	}
+	return NewS3LockStore(bucket, statekey.WaitersObjectKey(key))
+}
+
+// waitersAttr holds the record's JSON in the DynamoDB item.
+const waitersAttr = "Waiters"
+
+// waitersItem is a LockStore on one item's Waiters attribute; the JSON is
+// its own version (every write carries a new RVN).
+type waitersItem struct {
+	t  itemCAS
+	id string
+}
+
+func (s *waitersItem) Where() string { return "dynamodb://" + s.t.Name() + "/" + s.id }
+
+func (s *waitersItem) put(ctx context.Context, body []byte, cond storage.Condition) (string, error) {
+	if err := s.t.PutItem(ctx, storage.Item{storage.KeyAttr: s.id, waitersAttr: string(body)}, cond); err != nil {
+		return "", err
+	}
+	return string(body), nil
+}
+
+func (s *waitersItem) Create(ctx context.Context, body []byte) (string, error) {
+	return s.put(ctx, body, storage.Condition{Absent: true})
+}
+
+func (s *waitersItem) Read(ctx context.Context) (Observation, error) {
+	it, at, err := s.t.GetItemAt(ctx, s.id)
+	if err != nil {
+		return Observation{}, err
+	}
+	return Observation{Body: []byte(it[waitersAttr]), Version: it[waitersAttr], ServerNow: at}, nil
+}
+
+func (s *waitersItem) Replace(ctx context.Context, body []byte, expected string) (string, error) {
+	return s.put(ctx, body, storage.Condition{Attr: waitersAttr, Equals: expected})
+}
+
+func (s *waitersItem) Delete(ctx context.Context, expected string) error {
+	return s.t.DeleteItem(ctx, s.id, storage.Condition{Attr: waitersAttr, Equals: expected})
+}
