@@ -44,7 +44,11 @@ func (inv *invocation) runChecker() (applylock.RunChecker, error) {
 		return nil, nil
 	}
 	inv.rep.Mask(inv.cfg.GitHubToken)
-	return inv.githubClient(githubTimeout)
+	c, err := inv.githubClient(githubTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return applylock.OwnRepository(c, inv.ev.Repository), nil
 }
 
 // githubClient is this run's GitHub API client (GITHUB_API_URL,
