@@ -317,3 +317,46 @@ func TestWaiterAcquireEndsSuperseded(t *testing.T) {
 		t.Fatalf("waiters %v after A skipped", got)
 	}
 }
+
+// countingDag counts the questions it answers.
+type countingDag struct {
+	dag
+	compares, onBranch atomic.Int32
+}
+
+func (c *countingDag) Compare(ctx context.Context, base, head string) (Relation, error) {
+	c.compares.Add(1)
+	return c.dag.Compare(ctx, base, head)
+}
+
+func (c *countingDag) OnBranch(ctx context.Context, branch, sha string) (bool, error) {
+	c.onBranch.Add(1)
+	return c.dag.OnBranch(ctx, branch, sha)
+}
+
+// TestWaiterMemoComparerAsksOnce: the waiters' checks and the supersede
+// check under the lock share one memoized comparer: one question per pair
+// of commits, and per commit on the branch (only "on it" is kept).
+func TestWaiterMemoComparerAsksOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := &countingDag{dag: history}
+	m := MemoComparer(c)
+	for range 3 {
+		if r, err := m.Compare(ctx, shaA, shaC); err != nil || r != RelationAhead {
+			t.Fatalf("Compare: %v %v", r, err)
+		}
+		if ok, err := m.OnBranch(ctx, "main", shaC); err != nil || !ok {
+			t.Fatalf("OnBranch C: %v %v", ok, err)
+		}
+		if ok, _ := m.OnBranch(ctx, "main", shaF); ok {
+			t.Fatal("F is on main")
+		}
+	}
+	if n, b := c.compares.Load(), c.onBranch.Load(); n != 1 || b != 1+3 {
+		t.Fatalf("%d compares, %d branch checks; want 1 and 4", n, b)
+	}
+	if MemoComparer(m) != m {
+		t.Fatal("memoized twice")
+	}
+}

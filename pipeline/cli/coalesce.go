@@ -19,7 +19,7 @@ func (inv *invocation) waitQueue(st Store) *applylock.Queue {
 	return applylock.NewQueue(applylock.QueueOptions{
 		Store:    applylock.NewWaitersStore(st.Bucket, st.Table, inv.cfg.LockBackend, stack.Keys.Production),
 		Ledger:   applylock.NewLedger(st.Bucket, st.Table, inv.cfg.LockBackend, stack.Keys.Production),
-		Comparer: inv.comparer(stack),
+		Comparer: inv.stackComparer(),
 		Event:    inv.ev,
 		Logf:     inv.logf,
 		Notice:   inv.rep.Notice,
@@ -40,4 +40,14 @@ func (inv *invocation) skippedWhileWaiting(ctx context.Context, command string, 
 	r.Lock = report.LockSummary{Waited: l.Wait().Waited}
 	inv.reportApply(ctx, command, r)
 	return se.Verdict, true
+}
+
+// stackComparer is the main stack's comparer, memoized for this command:
+// the waiters' checks and the supersede check under the lock share its
+// answers (one compare API call per pair of commits).
+func (inv *invocation) stackComparer() applylock.Comparer {
+	if inv.cmp == nil {
+		inv.cmp = applylock.MemoComparer(inv.comparer(inv.cfg.Main()))
+	}
+	return inv.cmp
 }

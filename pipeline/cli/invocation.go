@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/plan"
@@ -21,7 +22,8 @@ type invocation struct {
 	cfg  Config
 	ev   ci.Event
 	rep  report.Reporter
-	args []string // after the flags (run: the command to wrap)
+	args []string           // after the flags (run: the command to wrap)
+	cmp  applylock.Comparer // the main stack's, memoized (stackComparer)
 }
 
 // prepare parses flags and validates configuration and event before any

@@ -22,7 +22,7 @@ import (
 func (inv *invocation) checkSupersede(ctx context.Context, st Store) (applylock.Verdict, error) {
 	stack := inv.cfg.Main()
 	ledger := applylock.NewLedger(st.Bucket, st.Table, inv.cfg.LockBackend, stack.Keys.Production)
-	v, err := applylock.Supersede(ctx, ledger, inv.comparer(stack), inv.ev, inv.cfg.AllowDiverged)
+	v, err := applylock.Supersede(ctx, ledger, inv.stackComparer(), inv.ev, inv.cfg.AllowDiverged)
 	if err != nil {
 		return v, err
 	}
