@@ -274,7 +274,13 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 		return nil
 	}
 	if q := l.opts.Queue; q != nil {
-		defer q.leave(parent)
+		defer func() {
+			bound := waiterLeaveTimeout
+			if ctx.Err() != nil && parent.Err() == nil {
+				bound = time.Second // timed out: lock-timeout is a hard bound
+			}
+			q.leave(parent, bound)
+		}()
 	}
 	tryCreate, looked := true, false
 	for {

@@ -321,13 +321,13 @@ func (q *Queue) ledgerSkip(ctx context.Context) (Verdict, bool) {
 }
 
 // leave removes our entry (we took the lock, skipped, or gave up),
-// conditionally on the version read, within waiterLeaveTimeout whatever
-// cancelled ctx. Failing that, the entry goes stale within its lease.
-func (q *Queue) leave(ctx context.Context) {
+// conditionally on the version read, within bound whatever cancelled ctx.
+// Failing that, the entry goes stale within its lease.
+func (q *Queue) leave(ctx context.Context, bound time.Duration) {
 	if !q.announced {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), waiterLeaveTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
 	defer cancel()
 	for attempt := 0; attempt < 2*waiterWriteAttempts; attempt++ {
 		if attempt > 0 && clock.Real.Sleep(ctx, 50*time.Millisecond) != nil {

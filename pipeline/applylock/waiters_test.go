@@ -244,7 +244,7 @@ func TestWaiterLeaveRemovesEntry(t *testing.T) {
 	if d := a.poll(ctx); deferredTo(d) != "b" {
 		t.Fatal("A does not defer to B")
 	}
-	b.leave(ctx)
+	b.leave(ctx, time.Second)
 	if got := w.waiters(t); strings.Join(got, "") != "a" {
 		t.Fatalf("waiters %v after B left", got)
 	}
