@@ -32,7 +32,7 @@ var evalProductions = []string{
 // FuzzIamPRPoliciesDenyProduction: for any key scheme Generate accepts,
 // the PR jobs' policies (plan with seed, cleanup) allow no write to any
 // production name of either stack (state, .tflock, digest and lock items,
-// apply lock, ledger, backups), no Scan, and the writes PR jobs need.
+// apply lock, ledger, waiters, backups), no Scan, and the writes PR jobs need.
 func FuzzIamPRPoliciesDenyProduction(f *testing.F) {
 	for i, tpl := range evalTemplates {
 		for j, prod := range evalProductions {
@@ -116,6 +116,7 @@ func denyProductionWrites(t *testing.T, job iam.Job, p iam.Policy, k statekey.Ke
 	objects := map[string]string{
 		"state": prod, "lock file": prod + statekey.TerraformLockSuffix, "apply lock": statekey.ApplyLockKey(prod),
 		"ledger": statekey.LedgerObjectKey(prod), "backup": prod + statekey.BackupInfix + "20261201T090000.000000000Z",
+		"waiters record": statekey.WaitersObjectKey(prod),
 	}
 	for what, key := range objects {
 		for _, a := range objectWrites {
@@ -131,6 +132,7 @@ func denyProductionWrites(t *testing.T, job iam.Job, p iam.Policy, k statekey.Ke
 	items := map[string]string{
 		"lock item": statekey.LockItemID(evalBucket, prod), "digest": statekey.DigestID(evalBucket, prod),
 		"apply lock item": statekey.ApplyLockItemID(evalBucket, prod), "ledger item": statekey.LedgerItemID(evalBucket, prod),
+		"waiters item": statekey.WaitersItemID(evalBucket, prod),
 	}
 	for what, id := range items {
 		for _, a := range itemWrites {

@@ -103,6 +103,7 @@ func productionAttacks() []attack {
 	prod := motoProdKey
 	lockfile := prod + statekey.TerraformLockSuffix
 	apply, ledger := statekey.ApplyLockKey(prod), statekey.LedgerObjectKey(prod)
+	waiters := statekey.WaitersObjectKey(prod)
 	backup := prod + statekey.BackupInfix + "20261201T090000.000000000Z"
 	return []attack{
 		{"overwrite production state", "s3:PutObject", prod, put(prod, "")},
@@ -113,6 +114,8 @@ func productionAttacks() []attack {
 		{"overwrite production's .tflock", "s3:PutObject", lockfile, put(lockfile, "")},
 		{"delete production's .tflock", "s3:DeleteObject", lockfile, del(lockfile, false)},
 		{"write the ledger", "s3:PutObject", ledger, put(ledger, "")},
+		{"announce a forged waiter (If-None-Match)", "s3:PutObject", waiters, put(waiters, "*")},
+		{"overwrite the waiters record", "s3:PutObject", waiters, put(waiters, "")},
 		{"create the S3 apply lock (If-None-Match)", "s3:PutObject", apply, put(apply, "*")},
 		{"overwrite the S3 apply lock", "s3:PutObject", apply, put(apply, "")},
 		{"delete the S3 apply lock", "s3:DeleteObject", apply, del(apply, false)},
@@ -140,6 +143,7 @@ func TestIamMotoPRPoliciesRefuseAttacks(t *testing.T) {
 	s.putAdmin(prod+statekey.TerraformLockSuffix, `{"ID":"production-lock"}`)
 	s.putAdmin(statekey.ApplyLockKey(prod), `{"ID":"apply-lock"}`)
 	s.putAdmin(statekey.LedgerObjectKey(prod), `{"sha":"`+motoSHA+`"}`)
+	s.putAdmin(statekey.WaitersObjectKey(prod), `{"waiters":[]}`)
 	before := map[string]string{}
 	for _, a := range productionAttacks() {
 		before[a.key] = s.body(a.key)
