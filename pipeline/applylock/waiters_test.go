@@ -3,11 +3,14 @@ package applylock
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/clock/clocktest"
 	"github.com/prstate/prstate/pipeline/statekey"
@@ -358,5 +361,39 @@ func TestWaiterMemoComparerAsksOnce(t *testing.T) {
 	}
 	if MemoComparer(m) != m {
 		t.Fatal("memoized twice")
+	}
+}
+
+// TestWaiterGitComparerFetchesNewerCommits: a job's checkout made before
+// a later merge learns of it from origin when asked about it.
+func TestWaiterGitComparerFetchesNewerCommits(t *testing.T) {
+	t.Parallel()
+	testenv.Tool(t, "git")
+	origin, clone := t.TempDir(), t.TempDir()
+	commit := func(dir, msg string) string {
+		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte("# "+msg+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		testenv.Git(t, dir, "add", "main.tf")
+		testenv.Git(t, dir, "commit", "-q", "-m", msg)
+		return testenv.Git(t, dir, "rev-parse", "HEAD")
+	}
+	testenv.Git(t, origin, "init", "-q", "-b", "main")
+	a := commit(origin, "A")
+	testenv.Git(t, clone, "clone", "-q", origin, ".")
+	b := commit(origin, "B") // merged after the job checked out
+	ctx := context.Background()
+	if _, err := GitComparer(clone).Compare(ctx, a, b); err == nil {
+		t.Fatal("the clone already knows B")
+	}
+	cmp := FetchingGitComparer(clone, "main")
+	if r, err := cmp.Compare(ctx, a, b); err != nil || r != RelationAhead {
+		t.Fatalf("Compare after a fetch: %v %v", r, err)
+	}
+	if ok, err := cmp.OnBranch(ctx, "main", b); err != nil || !ok {
+		t.Fatalf("OnBranch: %v %v", ok, err)
+	}
+	if _, ok := FetchingGitComparer(clone, "-evil").(gitComparer); !ok {
+		t.Fatal("a branch name starting with - reached git")
 	}
 }
