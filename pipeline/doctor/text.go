@@ -17,11 +17,13 @@ func WriteText(w io.Writer, r Report) error {
 			fmt.Fprintln(tw)
 		}
 		fmt.Fprintf(tw, "stack %s: s3://%s/%s\n", flat(st.Stack), flat(st.Bucket), flat(st.Key))
-		fmt.Fprintln(tw, "  backend configuration:")
-		for _, s := range st.Settings {
-			fmt.Fprintf(tw, "    %s\t%s\tfrom %s\n", flat(s.Name), flat(s.Value), flat(s.Source))
+		if len(st.Settings) > 0 {
+			fmt.Fprintln(tw, "  backend configuration:")
+			for _, s := range st.Settings {
+				fmt.Fprintf(tw, "    %s\t%s\tfrom %s\n", flat(s.Name), flat(s.Value), flat(s.Source))
+			}
+			fmt.Fprintln(tw)
 		}
-		fmt.Fprintln(tw)
 		for _, row := range st.Rows {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", row.Status, flat(row.Check), flat(row.Detail))
 			if row.Fix != "" {
