@@ -55,7 +55,7 @@ var commonSettings = []string{"working-directory", "bucket", "key", "region", "d
 
 func commands() map[string]command {
 	cmds := map[string]command{}
-	for _, c := range []command{keyCommand, planCommand, lockCommand, unlockCommand, runCommand, statusCommand, forceUnlockCommand, cleanupCommand, sweepCommand, doctorCommand} {
+	for _, c := range []command{keyCommand, planCommand, lockCommand, unlockCommand, runCommand, statusCommand, forceUnlockCommand, cleanupCommand, sweepCommand, iamCommand, doctorCommand} {
 		cmds[c.name] = c
 	}
 	return cmds

@@ -39,6 +39,10 @@ type Config struct {
 // Main is the first stack: the one every command but cleanup works on.
 func (c Config) Main() backend.Stack { return c.Stacks[0] }
 
+// Setting is the value of a setting of the command ("" when unset and
+// without a default), for settings that need no validation here.
+func (c Config) Setting(name string) string { return c.settings.optional(name) }
+
 // LoadConfig resolves settings against the backend blocks found in the
 // working directories (read from fsys, rooted at the filesystem root; relative
 // directories are relative to cwd) and validates everything before any work

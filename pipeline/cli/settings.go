@@ -31,7 +31,7 @@ type settingDef struct {
 // settingDefs: one kebab-case name per setting, used as the CLI flag, the
 // action input (INPUT_<NAME>, hyphens kept) and PRSTATE_<NAME> (upper snake).
 var settingDefs = map[string]settingDef{
-	"command":              {kindString, "auto", "what to do: auto, key, plan, lock, unlock, run, status, force-unlock, cleanup, sweep, doctor"},
+	"command":              {kindString, "auto", "what to do: auto, key, plan, lock, unlock, run, status, force-unlock, cleanup, sweep, iam, doctor"},
 	"working-directory":    {kindString, ".", "Terraform root module(s) whose backend \"s3\" block is read; for cleanup several, comma/newline separated or a glob"},
 	"bucket":               {kindString, "", "S3 bucket of the state"},
 	"key":                  {kindString, "", "production state key, e.g. app/terraform.tfstate"},
@@ -58,7 +58,11 @@ var settingDefs = map[string]settingDef{
 	"backend-config-file":  {kindString, "", "where plan writes the backend config (default: <working-directory>/prstate.s3.tfbackend)"},
 	"allow-diverged":       {kindBool, "false", "apply a commit that diverged from the last applied one"},
 	"endpoint":             {kindString, "", "demo: run against this S3/DynamoDB API instead of in memory"},
-	"job":                  {kindString, "", "the CI job: plan, cleanup, apply, sweep, ops (doctor: whose permissions to probe; default from the event)"},
+	"job":                  {kindString, "", "the CI job: plan, cleanup, apply, sweep, ops (iam: whose role to print; doctor: whose permissions to probe, default from the event)"},
+	"repository":           {kindString, "", "iam: owner/name of the repository the role trusts (default GITHUB_REPOSITORY)"},
+	"default-branch":       {kindString, "", "iam: the default branch apply and sweep run on (default: the event's, else main)"},
+	"environment":          {kindString, "", "iam: the protected environment apply, sweep or ops runs in (trusted instead of the branch)"},
+	"account-id":           {kindString, "", "iam: the AWS account of the OIDC provider and lock table"},
 }
 
 // Settings resolves named settings: flag, then PRSTATE_<NAME>, then the
