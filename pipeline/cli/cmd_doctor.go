@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/prstate/prstate/pipeline/doctor"
 	"github.com/prstate/prstate/pipeline/report"
@@ -69,7 +70,7 @@ func runDoctor(ctx context.Context, inv *invocation) error {
 
 // doctorJob is --job, or the job this event's `command: auto` runs.
 func (inv *invocation) doctorJob() (doctor.Job, error) {
-	if v := inv.cfg.settings.optional("job"); v != "" {
+	if v := strings.TrimSpace(inv.cfg.Setting("job")); v != "" {
 		return doctor.ParseJob(v)
 	}
 	cmd, err := AutoCommand(inv.ev)
