@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline/doctor"
@@ -59,16 +61,29 @@ func TestDoctorS3Flavors(t *testing.T) {
 	}
 }
 
-// TestDoctorMoto: a versioned bucket with a lock table passes; the apply
-// job's probes name the table's items.
+// TestDoctorMoto: a versioned bucket with a lifecycle rule and a lock
+// table passes; the apply job's probes name the table's items.
 func TestDoctorMoto(t *testing.T) {
 	m := testenv.Moto(t)
-	b := m.Bucket(t, m.NewBucket(t, true))
+	name := m.NewBucket(t, true)
+	_, err := m.S3().PutBucketLifecycleConfiguration(t.Context(), &s3.PutBucketLifecycleConfigurationInput{
+		Bucket: aws.String(name),
+		LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: []s3types.LifecycleRule{{
+			ID: aws.String("noncurrent"), Status: s3types.ExpirationStatusEnabled,
+			Filter:                      &s3types.LifecycleRuleFilter{Prefix: aws.String("app/")},
+			NoncurrentVersionExpiration: &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(30)},
+		}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := m.Bucket(t, name)
 	tbl := m.Table(t, m.NewTable(t))
 	rep := run(t, target(t, b, tbl, "dynamodb"), doctor.Options{Job: doctor.JobApply})
 	if fs := failures(rep); len(fs) > 0 {
 		t.Fatalf("failures: %v", fs)
 	}
+	want(t, rep, "lifecycle", doctor.OK, `rule "noncurrent" expires noncurrent versions after 30 days`)
 	want(t, rep, "table", doctor.OK, "partition key LockID (string)")
 	want(t, rep, "access: the apply lock item", doctor.OK, "dynamodb:GetItem, dynamodb:PutItem, dynamodb:DeleteItem")
 	items, err := tbl.ScanItems(t.Context(), "")
