@@ -76,6 +76,10 @@ func (c *checker) conditionalWrites(ctx context.Context) {
 	if err != nil {
 		c.cond.reason = explain(err, "s3:PutObject", where)
 		fix := "check the bucket and the endpoint"
+		if code(err) == "NotImplemented" || status(err) == 501 {
+			c.add("conditional writes", bad, "the server does not implement conditional writes: "+c.cond.reason+note, condFix)
+			return
+		}
 		if denied(err) {
 			fix = fmt.Sprintf("allow s3:PutObject, s3:DeleteObject, s3:ListBucketVersions and s3:DeleteObjectVersion on arn:aws:s3:::%s/%s* for doctor, or run it once as an admin", c.b.Bucket, ScratchPrefix(c.b.Key))
 		}
