@@ -56,6 +56,10 @@ func (c *checker) bucket(ctx context.Context) {
 		c.add("bucket", Fail, fmt.Sprintf("%s does not exist (region %s)", name, orWord(region, "(none)")), "create the bucket, or fix bucket in the backend block (or --bucket)")
 	case status(err) == 301 || code(err) == "PermanentRedirect":
 		c.noBucket = true
+		if head.Region != "" {
+			c.add("bucket", Fail, fmt.Sprintf("%s is in region %s, requests are signed for %s", name, head.Region, region), "set region = \""+head.Region+"\" in the backend block (or --region)")
+			break
+		}
 		c.add("bucket", Fail, fmt.Sprintf("%s is not in region %s", name, region), "set region in the backend block (or --region) to the bucket's region")
 	case denied(err):
 		c.add("bucket", Warn, fmt.Sprintf("%s exists, but these credentials may not read it whole (access denied: s3:ListBucket on %s)", name, name), "fine for a job role that lists only its prefixes; "+adminFix)

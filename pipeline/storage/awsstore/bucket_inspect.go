@@ -48,24 +48,28 @@ func (b *bucket) CredentialSource(ctx context.Context) (string, error) {
 func (b *bucket) HeadBucket(ctx context.Context) (storage.BucketHead, error) {
 	out, err := b.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b.name)})
 	if err != nil {
-		return storage.BucketHead{ServerTime: errorDate(err)}, wrap("head bucket s3://"+b.name, nil, err)
+		date, region := errorHeaders(err)
+		return storage.BucketHead{Region: region, ServerTime: date}, wrap("head bucket s3://"+b.name, nil, err)
 	}
 	h := storage.BucketHead{Region: aws.ToString(out.BucketRegion)}
 	h.ServerTime, _ = awsmiddleware.GetServerTime(out.ResultMetadata)
 	return h, nil
 }
 
-// errorDate is the Date header of an error answer; zero without one.
-func errorDate(err error) time.Time {
+// errorHeaders are the Date (zero without one) and x-amz-bucket-region
+// headers of an error answer: S3 says where a bucket is when it
+// redirects (301) or refuses (403) a HEAD.
+func errorHeaders(err error) (time.Time, string) {
 	var re *awshttp.ResponseError
 	if !errors.As(err, &re) || re.Response == nil {
-		return time.Time{}
+		return time.Time{}, ""
 	}
-	t, perr := time.Parse(time.RFC1123, re.Response.Header.Get("Date"))
+	h := re.Response.Header
+	t, perr := time.Parse(time.RFC1123, h.Get("Date"))
 	if perr != nil {
-		return time.Time{}
+		t = time.Time{}
 	}
-	return t
+	return t, h.Get("X-Amz-Bucket-Region")
 }
 
 // Versioning is the bucket's versioning status.
