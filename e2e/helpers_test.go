@@ -57,6 +57,9 @@ type stack struct {
 	// backendExtra is more of the backend block (e.g. encrypt, kms_key_id),
 	// set before writeConfig.
 	backendExtra string
+	// extraEnv is more of the next prstate steps' environment (KEY=value):
+	// a job's env (TF_WORKSPACE), a post step's STATE_* variables.
+	extraEnv []string
 }
 
 // newStack creates the bucket (versioned, as production buckets are) and
@@ -170,6 +173,7 @@ type step struct {
 	code           int
 	stdout, stderr string
 	outputs, env   map[string]string
+	state          map[string]string // GITHUB_STATE: what the post step gets as STATE_*
 	rawOutput      string
 	rawEnv         string
 	summary        string
@@ -242,6 +246,7 @@ func (s *stack) prstate(ev event, inputs map[string]string) step {
 		}
 	}
 	env = append(env, s.inputEnv(inputs)...)
+	env = append(env, s.extraEnv...)
 	s.createFileCommands(files)
 	cmd := exec.CommandContext(s.t.Context(), s.bin)
 	cmd.Dir, cmd.Env = s.root, env
@@ -264,6 +269,7 @@ func (s *stack) prstate(ev event, inputs map[string]string) step {
 	st.summary = readFile(s.t, filepath.Join(files, "summary"))
 	st.outputs = parseFileCommands(s.t, st.rawOutput)
 	st.env = parseFileCommands(s.t, st.rawEnv)
+	st.state = parseFileCommands(s.t, readFile(s.t, filepath.Join(files, "state")))
 	// stderr is for prstate's own progress and diagnostics: no SDK logging.
 	if strings.Contains(st.stderr, "SDK ") {
 		s.t.Errorf("the AWS SDK logged to stderr:\n%s", st.stderr)

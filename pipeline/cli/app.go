@@ -51,7 +51,7 @@ type command struct {
 }
 
 // commonSettings are read by every command that touches a state.
-var commonSettings = []string{"working-directory", "bucket", "key", "region", "dynamodb-table", "use-lockfile", "lock-backend", "isolation", "key-template", "workspace-key-prefix", "pr", "github-token", "json"}
+var commonSettings = []string{"working-directory", "backend-config", "binary", "bucket", "key", "region", "dynamodb-table", "use-lockfile", "lock-backend", "isolation", "key-template", "workspace-key-prefix", "pr", "github-token", "json"}
 
 func commands() map[string]command {
 	cmds := map[string]command{}

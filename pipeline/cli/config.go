@@ -4,8 +4,11 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
+
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/backend"
@@ -100,7 +103,7 @@ func LoadConfig(s *Settings, fsys fs.FS, cwd string) (Config, error) {
 		return Config{}, err
 	}
 	for _, dir := range dirs {
-		st, err := c.loadStack(fsys, dir)
+		st, err := c.loadStack(fsys, cwd, dir)
 		if err != nil {
 			return Config{}, err
 		}
@@ -126,46 +129,139 @@ func LoadConfig(s *Settings, fsys fs.FS, cwd string) (Config, error) {
 	return c, nil
 }
 
-func (c Config) loadStack(fsys fs.FS, dir string) (backend.Stack, error) {
+// backendArgs maps the explicit prstate settings to the backend arguments
+// they set; they win over everything the backend resolution reads.
+var backendArgs = []struct{ setting, arg string }{
+	{"bucket", "bucket"}, {"key", "key"}, {"region", "region"}, {"dynamodb-table", "dynamodb_table"},
+	{"workspace-key-prefix", "workspace_key_prefix"}, {"use-lockfile", "use_lockfile"},
+}
+
+// loadStack resolves the backend of the working directory dir as
+// terraform and tofu do (see package backend), the explicit settings on
+// top, and builds its key scheme.
+func (c Config) loadStack(fsys fs.FS, cwd, dir string) (backend.Stack, error) {
 	s := c.settings
-	b, _, err := backend.Read(fsys, fsPath(dir))
+	bin, err := backend.ParseBinary(s.optional("binary"))
 	if err != nil {
 		return backend.Stack{}, err
 	}
-	override := func(dst *string, name string) {
-		if v, ok := s.lookupOptional(name); ok && v != "" {
-			*dst = v
+	var overrides []backend.Override
+	for _, a := range backendArgs {
+		v, ok := s.lookupOptional(a.setting)
+		if !ok || v == "" {
+			continue
 		}
-	}
-	override(&b.Bucket, "bucket")
-	override(&b.Key, "key")
-	override(&b.Region, "region")
-	override(&b.DynamoDBTable, "dynamodb-table")
-	override(&b.WorkspaceKeyPrefix, "workspace-key-prefix")
-	if _, set := s.lookupOptional("use-lockfile"); set {
-		if b.UseLockfile, err = s.Bool("use-lockfile"); err != nil {
-			return backend.Stack{}, err
+		val := cty.StringVal(v)
+		if a.setting == "use-lockfile" {
+			b, err := s.Bool(a.setting)
+			if err != nil {
+				return backend.Stack{}, err
+			}
+			val = cty.BoolVal(b)
 		}
+		overrides = append(overrides, backend.Override{Name: a.arg, Value: val, From: s.Origin(a.setting)})
 	}
-	switch {
-	case b.Bucket == "":
-		return backend.Stack{}, usage.Errorf("no bucket: set --bucket (input bucket, PRSTATE_BUCKET) or a backend \"s3\" block in %s", dir)
-	case b.Key == "":
-		return backend.Stack{}, usage.Errorf("no state key: set --key (input key, PRSTATE_KEY) or a backend \"s3\" block in %s", dir)
+	var isPRKey func(string) bool
+	if c.Isolation != "workspace" {
+		isPRKey = prKeyMatcher(s.optional("key-template"))
 	}
+	r, err := backend.Resolve(backend.Options{
+		FS: fsys, Dir: fsPath(dir), DisplayDir: displayDir(cwd, dir), Binary: bin,
+		BackendConfig: s.List("backend-config"), Env: s.env, Overrides: overrides,
+		IsPRKey: isPRKey, IsPRWorkspace: isPRWorkspace,
+	})
+	if err != nil {
+		return backend.Stack{}, err
+	}
+	b := backend.FromResolved(r)
 	if err := validateBucketName(b.Bucket); err != nil {
 		return backend.Stack{}, err
 	}
 	var keys statekey.Keys
 	if c.Isolation == "workspace" {
 		keys, err = statekey.NewWorkspaceKeys(b.Key, b.WorkspaceKeyPrefix)
+		// PR workspaces are pr-N; production's state is its own workspace's.
+		keys.Production = r.StateObjectKey()
 	} else {
-		keys, err = statekey.NewKeys(b.Key, s.optional("key-template"))
+		// Outside the default workspace the PR key sits beside production's
+		// state object, in the same workspace.
+		keys, err = statekey.NewKeys(r.StateObjectKey(), s.optional("key-template"))
 	}
 	if err != nil {
 		return backend.Stack{}, err
 	}
-	return backend.Stack{Dir: dir, Backend: b, Keys: keys}, nil
+	return backend.Stack{Dir: dir, Backend: b, Keys: keys, Resolved: r}, nil
+}
+
+// displayDir names a working directory in messages: relative to the
+// current directory when it is inside it.
+func displayDir(cwd, dir string) string {
+	if rel, err := filepath.Rel(cwd, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		return filepath.ToSlash(rel)
+	}
+	return dir
+}
+
+// isPRWorkspace recognises the workspaces of isolation workspace, pr-N: a
+// workspace selected for a PR job is never production's.
+func isPRWorkspace(ws string) bool {
+	n, ok := strings.CutPrefix(ws, "pr-")
+	return ok && n != "" && n[0] != '0' && strings.Trim(n, "0123456789") == ""
+}
+
+// prKeyMatcher recognises the keys the key template renders for a pull
+// request, whatever the production key: a key an earlier init recorded
+// that looks like one is not taken for production's (a production key
+// that merely looks like one is refused too, which asks for the key
+// instead of guessing).
+func prKeyMatcher(template string) func(string) bool {
+	if template == "" {
+		template = statekey.DefaultKeyTemplate
+	}
+	var res []*regexp.Regexp
+	for _, t := range []string{template, strings.TrimPrefix(strings.ReplaceAll(template, "{dir}/", ""), "/")} {
+		var b strings.Builder
+		b.WriteString("^")
+		for rest := t; rest != ""; {
+			i := strings.IndexByte(rest, '{')
+			if i < 0 {
+				b.WriteString(regexp.QuoteMeta(rest))
+				break
+			}
+			b.WriteString(regexp.QuoteMeta(rest[:i]))
+			rest = rest[i:]
+			n := 1
+			switch {
+			case strings.HasPrefix(rest, "{dir}"):
+				b.WriteString("(.*?)")
+				n = len("{dir}")
+			case strings.HasPrefix(rest, "{file}"):
+				b.WriteString("([^/]+)")
+				n = len("{file}")
+			case strings.HasPrefix(rest, "{key}"):
+				b.WriteString("(.+?)")
+				n = len("{key}")
+			case strings.HasPrefix(rest, "{pr}"):
+				b.WriteString("([1-9][0-9]*)")
+				n = len("{pr}")
+			default:
+				b.WriteString(regexp.QuoteMeta("{"))
+			}
+			rest = rest[n:]
+		}
+		b.WriteString("$")
+		if re, err := regexp.Compile(b.String()); err == nil {
+			res = append(res, re)
+		}
+	}
+	return func(key string) bool {
+		for _, re := range res {
+			if re.MatchString(key) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // workingDirectories splits a comma/newline separated list and expands globs.

@@ -40,6 +40,16 @@ func (a *App) prepare(cmd command, args []string, rep report.Reporter) (*invocat
 		return nil, err
 	}
 	rep.Mask(cfg.GitHubToken)
+	for _, st := range cfg.Stacks {
+		for _, secret := range st.Config().Sensitive() {
+			rep.Mask(secret)
+		}
+		// What the backend resolution passed over (a PR key an earlier
+		// init recorded, a PR workspace selected): said, not hidden.
+		for _, note := range st.Config().Notes() {
+			fmt.Fprintf(a.Stderr, "prstate: %s\n", note)
+		}
+	}
 	ev, err := ci.DetectEvent(a.Env, a.ReadFile, cfg.PR)
 	if err != nil {
 		return nil, err

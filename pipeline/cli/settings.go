@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
@@ -20,6 +21,7 @@ const (
 	kindBool
 	kindDuration
 	kindInt
+	kindList // repeatable flag; PRSTATE_ and INPUT_ values split by newlines and commas
 )
 
 type settingDef struct {
@@ -56,6 +58,8 @@ var settingDefs = map[string]settingDef{
 	"json":                 {kindBool, "false", "print JSON"},
 	"export-env":           {kindBool, "false", "export TF_CLI_ARGS_init (and TF_WORKSPACE) through GITHUB_ENV"},
 	"backend-config-file":  {kindString, "", "where plan writes the backend config (default: <working-directory>/prstate.s3.tfbackend)"},
+	"backend-config":       {kindList, "", "what you pass to terraform init -backend-config: a file (relative to the working directory) or key=value; repeat it (input and PRSTATE_BACKEND_CONFIG: newline or comma separated)"},
+	"binary":               {kindString, "auto", "whose configuration file rules apply: auto, terraform (*.tf, *.tf.json) or tofu (also *.tofu, *.tofu.json)"},
 	"allow-diverged":       {kindBool, "false", "apply a commit that diverged from the last applied one"},
 	"endpoint":             {kindString, "", "demo: run against this S3/DynamoDB API instead of in memory"},
 	"job":                  {kindString, "", "the CI job: plan, cleanup, apply, sweep, ops (iam: whose role to print; doctor: whose permissions to probe, default from the event)"},
@@ -77,11 +81,16 @@ type settingValue struct {
 	val  string
 	set  bool
 	bool bool
+	list []string // kindList: every value the flag was given, in order
 }
 
-func (v *settingValue) String() string     { return v.val }
-func (v *settingValue) Set(s string) error { v.val, v.set = s, true; return nil }
-func (v *settingValue) IsBoolFlag() bool   { return v.bool }
+func (v *settingValue) String() string { return v.val }
+func (v *settingValue) Set(s string) error {
+	v.val, v.set = s, true
+	v.list = append(v.list, s)
+	return nil
+}
+func (v *settingValue) IsBoolFlag() bool { return v.bool }
 
 // NewSettings registers the named settings as flags of fs.
 func NewSettings(fs *flag.FlagSet, env ci.Env, names ...string) *Settings {
@@ -119,6 +128,45 @@ func (s *Settings) Lookup(name string) (string, bool) {
 		return strings.TrimSpace(e), true
 	}
 	return settingDefs[name].def, false
+}
+
+// envName is the setting's PRSTATE_ variable.
+func envName(name string) string {
+	return "PRSTATE_" + strings.ReplaceAll(strings.ToUpper(name), "-", "_")
+}
+
+// Origin says how the user set a setting, as messages name it: "--bucket",
+// "PRSTATE_BUCKET" or "input bucket" ("" when nothing set it).
+func (s *Settings) Origin(name string) string {
+	v, ok := s.vals[name]
+	switch {
+	case !ok:
+		return ""
+	case v.set:
+		return "--" + name
+	case s.env(envName(name)) != "":
+		return envName(name)
+	case strings.TrimSpace(s.env("INPUT_"+strings.ToUpper(name))) != "":
+		return "input " + name
+	}
+	return ""
+}
+
+// List returns a list setting: every --name flag in order; else
+// PRSTATE_<NAME>, else the input, split by newlines and commas (outside
+// quotes and brackets, so an HCL value stays whole); nil when unset or not
+// registered.
+func (s *Settings) List(name string) []string {
+	v, ok := s.vals[name]
+	switch {
+	case !ok:
+		return nil
+	case v.set:
+		return append([]string(nil), v.list...)
+	case s.env(envName(name)) != "":
+		return backend.SplitItems(s.env(envName(name)))
+	}
+	return backend.SplitItems(s.env("INPUT_" + strings.ToUpper(name)))
 }
 
 // String returns the setting's value or its default.
