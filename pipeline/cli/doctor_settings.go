@@ -3,90 +3,95 @@ package cli
 import (
 	"fmt"
 	"os"
+	"slices"
+	"sort"
 	"strings"
+
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/doctor"
 )
 
 // doctorSettings lists the backend configuration prstate resolved for st
-// and where each setting came from: a prstate setting (flag, PRSTATE_*,
-// action input), the backend "s3" block, the environment, or a default.
+// as terraform would (backend.Resolved), with where each setting came
+// from, then what the SDK and prstate add: the region and endpoints the
+// requests really use, the workspace, lock-backend and isolation.
+// Sensitive values are never shown.
 func (inv *invocation) doctorSettings(st backend.Stack, store Store) []doctor.Setting {
-	s, b := inv.cfg.settings, st.Backend
-	block := fmt.Sprintf("backend \"s3\" block in %s", inv.stackLabel(st))
-	from := func(setting, value string) string {
-		if src := s.source(setting); src != "" {
-			return src
-		}
-		if value != "" {
-			return block
-		}
-		return "the default"
-	}
+	r, s := st.Config(), inv.cfg.settings
 	var out []doctor.Setting
 	add := func(name, value, source string) {
 		out = append(out, doctor.Setting{Name: name, Value: value, Source: source})
 	}
-	add("bucket", b.Bucket, from("bucket", b.Bucket))
-	add("key", b.Key, from("key", b.Key))
-	region, regionFrom := b.Region, from("region", b.Region)
-	if r, ok := store.Bucket.(interface{ Region() string }); ok && region == "" {
-		region, regionFrom = r.Region(), envSource("AWS_REGION", "AWS_DEFAULT_REGION")
-	}
-	add("region", region, regionFrom)
-	if b.DynamoDBTable != "" || s.source("dynamodb-table") != "" {
-		add("dynamodb_table", b.DynamoDBTable, from("dynamodb-table", b.DynamoDBTable))
-	}
-	lockfile := ""
-	if b.UseLockfile {
-		lockfile = "true"
-	}
-	add("use_lockfile", fmt.Sprint(b.UseLockfile), from("use-lockfile", lockfile))
-	if b.WorkspaceKeyPrefix != "" {
-		add("workspace_key_prefix", b.WorkspaceKeyPrefix, from("workspace-key-prefix", b.WorkspaceKeyPrefix))
-	}
-	if e, src := endpoint(b.EndpointS3, block, "AWS_ENDPOINT_URL_S3"); e != "" {
-		add("endpoints.s3", e, src)
-	}
-	if b.DynamoDBTable != "" {
-		if e, src := endpoint(b.EndpointDynamoDB, block, "AWS_ENDPOINT_URL_DYNAMODB"); e != "" {
-			add("endpoints.dynamodb", e, src)
+	secret := r.Sensitive()
+	for _, name := range r.Names() {
+		v := valueText(r.Value(name))
+		if slices.Contains(secret, v) {
+			v = "(sensitive)"
 		}
+		add(name, v, r.Source(name))
 	}
-	add("lock-backend", inv.cfg.LockBackend, orDefault(s.source("lock-backend"), "the default (auto)"))
-	add("isolation", inv.cfg.Isolation, orDefault(s.source("isolation"), "the default"))
+	if rg, ok := store.Bucket.(interface{ Region() string }); ok && r.Region() == "" {
+		add("region", rg.Region(), envSource("AWS_REGION", "AWS_DEFAULT_REGION"))
+	}
+	if e, src := sdkEndpoint("AWS_ENDPOINT_URL_S3"); e != "" {
+		add("S3 endpoint", e, src+" (wins over endpoints.s3)")
+	}
+	if e, src := sdkEndpoint("AWS_ENDPOINT_URL_DYNAMODB"); e != "" && r.DynamoDBTable() != "" {
+		add("DynamoDB endpoint", e, src+" (wins over endpoints.dynamodb)")
+	}
+	add("workspace", r.Workspace(), r.WorkspaceSource())
+	add("lock-backend", inv.cfg.LockBackend, orDefault(s.Origin("lock-backend"), "the default (auto)"))
+	add("isolation", inv.cfg.Isolation, orDefault(s.Origin("isolation"), "the default"))
 	return out
 }
 
-// source says how the user set a prstate setting ("" when they did not).
-func (s *Settings) source(name string) string {
-	v, ok := s.vals[name]
-	switch {
-	case !ok:
+// valueText renders a backend setting's value on one line.
+func valueText(v cty.Value) string {
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() {
 		return ""
-	case v.set:
-		return "--" + name
 	}
-	upper := strings.ToUpper(name)
-	if env := "PRSTATE_" + strings.ReplaceAll(upper, "-", "_"); s.env(env) != "" {
-		return env
+	t := v.Type()
+	switch {
+	case t == cty.String:
+		return v.AsString()
+	case t == cty.Bool:
+		return fmt.Sprint(v.True())
+	case t == cty.Number:
+		return v.AsBigFloat().Text('g', -1)
+	case t.IsListType() || t.IsSetType() || t.IsTupleType():
+		var parts []string
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			parts = append(parts, valueText(e))
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case t.IsMapType() || t.IsObjectType():
+		m := v.AsValueMap()
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			parts = append(parts, k+" = "+valueText(m[k]))
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
 	}
-	if s.env("INPUT_"+upper) != "" {
-		return "input " + name
-	}
-	return ""
+	return v.GoString()
 }
 
-// endpoint is the endpoint the SDK uses: the environment's wins over the
-// backend block's (see OpenAWS).
-func endpoint(fromBlock, block, env string) (string, string) {
-	for _, name := range []string{env, "AWS_ENDPOINT_URL"} {
-		if v := os.Getenv(name); v != "" {
-			return v, name
+// sdkEndpoint is the endpoint the environment points the SDK at, and the
+// variable that set it (see OpenAWS).
+func sdkEndpoint(name string) (string, string) {
+	for _, n := range []string{name, "AWS_ENDPOINT_URL"} {
+		if v := os.Getenv(n); v != "" {
+			return v, n
 		}
 	}
-	return fromBlock, block
+	return "", ""
 }
 
 func envSource(names ...string) string {

@@ -44,7 +44,7 @@ func (c *checker) bucket(ctx context.Context) {
 	before := c.o.Now()
 	head, err := c.insp.HeadBucket(ctx)
 	after := c.o.Now()
-	c.clock(head, before, after)
+	c.clock(head, before, after, err)
 	name, region := "s3://"+c.b.Bucket, c.insp.Region()
 	switch {
 	case err == nil && head.Region != "" && region != "" && head.Region != region:
@@ -65,7 +65,7 @@ func (c *checker) bucket(ctx context.Context) {
 		c.add("bucket", Warn, fmt.Sprintf("%s exists, but these credentials may not read it whole (access denied: s3:ListBucket on %s)", name, name), "fine for a job role that lists only its prefixes; "+adminFix)
 	default:
 		c.noBucket = true
-		c.add("bucket", Fail, explain(err, "s3:ListBucket", name), "check the bucket, the region and the endpoint")
+		c.add("bucket", Fail, explain(err, "s3:ListBucket", name), "check the bucket, the region, the endpoint (AWS_ENDPOINT_URL_S3, endpoints.s3) and the network")
 	}
 }
 

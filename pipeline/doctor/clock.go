@@ -17,8 +17,12 @@ const (
 // clock compares the local clock, halfway through the request, with the
 // server's Date header. Date has whole seconds and is truncated: the
 // server's time was within a second after it.
-func (c *checker) clock(head storage.BucketHead, before, after time.Time) {
-	if head.ServerTime.IsZero() {
+func (c *checker) clock(head storage.BucketHead, before, after time.Time, err error) {
+	switch {
+	case head.ServerTime.IsZero() && err != nil && status(err) <= 0:
+		c.add("clock", Warn, "not checked: the server did not answer", "")
+		return
+	case head.ServerTime.IsZero():
 		c.add("clock", Warn, "not checked: the server's answer had no Date header", "")
 		return
 	}

@@ -1,8 +1,10 @@
 package doctor
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/prstate/prstate/pipeline/storage"
@@ -80,7 +82,14 @@ func explain(err error, action, resource string) string {
 		}
 		return fmt.Sprintf("%s on %s failed: %s: %s", action, resource, c, msg)
 	}
-	if s := status(err); s != 0 {
+	var oe *net.OpError
+	switch {
+	case errors.As(err, &oe) && oe.Addr != nil:
+		return fmt.Sprintf("cannot reach %s: %v", oe.Addr, oe.Err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("%s on %s timed out", action, resource)
+	}
+	if s := status(err); s > 0 {
 		return fmt.Sprintf("%s on %s failed: HTTP %d", action, resource, s)
 	}
 	return fmt.Sprintf("%s on %s failed: %s", action, resource, oneLine(err.Error()))
