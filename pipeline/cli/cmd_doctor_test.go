@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -105,5 +107,42 @@ func TestDoctorCommandMoto(t *testing.T) {
 	}
 	if !strings.Contains(a.stdout.String(), "does not exist") {
 		t.Errorf("stdout:\n%s", a.stdout.String())
+	}
+}
+
+// TestDoctorCommandSettingsSources: doctor prints the backend
+// configuration as it was resolved, each setting with its source.
+func TestDoctorCommandSettingsSources(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t, Store{Bucket: memstore.NewBucket("acme-state")})
+	tf := "terraform {\n  backend \"s3\" {\n    bucket = \"acme-state\"\n    use_lockfile = true\n  }\n}\n"
+	if err := os.WriteFile(filepath.Join(a.dir, "main.tf"), []byte(tf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.env["PRSTATE_REGION"] = "eu-west-1"
+	if code := a.run("doctor", "--json", "--job", "plan", "--backend-config", "key=app/terraform.tfstate"); code != 0 {
+		t.Fatalf("exit %d: %s", code, a.stderr.String())
+	}
+	var got struct {
+		Stacks []struct{ Settings []struct{ Name, Value, Source string } }
+	}
+	if err := json.Unmarshal(a.stdout.Bytes(), &got); err != nil {
+		t.Fatalf("%v: %s", err, a.stdout.String())
+	}
+	sources := map[string]string{}
+	for _, s := range got.Stacks[0].Settings {
+		sources[s.Name] = s.Value + " from " + s.Source
+	}
+	for name, want := range map[string]string{
+		"bucket":       "acme-state from main.tf:3",
+		"use_lockfile": "true from main.tf:4",
+		"key":          "app/terraform.tfstate from backend-config key=app/terraform.tfstate",
+		"region":       "eu-west-1 from PRSTATE_REGION",
+		"workspace":    "default from default",
+		"lock-backend": "s3 from the default (auto)",
+	} {
+		if sources[name] != want {
+			t.Errorf("%s: %q, want %q", name, sources[name], want)
+		}
 	}
 }
