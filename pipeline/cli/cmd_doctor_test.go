@@ -124,7 +124,9 @@ func TestDoctorCommandSettingsSources(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, a.stderr.String())
 	}
 	var got struct {
-		Stacks []struct{ Settings []struct{ Name, Value, Source string } }
+		Stacks []struct {
+			Settings []struct{ Name, Value, Source string }
+		}
 	}
 	if err := json.Unmarshal(a.stdout.Bytes(), &got); err != nil {
 		t.Fatalf("%v: %s", err, a.stdout.String())
