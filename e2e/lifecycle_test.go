@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -43,23 +44,28 @@ const (
 // own key (opened, synchronize) with the default command auto; two merges
 // whose apply jobs contend for the apply lock; the merged PR and an
 // unmerged one cleaned up; a post step after a plan that does nothing.
+//
+// It runs with terraform and with OpenTofu, each with a DynamoDB table and
+// with use_lockfile: one after the other (they share moto), so the whole
+// matrix costs about four lifecycles of wall time, not a CPU spike.
 func TestRunnerContractLifecycle(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		mode lockMode
-		// first is the merge whose job starts first (a head start, so
-		// both orders are covered; the assertions follow the real order).
-		first string
-	}{{lockDynamoDB, mergeA}, {lockS3, mergeB}} {
-		t.Run(string(tc.mode), func(t *testing.T) {
-			t.Parallel()
-			lifecycle(t, tc.mode, tc.first)
-		})
+	for _, cli := range testenv.TerraformBinaries(t) {
+		for _, tc := range []struct {
+			mode lockMode
+			// first is the merge whose job starts first (a head start, so
+			// both orders are covered; the assertions follow the real order).
+			first string
+		}{{lockDynamoDB, mergeA}, {lockS3, mergeB}} {
+			t.Run(cli.Name+"/"+string(tc.mode), func(t *testing.T) {
+				lifecycle(t, cli, tc.mode, tc.first)
+			})
+		}
 	}
 }
 
-func lifecycle(t *testing.T, mode lockMode, first string) {
-	s := newStack(t, mode, true, "app")
+func lifecycle(t *testing.T, cli testenv.TerraformCLI, mode lockMode, first string) {
+	s := newStackFor(t, cli, mode, true, "app")
 	// The jobs reach moto through a proxy forwarding one request at a
 	// time: moto checks a conditional write's condition and writes without
 	// a lock, so two racing creates of the apply lock could both win there
@@ -249,11 +255,8 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 	if got := s.prodSerial(); got != serial0+int64(applies) {
 		t.Errorf("production serial %d -> %d after %d applies", serial0, got, applies)
 	}
-	prodState, _ := s.getObject(prodKey)
-	for _, r := range []string{`"name": "a"`, `"name": "b"`} {
-		if !strings.Contains(string(prodState.Body), r) {
-			t.Errorf("production state lacks %s after the merges", r)
-		}
+	if got := s.prodAddresses(); !slices.Contains(got, "terraform_data.a") || !slices.Contains(got, "terraform_data.b") {
+		t.Errorf("production state tracks %v after the merges, want terraform_data.a and .b", got)
 	}
 	ledger := applylock.NewLedger(s.bucketStore(), s.ledgerTable(), lockBackend, prodKey)
 	rec, err := ledger.Read(ctx)
@@ -386,6 +389,21 @@ func (s *stack) prodSerial() int64 {
 	return h.Serial
 }
 
+// prodAddresses lists the resources production's state tracks (terraform
+// indents the state it writes, tofu does not: read it, never grep it).
+func (s *stack) prodAddresses() []string {
+	s.t.Helper()
+	obj, ok := s.getObject(prodKey)
+	if !ok {
+		s.t.Fatal("no production state")
+	}
+	h, err := plan.ParseState(obj.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return h.Addresses()
+}
+
 // ledgerTable is the table as the ledger wants it (nil without one).
 func (s *stack) ledgerTable() storage.Table {
 	if s.table == "" {
@@ -439,6 +457,9 @@ func (s *stack) checkApplyLock(backend, id string) {
 // push the commit before it; api is GITHUB_API_URL.
 type job struct {
 	runID, sha, before, api string
+	// args, when set, are the command line (e.g. run -- tofu apply), and
+	// the binary starts in the root module rather than the workspace.
+	args []string
 }
 
 // applyJob is one apply-on-merge job: the action's main step (auto ->
@@ -559,8 +580,11 @@ func (s *stack) startAction(j job, ev event, inputs, state map[string]string) *a
 		env = append(env, "STATE_"+k+"="+v)
 	}
 	s.createFileCommands(p.files)
-	p.cmd = exec.CommandContext(s.t.Context(), s.bin)
+	p.cmd = exec.CommandContext(s.t.Context(), s.bin, j.args...)
 	p.cmd.Dir, p.cmd.Env = s.root, env
+	if len(j.args) > 0 {
+		p.cmd.Dir = s.dir
+	}
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {
