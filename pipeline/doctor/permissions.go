@@ -31,8 +31,9 @@ func (c *checker) permissions(ctx context.Context) {
 	}
 	var groups []*group
 	byResource := map[string]*group{}
-	allowedCount := 0
+	allowedCount, total := 0, 0
 	for _, p := range probesFor(job, c.t, n, c.o.Seed) {
+		total++
 		res := c.resource(p)
 		g := byResource[res]
 		if g == nil {
@@ -53,11 +54,16 @@ func (c *checker) permissions(ctx context.Context) {
 		}
 		c.rows = append(c.rows, g.others...)
 	}
-	detail := fmt.Sprintf("%d probes of the %s job's permissions allowed", allowedCount, job)
+	detail := fmt.Sprintf("%d of %d probes of the %s job's permissions allowed", allowedCount, total, job)
 	if np := NotProbed[job]; len(np) > 0 {
 		detail += "; not probed (no request tests them without effect): " + strings.Join(np, ", ")
 	}
-	c.add("permissions", OK, detail, "")
+	st := OK
+	if allowedCount < total {
+		st = Warn
+		detail += "; see the rows above"
+	}
+	c.add("permissions", st, detail, "")
 }
 
 // probe runs one probe and returns its row and whether it was allowed.
