@@ -35,11 +35,17 @@ func (inv *invocation) doctorSettings(st backend.Stack, store Store) []doctor.Se
 	if rg, ok := store.Bucket.(interface{ Region() string }); ok && r.Region() == "" {
 		add("region", rg.Region(), envSource("AWS_REGION", "AWS_DEFAULT_REGION"))
 	}
+	over := func(setting string) string {
+		if setting != "" {
+			return " (wins over the backend's " + setting + ")"
+		}
+		return ""
+	}
 	if e, src := sdkEndpoint("AWS_ENDPOINT_URL_S3"); e != "" {
-		add("S3 endpoint", e, src+" (wins over endpoints.s3)")
+		add("S3 endpoint", e, src+over(r.EndpointS3()))
 	}
 	if e, src := sdkEndpoint("AWS_ENDPOINT_URL_DYNAMODB"); e != "" && r.DynamoDBTable() != "" {
-		add("DynamoDB endpoint", e, src+" (wins over endpoints.dynamodb)")
+		add("DynamoDB endpoint", e, src+over(r.EndpointDynamoDB()))
 	}
 	add("workspace", r.Workspace(), r.WorkspaceSource())
 	add("lock-backend", inv.cfg.LockBackend, orDefault(s.Origin("lock-backend"), "the default (auto)"))
