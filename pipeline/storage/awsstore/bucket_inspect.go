@@ -49,7 +49,7 @@ func (b *bucket) HeadBucket(ctx context.Context) (storage.BucketHead, error) {
 	out, err := b.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b.name)})
 	if err != nil {
 		date, region := errorHeaders(err)
-		return storage.BucketHead{Region: region, ServerTime: date}, wrap("head bucket s3://"+b.name, nil, err)
+		return storage.BucketHead{Region: region, ServerTime: date}, b.inspectErr("head bucket s3://"+b.name, "s3:ListBucket", "", nil, err)
 	}
 	h := storage.BucketHead{Region: aws.ToString(out.BucketRegion)}
 	h.ServerTime, _ = awsmiddleware.GetServerTime(out.ResultMetadata)
@@ -76,7 +76,7 @@ func errorHeaders(err error) (time.Time, string) {
 func (b *bucket) Versioning(ctx context.Context) (storage.Versioning, error) {
 	out, err := b.client.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(b.name)})
 	if err != nil {
-		return "", wrap("get the versioning of s3://"+b.name, nil, err)
+		return "", b.inspectErr("get the versioning of s3://"+b.name, "s3:GetBucketVersioning", "", nil, err)
 	}
 	return storage.Versioning(out.Status), nil
 }
@@ -90,7 +90,7 @@ func (b *bucket) LifecycleRules(ctx context.Context) ([]storage.LifecycleRule, e
 		if errors.As(err, &ae) && ae.ErrorCode() == "NoSuchLifecycleConfiguration" {
 			return nil, nil
 		}
-		return nil, wrap("get the lifecycle configuration of s3://"+b.name, nil, err)
+		return nil, b.inspectErr("get the lifecycle configuration of s3://"+b.name, "s3:GetLifecycleConfiguration", "", nil, err)
 	}
 	rules := make([]storage.LifecycleRule, 0, len(out.Rules))
 	for _, r := range out.Rules {
@@ -120,7 +120,7 @@ func (b *bucket) LifecycleRules(ctx context.Context) ([]storage.LifecycleRule, e
 func (b *bucket) HeadObject(ctx context.Context, key string) error {
 	_, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.name), Key: aws.String(key)})
 	if err != nil {
-		return wrap("head object s3://"+b.name+"/"+key, s3Sentinel(err), err)
+		return b.inspectErr("head object s3://"+b.name+"/"+key, "s3:GetObject", key, s3Sentinel(err), err)
 	}
 	return nil
 }
@@ -135,7 +135,17 @@ func (b *bucket) ListOne(ctx context.Context, prefix string, versions bool) erro
 		_, err = b.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(b.name), Prefix: aws.String(prefix), MaxKeys: aws.Int32(1)})
 	}
 	if err != nil {
-		return wrap("list s3://"+b.name+"/"+prefix, nil, err)
+		action := "s3:ListBucket"
+		if versions {
+			action = "s3:ListBucketVersions"
+		}
+		return b.inspectErr("list s3://"+b.name+"/"+prefix, action, "", nil, err)
 	}
 	return nil
+}
+
+// inspectErr wraps err of action on key ("" for the bucket) as every
+// storage call does.
+func (b *bucket) inspectErr(what, action, key string, sentinel, err error) error {
+	return wrap(what, sentinel, err)
 }

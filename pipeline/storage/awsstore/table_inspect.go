@@ -17,7 +17,7 @@ import (
 func (t *table) DescribeKey(ctx context.Context) (storage.TableSchema, error) {
 	out, err := t.client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(t.name)})
 	if err != nil {
-		return storage.TableSchema{}, wrap("describe table "+t.name, nil, err)
+		return storage.TableSchema{}, t.inspectErr("describe table "+t.name, "dynamodb:DescribeTable", nil, err)
 	}
 	s := storage.TableSchema{Status: string(out.Table.TableStatus)}
 	attrTypes := map[string]string{}
@@ -44,13 +44,15 @@ var impossible = aws.String("attribute_exists(" + storage.KeyAttr + ") AND attri
 // condition that never holds. Allowed: storage.ErrPrecondition.
 func (t *table) ProbeWrite(ctx context.Context, lockID string, del bool) error {
 	var err error
+	action := "dynamodb:PutItem"
 	if del {
+		action = "dynamodb:DeleteItem"
 		_, err = t.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(t.name), Key: keyOf(lockID), ConditionExpression: impossible})
 	} else {
 		_, err = t.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.name), Item: keyOf(lockID), ConditionExpression: impossible})
 	}
 	if err != nil {
-		return wrap("probe item "+lockID+" of "+t.name, dynamoSentinel(err), err)
+		return t.inspectErr("probe item "+lockID+" of "+t.name, action, dynamoSentinel(err), err)
 	}
 	return nil
 }
@@ -58,7 +60,12 @@ func (t *table) ProbeWrite(ctx context.Context, lockID string, del bool) error {
 // ProbeScan scans at most one item (dynamodb:Scan).
 func (t *table) ProbeScan(ctx context.Context) error {
 	if _, err := t.client.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(t.name), Limit: aws.Int32(1)}); err != nil {
-		return wrap("scan "+t.name, nil, err)
+		return t.inspectErr("scan "+t.name, "dynamodb:Scan", nil, err)
 	}
 	return nil
+}
+
+// inspectErr wraps err of action on the table as every storage call does.
+func (t *table) inspectErr(what, action string, sentinel, err error) error {
+	return wrap(what, sentinel, err)
 }
