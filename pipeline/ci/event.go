@@ -7,11 +7,11 @@ package ci
 import (
 	"encoding/json"
 	"fmt"
-	"path"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
 )
@@ -79,6 +79,9 @@ func DetectEvent(env Env, readFile ReadFileFunc, prFlag int) (Event, error) {
 		ev = Event{Name: "local", Kind: KindManual, SHA: env("GITHUB_SHA")}
 	}
 	if err != nil {
+		return Event{}, err
+	}
+	if err := validSHA(ev.SHA); err != nil {
 		return Event{}, err
 	}
 	if prFlag != 0 {
@@ -232,6 +235,16 @@ func gitlabEvent(env Env) (Event, error) {
 	return ev, nil
 }
 
+// validSHA: the event's commit is passed to git and the GitHub API and
+// shown in summaries, so a payload (or variable) whose commit is not 40 or
+// 64 hex digits is bad input.
+func validSHA(sha string) error {
+	if sha == "" || escape.IsSHA(sha) {
+		return nil
+	}
+	return usage.Errorf("the event's commit SHA %q is not a commit SHA (40 or 64 lowercase hex digits)", escape.Log(sha))
+}
+
 // PRNumberString is the pr-number output: "" when there is none.
 func (e Event) PRNumberString() string {
 	if e.PR == 0 {
@@ -253,40 +266,4 @@ func OrWord(s, word string) string {
 		return word
 	}
 	return s
-}
-
-// Links builds links to commits and runs of one repository.
-type Links struct {
-	ServerURL  string // https://github.com, or a GitHub Enterprise Server
-	Repository string // owner/name
-}
-
-// Links of the event's repository.
-func (e Event) Links() Links { return Links{ServerURL: e.ServerURL, Repository: e.Repository} }
-
-// Commit renders a commit as a link (just the short SHA in code without a
-// repository).
-func (l Links) Commit(sha string) string {
-	if sha == "" {
-		return "-"
-	}
-	code := "`" + ShortSHA(sha) + "`"
-	if l.ServerURL == "" || l.Repository == "" {
-		return code
-	}
-	return "[" + code + "](" + strings.TrimSuffix(l.ServerURL, "/") + "/" + l.Repository + "/commit/" + sha + ")"
-}
-
-// Run renders a run URL as a link labelled with the run's ID.
-func (Links) Run(url string) string {
-	if url == "" {
-		return "-"
-	}
-	label := "run"
-	if i := strings.Index(url, "/runs/"); i >= 0 {
-		label = "run " + strings.ReplaceAll(url[i+len("/runs/"):], "/attempts/", " attempt ")
-	} else if base := path.Base(url); base != "" && base != "." && base != "/" {
-		label = "pipeline " + base // GitLab: .../-/pipelines/ID
-	}
-	return "[" + label + "](" + url + ")"
 }

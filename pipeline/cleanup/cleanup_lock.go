@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -43,8 +44,8 @@ func (e *StateLockTimeoutError) Error() string {
 	if h.ID == "" {
 		return fmt.Sprintf("PR state %s stayed locked for %s; run cleanup again when the PR's terraform run is done", e.Key, e.Waited)
 	}
-	return fmt.Sprintf("PR state %s stayed locked for %s by %s (%s, lock ID %s, since %s); if that run is gone, `terraform force-unlock %s` and run cleanup again",
-		e.Key, e.Waited, h.Who, h.Operation, h.ID, h.Created.Format(time.RFC3339), h.ID)
+	return fmt.Sprintf("PR state %s stayed locked for %s by %s; if that run is gone, `terraform force-unlock %s` and run cleanup again",
+		escape.Log(e.Key), e.Waited, h.Describe(), escape.Log(h.ID))
 }
 
 // ExitCode is 3: a lock wait timed out.
@@ -147,7 +148,7 @@ func (c *cleaner) lock(ctx context.Context, key string, l *stateLock, timeout ti
 			return &StateLockTimeoutError{Key: key, Waited: waited.Round(time.Millisecond), Holder: holder}
 		}
 		if time.Since(lastSaid) >= lockHolderEvery {
-			c.opts.Logf("%s is locked by %s (%s, lock ID %s, since %s); waiting up to %s", key, orUnknown(holder.Who), holder.Operation, holder.ID, holder.Created.Format(time.RFC3339), timeout)
+			c.opts.Logf("%s is locked by %s; waiting up to %s", escape.Log(key), holder.Describe(), timeout)
 			lastSaid = time.Now()
 		}
 		select {
@@ -157,13 +158,6 @@ func (c *cleaner) lock(ctx context.Context, key string, l *stateLock, timeout ti
 		case <-time.After(min(c.opts.Poll, timeout-waited)):
 		}
 	}
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "an unknown holder"
-	}
-	return s
 }
 
 // lockS3 tries once to create key.tflock (If-None-Match: *). When it
@@ -190,7 +184,7 @@ func (c *cleaner) lockS3(ctx context.Context, key string, l *stateLock) (bool, a
 	}
 	_, err = c.store.Bucket.PutObject(ctx, file, l.body, storage.PutOptions{IfMatch: cur.ETag})
 	if err == nil {
-		c.opts.Logf("%s: took over the lock %s an earlier cleanup left (%s)", key, holder.ID, holder.Who)
+		c.opts.Logf("%s: took over the lock an earlier cleanup left: %s", escape.Log(key), holder.Describe())
 		return true, applylock.LockInfo{}, nil
 	}
 	if errors.Is(err, storage.ErrPrecondition) {
@@ -264,7 +258,7 @@ func (c *cleaner) release(ctx context.Context, key string, l *stateLock) {
 		default:
 			holder, _ := applylock.ParseLockInfo(cur.Body)
 			if holder.ID != l.info.ID {
-				c.opts.Logf("lock %s is no longer ours (held by %s, %s): left alone", file, holder.Who, holder.ID)
+				c.opts.Logf("lock %s is no longer ours (held by %s): left alone", escape.Log(file), holder.Describe())
 				l.s3 = false
 				return
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/report/escape"
 )
 
 // Summary is a command's step summary: one row per stack.
@@ -84,24 +85,21 @@ func RenderSummary(s Summary) string {
 	if len(s.Notes) > 0 {
 		b.WriteString("\n")
 		for _, n := range s.Notes {
-			fmt.Fprintf(&b, "- %s\n", strings.ReplaceAll(n, "\n", " "))
+			fmt.Fprintf(&b, "- %s\n", escape.MarkdownLine(n))
 		}
 	}
 	return b.String()
 }
 
 // code renders s as inline code ("-" when empty).
-func code(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return "`" + strings.ReplaceAll(s, "`", "'") + "`"
-}
+func code(s string) string { return escape.MarkdownCode(s) }
 
-// cell keeps a value inside its table cell.
-func cell(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "\n", " "), "|", "\\|")
-}
+// cell keeps rendered markdown inside its table cell.
+func cell(s string) string { return escape.MarkdownCell(s) }
+
+// text is a string from outside prstate (a record, an API answer) as
+// markdown text: no links, HTML, mentions or formatting of its own.
+func text(s string) string { return escape.MarkdownText(s) }
 
 // SeedWords says in a few words whether and how a PR state was seeded.
 func SeedWords(s *plan.SeedResult) string {
