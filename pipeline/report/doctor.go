@@ -55,9 +55,3 @@ func orDash(s string) string {
 	}
 	return s
 }
-
-// text escapes what markdown or HTML would interpret in a plain cell.
-func text(s string) string {
-	r := strings.NewReplacer("\\", "\\\\", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "<", "&lt;", ">", "&gt;", "@", "@\u200b", "\n", " ", "\r", " ")
-	return r.Replace(s)
-}
