@@ -3,8 +3,9 @@ package doctor
 import (
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
+
+	"github.com/prstate/prstate/pipeline/report/escape"
 )
 
 // WriteText prints the report for people: per stack, the resolved backend
@@ -38,15 +39,5 @@ func WriteText(w io.Writer, r Report) error {
 	return nil
 }
 
-// flat keeps s on one line and drops control characters.
-func flat(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			return ' '
-		case r < 0x20 || r == 0x7f:
-			return -1
-		}
-		return r
-	}, s)
-}
+// flat keeps s on one line: control and bidi characters escaped.
+func flat(s string) string { return escape.Log(s) }
