@@ -134,3 +134,18 @@ func TestDoctorUnknownJob(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TestDoctorTextEscapes: what a server said reaches the terminal on one
+// line, without control or bidi characters.
+func TestDoctorTextEscapes(t *testing.T) {
+	t.Parallel()
+	rep := doctor.Report{Stacks: []doctor.StackReport{{Stack: "app", Bucket: "b", Key: "k", Rows: []doctor.Row{{Check: "bucket", Status: doctor.Fail, Detail: "bad\x1b[31m\n::error::x\u202e"}}}}}
+	var b strings.Builder
+	if err := doctor.WriteText(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.ContainsAny(out, "\x1b\u202e") || strings.Contains(out, "\n::error::") {
+		t.Fatalf("unescaped: %q", out)
+	}
+}
