@@ -56,11 +56,22 @@ func allowed(err error) bool {
 	return err == nil || errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrPrecondition)
 }
 
-// explain is one human line for err of action on resource.
+// classified is an error the storage adapters already put in words people
+// can act on (storage.Error: one line, exit 2 when permanent).
+type classified interface {
+	error
+	ExitCode() int
+}
+
+// explain is one human line for err of action on resource: the storage
+// adapters' own line where they classified the error, else doctor's.
 func explain(err error, action, resource string) string {
+	var ce classified
 	switch c := code(err); {
 	case denied(err):
 		return fmt.Sprintf("access denied: %s on %s", action, resource)
+	case errors.As(err, &ce):
+		return oneLine(ce.Error())
 	case c == "NoSuchBucket":
 		return "the bucket does not exist"
 	case c == "ResourceNotFoundException":
