@@ -18,6 +18,7 @@ import (
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/report/escape"
+	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -32,6 +33,8 @@ type App struct {
 	Now      func() time.Time
 	// Open connects to a stack's bucket and table (AWS by default).
 	Open func(ctx context.Context, b backend.Backend) (Store, error)
+
+	debug bool // --debug: raw storage errors too
 }
 
 // New returns the App of the real process.
@@ -52,7 +55,7 @@ type command struct {
 }
 
 // commonSettings are read by every command that touches a state.
-var commonSettings = []string{"working-directory", "backend-config", "binary", "bucket", "key", "region", "dynamodb-table", "use-lockfile", "lock-backend", "isolation", "key-template", "workspace-key-prefix", "pr", "github-token", "json"}
+var commonSettings = []string{"working-directory", "backend-config", "binary", "bucket", "key", "region", "dynamodb-table", "use-lockfile", "lock-backend", "isolation", "key-template", "workspace-key-prefix", "pr", "github-token", "json", "debug"}
 
 func commands() map[string]command {
 	cmds := map[string]command{}
@@ -75,6 +78,9 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	}
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	fmt.Fprintln(a.Stderr, "prstate:", escape.Log(msg))
+	if raw := storage.RawDetail(err); raw != "" && a.debug {
+		fmt.Fprintln(a.Stderr, "prstate: debug:", escape.Log(raw))
+	}
 	if a.Env("GITHUB_ACTIONS") == "true" {
 		rep.Error(msg)
 	}

@@ -25,6 +25,9 @@ type Config struct {
 	LockTimeout   time.Duration
 	LockPoll      time.Duration // how often a waiter reads the apply lock
 	Lease         time.Duration
+	MaxLease      time.Duration // the longest lease a waiter honours
+	ClockSkew     time.Duration // allowed between a holder's clock and DynamoDB's
+	Debug         bool
 	OlderThan     time.Duration
 	GitHubToken   string
 	Comment       bool
@@ -53,7 +56,7 @@ func (c Config) Setting(name string) string { return c.settings.optional(name) }
 func LoadConfig(s *Settings, fsys fs.FS, cwd string) (Config, error) {
 	c := Config{settings: s}
 	var err error
-	bools := map[string]*bool{"comment": &c.Comment, "dry-run": &c.DryRun, "force": &c.Force, "json": &c.JSON, "export-env": &c.ExportEnv, "allow-diverged": &c.AllowDiverged}
+	bools := map[string]*bool{"comment": &c.Comment, "dry-run": &c.DryRun, "force": &c.Force, "json": &c.JSON, "export-env": &c.ExportEnv, "allow-diverged": &c.AllowDiverged, "debug": &c.Debug}
 	for name, dst := range bools {
 		if _, ok := s.vals[name]; ok {
 			if *dst, err = s.Bool(name); err != nil {
@@ -61,7 +64,7 @@ func LoadConfig(s *Settings, fsys fs.FS, cwd string) (Config, error) {
 			}
 		}
 	}
-	durs := map[string]*time.Duration{"lock-timeout": &c.LockTimeout, "lease": &c.Lease, "older-than": &c.OlderThan, "lock-poll": &c.LockPoll}
+	durs := map[string]*time.Duration{"lock-timeout": &c.LockTimeout, "lease": &c.Lease, "older-than": &c.OlderThan, "lock-poll": &c.LockPoll, "max-lease": &c.MaxLease, "clock-skew": &c.ClockSkew}
 	for name, dst := range durs {
 		if _, ok := s.vals[name]; ok {
 			if *dst, err = s.Duration(name); err != nil {

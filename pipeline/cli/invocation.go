@@ -51,6 +51,7 @@ func (a *App) prepare(cmd command, args []string, rep report.Reporter) (*invocat
 			fmt.Fprintf(a.Stderr, "prstate: %s\n", note)
 		}
 	}
+	a.debug = cfg.Debug
 	ev, err := ci.DetectEvent(a.Env, a.ReadFile, cfg.PR)
 	if err != nil {
 		return nil, err
