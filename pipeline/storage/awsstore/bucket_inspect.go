@@ -144,8 +144,8 @@ func (b *bucket) ListOne(ctx context.Context, prefix string, versions bool) erro
 	return nil
 }
 
-// inspectErr wraps err of action on key ("" for the bucket) as every
-// storage call does.
+// inspectErr classifies err of action on key ("" for the bucket) as
+// every storage call does.
 func (b *bucket) inspectErr(what, action, key string, sentinel, err error) error {
-	return wrap(what, sentinel, err)
+	return b.fail(what, action, key, sentinel, err)
 }

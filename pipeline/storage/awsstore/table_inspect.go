@@ -65,7 +65,8 @@ func (t *table) ProbeScan(ctx context.Context) error {
 	return nil
 }
 
-// inspectErr wraps err of action on the table as every storage call does.
+// inspectErr classifies err of action on the table as every storage call
+// does.
 func (t *table) inspectErr(what, action string, sentinel, err error) error {
-	return wrap(what, sentinel, err)
+	return t.fail(what, action, sentinel, err)
 }
