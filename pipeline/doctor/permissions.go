@@ -66,7 +66,10 @@ func (c *checker) permissions(ctx context.Context) {
 		detail += fmt.Sprintf("; %d DynamoDB probes not run: the table is unusable (see table)", skipped)
 	}
 	st := OK
-	if allowedCount < total || skipped > 0 {
+	if skipped > 0 {
+		st = Warn
+	}
+	if allowedCount < total {
 		st = Warn
 		detail += "; see the rows above"
 	}
