@@ -71,19 +71,23 @@ func (c *checker) conditionalWrites(ctx context.Context) {
 	defer c.removeScratch(ctx, key, absent)
 	where := "s3://" + c.b.Bucket + "/" + key
 	bad, note := c.condStatus()
+	fix := condFix // none where the stack does not lock on S3
+	if bad != Fail {
+		fix = ""
+	}
 
 	etag, err := c.t.Bucket.PutObject(ctx, key, []byte("prstate doctor 1\n"), storage.PutOptions{IfNoneMatch: true})
 	if err != nil {
 		c.cond.reason = explain(err, "s3:PutObject", where)
-		fix := "check the bucket and the endpoint"
+		hint := "check the bucket and the endpoint"
 		if code(err) == "NotImplemented" || status(err) == 501 {
-			c.add("conditional writes", bad, "the server does not implement conditional writes: "+c.cond.reason+note, condFix)
+			c.add("conditional writes", bad, "the server does not implement conditional writes: "+c.cond.reason+note, fix)
 			return
 		}
 		if denied(err) {
-			fix = fmt.Sprintf("allow s3:PutObject, s3:DeleteObject, s3:ListBucketVersions and s3:DeleteObjectVersion on arn:aws:s3:::%s/%s* for doctor, or run it once as an admin", c.b.Bucket, ScratchPrefix(c.b.Key))
+			hint = fmt.Sprintf("allow s3:PutObject, s3:DeleteObject, s3:ListBucketVersions and s3:DeleteObjectVersion on arn:aws:s3:::%s/%s* for doctor, or run it once as an admin", c.b.Bucket, ScratchPrefix(c.b.Key))
 		}
-		c.add("conditional writes", Warn, "not checked: "+c.cond.reason, fix)
+		c.add("conditional writes", Warn, "not checked: "+c.cond.reason, hint)
 		return
 	}
 	c.cond.ran = true
@@ -95,9 +99,9 @@ func (c *checker) conditionalWrites(ctx context.Context) {
 		c.add("conditional create", OK, "PUT If-None-Match: * on an existing key was refused (412)", "")
 	case err == nil:
 		etag = e2
-		c.add("conditional create", bad, "the server ignores If-None-Match: a second create of "+where+" succeeded"+note, condFix)
+		c.add("conditional create", bad, "the server ignores If-None-Match: a second create of "+where+" succeeded"+note, fix)
 	default:
-		c.add("conditional create", bad, explain(err, "s3:PutObject", where)+note, condFix)
+		c.add("conditional create", bad, explain(err, "s3:PutObject", where)+note, fix)
 	}
 
 	// replace: a wrong ETag must be refused, on an existing and on an
@@ -106,17 +110,17 @@ func (c *checker) conditionalWrites(ctx context.Context) {
 	switch {
 	case err == nil:
 		etag = wrong
-		c.add("conditional replace", bad, "the server ignores If-Match: a PUT with a wrong ETag replaced "+where+note, condFix)
+		c.add("conditional replace", bad, "the server ignores If-Match: a PUT with a wrong ETag replaced "+where+note, fix)
 	case !errors.Is(err, storage.ErrPrecondition):
-		c.add("conditional replace", bad, explain(err, "s3:PutObject", where)+note, condFix)
+		c.add("conditional replace", bad, explain(err, "s3:PutObject", where)+note, fix)
 	default:
 		if _, err := c.t.Bucket.PutObject(ctx, absent, []byte("prstate doctor 4\n"), storage.PutOptions{IfMatch: impossibleETag}); err == nil {
-			c.add("conditional replace", bad, "the server ignores If-Match on an absent key: a PUT with an ETag created "+where+"-absent"+note, condFix)
+			c.add("conditional replace", bad, "the server ignores If-Match on an absent key: a PUT with an ETag created "+where+"-absent"+note, fix)
 			break
 		}
 		e3, err := c.t.Bucket.PutObject(ctx, key, []byte("prstate doctor 5\n"), storage.PutOptions{IfMatch: etag})
 		if err != nil {
-			c.add("conditional replace", bad, "a PUT If-Match with the current ETag was refused: "+explain(err, "s3:PutObject", where)+note, condFix)
+			c.add("conditional replace", bad, "a PUT If-Match with the current ETag was refused: "+explain(err, "s3:PutObject", where)+note, fix)
 			break
 		}
 		etag = e3
