@@ -33,7 +33,7 @@ type settingDef struct {
 // settingDefs: one kebab-case name per setting, used as the CLI flag, the
 // action input (INPUT_<NAME>, hyphens kept) and PRSTATE_<NAME> (upper snake).
 var settingDefs = map[string]settingDef{
-	"command":              {kindString, "auto", "what to do: auto, key, plan, lock, unlock, run, status, force-unlock, cleanup, sweep, iam"},
+	"command":              {kindString, "auto", "what to do: auto, key, plan, lock, unlock, run, status, force-unlock, cleanup, sweep, iam, doctor"},
 	"working-directory":    {kindString, ".", "Terraform root module(s) whose backend \"s3\" block is read; for cleanup several, comma/newline separated or a glob"},
 	"bucket":               {kindString, "", "S3 bucket of the state"},
 	"key":                  {kindString, "", "production state key, e.g. app/terraform.tfstate"},
@@ -66,7 +66,7 @@ var settingDefs = map[string]settingDef{
 	"allow-diverged":       {kindBool, "false", "apply a commit that diverged from the last applied one"},
 	"coalesce":             {kindBool, "true", "waiters announce themselves: an older commit that a newer waiting one contains skips, so only the newest applies"},
 	"endpoint":             {kindString, "", "demo: run against this S3/DynamoDB API instead of in memory"},
-	"job":                  {kindString, "", "iam: the job whose role to print: plan, cleanup, apply, sweep, ops"},
+	"job":                  {kindString, "", "the CI job: plan, cleanup, apply, sweep, ops (iam: whose role to print; doctor: whose permissions to probe, default from the event)"},
 	"repository":           {kindString, "", "iam: owner/name of the repository the role trusts (default GITHUB_REPOSITORY)"},
 	"default-branch":       {kindString, "", "iam: the default branch apply and sweep run on (default: the event's, else main)"},
 	"environment":          {kindString, "", "iam: the protected environment apply, sweep or ops runs in (trusted instead of the branch)"},
