@@ -56,6 +56,7 @@ type names struct {
 	applyObject, applyItem, ledgerObject      string
 	ledgerItem, backup, workspaces, list      string
 	prState, prLockfile, prLockItem, prDigest string
+	waitersObject, waitersItem                string // coalescing
 }
 
 func namesOf(t Target, pr int) names {
@@ -80,6 +81,7 @@ func namesOf(t Target, pr int) names {
 		lockItem: statekey.LockItemID(b, prod), digest: statekey.DigestID(b, prod),
 		applyObject: statekey.ApplyLockKey(prod), applyItem: statekey.ApplyLockItemID(b, prod),
 		ledgerObject: statekey.LedgerObjectKey(prod), ledgerItem: statekey.LedgerItemID(b, prod),
+		waitersObject: statekey.WaitersObjectKey(prod), waitersItem: statekey.WaitersItemID(b, prod),
 		backup: prod + statekey.BackupInfix + "prstate-doctor", workspaces: wkp + "/", list: k.ListPrefix(),
 		prState: prKey, prLockfile: prKey + statekey.TerraformLockSuffix,
 		prLockItem: statekey.LockItemID(b, prKey), prDigest: statekey.DigestID(b, prKey),
@@ -140,9 +142,11 @@ func probesFor(job Job, t Target, n names, seed bool) []probe {
 		if table && t.LockBackend == "dynamodb" {
 			objects(n.applyItem, "the apply lock item", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")
 			objects(n.ledgerItem, "the ledger item", "dynamodb:GetItem", "dynamodb:PutItem")
+			objects(n.waitersItem, "the waiters item", "dynamodb:GetItem", "dynamodb:PutItem")
 		} else {
 			objects(n.applyObject, "the apply lock", "s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 			objects(n.ledgerObject, "the ledger", "s3:GetObject", "s3:PutObject")
+			objects(n.waitersObject, "the waiters record", "s3:GetObject", "s3:PutObject")
 		}
 	case JobOps:
 		add("s3:ListBucket", "", "the bucket (status)")
