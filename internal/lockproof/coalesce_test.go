@@ -1,13 +1,18 @@
 package lockproof
 
 import (
+	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prstate/prstate/internal/testenv"
+	"github.com/prstate/prstate/pipeline/applylock"
 )
+
+const applylockWaiterLease = applylock.DefaultWaiterLease
 
 const coalesceHold = 2 * time.Second
 
@@ -65,11 +70,17 @@ func TestCoalesceBurst(t *testing.T) {
 
 // TestCoalesceNewestWaiterKilled: while an apply holds the lock, merges
 // 1 < 2 < 3 wait; 1 and 2 defer to 3. 3 is killed (SIGKILL: its waiter
-// record stays, and goes stale): 2 then applies and 1 is skipped.
+// record stays, and goes stale): 2 then applies and 1 is skipped. When 3
+// is cancelled instead (SIGTERM), it removes its record and 2 contends
+// again at once, well before a waiter lease.
 func TestCoalesceNewestWaiterKilled(t *testing.T) {
 	t.Parallel()
-	for _, backend := range []string{"s3", "dynamodb"} {
-		t.Run(backend, func(t *testing.T) {
+	for _, c := range []struct {
+		backend string
+		sig     os.Signal
+	}{{"s3", os.Kill}, {"dynamodb", os.Kill}, {"minio", syscall.SIGTERM}} {
+		backend := c.backend
+		t.Run(backend+"/"+c.sig.String(), func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t, backend)
 			shas := w.history(4)
@@ -93,8 +104,17 @@ func TestCoalesceNewestWaiterKilled(t *testing.T) {
 			if _, held := w.holder(t.Context()); !held || len(w.applied("")) != 1 {
 				t.Fatalf("%s no longer holds the lock: the test needs a longer hold", cur.label())
 			}
-			if err := a3.cmd.Process.Kill(); err != nil {
+			if err := a3.cmd.Process.Signal(c.sig); err != nil {
 				t.Fatal(err)
+			}
+			signalled := time.Now()
+			if c.sig == syscall.SIGTERM {
+				waitFor(t, 5*time.Second, a2.label()+" to contend again", func() bool {
+					return strings.Contains(a2.out.String(), "the newer waiter is gone")
+				})
+				if d := time.Since(signalled); d > applylockWaiterLease/2 {
+					t.Errorf("%s contended again %s after the newest waiter was cancelled", a2.label(), d)
+				}
 			}
 			waitAll(t, time.Minute, cur, a1, a2)
 			<-a3.done
