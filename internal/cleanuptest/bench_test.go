@@ -27,6 +27,7 @@ import (
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/cleanup"
 	"github.com/prstate/prstate/pipeline/cli"
+	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
@@ -291,7 +292,7 @@ func BenchmarkSweep(b *testing.B) {
 			Env: func(k string) string {
 				return map[string]string{"GITHUB_API_URL": gh.URL, "GITHUB_REPOSITORY": "acme/infra", "PRSTATE_GITHUB_TOKEN": "ghs_bench"}[k]
 			},
-			Stdout: &out, Stderr: &errb, FS: os.DirFS("/"), Cwd: b.TempDir(), ReadFile: os.ReadFile, Now: time.Now,
+			Stdout: &out, Stderr: &errb, FS: os.DirFS("/"), Cwd: b.TempDir(), ReadFile: os.ReadFile, Clock: clock.Real,
 			Open: func(context.Context, backend.Backend) (cli.Store, error) {
 				return cli.Store{Bucket: bucket, Table: table}, nil
 			},

@@ -12,6 +12,7 @@ import (
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/cli"
+	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/storage/awsstore"
 )
 
@@ -34,7 +35,7 @@ func runCLI(t *testing.T, m *testenv.MotoServer, env map[string]string, args ...
 	var out, errb bytes.Buffer
 	app := &cli.App{
 		Env: func(k string) string { return env[k] }, Stdout: &out, Stderr: &errb, FS: os.DirFS("/"), Cwd: t.TempDir(),
-		ReadFile: os.ReadFile, Now: time.Now,
+		ReadFile: os.ReadFile, Clock: clock.Real,
 		Open: func(_ context.Context, b backend.Backend) (cli.Store, error) {
 			s := cli.Store{Bucket: awsstore.NewBucket(m.S3(), b.Bucket)}
 			if b.DynamoDBTable != "" {

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
@@ -81,16 +82,37 @@ func DetectEvent(env Env, readFile ReadFileFunc, prFlag int) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	if prFlag != 0 {
-		if err := statekey.ValidatePR(prFlag); err != nil {
-			return Event{}, err
-		}
-		if ev.PR != 0 && ev.PR != prFlag {
-			return Event{}, usage.Errorf("--pr %d contradicts the event's pull request #%d", prFlag, ev.PR)
-		}
-		ev.PR, ev.Kind = prFlag, KindPullRequest
+	return ev.WithPR(prFlag)
+}
+
+// WithPR is the event with --pr on top (0: unset): a pull request event of
+// that number. A number that contradicts the event's is an error.
+func (e Event) WithPR(pr int) (Event, error) {
+	if pr == 0 {
+		return e, nil
 	}
-	return ev, nil
+	if err := statekey.ValidatePR(pr); err != nil {
+		return Event{}, err
+	}
+	if e.PR != 0 && e.PR != pr {
+		return Event{}, usage.Errorf("--pr %d contradicts the event's pull request #%d", pr, e.PR)
+	}
+	e.PR, e.Kind = pr, KindPullRequest
+	return e, nil
+}
+
+// Once reads the event at the first call only, and returns that answer
+// (event or error) at every call: the event is parsed once per process.
+func Once(env Env, readFile ReadFileFunc) func() (Event, error) {
+	var (
+		once sync.Once
+		ev   Event
+		err  error
+	)
+	return func() (Event, error) {
+		once.Do(func() { ev, err = DetectEvent(env, readFile, 0) })
+		return ev, err
+	}
 }
 
 // githubPayload holds the fields prstate reads of GitHub's event payloads.

@@ -13,10 +13,12 @@ import (
 )
 
 var planCommand = command{
-	name:     "plan",
-	summary:  "PR step: the PR key, a backend-config file for terraform init, optionally a seed from production",
-	settings: []string{"seed", "export-env", "backend-config-file", "comment"},
-	run:      runPlan,
+	name:    "plan",
+	summary: "PR step: the PR key, a backend-config file for terraform init, optionally a seed from production",
+	options: func(c *Config) []optionGroup {
+		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.PlanOptions, &c.GitHubOptions, &c.CommentOptions, &c.OutputOptions}
+	},
+	run: runPlan,
 }
 
 // defaultBackendFile is written in the stack's directory, so the same

@@ -12,7 +12,10 @@ import (
 var statusCommand = command{
 	name:    "status",
 	summary: "list every apply lock and Terraform state lock in the bucket and table: holder, run, commit, age, stale",
-	run:     runStatus,
+	options: func(c *Config) []optionGroup {
+		return []optionGroup{c.stack(needBucket), &c.GitHubOptions, &c.OutputOptions}
+	},
+	run: runStatus,
 }
 
 func runStatus(ctx context.Context, inv *invocation) error {

@@ -13,10 +13,12 @@ import (
 )
 
 var sweepCommand = command{
-	name:     "sweep",
-	summary:  "scheduled: remove the PR states of closed pull requests (and, with --older-than, stale ones)",
-	settings: []string{"lock-timeout", "force", "dry-run", "older-than"},
-	run:      runSweep,
+	name:    "sweep",
+	summary: "scheduled: remove the PR states of closed pull requests (and, with --older-than, stale ones)",
+	options: func(c *Config) []optionGroup {
+		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockTimeoutOptions, &c.ForceOptions, &c.DryRunOptions, &c.SweepOptions, &c.GitHubOptions, &c.OutputOptions}
+	},
+	run: runSweep,
 }
 
 // sweepReport is what sweep prints with --json.

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/prstate/prstate/internal/cleanuptest"
 	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/clock/clocktest"
 )
 
 const testToken = "ghs_sweepTestToken0123456789"
@@ -19,10 +19,8 @@ const testToken = "ghs_sweepTestToken0123456789"
 func (a *testApp) runAt(now time.Time, args ...string) int {
 	a.stdout.Reset()
 	a.stderr.Reset()
-	app := &App{
-		Env: func(k string) string { return a.env[k] }, Stdout: &a.stdout, Stderr: &a.stderr,
-		FS: os.DirFS("/"), Cwd: a.dir, ReadFile: os.ReadFile, Now: func() time.Time { return now }, Open: a.open,
-	}
+	app := a.app()
+	app.Clock = clocktest.At(now)
 	return app.Run(context.Background(), args)
 }
 

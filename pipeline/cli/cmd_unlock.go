@@ -11,10 +11,12 @@ import (
 )
 
 var unlockCommand = command{
-	name:     "unlock",
-	summary:  "release our apply lock (--lock-id, else the ID the lock step saved); a lock someone else holds is left alone",
-	settings: []string{"lock-id"},
-	run:      runUnlock,
+	name:    "unlock",
+	summary: "release our apply lock (--lock-id, else the ID the lock step saved); a lock someone else holds is left alone",
+	options: func(c *Config) []optionGroup {
+		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockStoreOptions, &c.LockIDOptions, &c.OutputOptions}
+	},
+	run: runUnlock,
 }
 
 type unlockResult struct {

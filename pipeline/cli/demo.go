@@ -181,7 +181,7 @@ func (d *demo) job(ctx context.Context, actor string, payload map[string]any, ar
 	var stdout, stderr bytes.Buffer
 	app := &App{
 		Env: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr, FS: d.parent.FS, Cwd: d.repo,
-		ReadFile: os.ReadFile, Now: time.Now, Open: func(context.Context, backend.Backend) (Store, error) { return d.store, nil },
+		ReadFile: os.ReadFile, Clock: d.parent.Clock, Open: func(context.Context, backend.Backend) (Store, error) { return d.store, nil },
 	}
 	if code := app.Run(ctx, args); code != 0 {
 		return nil, fmt.Errorf("%s: prstate %s exited %d: %s", actor, strings.Join(args, " "), code, strings.TrimSpace(stderr.String()))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/report"
 )
 
@@ -26,7 +27,7 @@ func (a *App) postStep(ctx context.Context, rep report.Reporter) error {
 		fmt.Fprintln(a.Stderr, "prstate: post step: no lock to release")
 		return nil
 	}
-	inv, err := a.prepare(unlockCommand, []string{"--lock-id", id}, rep)
+	inv, err := a.prepare(unlockCommand, []string{"--lock-id", id}, rep, ci.Once(a.Env, a.ReadFile))
 	if err != nil {
 		return fmt.Errorf("failed to release apply lock %s in the post step: %w", id, err)
 	}

@@ -14,7 +14,13 @@ type Fake struct {
 }
 
 // New returns a Fake at 2026-01-01 UTC.
-func New() *Fake { return &Fake{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
+func New() *Fake { return At(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) }
+
+// At returns a Fake at now.
+func At(now time.Time) *Fake { return &Fake{now: now} }
+
+// Advance moves the fake time on by d.
+func (c *Fake) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // Now is the fake time.
 func (c *Fake) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
