@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
 
@@ -190,6 +191,29 @@ func TestWorkingDirectoryConfined(t *testing.T) {
 	for _, spec := range []string{"app", "stacks/*", "./stacks/../app", filepath.Join(a.dir, "stacks", "app")} {
 		if code := a.run("key", "--pr", "3", "--working-directory", spec); code != 0 || a.stdout.String() != "app/pr-3/terraform.tfstate\n" {
 			t.Errorf("%s: exit %d: %s %s", spec, code, a.stdout.String(), a.stderr.String())
+		}
+	}
+}
+
+// GitLab's dotenv outputs (PRSTATE_OUT_<NAME>) are never read as settings:
+// no setting's environment variable starts like them.
+func TestGitLabOutputsAreNotSettings(t *testing.T) {
+	t.Parallel()
+	for _, s := range declared {
+		if strings.HasPrefix(s.EnvName(), report.GitLabOutputPrefix) {
+			t.Errorf("setting %s is read from %s, the namespace of GitLab outputs", s.name, s.EnvName())
+		}
+	}
+	a := newTestApp(t, Store{})
+	a.env["GITLAB_CI"], a.env["CI_PIPELINE_SOURCE"], a.env["CI_MERGE_REQUEST_IID"] = "true", "merge_request_event", "42"
+	a.env["PRSTATE_DOTENV"] = filepath.Join(a.dir, "prstate.env")
+	for range 2 { // the second run sees the first one's outputs
+		if code := a.run("key", "--key", "app/terraform.tfstate"); code != 0 || a.stdout.String() != "app/pr-42/terraform.tfstate\n" {
+			t.Fatalf("exit %d stdout %q: %s", code, a.stdout.String(), a.stderr.String())
+		}
+		for _, line := range strings.Split(strings.TrimSpace(a.file("prstate.env")), "\n") {
+			k, v, _ := strings.Cut(line, "=")
+			a.env[k] = v
 		}
 	}
 }
