@@ -89,6 +89,12 @@ func freePort() (int, error) {
 // launchMoto starts one moto_server and waits until it answers HTTP. stop
 // kills its process group and reaps it.
 func launchMoto(path string) (endpoint string, stop func(), err error) {
+	return launchMotoCmd(path, nil)
+}
+
+// launchMotoCmd is launchMoto with setup, when not nil, applied to the
+// command before it starts.
+func launchMotoCmd(path string, setup func(*exec.Cmd)) (endpoint string, stop func(), err error) {
 	port, err := freePort()
 	if err != nil {
 		return "", nil, err
@@ -99,6 +105,9 @@ func launchMoto(path string) (endpoint string, stop func(), err error) {
 	cmd.Stdout = out
 	cmd.Stderr = out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if setup != nil {
+		setup(cmd)
+	}
 
 	started := make(chan error, 1)
 	exited := make(chan struct{})

@@ -53,7 +53,7 @@ type command struct {
 
 func commands() map[string]command {
 	cmds := map[string]command{}
-	for _, c := range []command{keyCommand, planCommand, lockCommand, unlockCommand, runCommand, statusCommand, forceUnlockCommand, cleanupCommand, sweepCommand} {
+	for _, c := range []command{keyCommand, planCommand, lockCommand, unlockCommand, runCommand, statusCommand, forceUnlockCommand, cleanupCommand, sweepCommand, iamCommand} {
 		cmds[c.name] = c
 	}
 	return cmds

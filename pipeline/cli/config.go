@@ -34,6 +34,7 @@ type Config struct {
 	DryRunOptions
 	SweepOptions
 	SupersedeOptions
+	IAMOptions
 }
 
 // stack is the StackOptions group with what the command needs of it.

@@ -131,6 +131,10 @@ func (k Keys) IsWorkspace() bool { return k.workspace }
 // ListPrefix is the longest prefix shared by every PR key: what a sweep lists.
 func (k Keys) ListPrefix() string { return k.prefix }
 
+// PRKeyPattern gives every PR key as prefix + N + suffix, N the PR number:
+// what IAM object patterns of the PR keys are built from (prstate iam).
+func (k Keys) PRKeyPattern() (prefix, suffix string) { return k.prefix, k.suffix }
+
 // Match inverts Render: it reports which PR owns key. Only canonical numbers
 // match (no sign, no leading zero), and the production key never does.
 func (k Keys) Match(key string) (int, bool) {

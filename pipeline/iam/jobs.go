@@ -1,0 +1,151 @@
+package iam
+
+import "fmt"
+
+// IAM actions, one per storage call (pipeline/storage/awsstore) or
+// Terraform request (measured with Terraform 1.11 against moto):
+//
+//	GetObject (and HeadObject)      s3:GetObject
+//	GetObject with a version ID     s3:GetObjectVersion
+//	PutObject, also If-None-Match   s3:PutObject
+//	and If-Match
+//	DeleteObject                    s3:DeleteObject
+//	DeleteObjects with version IDs  s3:DeleteObjectVersion (per object;
+//	                                version "null": s3:DeleteObject too)
+//	ListObjectsV2                   s3:ListBucket (condition key s3:prefix)
+//	ListObjectVersions              s3:ListBucketVersions (s3:prefix)
+//	GetItem PutItem DeleteItem      dynamodb: the same (dynamodb:LeadingKeys)
+//	BatchWriteItem (deletes)        dynamodb:BatchWriteItem (LeadingKeys)
+//	Scan                            dynamodb:Scan (no leading key)
+const (
+	s3Get         = "s3:GetObject"
+	s3GetVersion  = "s3:GetObjectVersion"
+	s3Put         = "s3:PutObject"
+	s3Delete      = "s3:DeleteObject"
+	s3DeleteVer   = "s3:DeleteObjectVersion"
+	s3List        = "s3:ListBucket"
+	s3ListVer     = "s3:ListBucketVersions"
+	ddbGet        = "dynamodb:GetItem"
+	ddbPut        = "dynamodb:PutItem"
+	ddbDelete     = "dynamodb:DeleteItem"
+	ddbBatchWrite = "dynamodb:BatchWriteItem"
+	ddbScan       = "dynamodb:Scan"
+)
+
+func acts(a ...string) []string { return a }
+
+// jobStatements adds the statements of in.Job for one stack and returns
+// notes about them.
+func jobStatements(b *builder, in Input, n names) []string {
+	switch in.Job {
+	case JobPlan:
+		return plan(b, n, in.Seed)
+	case JobCleanup:
+		return cleanup(b, n)
+	case JobApply:
+		return apply(b, n)
+	case JobSweep:
+		return sweep(b, n)
+	case JobOps:
+		return ops(b, n)
+	}
+	return nil
+}
+
+// terraformOn is what terraform init, plan and apply do on one state:
+// list the workspaces, read and write the state, take and give back its
+// lock file and lock item, read and write its digest.
+func terraformOn(b *builder, n names, sid string, state, lockfile, lockItem, digest glob) {
+	bucket := n.st.Bucket
+	b.list("TerraformListWorkspaces", s3List, bucket, literal(n.workspaces))
+	b.objects(sid+"State", acts(s3Get, s3Put), bucket, state)
+	if n.s3Lock() {
+		b.objects(sid+"LockFile", acts(s3Get, s3Put, s3Delete), bucket, lockfile)
+	}
+	if n.table != "" {
+		b.items(sid+"LockAndDigest", acts(ddbGet, ddbPut), n.table, lockItem, digest)
+		b.items(sid+"LockRelease", acts(ddbDelete), n.table, lockItem)
+	}
+}
+
+// plan: terraform on the PR key; with a seed, prstate plan reads
+// production's state and digest and writes the PR state and its digest.
+func plan(b *builder, n names, seed bool) []string {
+	terraformOn(b, n, "PR", n.prState, n.prLockfile, n.prLockItem, n.prDigest)
+	if !seed {
+		return []string{"no access to production: plan without --seed production"}
+	}
+	b.objects("SeedReadProductionState", acts(s3Get), n.st.Bucket, literal(n.state))
+	if n.table != "" {
+		b.items("SeedReadProductionDigest", acts(ddbGet), n.table, literal(n.digest))
+	}
+	return []string{fmt.Sprintf("seed: PR jobs can read production's state s3://%s/%s, secrets included; seeding exposes production state to every pull request that runs this job (reads only: no write to production)", n.st.Bucket, n.state)}
+}
+
+// prCleanup is what cleanup does to the PR keys of one stack
+// (pipeline/cleanup*.go): list each PR key's versions, read the state and
+// its older versions (the applied-to guard), take and give back the PR
+// state's lock, delete every version of the state and lock file, delete
+// the digest and lock items in a batch.
+func prCleanup(b *builder, n names) {
+	bucket := n.st.Bucket
+	b.list("CleanupListPRVersions", s3ListVer, bucket, n.prState)
+	b.objects("CleanupReadPRState", acts(s3Get, s3GetVersion), bucket, n.prState)
+	// DeleteObjects names a version ID for every key; in a bucket without
+	// versioning that ID is "null", which S3 may judge as a plain delete.
+	b.objects("CleanupDeletePRVersions", acts(s3Delete, s3DeleteVer), bucket, n.prState, n.prLockfile)
+	if n.cleanupS3Lock() {
+		b.objects("CleanupPRLockFile", acts(s3Get, s3Put, s3Delete), bucket, n.prLockfile)
+	}
+	// The guard compares a PR state without a readable seed with production.
+	b.objects("CleanupGuardReadProductionState", acts(s3Get), bucket, literal(n.state))
+	if n.table != "" {
+		b.items("CleanupPRLock", acts(ddbGet, ddbPut, ddbDelete), n.table, n.prLockItem)
+		b.items("CleanupPRItems", acts(ddbGet, ddbBatchWrite), n.table, n.prLockItem, n.prDigest)
+	}
+}
+
+func cleanup(b *builder, n names) []string {
+	prCleanup(b, n)
+	return []string{"cleanup reads production's current state (the applied-to guard compares a PR state with it): no write to production"}
+}
+
+// sweep: list the PR states under the scheme's prefix, then cleanup's
+// steps; a batch lists the prefix's versions once and production's
+// versions (their ETags tell seeds apart without a read).
+func sweep(b *builder, n names) []string {
+	bucket := n.st.Bucket
+	b.list("SweepListPRStates", s3List, bucket, literal(n.listPrefix))
+	b.list("CleanupListPRVersions", s3ListVer, bucket, literal(n.listPrefix), literal(n.state))
+	prCleanup(b, n)
+	return []string{"sweep uses no DynamoDB Scan: it finds PR states by listing S3"}
+}
+
+// apply: terraform on production, the apply lock and the ledger.
+func apply(b *builder, n names) []string {
+	terraformOn(b, n, "Production", literal(n.state), literal(n.lockfile), literal(n.lockItem), literal(n.digest))
+	if n.applyInTable() {
+		b.items("ApplyLock", acts(ddbGet, ddbPut, ddbDelete), n.table, literal(n.applyItem))
+		b.items("ApplyLedger", acts(ddbGet, ddbPut), n.table, literal(n.ledgerItem))
+		return nil
+	}
+	b.objects("ApplyLock", acts(s3Get, s3Put, s3Delete), n.st.Bucket, literal(n.applyObject))
+	b.objects("ApplyLedger", acts(s3Get, s3Put), n.st.Bucket, literal(n.ledgerObject))
+	return nil
+}
+
+// ops: status lists the whole bucket and reads every lock it finds (and
+// scans the table); force-unlock reads the state, writes a backup beside
+// it and deletes the lock conditionally.
+func ops(b *builder, n names) []string {
+	bucket := n.st.Bucket
+	b.list("OpsListBucket", s3List, bucket)
+	b.objects("OpsReadAll", acts(s3Get), bucket, glob{"", ""})
+	b.objects("OpsWriteBackups", acts(s3Put), bucket, n.backup, n.prBackup)
+	b.objects("OpsDeleteLocks", acts(s3Delete), bucket, literal(n.applyObject), literal(n.lockfile), n.prLockfile)
+	if n.table != "" {
+		b.table("OpsScanLocks", acts(ddbScan), n.table)
+		b.items("OpsDeleteLockItems", acts(ddbDelete), n.table, literal(n.applyItem), literal(n.lockItem), n.prLockItem)
+	}
+	return []string{fmt.Sprintf("force-unlock writes state backups under %s*, which no PR job's pattern matches", objectARN(bucket, n.backup[:1]))}
+}
