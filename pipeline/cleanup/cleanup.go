@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
@@ -53,6 +54,7 @@ type CleanupOptions struct {
 	Logf        func(format string, args ...any)
 	Poll        time.Duration // between lock attempts (default 1s)
 	Parallel    int           // concurrent per-PR requests (default 16)
+	Clock       clock.Clock   // the lock waits and the lock's Created (default clock.Real)
 	// Population is how many objects lie under the key scheme's list
 	// prefix, when the caller knows (a sweep does). With many PRs out of a
 	// small population one listing of the prefix is cheaper than one per key.
@@ -71,6 +73,9 @@ func (o CleanupOptions) withDefaults() CleanupOptions {
 	}
 	if o.Who == "" {
 		o.Who = "prstate cleanup"
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real
 	}
 	return o
 }

@@ -85,6 +85,7 @@ func (inv *invocation) cleanupOptions() cleanup.CleanupOptions {
 		Who:         who,
 		Version:     "prstate",
 		Logf:        inv.logf,
+		Clock:       inv.app.Clock,
 	}
 }
 

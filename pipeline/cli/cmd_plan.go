@@ -60,7 +60,7 @@ func runPlan(ctx context.Context, inv *invocation) error {
 		if store.Table != nil {
 			table = store.Table
 		}
-		seed, err := plan.Seed(ctx, store.Bucket, table, st.Keys.Production, t.Key)
+		seed, err := plan.Seed(ctx, inv.app.Clock, store.Bucket, table, st.Keys.Production, t.Key)
 		if err != nil {
 			return fmt.Errorf("failed to seed %s from production: %w", t.Key, err)
 		}

@@ -41,7 +41,7 @@ func (g githubPulls) ClosedPullRequests(ctx context.Context, repo string, page i
 }
 
 func runSweep(ctx context.Context, inv *invocation) error {
-	opts := cleanup.SweepOptions{Cleanup: inv.cleanupOptions(), OlderThan: inv.cfg.OlderThan, Now: inv.app.Now()}
+	opts := cleanup.SweepOptions{Cleanup: inv.cleanupOptions(), OlderThan: inv.cfg.OlderThan}
 	if inv.cfg.GitHubToken != "" {
 		c, err := inv.githubClient(0)
 		if err != nil {
