@@ -81,6 +81,7 @@ func (inv *invocation) newApplyLock(store applylock.LockStore, defaultLease time
 		Warn:    inv.rep.Warning,
 		Who:     inv.who(),
 		Path:    inv.cfg.Main().Keys.Production,
+		Clock:   inv.app.Clock,
 	}), nil
 }
 

@@ -50,7 +50,7 @@ func (a *App) demo(ctx context.Context, args []string) error {
 		}
 		return &usage.Error{Msg: err.Error()}
 	}
-	d := &demo{parent: a, start: time.Now()}
+	d := &demo{parent: a, start: a.Now()}
 	var err error
 	if *endpoint == "" {
 		d.store = Store{Bucket: memstore.NewBucket(demoBucket), Table: memstore.NewTable(demoTable)}
@@ -107,8 +107,11 @@ func (d *demo) play(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			time.Sleep(time.Duration(i) * 150 * time.Millisecond)
-			if err := d.apply(ctx, name, shas[name]); err != nil {
+			err := d.parent.Sleep(ctx, time.Duration(i)*150*time.Millisecond)
+			if err == nil {
+				err = d.apply(ctx, name, shas[name])
+			}
+			if err != nil {
 				d.say("apply "+name, "failed: %v", err)
 			}
 		}()
@@ -129,7 +132,7 @@ func (d *demo) play(ctx context.Context) error {
 func (d *demo) apply(ctx context.Context, name, sha string) error {
 	actor := "apply " + name
 	d.say(actor, "waits for the apply lock of %s", demoKey)
-	t0 := time.Now()
+	t0 := d.parent.Now()
 	out, err := d.job(ctx, actor, pushPayload(sha), "lock", "--lock-timeout", "1m")
 	if err != nil {
 		return err
@@ -138,12 +141,14 @@ func (d *demo) apply(ctx context.Context, name, sha string) error {
 		d.say(actor, "superseded by a newer applied commit: skipped, lock released")
 		return nil
 	}
-	d.say(actor, "holds lock %s after %.1fs; terraform apply runs", out["lock-id"], time.Since(t0).Seconds())
+	d.say(actor, "holds lock %s after %.1fs; terraform apply runs", out["lock-id"], d.parent.Now().Sub(t0).Seconds())
 	serial, err := d.bumpProduction(ctx)
 	if err != nil {
 		return err
 	}
-	time.Sleep(400 * time.Millisecond)
+	if err := d.parent.Sleep(ctx, 400*time.Millisecond); err != nil {
+		return err
+	}
 	d.say(actor, "applied: production serial %d", serial)
 	_, err = d.job(ctx, actor, pushPayload(sha), "unlock", "--lock-id", out["lock-id"])
 	return err
@@ -223,7 +228,7 @@ func readOutputs(path string) (map[string]string, error) {
 func (d *demo) say(actor, format string, args ...any) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	fmt.Fprintf(d.parent.Stdout, "%6.2fs  %-16s %s\n", time.Since(d.start).Seconds(), actor, fmt.Sprintf(format, args...))
+	fmt.Fprintf(d.parent.Stdout, "%6.2fs  %-16s %s\n", d.parent.Now().Sub(d.start).Seconds(), actor, fmt.Sprintf(format, args...))
 }
 
 // setup writes the root module with its backend block, commits it, and
