@@ -4,17 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -258,13 +252,13 @@ func lifecycle(t *testing.T, mode lockMode, first string) {
 	if err != nil || rec.Entry.SHA != mergeB || rec.Entry.RunID != "9102" {
 		t.Errorf("ledger %+v, %v; want commit %s of run 9102", rec.Entry, err, mergeB)
 	}
-	if n := gh.fake.Requests(githubfake.RouteCompare); n != 1 {
+	if n := gh.Requests(githubfake.RouteCompare); n != 1 {
 		t.Errorf("%d compare API calls, want 1 (the second job)", n)
 	}
 	if proxy.Counts().Requests == 0 {
 		t.Error("the jobs did not go through the serializing proxy")
 	}
-	if gh.runChecks.Load() == 0 {
+	if gh.Requests(githubfake.RouteRun) == 0 {
 		t.Error("the waiting job never asked whether the holder's run was alive")
 	}
 	prodAfterApplies := s.snapshot(prodKey)
@@ -646,39 +640,15 @@ func editPayload(t *testing.T, ev event, edit func(map[string]any)) event {
 	return ev
 }
 
-// runnerAPI is the GitHub API the jobs see: githubfake's compare (the
-// repository's history: base <- A <- B) behind the workflow-runs endpoint,
-// where every run is in progress (the holder is alive: the waiter must
-// wait for its post step, not take over).
-type runnerAPI struct {
-	*httptest.Server
-	fake      *githubfake.Server
-	runChecks atomic.Int64
-}
-
-func newRunnerAPI(t *testing.T) *runnerAPI {
+// newRunnerAPI is the GitHub API the jobs see: the repository's history
+// (base <- A <- B) for compare, and every workflow run in progress (the
+// holder is alive: the waiter must wait for its post step, not take over).
+func newRunnerAPI(t *testing.T) *githubfake.Server {
 	fake := githubfake.New(t, "acme/infra")
 	fake.Token = fakeToken
 	fake.AddCommit(commitBase)
 	fake.AddCommit(mergeA, commitBase)
 	fake.AddCommit(mergeB, mergeA)
-	api := &runnerAPI{fake: fake}
-	target, err := url.Parse(fake.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /repos/acme/infra/actions/runs/{id}", func(w http.ResponseWriter, r *http.Request) {
-		api.runChecks.Add(1)
-		if r.Header.Get("Authorization") != "Bearer "+fakeToken {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"id": %s, "status": "in_progress", "conclusion": null, "html_url": "https://github.com/acme/infra/actions/runs/%s"}`, r.PathValue("id"), r.PathValue("id"))
-	})
-	mux.Handle("/", httputil.NewSingleHostReverseProxy(target))
-	api.Server = httptest.NewServer(mux)
-	t.Cleanup(api.Close)
-	return api
+	fake.AnyRun = "in_progress"
+	return fake
 }
