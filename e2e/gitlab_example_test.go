@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"maps"
 	"os"
 	"os/exec"
@@ -144,19 +143,7 @@ func (s *stack) runGitLabJob(name string, j gitlabJob, vars, ci map[string]strin
 // readDotenv reads a dotenv file as GitLab does for later jobs.
 func readDotenv(t *testing.T, path string) map[string]string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("dotenv: %v", err)
-	}
-	defer f.Close()
-	vals := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			vals[k] = v
-		}
-	}
-	return vals
+	return parseFileCommands(t, readFile(t, path))
 }
 
 // TestGitLabExample runs the scripts of examples/gitlab/.gitlab-ci.yml

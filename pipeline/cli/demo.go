@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
@@ -199,30 +199,20 @@ func (d *demo) job(ctx context.Context, actor string, payload map[string]any, ar
 	return readOutputs(env["GITHUB_OUTPUT"])
 }
 
-// readOutputs parses GITHUB_OUTPUT's name<<DELIMITER blocks.
+// readOutputs reads GITHUB_OUTPUT as the runner does.
 func readOutputs(path string) (map[string]string, error) {
-	out := map[string]string{}
-	f, err := os.Open(path)
+	raw, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
-		return out, nil
+		return map[string]string{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("failed to read outputs: %w", err)
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		name, delim, ok := strings.Cut(s.Text(), "<<")
-		if !ok {
-			continue
-		}
-		var val []string
-		for s.Scan() && s.Text() != delim {
-			val = append(val, s.Text())
-		}
-		out[name] = strings.Join(val, "\n")
+	out, err := report.ParseFileCommands(string(raw))
+	if err != nil {
+		return nil, fmt.Errorf("failed to read outputs %s: %w", path, err)
 	}
-	return out, s.Err()
+	return out, nil
 }
 
 func (d *demo) say(actor, format string, args ...any) {
