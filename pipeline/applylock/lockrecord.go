@@ -87,17 +87,10 @@ func (r ApplyLockRecord) Describe(now time.Time) string {
 	}
 	s := who
 	if r.Holder.SHA != "" {
-		s += ", commit " + shortSHA(r.Holder.SHA)
+		s += ", commit " + ci.ShortSHA(r.Holder.SHA)
 	}
 	if !r.Created.IsZero() {
 		s += ", for " + now.Sub(r.Created).Truncate(time.Second).String()
 	}
 	return s + ", lock ID " + r.ID
-}
-
-func shortSHA(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
 }

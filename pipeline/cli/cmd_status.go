@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/ci"
 )
 
 var statusCommand = command{
@@ -46,7 +47,7 @@ func runStatus(ctx context.Context, inv *invocation) error {
 	w := tabwriter.NewWriter(inv.stdout(), 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "KIND\tSTATE\tLOCK ID\tOPERATION\tHOLDER\tCOMMIT\tAGE\tSTALE")
 	for _, l := range locks {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Kind, l.StateKey, l.ID, l.Operation, holderOf(l), orDash(short(l.SHA)), orDash(l.Age), staleOf(l))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Kind, l.StateKey, l.ID, l.Operation, holderOf(l), orDash(ci.ShortSHA(l.SHA)), orDash(l.Age), staleOf(l))
 	}
 	return w.Flush()
 }
@@ -65,13 +66,6 @@ func staleOf(l applylock.LockEntry) string {
 	return "no"
 }
 
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
-}
-
 func statusSummary(locks []applylock.LockEntry) string {
 	var b strings.Builder
 	b.WriteString("### prstate status\n\n")
@@ -81,7 +75,7 @@ func statusSummary(locks []applylock.LockEntry) string {
 	}
 	b.WriteString("| kind | state | lock ID | holder | commit | age | stale |\n|---|---|---|---|---|---|---|\n")
 	for _, l := range locks {
-		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %s | %s |\n", l.Kind, l.StateKey, l.ID, holderOf(l), orDash(short(l.SHA)), orDash(l.Age), staleOf(l))
+		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %s | %s |\n", l.Kind, l.StateKey, l.ID, holderOf(l), orDash(ci.ShortSHA(l.SHA)), orDash(l.Age), staleOf(l))
 	}
 	return b.String()
 }
