@@ -135,7 +135,6 @@ type cleaner struct {
 	mu   sync.Mutex // guards errs and results written by parallel steps
 	errs []error
 
-	listed    bool            // every live job's versions were listed after locking
 	prodETags map[string]bool // ETags of production's versions (batches only)
 }
 
@@ -189,7 +188,6 @@ func CleanupPRs(ctx context.Context, store CleanupStore, st backend.Stack, prs [
 			c.unlock(ctx, j)
 		}
 	}
-	c.listed = true
 	if c.batch(live(jobs)) {
 		c.loadProductionETags(ctx)
 	}

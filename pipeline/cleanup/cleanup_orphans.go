@@ -41,7 +41,7 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) ([]string, error) 
 		}
 		current = true
 	}
-	if !current && c.listed {
+	if !current {
 		return nil, nil
 	}
 	cur, err := c.store.Bucket.GetObject(ctx, j.key)

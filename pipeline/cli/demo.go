@@ -43,7 +43,7 @@ type demo struct {
 func (a *App) demo(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("prstate demo", flag.ContinueOnError)
 	fs.SetOutput(a.Stderr)
-	endpoint := fs.String("endpoint", "", "run against this S3/DynamoDB API (e.g. http://127.0.0.1:5000) instead of in memory")
+	endpoint := newSettingSet(fs, a.Env).String(endpointSetting)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return err
@@ -52,14 +52,14 @@ func (a *App) demo(ctx context.Context, args []string) error {
 	}
 	d := &demo{parent: a, start: a.Now()}
 	var err error
-	if *endpoint == "" {
+	if endpoint.Text() == "" {
 		d.store = Store{Bucket: memstore.NewBucket(demoBucket), Table: memstore.NewTable(demoTable)}
 		d.say("setup", "in-memory S3 bucket %s and DynamoDB table %s", demoBucket, demoTable)
 	} else {
-		if d.store, err = openDemoEndpoint(ctx, *endpoint); err != nil {
+		if d.store, err = openDemoEndpoint(ctx, endpoint.Text()); err != nil {
 			return err
 		}
-		d.say("setup", "S3 bucket %s and DynamoDB table %s at %s", demoBucket, demoTable, *endpoint)
+		d.say("setup", "S3 bucket %s and DynamoDB table %s at %s", demoBucket, demoTable, endpoint.Text())
 	}
 	if d.repo, err = os.MkdirTemp("", "prstate-demo-"); err != nil {
 		return fmt.Errorf("failed to create demo repository: %w", err)
