@@ -44,7 +44,8 @@ const (
 type stack struct {
 	t      *testing.T
 	moto   *testenv.MotoServer
-	tf     string // terraform binary
+	tf     string // terraform or tofu binary
+	tool   string // "terraform" or "tofu"
 	bin    string // prstate binary
 	root   string // GITHUB_WORKSPACE
 	dir    string // root/infra: the root module, where terraform runs
@@ -58,6 +59,9 @@ type stack struct {
 	// backendExtra is more of the backend block (e.g. encrypt, kms_key_id),
 	// set before writeConfig.
 	backendExtra string
+	// extraEnv is more of the next prstate steps' environment (KEY=value):
+	// a job's env (TF_WORKSPACE), a post step's STATE_* variables.
+	extraEnv []string
 }
 
 // newStack creates the bucket (versioned, as production buckets are) and
@@ -67,8 +71,14 @@ type stack struct {
 // and table there, otherwise they come from action inputs and -backend-config.
 func newStack(t *testing.T, mode lockMode, blockHasAll bool, resources ...string) *stack {
 	t.Helper()
+	return newStackFor(t, testenv.TerraformCLI{Name: "terraform", Path: testenv.Terraform(t)}, mode, blockHasAll, resources...)
+}
+
+// newStackFor is newStack run with cli (terraform or tofu).
+func newStackFor(t *testing.T, cli testenv.TerraformCLI, mode lockMode, blockHasAll bool, resources ...string) *stack {
+	t.Helper()
 	m := testenv.Moto(t)
-	s := &stack{t: t, moto: m, tf: testenv.Terraform(t), bin: testenv.Binary(t), root: t.TempDir(), home: t.TempDir(), mode: mode}
+	s := &stack{t: t, moto: m, tf: cli.Path, tool: cli.Name, bin: testenv.Binary(t), root: t.TempDir(), home: t.TempDir(), mode: mode}
 	s.dir = filepath.Join(s.root, "infra")
 	if err := os.Mkdir(s.dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -171,6 +181,7 @@ type step struct {
 	code           int
 	stdout, stderr string
 	outputs, env   map[string]string
+	state          map[string]string // GITHUB_STATE: what the post step gets as STATE_*
 	rawOutput      string
 	rawEnv         string
 	summary        string
@@ -243,6 +254,7 @@ func (s *stack) prstate(ev event, inputs map[string]string) step {
 		}
 	}
 	env = append(env, s.inputEnv(inputs)...)
+	env = append(env, s.extraEnv...)
 	s.createFileCommands(files)
 	cmd := exec.CommandContext(s.t.Context(), s.bin)
 	cmd.Dir, cmd.Env = s.root, env
@@ -265,6 +277,7 @@ func (s *stack) prstate(ev event, inputs map[string]string) step {
 	st.summary = readFile(s.t, filepath.Join(files, "summary"))
 	st.outputs = parseFileCommands(s.t, st.rawOutput)
 	st.env = parseFileCommands(s.t, st.rawEnv)
+	st.state = parseFileCommands(s.t, readFile(s.t, filepath.Join(files, "state")))
 	// stderr is for prstate's own progress and diagnostics: no SDK logging.
 	if strings.Contains(st.stderr, "SDK ") {
 		s.t.Errorf("the AWS SDK logged to stderr:\n%s", st.stderr)
@@ -365,14 +378,14 @@ func readFile(t *testing.T, path string) string {
 func (s *stack) terraform(dataDir string, extraEnv []string, args ...string) (string, error) {
 	s.t.Helper()
 	cmd := exec.CommandContext(s.t.Context(), s.tf, append(args[:1:1], append([]string{"-no-color"}, args[1:]...)...)...)
-	if args[0] == "workspace" { // -no-color goes after the subcommand's subcommand
+	if args[0] == "workspace" || args[0] == "state" { // -no-color goes after the subcommand's subcommand
 		cmd = exec.CommandContext(s.t.Context(), s.tf, append(args[:2:2], append([]string{"-no-color"}, args[2:]...)...)...)
 	}
 	cmd.Dir = s.dir
 	cmd.Env = append(append(s.runnerEnv(), "TF_DATA_DIR="+dataDir), extraEnv...)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
-	s.t.Logf("terraform %s: %s", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
+	s.t.Logf("%s %s: %s", s.tool, strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
 	return string(out), err
 }
 

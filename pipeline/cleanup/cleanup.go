@@ -8,13 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/clock"
-	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -100,18 +98,6 @@ type CleanupResult struct {
 // Removed tells whether the PR state is gone (or, dry, would be).
 func (r CleanupResult) Removed() bool { return r.Skipped == "" && r.Error == "" }
 
-// OrphanError: a PR state was applied to; deleting it would orphan real
-// infrastructure. Exit 1.
-type OrphanError struct {
-	Key       string
-	Addresses []string
-}
-
-func (e *OrphanError) Error() string {
-	return fmt.Sprintf("PR state %s was applied to: deleting it would orphan %d resource(s): %s; destroy them (terraform destroy on the PR key) or pass --force",
-		e.Key, len(e.Addresses), strings.Join(e.Addresses, ", "))
-}
-
 // cleanupJob is one PR state going through the steps.
 type cleanupJob struct {
 	res      *CleanupResult
@@ -129,7 +115,7 @@ type cleaner struct {
 	opts  CleanupOptions
 
 	prodOnce sync.Once
-	prod     *plan.StateHeader // production's current state, nil when absent
+	prod     prodState // production's current state
 	prodErr  error
 
 	mu   sync.Mutex // guards errs and results written by parallel steps
@@ -192,16 +178,24 @@ func CleanupPRs(ctx context.Context, store CleanupStore, st backend.Stack, prs [
 		c.loadProductionETags(ctx)
 	}
 	c.each(ctx, jobs, func(ctx context.Context, j *cleanupJob) {
-		orphans, err := c.orphans(ctx, j)
+		v, err := c.orphans(ctx, j)
 		if err != nil {
 			c.fail(j, err)
 			c.unlock(ctx, j)
 			return
 		}
-		j.res.Orphans = orphans
-		if len(orphans) > 0 && !c.opts.Force {
-			c.skip(j, fmt.Sprintf("applied to: %d resource(s) would be orphaned (pass --force to delete anyway)", len(orphans)),
-				&OrphanError{Key: j.key, Addresses: orphans})
+		j.res.Orphans = v.added
+		if c.opts.Force {
+			return
+		}
+		switch {
+		case v.unknown != "":
+			e := &CannotTellError{Key: j.key, Reason: v.unknown, Tool: toolName(c.st.Dir, v.encrypted)}
+			c.skip(j, "cannot tell: "+v.unknown+"; check with "+StateListCommand(e.Tool)+" (pass --force to delete anyway)", e)
+			c.unlock(ctx, j)
+		case len(v.added) > 0:
+			e := &OrphanError{Key: j.key, Addresses: v.added, Tool: toolName(c.st.Dir, v.encrypted)}
+			c.skip(j, fmt.Sprintf("applied to: %d resource(s) the PR added would be orphaned; destroy them with %s (pass --force to delete anyway)", len(v.added), DestroyCommand(e.Tool, v.added)), e)
 			c.unlock(ctx, j)
 		}
 	})

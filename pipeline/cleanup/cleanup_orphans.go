@@ -13,18 +13,28 @@ import (
 // the seed a PR state started from.
 const seedProbeMax = 20
 
-// orphans lists the managed resources the PR state tracks that it was not
+// verdict is what cleanup found a PR state tracks.
+type verdict struct {
+	added     []string // managed resources the seed did not bring
+	unknown   string   // non-empty: why its resources cannot be read
+	encrypted bool     // an OpenTofu encrypted state
+}
+
+// orphans finds the managed resources the PR state tracks that it was not
 // seeded with: what `terraform apply` on the PR key created. Deleting the
 // state would leave those resources running with nothing tracking them.
 //
-// The seed is the newest version carrying prstate's seed metadata (the
-// current one when Terraform never wrote the key). When no seed version can
-// be read (a bucket without versioning, expired noncurrent versions) but the
-// state shares production's lineage, it was seeded from production and is
-// compared with production's current resources. A state of its own lineage
-// that no seed started was created by terraform on the PR key: every
-// resource it tracks was applied.
-func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) ([]string, error) {
+// An untouched seed (the current version carries prstate's seed metadata
+// and the md5 it recorded, or its bytes are a seed version's or
+// production's) tracks nothing of its own, encrypted or not. Otherwise the
+// seed is the newest version carrying seed metadata. When no seed version
+// can be read (a bucket without versioning, expired noncurrent versions)
+// but the state shares production's lineage, it was seeded from production
+// and is compared with production's current resources. A state of its own
+// lineage that no seed started was created by terraform on the PR key:
+// every resource it tracks was applied. An encrypted state that is not an
+// untouched seed, or a body that is no state, cannot be read: unknown.
+func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) (verdict, error) {
 	// The listing, taken under the lock, often answers without a read: no
 	// current version, or one whose bytes are a production version's (same
 	// ETag): a seed, never applied to.
@@ -34,52 +44,75 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) ([]string, error) 
 			continue
 		}
 		if v.DeleteMarker {
-			return nil, nil
+			return verdict{}, nil
 		}
 		if v.ETag != "" && c.prodETags[v.ETag] {
-			return nil, nil
+			return verdict{}, nil
 		}
 		current = true
 	}
 	if !current {
-		return nil, nil
+		return verdict{}, nil
 	}
 	cur, err := c.store.Bucket.GetObject(ctx, j.key)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil
+		return verdict{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("failed to read PR state %s: %w", j.key, err)
+		return verdict{}, fmt.Errorf("failed to read PR state %s: %w", j.key, err)
 	}
-	if cur.Metadata[plan.MetaSeedSource] != "" {
-		return nil, nil // an untouched seed: Terraform's writes drop the metadata
+	if len(cur.Body) == 0 {
+		return verdict{}, nil
 	}
-	h, err := plan.ParseState(cur.Body)
-	if err != nil {
-		if len(cur.Body) == 0 {
-			return nil, nil
+	sum := plan.MD5Hex(cur.Body)
+	if cur.Metadata[plan.MetaSeedSource] != "" && cur.Metadata[plan.MetaSeedMD5] == sum {
+		return verdict{}, nil // an untouched seed: Terraform's writes drop the metadata
+	}
+	h, perr := plan.ParseState(cur.Body)
+	if perr != nil {
+		// Unreadable: it is still an untouched seed when its bytes are a
+		// seed's or production's current state.
+		seed, err := c.seedVersion(ctx, j, cur.VersionID)
+		if err != nil {
+			return verdict{}, err
 		}
-		return []string{"(unreadable state: " + err.Error() + ")"}, nil
+		if seed.found && seed.md5 == sum {
+			return verdict{}, nil
+		}
+		if prod, err := c.production(ctx); err != nil {
+			return verdict{}, err
+		} else if prod.md5 == sum {
+			return verdict{}, nil
+		}
+		if errors.Is(perr, plan.ErrEncrypted) {
+			return verdict{unknown: "the state is encrypted (OpenTofu state encryption) and is not the untouched seed", encrypted: true}, nil
+		}
+		return verdict{unknown: "the state cannot be read (" + perr.Error() + ")"}, nil
 	}
 	addrs := h.Addresses()
 	if len(addrs) == 0 {
-		return nil, nil
+		return verdict{}, nil
 	}
-	seed, found, err := c.seedVersion(ctx, j, cur.VersionID)
+	seed, err := c.seedVersion(ctx, j, cur.VersionID)
 	if err != nil {
-		return nil, err
+		return verdict{}, err
 	}
-	if !found {
+	switch {
+	case seed.found && seed.encrypted:
+		// Seeded from an encrypted state, now written plain: what the
+		// seed brought is unknown.
+		return verdict{unknown: "it was seeded from an encrypted state whose resources cannot be read", encrypted: true}, nil
+	case !seed.found:
 		prod, err := c.production(ctx)
 		if err != nil {
-			return nil, err
+			return verdict{}, err
 		}
-		if prod != nil && prod.Lineage == h.Lineage {
-			seed = prod.Addresses()
+		if prod.header != nil && prod.header.Lineage == h.Lineage {
+			seed.addrs = prod.header.Addresses()
 		}
 	}
 	had := map[string]bool{}
-	for _, a := range seed {
+	for _, a := range seed.addrs {
 		had[a] = true
 	}
 	var out []string
@@ -89,12 +122,20 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) ([]string, error) 
 			out = append(out, a)
 		}
 	}
-	return out, nil
+	return verdict{added: out}, nil
+}
+
+// seedFound is the seed version a PR state started from.
+type seedFound struct {
+	found     bool
+	addrs     []string // its managed resources
+	md5       string   // of its body
+	encrypted bool
 }
 
 // seedVersion reads the older versions of the PR state, newest first, and
-// returns the resources of the first that carries seed metadata.
-func (c *cleaner) seedVersion(ctx context.Context, j *cleanupJob, current string) ([]string, bool, error) {
+// returns the first that carries seed metadata.
+func (c *cleaner) seedVersion(ctx context.Context, j *cleanupJob, current string) (seedFound, error) {
 	probed := 0
 	for _, v := range j.versions { // newest first within a key
 		if v.Key != j.key || v.DeleteMarker || v.VersionID == current || v.VersionID == "null" || v.VersionID == "" {
@@ -108,22 +149,31 @@ func (c *cleaner) seedVersion(ctx context.Context, j *cleanupJob, current string
 			continue
 		}
 		if err != nil {
-			return nil, false, fmt.Errorf("failed to read PR state %s version %s: %w", j.key, v.VersionID, err)
+			return seedFound{}, fmt.Errorf("failed to read PR state %s version %s: %w", j.key, v.VersionID, err)
 		}
 		if obj.Metadata[plan.MetaSeedSource] == "" {
 			continue
 		}
 		h, err := plan.ParseState(obj.Body)
-		if err != nil {
+		switch {
+		case errors.Is(err, plan.ErrEncrypted):
+			return seedFound{found: true, md5: plan.MD5Hex(obj.Body), encrypted: true}, nil
+		case err != nil:
 			continue
 		}
-		return h.Addresses(), true, nil
+		return seedFound{found: true, addrs: h.Addresses(), md5: plan.MD5Hex(obj.Body)}, nil
 	}
-	return nil, false, nil
+	return seedFound{}, nil
+}
+
+// prodState is production's current state as cleanup reads it.
+type prodState struct {
+	header *plan.StateHeader // nil when absent or unreadable
+	md5    string            // of its body; "" when absent
 }
 
 // production reads production's current state once per cleanup.
-func (c *cleaner) production(ctx context.Context) (*plan.StateHeader, error) {
+func (c *cleaner) production(ctx context.Context) (prodState, error) {
 	c.prodOnce.Do(func() {
 		obj, err := c.store.Bucket.GetObject(ctx, c.st.Keys.Production)
 		if errors.Is(err, storage.ErrNotFound) {
@@ -133,8 +183,9 @@ func (c *cleaner) production(ctx context.Context) (*plan.StateHeader, error) {
 			c.prodErr = fmt.Errorf("failed to read production state %s: %w", c.st.Keys.Production, err)
 			return
 		}
+		c.prod.md5 = plan.MD5Hex(obj.Body)
 		if h, err := plan.ParseState(obj.Body); err == nil {
-			c.prod = &h
+			c.prod.header = &h
 		}
 	})
 	return c.prod, c.prodErr

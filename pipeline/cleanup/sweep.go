@@ -60,6 +60,9 @@ type SweepReport struct {
 	GitHubRequests int             `json:"github_requests"`
 	AgeOnly        bool            `json:"age_only,omitempty"`
 	Results        []CleanupResult `json:"results"`
+	// Refused is how many PR states cleanup kept on purpose (applied to,
+	// or it cannot tell): reported, not errors.
+	Refused int `json:"refused"`
 }
 
 // closedSlack is how long after a PR was closed its state may still have
@@ -77,7 +80,9 @@ type prStateFound struct {
 // GitHub which of those PRs are closed (listing closed PRs page by page,
 // not one request per PR) and cleans those up, plus, with OlderThan, any
 // PR state not written for that long. Only keys the template matches are
-// considered; cleanup itself refuses applied-to states without Force.
+// considered; cleanup itself refuses applied-to states without Force. A
+// refused state is kept and reported (Refused, its result's Skipped) and
+// the sweep goes on: the error is only for what failed.
 func Sweep(ctx context.Context, targets []SweepTarget, opts SweepOptions) (SweepReport, error) {
 	rep := SweepReport{ClosedPRs: []int{}, Results: []CleanupResult{}}
 	if opts.Pulls == nil && opts.OlderThan <= 0 {
@@ -145,8 +150,12 @@ func Sweep(ctx context.Context, targets []SweepTarget, opts SweepOptions) (Sweep
 			res[k].Reason = reasons[res[k].PR]
 		}
 		rep.Results = append(rep.Results, res...)
-		if err != nil {
-			errs = append(errs, err)
+		// A PR state kept on purpose (applied to, or cannot tell) is in
+		// the report, not an error: the sweep goes on and succeeds.
+		rest, refused := SplitRefusals(err)
+		rep.Refused += len(refused)
+		if rest != nil {
+			errs = append(errs, rest)
 		}
 	}
 	return rep, errors.Join(errs...)

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/prstate/prstate/pipeline/backend"
@@ -51,6 +50,11 @@ func runPlan(ctx context.Context, inv *invocation) error {
 			res.BackendConfig = rel
 		}
 	}
+	// Before any write: a destination prstate would refuse (a symlink)
+	// must not leave a seeded PR state behind.
+	if err := backend.CheckDestination(path); err != nil {
+		return err
+	}
 	if inv.cfg.Seed == "production" && t.IsPR {
 		store, err := inv.open(ctx, st)
 		if err != nil {
@@ -67,8 +71,12 @@ func runPlan(ctx context.Context, inv *invocation) error {
 		res.Seed = &seed
 		inv.logf("seed: %s", seed.Reason)
 	}
-	if err := os.WriteFile(path, []byte(plan.BackendConfig(st, t)), 0o644); err != nil {
-		return fmt.Errorf("failed to write backend config: %w", err)
+	// Atomically, never through a symlink: init never reads half a file.
+	if err := backend.WriteFile(path, []byte(plan.BackendConfig(st, t)), 0o644); err != nil {
+		return err
+	}
+	if t.IsPR {
+		inv.savePRInitCheck(st, t, res.BackendConfig)
 	}
 	inv.setOutputs(t)
 	inv.rep.SetOutput("backend-config", res.BackendConfig)

@@ -72,6 +72,11 @@ func runSweep(ctx context.Context, inv *invocation) error {
 	if errors.As(err, &ue) {
 		return err
 	}
+	for _, r := range rep.Results {
+		if r.Skipped != "" && r.Error == "" {
+			inv.rep.Warning(fmt.Sprintf("sweep kept %s (PR #%d): %s", r.Key, r.PR, r.Skipped))
+		}
+	}
 	out := sweepReport{DryRun: inv.cfg.DryRun, SweepReport: rep}
 	out.Deleted = countDeleted(rep.Results)
 	return inv.finishCleanup("prstate sweep", sweepPreface(rep, inv.cfg.OlderThan), inv.cfg.DryRun, rep.Results, out, sweepError(err))
@@ -89,11 +94,15 @@ func sweepPreface(rep cleanup.SweepReport, olderThan time.Duration) string {
 	if olderThan > 0 {
 		parts = append(parts, "also removing PR states not written for "+olderThan.String())
 	}
+	if rep.Refused > 0 {
+		parts = append(parts, fmt.Sprintf("%d kept: applied to or cannot tell, see below (not an error)", rep.Refused))
+	}
 	return strings.Join(parts, "; ")
 }
 
 // sweepError keeps exit 3 only when every failure was a lock wait; a
-// refused or failed PR state makes the sweep exit 1.
+// failed PR state makes the sweep exit 1. (Refused PR states are not in
+// err: Sweep reports them, and they are warnings.)
 func sweepError(err error) error {
 	if err == nil {
 		return nil

@@ -48,6 +48,7 @@ type loader struct {
 	fsys      fs.FS  // rooted at "/"
 	cwd       string // relative working directories start here
 	workspace string // working directories stay inside it
+	env       ci.Env // TF_WORKSPACE, TF_DATA_DIR
 	cfg       *Config
 	event     func() (ci.Event, error) // the event of this process, read once
 }

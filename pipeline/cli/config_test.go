@@ -38,7 +38,7 @@ func loadTestConfig(t *testing.T, fsys fstest.MapFS, env map[string]string, args
 	getenv := func(k string) string { return env[k] }
 	var c Config
 	groups := []optionGroup{c.stack(needBucket | needKey), &c.LockStoreOptions, &c.PlanOptions, &c.LockTimeoutOptions, &c.EventOptions, &c.DryRunOptions, &c.SweepOptions}
-	l := &loader{fsys: fsys, cwd: "/repo", workspace: "/repo", cfg: &c, event: ci.Once(getenv, nil)}
+	l := &loader{fsys: fsys, cwd: "/repo", workspace: "/repo", env: getenv, cfg: &c, event: ci.Once(getenv, nil)}
 	_, err := loadConfig(groups, newSettingSet(fs, getenv), args, l)
 	return c, err
 }

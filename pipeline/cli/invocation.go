@@ -30,12 +30,22 @@ func (a *App) prepare(cmd command, args []string, rep report.Reporter, event fun
 	fs := flag.NewFlagSet("prstate "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(a.Stderr)
 	var cfg Config
-	l := &loader{fsys: a.FS, cwd: a.Cwd, workspace: a.workspace(), cfg: &cfg, event: event}
+	l := &loader{fsys: a.FS, cwd: a.Cwd, workspace: a.workspace(), env: a.Env, cfg: &cfg, event: event}
 	rest, err := loadConfig(cmd.options(&cfg), newSettingSet(fs, a.Env), args, l)
 	if err != nil {
 		return nil, err
 	}
 	rep.Mask(cfg.GitHubToken)
+	for _, st := range cfg.Stacks {
+		for _, secret := range st.Config().Sensitive() {
+			rep.Mask(secret)
+		}
+		// What the backend resolution passed over (a PR key an earlier
+		// init recorded, a PR workspace selected): said, not hidden.
+		for _, note := range st.Config().Notes() {
+			fmt.Fprintf(a.Stderr, "prstate: %s\n", note)
+		}
+	}
 	return &invocation{app: a, cfg: cfg, ev: cfg.Event, rep: rep, args: rest}, nil
 }
 

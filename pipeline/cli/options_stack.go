@@ -4,6 +4,7 @@ import (
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // stackNeeds says which parts of a stack a command cannot do without.
@@ -17,15 +18,17 @@ const (
 )
 
 // StackOptions are the stacks a command works on: the working directories
-// and their backend "s3" blocks, with explicit settings on top. Only what
-// the command needs is required and validated.
+// and their backend configuration, resolved as terraform and tofu resolve
+// it, with explicit settings on top. Only what the command needs is
+// required and validated.
 type StackOptions struct {
 	Stacks    []backend.Stack // one per working directory; most commands use Stacks[0]
 	Isolation string          // key | workspace
 
 	needs                                                   stackNeeds
 	workingDirectory, bucket, key, region, table, keyPrefix StringValue
-	isolation, keyTemplate                                  StringValue
+	isolation, keyTemplate, binary                          StringValue
+	backendConfig                                           ListValue
 	useLockfile                                             BoolValue
 }
 
@@ -34,6 +37,8 @@ func (o StackOptions) Main() backend.Stack { return o.Stacks[0] }
 
 func (o *StackOptions) addFlags(s *settingSet) {
 	o.workingDirectory = s.String(workingDirectorySetting)
+	o.backendConfig = s.List(backendConfigSetting)
+	o.binary = s.String(binarySetting)
 	o.bucket = s.String(bucketSetting)
 	o.key = s.String(keySetting)
 	o.region = s.String(regionSetting)
@@ -68,48 +73,75 @@ func (o *StackOptions) load(l *loader) error {
 	return nil
 }
 
-// loadStack reads dir's backend block and applies explicit settings on top.
+// backendArgs maps the explicit prstate settings to the backend arguments
+// they set; they win over everything the backend resolution reads.
+func (o *StackOptions) backendArgs() []struct {
+	arg string
+	v   StringValue
+} {
+	return []struct {
+		arg string
+		v   StringValue
+	}{{"bucket", o.bucket}, {"key", o.key}, {"region", o.region}, {"dynamodb_table", o.table}, {"workspace_key_prefix", o.keyPrefix}}
+}
+
+// loadStack resolves the backend of the working directory dir as
+// terraform and tofu do (see package backend), the explicit settings on
+// top, and builds its key scheme. Only what the command needs is required.
 func (o *StackOptions) loadStack(l *loader, dir string) (backend.Stack, error) {
-	b, _, err := backend.Read(l.fsys, fsPath(dir))
+	bin, err := backend.ParseBinary(o.binary.Text())
 	if err != nil {
 		return backend.Stack{}, err
 	}
-	override := func(dst *string, v StringValue) {
-		if s, ok := v.Get(); ok && s != "" {
-			*dst = s
+	var overrides []backend.Override
+	for _, a := range o.backendArgs() {
+		if v, ok := a.v.Get(); ok && v != "" {
+			overrides = append(overrides, backend.Override{Name: a.arg, Value: cty.StringVal(v), From: a.v.Origin()})
 		}
 	}
-	override(&b.Bucket, o.bucket)
-	override(&b.Key, o.key)
-	override(&b.Region, o.region)
-	override(&b.DynamoDBTable, o.table)
-	override(&b.WorkspaceKeyPrefix, o.keyPrefix)
-	st := backend.Stack{Dir: dir, Backend: b}
-	if o.needs&needBucket != 0 {
-		if b.Bucket == "" {
-			return backend.Stack{}, usage.Errorf("no bucket: set --bucket (input bucket, PRSTATE_BUCKET) or a backend \"s3\" block in %s", dir)
+	if o.needs&needBucket != 0 && o.needs&needKey != 0 {
+		if v, set, err := o.useLockfile.Get(); err != nil {
+			return backend.Stack{}, err
+		} else if set {
+			overrides = append(overrides, backend.Override{Name: "use_lockfile", Value: cty.BoolVal(v), From: o.useLockfile.Origin()})
 		}
-		if err := validateBucketName(b.Bucket); err != nil {
+	}
+	require := []string{} // not nil: nil would require both
+	if o.needs&needBucket != 0 {
+		require = append(require, "bucket")
+	}
+	if o.needs&needKey != 0 {
+		require = append(require, "key")
+	}
+	var isPRKey func(string) bool
+	if o.Isolation != "workspace" {
+		isPRKey = prKeyMatcher(o.keyTemplate.Text())
+	}
+	r, err := backend.Resolve(backend.Options{
+		FS: l.fsys, Dir: fsPath(dir), DisplayDir: displayDir(l.cwd, dir), Binary: bin,
+		BackendConfig: o.backendConfig.Get(), Env: l.env, Overrides: overrides,
+		IsPRKey: isPRKey, IsPRWorkspace: isPRWorkspace, Require: require,
+	})
+	if err != nil {
+		return backend.Stack{}, err
+	}
+	st := backend.Stack{Dir: dir, Backend: backend.FromResolved(r), Resolved: r}
+	if o.needs&needBucket != 0 {
+		if err := validateBucketName(st.Backend.Bucket); err != nil {
 			return backend.Stack{}, err
 		}
 	}
 	if o.needs&needKey == 0 {
 		return st, nil
 	}
-	if b.Key == "" {
-		return backend.Stack{}, usage.Errorf("no state key: set --key (input key, PRSTATE_KEY) or a backend \"s3\" block in %s", dir)
-	}
-	if o.needs&needBucket != 0 {
-		if v, set, err := o.useLockfile.Get(); err != nil {
-			return backend.Stack{}, err
-		} else if set {
-			st.Backend.UseLockfile = v
-		}
-	}
 	if o.Isolation == "workspace" {
-		st.Keys, err = statekey.NewWorkspaceKeys(b.Key, b.WorkspaceKeyPrefix)
+		st.Keys, err = statekey.NewWorkspaceKeys(st.Backend.Key, st.Backend.WorkspaceKeyPrefix)
+		// PR workspaces are pr-N; production's state is its own workspace's.
+		st.Keys.Production = r.StateObjectKey()
 	} else {
-		st.Keys, err = statekey.NewKeys(b.Key, o.keyTemplate.Text())
+		// Outside the default workspace the PR key sits beside production's
+		// state object, in the same workspace.
+		st.Keys, err = statekey.NewKeys(r.StateObjectKey(), o.keyTemplate.Text())
 	}
 	if err != nil {
 		return backend.Stack{}, err

@@ -2,16 +2,22 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/report"
 )
 
 // The action's post-entrypoint runs the same image with the same inputs.
 // The main step saves prstate_post=true (seen by the post step as
 // STATE_prstate_post), so the process knows it is the post step: then it
-// releases the lock the main step saved (STATE_lock_id), and nothing else.
+// checks the init of the PR plan the main step prepared (STATE_prstate_pr_init)
+// and releases the lock the main step saved (STATE_lock_id), and nothing else.
 
 // markMainStep tells a later post step of this action that it is one.
 func (a *App) markMainStep(rep report.Reporter) {
@@ -20,17 +26,69 @@ func (a *App) markMainStep(rep report.Reporter) {
 	}
 }
 
-// postStep releases the lock a main step took, if any.
+// postStep checks a PR plan's init and releases the lock a main step took, if any.
 func (a *App) postStep(ctx context.Context, rep report.Reporter) error {
+	var checkErr error
+	raw := a.Env("STATE_prstate_pr_init")
+	if raw != "" {
+		checkErr = a.checkPRInit(raw)
+	}
 	id := a.Env("STATE_lock_id")
 	if id == "" {
 		fmt.Fprintln(a.Stderr, "prstate: post step: no lock to release")
-		return nil
+		return checkErr
 	}
 	inv, err := a.prepare(unlockCommand, []string{"--lock-id", id}, rep, ci.Once(a.Env, a.ReadFile))
 	if err != nil {
-		return fmt.Errorf("failed to release apply lock %s in the post step: %w", id, err)
+		return errors.Join(checkErr, fmt.Errorf("failed to release apply lock %s in the post step: %w", id, err))
 	}
 	fmt.Fprintf(a.Stderr, "prstate: post step: releasing apply lock %s\n", id)
-	return runUnlock(ctx, inv)
+	return errors.Join(checkErr, runUnlock(ctx, inv))
+}
+
+// savePRInitCheck saves for the post step what the PR job's init must
+// configure in the stack's directory.
+func (inv *invocation) savePRInitCheck(st backend.Stack, t plan.Target, file string) {
+	if inv.app.Env("GITHUB_ACTIONS") != "true" {
+		return
+	}
+	r := st.Config()
+	want := []backend.PRInit{{
+		Dir: fsPath(st.Dir), Display: displayDir(inv.app.Cwd, st.Dir), Bucket: r.Bucket(),
+		Key: plan.KeySetting(st, t), Workspace: t.Workspace, Production: r.Key(), BackendFile: file,
+	}}
+	raw, err := json.Marshal(want)
+	if err != nil {
+		inv.logf("cannot save the init check for the post step: %v", err)
+		return
+	}
+	inv.rep.SaveState("prstate_pr_init", string(raw))
+}
+
+// checkPRInit is the post step of plan: terraform init must have
+// configured the PR state in every working directory the plan prepared. A
+// PR plan never silently runs on production: when the last init's record
+// (.terraform/terraform.tfstate) names anything else, the job fails here,
+// naming the fix.
+func (a *App) checkPRInit(raw string) error {
+	var wants []backend.PRInit
+	if err := json.Unmarshal([]byte(raw), &wants); err != nil {
+		return fmt.Errorf("post step: cannot read what the plan step saved (STATE_prstate_pr_init): %v", err)
+	}
+	var failures []string
+	for _, w := range wants {
+		res, err := backend.CheckPRInit(a.FS, w, a.Env)
+		switch {
+		case err != nil:
+			failures = append(failures, err.Error())
+		case res.OK:
+			fmt.Fprintf(a.Stderr, "prstate: post step: %s\n", res.Msg)
+		default:
+			failures = append(failures, res.Msg)
+		}
+	}
+	if len(failures) > 0 {
+		return fmt.Errorf("the PR plan did not run on the pull request's state: %s", strings.Join(failures, "; "))
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/usage"
 )
@@ -39,6 +40,10 @@ type BoolSetting struct{ *setting }
 // DurationSetting is a setting read as a duration ("" is 0; "7d" is 7 days).
 type DurationSetting struct{ *setting }
 
+// ListSetting is a repeatable setting: every flag in order, else the
+// environment's value split by newlines and commas.
+type ListSetting struct{ *setting }
+
 func stringSetting(name, def, usage string) StringSetting {
 	return StringSetting{declare(&setting{name: name, def: def, usage: usage})}
 }
@@ -49,6 +54,10 @@ func boolSetting(name, def, usage string) BoolSetting {
 
 func durationSetting(name, def, usage string) DurationSetting {
 	return DurationSetting{declare(&setting{name: name, def: def, usage: usage})}
+}
+
+func listSetting(name, def, usage string) ListSetting {
+	return ListSetting{declare(&setting{name: name, def: def, usage: usage})}
 }
 
 // EnvName is the setting's environment variable: PRSTATE_<NAME>.
@@ -83,15 +92,34 @@ func newSettingSet(fs *flag.FlagSet, env ci.Env) *settingSet {
 
 // value is one bound setting: a flag, and the environment behind it.
 type value struct {
-	s    *setting
-	env  ci.Env
-	flag string
-	set  bool
+	s     *setting
+	env   ci.Env
+	flag  string
+	flags []string // every value the flag was given, in order (ListSetting)
+	set   bool
 }
 
-func (v *value) String() string     { return v.flag }
-func (v *value) Set(s string) error { v.flag, v.set = s, true; return nil }
-func (v *value) IsBoolFlag() bool   { return v.s.isBool }
+func (v *value) String() string { return v.flag }
+func (v *value) Set(s string) error {
+	v.flag, v.set = s, true
+	v.flags = append(v.flags, s)
+	return nil
+}
+func (v *value) IsBoolFlag() bool { return v.s.isBool }
+
+// origin says how the user set the setting, as messages name it:
+// "--bucket", "PRSTATE_BUCKET" or "input bucket" ("" when nothing did).
+func (v *value) origin() string {
+	switch {
+	case v.set:
+		return "--" + v.s.name
+	case v.env(v.s.EnvName()) != "":
+		return v.s.EnvName()
+	case strings.TrimSpace(v.env(v.s.InputName())) != "":
+		return "input " + v.s.name
+	}
+	return ""
+}
 
 // lookup is the value: the flag wins, then PRSTATE_<NAME>, then the
 // action input, then the default.
@@ -121,6 +149,9 @@ type BoolValue struct{ v *value }
 // DurationValue is a bound DurationSetting.
 type DurationValue struct{ v *value }
 
+// ListValue is a bound ListSetting.
+type ListValue struct{ v *value }
+
 // String registers s as a flag; the value is read after parsing.
 func (ss *settingSet) String(s StringSetting) StringValue { return StringValue{ss.bind(s.setting)} }
 
@@ -131,6 +162,29 @@ func (ss *settingSet) Bool(s BoolSetting) BoolValue { return BoolValue{ss.bind(s
 func (ss *settingSet) Duration(s DurationSetting) DurationValue {
 	return DurationValue{ss.bind(s.setting)}
 }
+
+// List registers s as a repeatable flag.
+func (ss *settingSet) List(s ListSetting) ListValue { return ListValue{ss.bind(s.setting)} }
+
+// Get returns every --name flag in order; else PRSTATE_<NAME>, else the
+// input, split by newlines and commas (outside quotes and brackets, so an
+// HCL value stays whole); nil when unset.
+func (lv ListValue) Get() []string {
+	v := lv.v
+	if v.set {
+		return append([]string(nil), v.flags...)
+	}
+	if e := v.env(v.s.EnvName()); e != "" {
+		return backend.SplitItems(e)
+	}
+	return backend.SplitItems(v.env(v.s.InputName()))
+}
+
+// Origin says how the user set the setting ("" when nothing did).
+func (sv StringValue) Origin() string { return sv.v.origin() }
+
+// Origin says how the user set the setting ("" when nothing did).
+func (bv BoolValue) Origin() string { return bv.v.origin() }
 
 // Get returns the text and whether anything set it.
 func (sv StringValue) Get() (string, bool) { return sv.v.lookup() }

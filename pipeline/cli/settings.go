@@ -13,6 +13,8 @@ import (
 // declares.
 var (
 	commandSetting            = stringSetting("command", "auto", "what to do: auto, key, plan, lock, unlock, run, status, force-unlock, cleanup, sweep, iam")
+	backendConfigSetting      = listSetting("backend-config", "", "what you pass to terraform init -backend-config: a file (relative to the working directory) or key=value; repeat it (input and PRSTATE_BACKEND_CONFIG: newline or comma separated)")
+	binarySetting             = stringSetting("binary", "auto", "whose configuration file rules apply: auto, terraform (*.tf, *.tf.json) or tofu (also *.tofu, *.tofu.json)")
 	workingDirectorySetting   = stringSetting("working-directory", ".", "Terraform root module(s) whose backend \"s3\" block is read; for cleanup several, comma/newline separated or a glob (inside the workspace)")
 	bucketSetting             = stringSetting("bucket", "", "S3 bucket of the state")
 	keySetting                = stringSetting("key", "", "production state key, e.g. app/terraform.tfstate")

@@ -4,10 +4,6 @@
 package plan
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
-
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 )
@@ -33,42 +29,23 @@ func ResolveTarget(st backend.Stack, ev ci.Event) (Target, error) {
 	return Target{Key: key, Workspace: st.Keys.Workspace(ev.PR), PR: ev.PR, IsPR: true}, nil
 }
 
-// BackendConfig renders the file passed to `terraform init -backend-config=FILE`.
-// Under --isolation workspace the key stays production's: Terraform puts the
-// workspace's state under <workspace_key_prefix>/<workspace>/ itself.
+// BackendConfig renders the file passed to `terraform init -backend-config=FILE`:
+// every setting of the stack's resolved production backend (endpoints,
+// locking, encryption, credentials settings, ...) with the key setting
+// replaced by the target's, so init needs no other file. Under --isolation
+// workspace the key stays production's: Terraform puts the workspace's
+// state under <workspace_key_prefix>/<workspace>/ itself. Outside the
+// default workspace the key setting is the target's object key without
+// the workspace's prefix (the selected workspace stays selected).
 func BackendConfig(st backend.Stack, t Target) string {
-	b := st.Backend
-	key := t.Key
-	if st.Keys.IsWorkspace() {
-		key = st.Keys.Production
-	}
-	var s strings.Builder
-	fmt.Fprintf(&s, "# written by prstate: terraform init -backend-config=<this file>\n")
-	line := func(k, v string) { fmt.Fprintf(&s, "%-20s = %s\n", k, v) }
-	line("bucket", hclQuote(b.Bucket))
-	line("key", hclQuote(key))
-	if b.Region != "" {
-		line("region", hclQuote(b.Region))
-	}
-	if b.DynamoDBTable != "" {
-		line("dynamodb_table", hclQuote(b.DynamoDBTable))
-	}
-	if b.UseLockfile {
-		line("use_lockfile", "true")
-	}
-	if st.Keys.IsWorkspace() {
-		if b.WorkspaceKeyPrefix != "" {
-			line("workspace_key_prefix", hclQuote(b.WorkspaceKeyPrefix))
-		}
-		fmt.Fprintf(&s, "# workspace: %s (select it with TF_WORKSPACE=%s)\n", t.Workspace, t.Workspace)
-	}
-	return s.String()
+	return string(st.Config().PRFile(KeySetting(st, t), t.Workspace))
 }
 
-// hclQuote quotes s as an HCL string literal. Go's quoting is HCL's except
-// for template sequences: "${" and "%{" must be doubled, or terraform init
-// reads them as interpolation ("Variables not allowed").
-func hclQuote(s string) string {
-	q := strconv.Quote(s)
-	return strings.NewReplacer("${", "$${", "%{", "%%{").Replace(q)
+// KeySetting is the key argument of the target's backend file.
+func KeySetting(st backend.Stack, t Target) string {
+	r := st.Config()
+	if st.Keys.IsWorkspace() {
+		return r.KeyFor(st.Keys.Production)
+	}
+	return r.KeyFor(t.Key)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -31,47 +30,30 @@ type SeedResult struct {
 	Source  string `json:"source,omitempty"`
 	Serial  int64  `json:"serial,omitempty"`
 	Lineage string `json:"lineage,omitempty"`
+	// Encrypted: production's state is OpenTofu-encrypted, copied as it is.
+	// Serial and lineage are zero when it does not show them in plain text.
+	Encrypted bool `json:"encrypted,omitempty"`
 }
 
-// StateHeader is what prstate reads of a Terraform state file.
-type StateHeader struct {
-	Version   int    `json:"version"`
-	Serial    int64  `json:"serial"`
-	Lineage   string `json:"lineage"`
-	Resources []struct {
-		Module string `json:"module"`
-		Mode   string `json:"mode"`
-		Type   string `json:"type"`
-		Name   string `json:"name"`
-	} `json:"resources"`
+// SerialWords is "serial N", or says the serial is unknown (an encrypted
+// state that does not show it).
+func (r SeedResult) SerialWords() string {
+	if r.Encrypted && r.Lineage == "" {
+		return "serial unknown (encrypted state)"
+	}
+	return "serial " + strconv.FormatInt(r.Serial, 10)
 }
 
-// ParseState reads a state file's header and resources.
-func ParseState(body []byte) (StateHeader, error) {
-	var h StateHeader
-	if err := json.Unmarshal(body, &h); err != nil {
-		return StateHeader{}, fmt.Errorf("failed to parse state: %w", err)
-	}
-	if h.Version == 0 || h.Lineage == "" {
-		return StateHeader{}, errors.New("failed to parse state: not a Terraform state (no version or lineage)")
-	}
-	return h, nil
-}
+// SeedUnknown is the seed metadata value for a serial or lineage an
+// encrypted state does not show.
+const SeedUnknown = "unknown"
 
-// Addresses lists the managed resources' addresses (module.x.type.name).
-func (h StateHeader) Addresses() []string {
-	var out []string
-	for _, r := range h.Resources {
-		if r.Mode != "managed" {
-			continue
-		}
-		a := r.Type + "." + r.Name
-		if r.Module != "" {
-			a = r.Module + "." + a
-		}
-		out = append(out, a)
+// seedHeader is the serial and lineage recorded in a seed's metadata.
+func seedHeader(h StateHeader) (serial, lineage string) {
+	if h.Lineage == "" {
+		return SeedUnknown, SeedUnknown
 	}
-	return out
+	return strconv.FormatInt(h.Serial, 10), h.Lineage
 }
 
 // MD5Hex is the hex md5 of a state: Terraform's digest item value.
@@ -109,20 +91,22 @@ func Seed(ctx context.Context, clk clock.Clock, bucket storage.ObjectReadWriter,
 		return SeedResult{}, err
 	}
 	h, err := ParseState(prod.Body)
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrEncrypted) {
 		return SeedResult{}, fmt.Errorf("failed to read production state %s: %w", production, err)
 	}
-	res := SeedResult{Seeded: true, Reason: "seeded from production", Source: production, Serial: h.Serial, Lineage: h.Lineage}
-	if ifMatch != "" && cur.Metadata[MetaSeedSerial] == strconv.FormatInt(h.Serial, 10) && cur.Metadata[MetaSeedLineage] == h.Lineage {
+	sum := MD5Hex(prod.Body)
+	serial, lineage := seedHeader(h)
+	res := SeedResult{Seeded: true, Reason: "seeded from production", Source: production, Serial: h.Serial, Lineage: h.Lineage, Encrypted: h.Encrypted}
+	if ifMatch != "" && (cur.Metadata[MetaSeedMD5] == sum || h.Lineage != "" && cur.Metadata[MetaSeedSerial] == serial && cur.Metadata[MetaSeedLineage] == lineage) {
 		res.Seeded, res.Reason = false, "the PR state is an up-to-date seed"
 		return res, nil
 	}
-	sum := MD5Hex(prod.Body)
 	// The seed is production's state, secrets included: store it encrypted
 	// as production is (the backend's encrypt / kms_key_id), not as the
-	// bucket's default would.
+	// bucket's default would. An OpenTofu encrypted state is copied byte
+	// for byte: tofu decrypts it with the PR's own configuration.
 	opts := storage.PutOptions{IfNoneMatch: ifMatch == "", IfMatch: ifMatch, Encryption: prod.Encryption, Metadata: map[string]string{
-		MetaSeedSource: production, MetaSeedSerial: strconv.FormatInt(h.Serial, 10), MetaSeedLineage: h.Lineage, MetaSeedMD5: sum,
+		MetaSeedSource: production, MetaSeedSerial: serial, MetaSeedLineage: lineage, MetaSeedMD5: sum,
 	}}
 	if _, err := bucket.PutObject(ctx, prKey, prod.Body, opts); err != nil {
 		if errors.Is(err, storage.ErrPrecondition) {

@@ -153,7 +153,7 @@ func PlanSection(r PlanReport, l ci.Links) string {
 	case r.Seed == nil:
 		b.WriteString("The PR state starts empty (seed: none).\n")
 	case r.Seed.Seeded:
-		fmt.Fprintf(&b, "Seeded from production %s at serial %d.\n", code(r.Seed.Source), r.Seed.Serial)
+		fmt.Fprintf(&b, "Seeded from production %s at %s.\n", code(r.Seed.Source), r.Seed.SerialWords())
 	case r.Seed.Serial != 0:
 		fmt.Fprintf(&b, "Not seeded again: %s (production serial %d).\n", r.Seed.Reason, r.Seed.Serial)
 	default:

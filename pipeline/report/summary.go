@@ -109,7 +109,7 @@ func SeedWords(s *plan.SeedResult) string {
 	case s == nil:
 		return "not seeded"
 	case s.Seeded:
-		return fmt.Sprintf("seeded from `%s` serial %d", s.Source, s.Serial)
+		return fmt.Sprintf("seeded from `%s` %s", s.Source, s.SerialWords())
 	default:
 		return "not seeded: " + s.Reason
 	}

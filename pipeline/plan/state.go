@@ -1,0 +1,70 @@
+package plan
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// ErrEncrypted: the state is encrypted (OpenTofu state encryption), so its
+// resources cannot be read. ParseState returns it with what the envelope
+// shows in plain text (serial and lineage, when there).
+var ErrEncrypted = errors.New("the state is encrypted (OpenTofu state encryption): its resources cannot be read")
+
+// StateHeader is what prstate reads of a Terraform state file.
+type StateHeader struct {
+	Version   int    `json:"version"`
+	Serial    int64  `json:"serial"`
+	Lineage   string `json:"lineage"`
+	Resources []struct {
+		Module string `json:"module"`
+		Mode   string `json:"mode"`
+		Type   string `json:"type"`
+		Name   string `json:"name"`
+	} `json:"resources"`
+	// Encrypted is set for an OpenTofu encrypted state: an envelope of
+	// encrypted_data, encryption_version and meta (key provider data),
+	// with serial and lineage in plain text (OpenTofu 1.10 writes them).
+	Encrypted bool `json:"-"`
+}
+
+// envelope is the plain-text part of an OpenTofu encrypted state.
+type envelope struct {
+	EncryptedData     *string `json:"encrypted_data"`
+	EncryptionVersion string  `json:"encryption_version"`
+}
+
+// ParseState reads a state file's header and resources. For an encrypted
+// state it returns the header with Encrypted set (serial and lineage where
+// they are plain text, zero otherwise) and ErrEncrypted: its resources are
+// unknown, never "none".
+func ParseState(body []byte) (StateHeader, error) {
+	var h StateHeader
+	if err := json.Unmarshal(body, &h); err != nil {
+		return StateHeader{}, fmt.Errorf("failed to parse state: %w", err)
+	}
+	var env envelope
+	if err := json.Unmarshal(body, &env); err == nil && env.EncryptedData != nil && h.Version == 0 {
+		return StateHeader{Serial: h.Serial, Lineage: h.Lineage, Encrypted: true}, ErrEncrypted
+	}
+	if h.Version == 0 || h.Lineage == "" {
+		return StateHeader{}, errors.New("failed to parse state: not a Terraform state (no version or lineage)")
+	}
+	return h, nil
+}
+
+// Addresses lists the managed resources' addresses (module.x.type.name).
+func (h StateHeader) Addresses() []string {
+	var out []string
+	for _, r := range h.Resources {
+		if r.Mode != "managed" {
+			continue
+		}
+		a := r.Type + "." + r.Name
+		if r.Module != "" {
+			a = r.Module + "." + a
+		}
+		out = append(out, a)
+	}
+	return out
+}
