@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/prstate/prstate/pipeline/cleanup"
+	"github.com/prstate/prstate/pipeline/report"
 )
 
 // printCleanup prints one line per PR state, and the resources a refused
@@ -52,21 +53,25 @@ func cleanupSummary(title, preface string, dry bool, results []cleanup.CleanupRe
 		b.WriteString("No PR state to remove.\n")
 		return b.String()
 	}
-	b.WriteString("| PR | keys | versions removed | bytes freed | items | skipped, and why |\n|---|---|---|---|---|---|\n")
+	rows := make([][]string, 0, len(results))
 	for _, r := range results {
 		keys := make([]string, 0, len(r.Keys))
 		for _, k := range r.Keys {
-			keys = append(keys, "`"+k+"`")
+			keys = append(keys, report.Code(k))
 		}
 		if len(keys) == 0 {
-			keys = append(keys, "`"+r.Key+"` (nothing there)")
+			keys = append(keys, report.Code(r.Key)+" (nothing there)")
 		}
 		why := "-"
 		switch {
 		case r.Skipped != "":
 			why = r.Skipped
 			if len(r.Orphans) > 0 {
-				why += ": `" + strings.Join(r.Orphans, "`, `") + "`"
+				orphans := make([]string, len(r.Orphans))
+				for i, a := range r.Orphans {
+					orphans[i] = report.Code(a)
+				}
+				why += ": " + strings.Join(orphans, ", ")
 			}
 		case r.Error != "":
 			why = fmt.Sprintf("failed, %d version(s) left: %s", r.Left, r.Error)
@@ -75,8 +80,9 @@ func cleanupSummary(title, preface string, dry bool, results []cleanup.CleanupRe
 		if r.Reason != "" {
 			pr += " (" + r.Reason + ")"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %d | %s |\n", pr, strings.Join(keys, "<br>"), r.Versions, humanBytes(r.Bytes), len(r.Items), strings.ReplaceAll(why, "|", `\|`))
+		rows = append(rows, []string{pr, strings.Join(keys, "<br>"), fmt.Sprint(r.Versions), humanBytes(r.Bytes), fmt.Sprint(len(r.Items)), why})
 	}
+	b.WriteString(report.Table([]string{"PR", "keys", "versions removed", "bytes freed", "items", "skipped, and why"}, rows))
 	return b.String()
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/report"
 )
 
 var statusCommand = command{
@@ -73,10 +74,11 @@ func statusSummary(locks []applylock.LockEntry) string {
 		b.WriteString("No locks.\n")
 		return b.String()
 	}
-	b.WriteString("| kind | state | lock ID | holder | commit | age | stale |\n|---|---|---|---|---|---|---|\n")
+	rows := make([][]string, 0, len(locks))
 	for _, l := range locks {
-		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %s | %s |\n", l.Kind, l.StateKey, l.ID, holderOf(l), orDash(ci.ShortSHA(l.SHA)), orDash(l.Age), staleOf(l))
+		rows = append(rows, []string{l.Kind, report.Code(l.StateKey), report.Code(l.ID), holderOf(l), orDash(ci.ShortSHA(l.SHA)), orDash(l.Age), staleOf(l)})
 	}
+	b.WriteString(report.Table([]string{"kind", "state", "lock ID", "holder", "commit", "age", "stale"}, rows))
 	return b.String()
 }
 

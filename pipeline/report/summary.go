@@ -76,11 +76,11 @@ func FormatWait(d time.Duration) string {
 func RenderSummary(s Summary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### prstate %s\n\n", s.Command)
-	b.WriteString("| stack | state key | apply lock | result | commit | run |\n|---|---|---|---|---|---|\n")
+	rows := make([][]string, 0, len(s.Rows))
 	for _, r := range s.Rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n",
-			cell(code(r.Stack)), cell(code(r.Key)), cell(r.Lock.render(s.Links)), cell(ci.OrWord(r.Result, "-")), s.Links.Commit(r.Commit), s.Links.Run(r.RunURL))
+		rows = append(rows, []string{Code(r.Stack), Code(r.Key), r.Lock.render(s.Links), ci.OrWord(r.Result, "-"), s.Links.Commit(r.Commit), s.Links.Run(r.RunURL)})
 	}
+	b.WriteString(Table([]string{"stack", "state key", "apply lock", "result", "commit", "run"}, rows))
 	if len(s.Notes) > 0 {
 		b.WriteString("\n")
 		for _, n := range s.Notes {
@@ -88,19 +88,6 @@ func RenderSummary(s Summary) string {
 		}
 	}
 	return b.String()
-}
-
-// code renders s as inline code ("-" when empty).
-func code(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return "`" + strings.ReplaceAll(s, "`", "'") + "`"
-}
-
-// cell keeps a value inside its table cell.
-func cell(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "\n", " "), "|", "\\|")
 }
 
 // SeedWords says in a few words whether and how a PR state was seeded.
