@@ -73,16 +73,17 @@ func (o *StackOptions) load(l *loader) error {
 	return nil
 }
 
-// backendArgs maps the explicit prstate settings to the backend arguments
-// they set; they win over everything the backend resolution reads.
-func (o *StackOptions) backendArgs() []struct {
+// backendArg is an explicit prstate setting and the backend argument it
+// sets.
+type backendArg struct {
 	arg string
 	v   StringValue
-} {
-	return []struct {
-		arg string
-		v   StringValue
-	}{{"bucket", o.bucket}, {"key", o.key}, {"region", o.region}, {"dynamodb_table", o.table}, {"workspace_key_prefix", o.keyPrefix}}
+}
+
+// backendArgs are the explicit settings: they win over everything the
+// backend resolution reads.
+func (o *StackOptions) backendArgs() []backendArg {
+	return []backendArg{{"bucket", o.bucket}, {"key", o.key}, {"region", o.region}, {"dynamodb_table", o.table}, {"workspace_key_prefix", o.keyPrefix}}
 }
 
 // loadStack resolves the backend of the working directory dir as
