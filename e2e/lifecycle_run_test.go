@@ -37,6 +37,7 @@ func runLifecycle(t *testing.T, cli testenv.TerraformCLI, mode lockMode) {
 	proxy := testenv.NewFaultProxy(t, s.moto.Endpoint, testenv.Faults{Serialize: true})
 	gh := newRunnerAPI(t)
 	gh.AddCommit(mergeC, mergeB)
+	gh.SetBranch("main", mergeC)
 	s.applyProduction(true)
 
 	// The PR changes nothing yet: seeded, its plan has no changes.

@@ -65,6 +65,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	parents  map[string][]string
+	branches map[string]string // name -> head commit
 	pulls    map[string][]Pull
 	comments []*Comment
 	nextID   int64
@@ -80,7 +81,7 @@ type Server struct {
 
 // New starts a fake for repo, closed when the test ends.
 func New(t testing.TB, repo string) *Server {
-	s := &Server{Repo: repo, parents: map[string][]string{}, pulls: map[string][]Pull{}, requests: map[string]int{}, queries: map[string][]string{}, failures: map[string]int{}, runs: map[int64]string{}, nextID: 1000, perPage: 30}
+	s := &Server{Repo: repo, parents: map[string][]string{}, branches: map[string]string{}, pulls: map[string][]Pull{}, requests: map[string]int{}, queries: map[string][]string{}, failures: map[string]int{}, runs: map[int64]string{}, nextID: 1000, perPage: 30}
 	mux := http.NewServeMux()
 	prefix := "/repos/" + repo
 	mux.HandleFunc("GET "+prefix+"/compare/{spec}", s.route(RouteCompare, s.compare))
@@ -109,6 +110,14 @@ func (s *Server) AddCommit(sha string, parents ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.parents[sha] = parents
+}
+
+// SetBranch points branch at sha; compare resolves branch names as GitHub
+// does (compare/main...<sha>).
+func (s *Server) SetBranch(name, sha string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.branches[name] = sha
 }
 
 // SetPullsForCommit sets what commits/{sha}/pulls answers.
@@ -232,6 +241,12 @@ func (s *Server) ancestors(sha string) map[string]bool {
 func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 	base, head, ok := strings.Cut(r.PathValue("spec"), "...")
 	s.mu.Lock()
+	if sha, isBranch := s.branches[base]; isBranch {
+		base = sha
+	}
+	if sha, isBranch := s.branches[head]; isBranch {
+		head = sha
+	}
 	_, okBase := s.parents[base]
 	_, okHead := s.parents[head]
 	if !ok || !okBase || !okHead {

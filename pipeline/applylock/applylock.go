@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -43,6 +44,7 @@ type LockOptions struct {
 	Warn    func(msg string)                 // takeovers: a warning annotation
 	Who     string                           // LockInfo.Who
 	Path    string                           // LockInfo.Path (the state key)
+	Links   ci.Links                         // this repository: holders' run URLs are checked against it
 }
 
 // ApplyLock is one process's handle on the apply lock of a production state.
@@ -233,7 +235,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 				if err == nil || l.adoptIfOurs(ctx, nb, &v, err) {
 					l.version, l.held, l.written = v, true, clk.Now()
 					l.waited = AcquireWait{Waited: clk.Now().Sub(start), Behind: cur.Holder, TookOver: true}
-					l.opts.Warn(fmt.Sprintf("took over the apply lock %s from %s: %s", l.store.Where(), cur.Describe(clk.Now()), reason))
+					l.opts.Warn(fmt.Sprintf("took over the apply lock %s from %s: %s", l.store.Where(), cur.DescribeFor(clk.Now(), l.opts.Links), reason))
 					return nil
 				}
 				if errors.Is(err, storage.ErrPrecondition) {
@@ -242,14 +244,14 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 				logErr(err)
 			} else if lastReport.IsZero() || now.Sub(lastReport) >= lockReportEvery {
 				lastReport = now
-				l.opts.Logf("waiting for the apply lock %s: held by %s", l.store.Where(), cur.Describe(clk.Now()))
+				l.opts.Logf("waiting for the apply lock %s: held by %s", l.store.Where(), cur.DescribeFor(clk.Now(), l.opts.Links))
 			}
 		}
 		waited := clk.Now().Sub(start)
 		if l.opts.Timeout > 0 && waited >= l.opts.Timeout {
 			e := &LockTimeoutError{Where: l.store.Where(), Waited: waited, Problem: lastErr}
 			if holder.ID != "" {
-				e.Holder, e.LockID = holder.Describe(clk.Now()), holder.ID
+				e.Holder, e.LockID = holder.DescribeFor(clk.Now(), l.opts.Links), holder.ID
 			}
 			return e
 		}
@@ -306,7 +308,7 @@ func (l *ApplyLock) Renew(ctx context.Context) error {
 			return nil
 		} else if perr == nil {
 			l.held = false
-			return fmt.Errorf("%w: %s is now held by %s", ErrLockLost, l.store.Where(), rec.Describe(l.opts.Clock.Now()))
+			return fmt.Errorf("%w: %s is now held by %s", ErrLockLost, l.store.Where(), rec.DescribeFor(l.opts.Clock.Now(), l.opts.Links))
 		}
 		l.held = false
 		return fmt.Errorf("%w: %s holds an unreadable record", ErrLockLost, l.store.Where())

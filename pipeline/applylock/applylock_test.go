@@ -145,7 +145,7 @@ func TestLiveRunIsNotTakenOverAndTimesOut(t *testing.T) {
 	t.Parallel()
 	b := memstore.NewBucket("acme")
 	clk := clocktest.New()
-	holder := newMemLock(b, Holder{Repository: "acme/infra", RunID: "77", RunURL: "https://github.com/acme/infra/actions/runs/77", SHA: "0123456789abcdef"}, LockOptions{Lease: 6 * time.Hour, Clock: clk})
+	holder := newMemLock(b, Holder{Repository: "acme/infra", RunID: "77", RunURL: "https://github.com/acme/infra/actions/runs/77", SHA: "0123456789abcdef0123456789abcdef01234567"}, LockOptions{Lease: 6 * time.Hour, Clock: clk})
 	if err := holder.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
 	}

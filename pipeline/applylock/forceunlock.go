@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/usage"
@@ -37,15 +39,17 @@ type ForceUnlockResult struct {
 type LiveHolderError struct{ Lock LockEntry }
 
 func (e *LiveHolderError) Error() string {
-	return fmt.Sprintf("refusing to remove lock %s on %s: its holder looks alive (%s); pass --force to remove it anyway", e.Lock.ID, e.Lock.StateKey, describeEntry(e.Lock))
+	return fmt.Sprintf("refusing to remove lock %s on %s: its holder looks alive (%s); pass --force to remove it anyway", escape.Log(e.Lock.ID), escape.Log(e.Lock.StateKey), describeEntry(e.Lock))
 }
 
+// describeEntry names a lock's holder for a line; every field came from
+// the store, so each is escaped, and a run URL is not vouched for.
 func describeEntry(e LockEntry) string {
-	who := e.RunURL
+	who := ci.Links{}.RunText(e.RunURL)
 	if who == "" {
-		who = e.Who
+		who = escape.Log(e.Who)
 	}
-	return fmt.Sprintf("%s, %s, age %s", who, e.Operation, e.Age)
+	return fmt.Sprintf("%s, %s, age %s", who, escape.Log(e.Operation), e.Age)
 }
 
 // ForceUnlock removes the apply lock or Terraform state lock with this ID:
@@ -74,7 +78,7 @@ func ForceUnlock(ctx context.Context, bucket forceUnlockBucket, table LockItemDe
 	if res.Liveness == "alive" && !force {
 		return res, &LiveHolderError{Lock: *lock}
 	}
-	backup := lock.StateKey + statekey.BackupInfix + now.UTC().Format("20060102T150405.000000000Z")
+	backup := statekey.BackupKey(lock.StateKey, now)
 	if _, ok := keys.Match(backup); ok || backup == keys.Production {
 		return res, fmt.Errorf("failed to back up %s: backup key %s would look like a PR state", lock.StateKey, backup)
 	}
@@ -85,7 +89,9 @@ func ForceUnlock(ctx context.Context, bucket forceUnlockBucket, table LockItemDe
 	case err != nil:
 		return res, fmt.Errorf("failed to read state %s for a backup: %w", lock.StateKey, err)
 	default:
-		if _, err := bucket.PutObject(ctx, backup, state.Body, storage.PutOptions{IfNoneMatch: true}); err != nil {
+		// The backup is the state: stored as the state is (SSE-S3, or SSE-KMS
+		// with the same key), as the seed is, not as the bucket's default.
+		if _, err := bucket.PutObject(ctx, backup, state.Body, storage.PutOptions{IfNoneMatch: true, Encryption: state.Encryption}); err != nil {
 			return res, fmt.Errorf("failed to back up state %s to %s: %w", lock.StateKey, backup, err)
 		}
 		res.Backup = backup

@@ -20,8 +20,8 @@ func TestForceUnlockBackupIsNeverAPRKey(t *testing.T) {
 	for _, tc := range []struct{ prod, template string }{
 		{"app/terraform.tfstate", ""},
 		{"terraform.tfstate", ""},
-		{"app/terraform.tfstate", "{key}-pr-{pr}"},
-		{"app/terraform.tfstate", "{dir}/{file}.pr{pr}"},
+		{"app/terraform.tfstate", "{dir}/pr{pr}.tfstate"},
+		{"app/terraform.tfstate", "{dir}/previews/{pr}/{file}"},
 	} {
 		keys, err := statekey.NewKeys(tc.prod, tc.template)
 		if err != nil {

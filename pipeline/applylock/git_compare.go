@@ -58,6 +58,23 @@ func (g gitComparer) Compare(ctx context.Context, base, head string) (Relation, 
 	return RelationDiverged, nil
 }
 
+// OnBranch tells whether sha is an ancestor of branch as the checkout
+// knows it: the remote-tracking ref origin/<branch> (what was fetched from
+// the server), else the local branch.
+func (g gitComparer) OnBranch(ctx context.Context, branch, sha string) (bool, error) {
+	for _, ref := range []string{"refs/remotes/origin/" + branch, "refs/heads/" + branch} {
+		out, err := g.git(ctx, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
+		if err != nil {
+			continue
+		}
+		if _, err := g.git(ctx, "rev-parse", "--verify", "--quiet", sha+"^{commit}"); err != nil {
+			return false, fmt.Errorf("commit %s is not in the repository at %s: %s", ci.ShortSHA(sha), g.dir, fetchHint)
+		}
+		return g.isAncestor(ctx, sha, strings.TrimSpace(out))
+	}
+	return false, fmt.Errorf("the repository at %s has no branch %s (nor origin/%s): %s", g.dir, branch, branch, fetchHint)
+}
+
 func (g gitComparer) isAncestor(ctx context.Context, a, b string) (bool, error) {
 	_, err := g.git(ctx, "merge-base", "--is-ancestor", a, b)
 	var ee *exec.ExitError

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -63,6 +65,11 @@ func decodeLedger(where string, data []byte) (LedgerEntry, error) {
 	var e LedgerEntry
 	if err := json.Unmarshal(data, &e); err != nil || e.SHA == "" {
 		return LedgerEntry{}, fmt.Errorf("failed to read the apply ledger %s: not a prstate ledger (%v); delete it to start over", where, err)
+	}
+	if !escape.IsSHA(e.SHA) {
+		// Never passed on to git or the GitHub API, nor shown as it is.
+		return LedgerEntry{}, fmt.Errorf("failed to read the apply ledger %s: its commit is %s, not a commit SHA (written by %s); check who wrote it, and delete it to start over",
+			where, escape.Invalid, ci.OrWord(escape.Log(e.RunURL), "an unknown run"))
 	}
 	return e, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,14 +31,14 @@ func TestRecordApplyRecognisesItsOwnLostWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := ci.Event{SHA: "ccccccc", Repository: "acme/infra", RunID: "7", RunAttempt: "1"}
+	ev := ci.Event{SHA: strings.Repeat("c", 40), Repository: "acme/infra", RunID: "7", RunAttempt: "1"}
 	if _, err := RecordApply(ctx, l, Verdict{record: rec}, ev, time.Now()); err != nil {
 		t.Fatalf("own write whose answer was lost: %v", err)
 	}
 	// Someone else's entry is still an overlap.
 	rec, _ = l.Read(ctx)
 	other := lostAnswerLedger{failingLedger(l)}
-	if _, err := RecordApply(ctx, other, Verdict{record: rec}, ci.Event{SHA: "ddddddd", RunID: "8"}, time.Now()); !errors.Is(err, ErrLedgerChanged) {
+	if _, err := RecordApply(ctx, other, Verdict{record: rec}, ci.Event{SHA: strings.Repeat("d", 40), RunID: "8"}, time.Now()); !errors.Is(err, ErrLedgerChanged) {
 		t.Fatalf("a write that did not land: %v, want ErrLedgerChanged", err)
 	}
 }

@@ -24,12 +24,12 @@ func testLedger(t *testing.T, bucket storage.Bucket, table storage.Table, lockBa
 	if err != nil || !rec.Empty() {
 		t.Fatalf("empty ledger: %+v, %v", rec, err)
 	}
-	a := LedgerEntry{SHA: "aaaaaaa", Repository: "acme/infra", RunID: "1", RunURL: "https://github.com/acme/infra/actions/runs/1", PR: 7, Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	a := LedgerEntry{SHA: strings.Repeat("a", 40), Repository: "acme/infra", RunID: "1", RunURL: "https://github.com/acme/infra/actions/runs/1", PR: 7, Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	if _, err := l.Write(ctx, rec, a); err != nil {
 		t.Fatalf("create: %v", err)
 	}
 	// A second creator that also saw the ledger empty loses.
-	if _, err := l.Write(ctx, rec, LedgerEntry{SHA: "bbbbbbb"}); !errors.Is(err, ErrLedgerChanged) {
+	if _, err := l.Write(ctx, rec, LedgerEntry{SHA: strings.Repeat("b", 40)}); !errors.Is(err, ErrLedgerChanged) {
 		t.Fatalf("second create: %v, want ErrLedgerChanged", err)
 	}
 	r1, err := l.Read(ctx)
@@ -37,16 +37,16 @@ func testLedger(t *testing.T, bucket storage.Bucket, table storage.Table, lockBa
 		t.Fatalf("read back: %+v, %v; want %+v", r1.Entry, err, a)
 	}
 	r2, _ := l.Read(ctx)
-	b := LedgerEntry{SHA: "bbbbbbb", RunURL: "https://github.com/acme/infra/actions/runs/2", Started: a.Started.Add(time.Minute)}
+	b := LedgerEntry{SHA: strings.Repeat("b", 40), RunURL: "https://github.com/acme/infra/actions/runs/2", Started: a.Started.Add(time.Minute)}
 	w1, err := l.Write(ctx, r1, b)
 	if err != nil {
 		t.Fatalf("replace: %v", err)
 	}
-	if _, err := l.Write(ctx, r2, LedgerEntry{SHA: "ccccccc"}); !errors.Is(err, ErrLedgerChanged) || !strings.Contains(err.Error(), l.Where()) {
+	if _, err := l.Write(ctx, r2, LedgerEntry{SHA: strings.Repeat("c", 40)}); !errors.Is(err, ErrLedgerChanged) || !strings.Contains(err.Error(), l.Where()) {
 		t.Fatalf("stale writer: %v, want ErrLedgerChanged naming %s", err, l.Where())
 	}
 	// The record returned by Write is good for the next write.
-	c := LedgerEntry{SHA: "ccccccc", Started: b.Started.Add(time.Minute)}
+	c := LedgerEntry{SHA: strings.Repeat("c", 40), Started: b.Started.Add(time.Minute)}
 	if _, err := l.Write(ctx, w1, c); err != nil {
 		t.Fatalf("write after write: %v", err)
 	}
@@ -57,7 +57,7 @@ func testLedger(t *testing.T, bucket storage.Bucket, table storage.Table, lockBa
 	// It lives beside the apply lock, and nowhere else.
 	if lockBackend == "dynamodb" {
 		item, err := table.GetItem(ctx, bucket.Name()+"/"+key+".prstate-ledger")
-		if err != nil || !strings.Contains(item["Ledger"], `"sha":"ccccccc"`) {
+		if err != nil || !strings.Contains(item["Ledger"], `"sha":"`+strings.Repeat("c", 40)+`"`) {
 			t.Fatalf("item: %v, %v", item, err)
 		}
 		if _, err := bucket.GetObject(ctx, key+".prstate-ledger.json"); !errors.Is(err, storage.ErrNotFound) {
@@ -65,7 +65,7 @@ func testLedger(t *testing.T, bucket storage.Bucket, table storage.Table, lockBa
 		}
 	} else {
 		obj, err := bucket.GetObject(ctx, key+".prstate-ledger.json")
-		if err != nil || !strings.Contains(string(obj.Body), `"sha":"ccccccc"`) {
+		if err != nil || !strings.Contains(string(obj.Body), `"sha":"`+strings.Repeat("c", 40)+`"`) {
 			t.Fatalf("object: %q, %v", obj.Body, err)
 		}
 	}

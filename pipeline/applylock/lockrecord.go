@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/report/escape"
 )
 
 // applyLockOperation is the LockInfo operation of an apply lock.
@@ -77,20 +78,26 @@ func ParseApplyLockRecord(b []byte) (ApplyLockRecord, error) {
 }
 
 // Describe names the holder for people: run URL (or who), commit, age.
-func (r ApplyLockRecord) Describe(now time.Time) string {
-	who := r.Holder.RunURL
-	if who == "" {
-		who = r.Who
+// Every field came from the store, so each is escaped for a log line, and
+// without Links to check it against the run URL is marked unverified: see
+// DescribeFor.
+func (r ApplyLockRecord) Describe(now time.Time) string { return r.DescribeFor(now, ci.Links{}) }
+
+// DescribeFor is Describe with the run URL shown as it is only when it is
+// one of links' repository's runs on its server.
+func (r ApplyLockRecord) DescribeFor(now time.Time, links ci.Links) string {
+	s := "unknown holder"
+	switch {
+	case r.Holder.RunURL != "":
+		s = links.RunText(r.Holder.RunURL)
+	case r.Who != "":
+		s = escape.Log(r.Who)
 	}
-	if who == "" {
-		who = "unknown holder"
-	}
-	s := who
 	if r.Holder.SHA != "" {
-		s += ", commit " + ci.ShortSHA(r.Holder.SHA)
+		s += ", commit " + ci.ShortSHA(escape.SHA(r.Holder.SHA))
 	}
 	if !r.Created.IsZero() {
 		s += ", for " + now.Sub(r.Created).Truncate(time.Second).String()
 	}
-	return s + ", lock ID " + r.ID
+	return s + ", lock ID " + escape.Log(r.ID)
 }

@@ -33,6 +33,9 @@ func ParseRelation(s string) (Relation, error) {
 // Comparer tells where head stands relative to base.
 type Comparer interface {
 	Compare(ctx context.Context, base, head string) (Relation, error)
+	// OnBranch tells whether sha is contained in branch's head (an
+	// ancestor of it, or the head itself).
+	OnBranch(ctx context.Context, branch, sha string) (bool, error)
 	// Name says how, for messages ("GitHub compare API", "git merge-base").
 	Name() string
 }
@@ -62,6 +65,31 @@ func (g githubComparer) Compare(ctx context.Context, base, head string) (Relatio
 	return ParseRelation(status)
 }
 
+// OnBranch asks compare/{branch}...{sha}: GitHub answers behind (or
+// identical) exactly when sha is an ancestor of the branch's head; a
+// commit only on a pull request's branch is ahead or diverged.
+func (g githubComparer) OnBranch(ctx context.Context, branch, sha string) (bool, error) {
+	r, err := g.Compare(ctx, branch, sha)
+	if err != nil {
+		return false, err
+	}
+	return r == RelationBehind || r == RelationIdentical, nil
+}
+
+// Unavailable is a comparer that cannot answer, and says why.
+type Unavailable struct{ name, why string }
+
+// NoComparer is the comparer named name that cannot answer because of why.
+func NoComparer(name, why string) Comparer { return Unavailable{name: name, why: why} }
+
+func (u Unavailable) Name() string { return u.name }
+func (u Unavailable) Compare(context.Context, string, string) (Relation, error) {
+	return "", errors.New(u.why)
+}
+func (u Unavailable) OnBranch(context.Context, string, string) (bool, error) {
+	return false, errors.New(u.why)
+}
+
 // FirstComparer asks each comparer in turn and returns the first answer;
 // when none answers, all their errors.
 func FirstComparer(cs ...Comparer) Comparer { return firstComparer(cs) }
@@ -81,6 +109,39 @@ func (f firstComparer) Compare(ctx context.Context, base, head string) (Relation
 	return r, err
 }
 
+func (f firstComparer) OnBranch(ctx context.Context, branch, sha string) (bool, error) {
+	var errs []error
+	for _, c := range f {
+		ok, err := c.OnBranch(ctx, branch, sha)
+		if err == nil {
+			return ok, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", c.Name(), err))
+	}
+	return false, joinErrors(errs)
+}
+
+// joinErrors is errors.Join on one line ("; "): the comparers' errors end
+// up in one log line and one annotation.
+func joinErrors(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return &joinedError{msg: strings.Join(msgs, "; "), errs: errs}
+}
+
+type joinedError struct {
+	msg  string
+	errs []error
+}
+
+func (e *joinedError) Error() string   { return e.msg }
+func (e *joinedError) Unwrap() []error { return e.errs }
+
 // answeringComparer is a comparer made of others that says which answered.
 type answeringComparer interface {
 	compare(ctx context.Context, base, head string) (via string, r Relation, err error)
@@ -96,7 +157,7 @@ func (f firstComparer) compare(ctx context.Context, base, head string) (string, 
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", c.Name(), err))
 	}
-	return "", "", errors.Join(errs...)
+	return "", "", joinErrors(errs)
 }
 
 // Verdict is what Supersede decided for this run's commit.
@@ -109,6 +170,7 @@ type Verdict struct {
 	Via      string      // the comparer that answered
 	Last     LedgerEntry // the ledger before this run; zero when empty
 	Commit   string      // this run's commit
+	links    ci.Links
 	record   LedgerRecord
 }
 
@@ -117,13 +179,14 @@ type Verdict struct {
 type DivergedError struct {
 	Commit string
 	Last   LedgerEntry
-	Where  string // the ledger
+	Where  string   // the ledger
+	Links  ci.Links // to verify the record's run URL
 }
 
 func (e *DivergedError) Error() string {
 	return fmt.Sprintf("commit %s diverged from commit %s, whose apply started %s in %s (recorded in %s; neither contains the other: was the default branch force-pushed?); "+
 		"if this commit is the one to apply, re-run with allow-diverged: true (--allow-diverged, PRSTATE_ALLOW_DIVERGED=true)",
-		ci.ShortSHA(e.Commit), ci.ShortSHA(e.Last.SHA), e.Last.Started.UTC().Format(time.RFC3339), ci.OrWord(e.Last.RunURL, "an unknown run"), e.Where)
+		ci.ShortSHA(e.Commit), ci.ShortSHA(e.Last.SHA), e.Last.Started.UTC().Format(time.RFC3339), ci.OrWord(e.Links.RunText(e.Last.RunURL), "an unknown run"), e.Where)
 }
 
 // Supersede decides, under the apply lock, whether ev's commit may apply:
@@ -136,7 +199,7 @@ func Supersede(ctx context.Context, ledger Ledger, cmp Comparer, ev ci.Event, al
 	if err != nil {
 		return Verdict{}, err
 	}
-	v := Verdict{Last: rec.Entry, Commit: ev.SHA, record: rec}
+	v := Verdict{Last: rec.Entry, Commit: ev.SHA, links: ev.Links(), record: rec}
 	if rec.Empty() || ev.SHA == "" {
 		return v, nil
 	}
@@ -155,10 +218,13 @@ func Supersede(ctx context.Context, ledger Ledger, cmp Comparer, ev ci.Event, al
 	}
 	switch v.Relation {
 	case RelationBehind:
+		if err := trustLedger(ctx, cmp, ledger.Where(), rec.Entry, ev); err != nil {
+			return Verdict{}, err
+		}
 		v.Superseded = true
 	case RelationDiverged:
 		if !allowDiverged {
-			return Verdict{}, &DivergedError{Commit: ev.SHA, Last: rec.Entry, Where: ledger.Where()}
+			return Verdict{}, &DivergedError{Commit: ev.SHA, Last: rec.Entry, Where: ledger.Where(), Links: ev.Links()}
 		}
 	}
 	return v, nil
@@ -201,5 +267,5 @@ func ledgerHolds(ctx context.Context, ledger Ledger, e LedgerEntry) bool {
 // SupersededMessage names the newer commit and its run, for the notice.
 func (v Verdict) SupersededMessage() string {
 	return fmt.Sprintf("commit %s is superseded: the newer commit %s started its apply %s (%s); skipping this apply",
-		ci.ShortSHA(v.Commit), ci.ShortSHA(v.Last.SHA), v.Last.Started.UTC().Format(time.RFC3339), ci.OrWord(v.Last.RunURL, "run unknown"))
+		ci.ShortSHA(v.Commit), ci.ShortSHA(v.Last.SHA), v.Last.Started.UTC().Format(time.RFC3339), ci.OrWord(v.links.RunText(v.Last.RunURL), "run unknown"))
 }

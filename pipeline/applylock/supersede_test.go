@@ -51,6 +51,7 @@ func fakeFor(t *testing.T, r gitRepo) *githubfake.Server {
 	fake.AddCommit(r.b, r.a)
 	fake.AddCommit(r.c, r.b)
 	fake.AddCommit(r.d, r.a)
+	fake.SetBranch("main", r.c)
 	return fake
 }
 
@@ -62,8 +63,11 @@ func githubComparerFor(t *testing.T, fake *githubfake.Server) Comparer {
 	return GitHubComparer(c, fake.Repo)
 }
 
+// abc is a commit no repository has.
+var abc = strings.Repeat("abc0", 10)
+
 func pushEvent(sha, run string) ci.Event {
-	return ci.Event{Kind: ci.KindPush, SHA: sha, Repository: "acme/infra", RunID: run, RunURL: "https://github.com/acme/infra/actions/runs/" + run}
+	return ci.Event{Kind: ci.KindPush, SHA: sha, Ref: "refs/heads/main", DefaultBranch: "main", ServerURL: "https://github.com", Repository: "acme/infra", RunID: run, RunURL: "https://github.com/acme/infra/actions/runs/" + run}
 }
 
 // TestSupersedeOutOfOrder: three merges A < B < C whose jobs reach the
@@ -112,9 +116,10 @@ func TestSupersedeOutOfOrder(t *testing.T) {
 			if rec.Entry.SHA != repo.c || rec.Entry.RunURL != "https://github.com/acme/infra/actions/runs/3" || !rec.Entry.Started.Equal(now) {
 				t.Fatalf("ledger: %+v", rec.Entry)
 			}
-			// C met an empty ledger; A and B were compared once each.
-			if n := fake.Requests(githubfake.RouteCompare) - before; name == "github" && n != 2 {
-				t.Fatalf("compare requests: %d, want 2", n)
+			// C met an empty ledger; A and B were compared once each, and
+			// C was checked to be on main before each skip.
+			if n := fake.Requests(githubfake.RouteCompare) - before; name == "github" && n != 4 {
+				t.Fatalf("compare requests: %d, want 4", n)
 			}
 		})
 	}
@@ -176,11 +181,11 @@ func TestSupersedeEmptyLedgerAndNoCommit(t *testing.T) {
 	ctx := context.Background()
 	l := NewLedger(memstore.NewBucket("acme-state"), nil, "s3", "app/terraform.tfstate")
 	never := GitComparer("/nonexistent") // would fail if asked
-	v, err := Supersede(ctx, l, never, pushEvent("abc", "1"), false)
+	v, err := Supersede(ctx, l, never, pushEvent(abc, "1"), false)
 	if err != nil || v.Superseded || v.Relation != "" {
 		t.Fatalf("empty ledger: %+v, %v", v, err)
 	}
-	if _, err := RecordApply(ctx, l, v, pushEvent("abc", "1"), time.Now()); err != nil {
+	if _, err := RecordApply(ctx, l, v, pushEvent(abc, "1"), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	v, err = Supersede(ctx, l, never, ci.Event{Kind: ci.KindManual}, false)
@@ -190,7 +195,7 @@ func TestSupersedeEmptyLedgerAndNoCommit(t *testing.T) {
 	if e, err := RecordApply(ctx, l, v, ci.Event{Kind: ci.KindManual}, time.Now()); err != nil || e.SHA != "" {
 		t.Fatalf("recorded a run without a commit: %+v, %v", e, err)
 	}
-	if rec, _ := l.Read(ctx); rec.Entry.SHA != "abc" {
+	if rec, _ := l.Read(ctx); rec.Entry.SHA != abc {
 		t.Fatalf("ledger: %+v", rec.Entry)
 	}
 }
@@ -235,7 +240,7 @@ func TestFirstComparerFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := Supersede(ctx, l, cmp, pushEvent(repo.b, "2"), false)
-	if err != nil || !v.Superseded || v.Via != "git merge-base" || fake.Requests(githubfake.RouteCompare) != 1 {
+	if err != nil || !v.Superseded || v.Via != "git merge-base" || fake.Requests(githubfake.RouteCompare) != 2 {
 		t.Fatalf("fallback: %+v, %v (compare requests %d)", v, err, fake.Requests(githubfake.RouteCompare))
 	}
 	_, err = Supersede(ctx, l, FirstComparer(githubComparerFor(t, fake), GitComparer(t.TempDir())), pushEvent(repo.b, "2"), false)

@@ -7,12 +7,12 @@ package ci
 import (
 	"encoding/json"
 	"fmt"
-	"path"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
 )
@@ -80,6 +80,9 @@ func DetectEvent(env Env, readFile ReadFileFunc, prFlag int) (Event, error) {
 		ev = Event{Name: "local", Kind: KindManual, SHA: env("GITHUB_SHA")}
 	}
 	if err != nil {
+		return Event{}, err
+	}
+	if err := validSHA(ev.SHA); err != nil {
 		return Event{}, err
 	}
 	return ev.WithPR(prFlag)
@@ -254,6 +257,16 @@ func gitlabEvent(env Env) (Event, error) {
 	return ev, nil
 }
 
+// validSHA: the event's commit is passed to git and the GitHub API and
+// shown in summaries, so a payload (or variable) whose commit is not 40 or
+// 64 hex digits is bad input.
+func validSHA(sha string) error {
+	if sha == "" || escape.IsSHA(sha) {
+		return nil
+	}
+	return usage.Errorf("the event's commit SHA %q is not a commit SHA (40 or 64 lowercase hex digits)", escape.Log(sha))
+}
+
 // PRNumberString is the pr-number output: "" when there is none.
 func (e Event) PRNumberString() string {
 	if e.PR == 0 {
@@ -262,9 +275,11 @@ func (e Event) PRNumberString() string {
 	return strconv.Itoa(e.PR)
 }
 
-// ShortSHA is the 7-character abbreviation GitHub shows.
+// ShortSHA is the 7-character abbreviation GitHub shows: the one short
+// form of a commit everywhere. What is not hex (escape.Invalid, say) is
+// returned whole.
 func ShortSHA(sha string) string {
-	if len(sha) > 7 {
+	if len(sha) > 7 && strings.Trim(sha, "0123456789abcdef") == "" {
 		return sha[:7]
 	}
 	return sha
@@ -275,40 +290,4 @@ func OrWord(s, word string) string {
 		return word
 	}
 	return s
-}
-
-// Links builds links to commits and runs of one repository.
-type Links struct {
-	ServerURL  string // https://github.com, or a GitHub Enterprise Server
-	Repository string // owner/name
-}
-
-// Links of the event's repository.
-func (e Event) Links() Links { return Links{ServerURL: e.ServerURL, Repository: e.Repository} }
-
-// Commit renders a commit as a link (just the short SHA in code without a
-// repository).
-func (l Links) Commit(sha string) string {
-	if sha == "" {
-		return "-"
-	}
-	code := "`" + ShortSHA(sha) + "`"
-	if l.ServerURL == "" || l.Repository == "" {
-		return code
-	}
-	return "[" + code + "](" + strings.TrimSuffix(l.ServerURL, "/") + "/" + l.Repository + "/commit/" + sha + ")"
-}
-
-// Run renders a run URL as a link labelled with the run's ID.
-func (Links) Run(url string) string {
-	if url == "" {
-		return "-"
-	}
-	label := "run"
-	if i := strings.Index(url, "/runs/"); i >= 0 {
-		label = "run " + strings.ReplaceAll(url[i+len("/runs/"):], "/attempts/", " attempt ")
-	} else if base := path.Base(url); base != "" && base != "." && base != "/" {
-		label = "pipeline " + base // GitLab: .../-/pipelines/ID
-	}
-	return "[" + label + "](" + url + ")"
 }

@@ -85,9 +85,9 @@ func TestDetectEventOutsideCI(t *testing.T) {
 
 func TestDetectEventGitLab(t *testing.T) {
 	t.Parallel()
-	m := map[string]string{"GITLAB_CI": "true", "CI_MERGE_REQUEST_IID": "15", "CI_COMMIT_SHA": "abc", "CI_PIPELINE_URL": "https://gitlab.example/p/-/pipelines/3", "CI_DEFAULT_BRANCH": "main", "CI_PIPELINE_SOURCE": "merge_request_event"}
+	m := map[string]string{"GITLAB_CI": "true", "CI_MERGE_REQUEST_IID": "15", "CI_COMMIT_SHA": "abcabcabcabcabcabcabcabcabcabcabcabcabca", "CI_PIPELINE_URL": "https://gitlab.example/p/-/pipelines/3", "CI_DEFAULT_BRANCH": "main", "CI_PIPELINE_SOURCE": "merge_request_event"}
 	ev, err := DetectEvent(func(k string) string { return m[k] }, os.ReadFile, 0)
-	if err != nil || ev.PR != 15 || !ev.IsPullRequest() || ev.SHA != "abc" || ev.RunURL != m["CI_PIPELINE_URL"] {
+	if err != nil || ev.PR != 15 || !ev.IsPullRequest() || ev.SHA != m["CI_COMMIT_SHA"] || ev.RunURL != m["CI_PIPELINE_URL"] {
 		t.Fatalf("got %+v, %v", ev, err)
 	}
 	m = map[string]string{"GITLAB_CI": "true", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main", "CI_PIPELINE_SOURCE": "push"}
@@ -119,6 +119,9 @@ func TestDetectEventBadInput(t *testing.T) {
 		{"missing payload", "push", filepath.Join(dir, "nope.json"), "cannot read", 0},
 		{"bad merge queue ref", "merge_group", write("f.json", `{"merge_group":{"head_ref":"refs/heads/feature"}}`), "does not name a pull request", 0},
 		{"flag contradicts", "pull_request", filepath.Join("testdata", "events", "pull_request_opened.json"), "contradicts", 5},
+		{"head SHA not hex", "pull_request", write("g.json", `{"action":"opened","pull_request":{"number":3,"head":{"sha":"bbbb\n::warning::pwned"}}}`), "is not a commit SHA", 0},
+		{"push after not hex", "push", write("h.json", `{"ref":"refs/heads/main","after":"--upload-pack=x"}`), "is not a commit SHA", 0},
+		{"merge commit not hex", "pull_request", write("i.json", `{"action":"closed","pull_request":{"number":3,"merged":true,"merge_commit_sha":"main"}}`), "is not a commit SHA", 0},
 		{"negative flag", "push", filepath.Join("testdata", "events", "push.json"), "invalid pull request number -5", -5},
 	}
 	for _, c := range cases {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -43,8 +44,8 @@ func (e *StateLockTimeoutError) Error() string {
 	if h.ID == "" {
 		return fmt.Sprintf("PR state %s stayed locked for %s; run cleanup again when the PR's terraform run is done", e.Key, e.Waited)
 	}
-	return fmt.Sprintf("PR state %s stayed locked for %s by %s (%s, lock ID %s, since %s); if that run is gone, `terraform force-unlock %s` and run cleanup again",
-		e.Key, e.Waited, h.Who, h.Operation, h.ID, h.Created.Format(time.RFC3339), h.ID)
+	return fmt.Sprintf("PR state %s stayed locked for %s by %s; if that run is gone, `terraform force-unlock %s` and run cleanup again",
+		escape.Log(e.Key), e.Waited, h.Describe(), escape.Log(h.ID))
 }
 
 // ExitCode is 3: a lock wait timed out.
@@ -150,7 +151,7 @@ func (c *cleaner) lock(ctx context.Context, key string, l *stateLock, deadline t
 			return &StateLockTimeoutError{Key: key, Waited: now.Sub(start).Round(time.Millisecond), Holder: holder}
 		}
 		if now.Sub(lastSaid) >= lockHolderEvery {
-			c.opts.Logf("%s is locked by %s (%s, lock ID %s, since %s); waiting up to %s", key, orUnknown(holder.Who), holder.Operation, holder.ID, holder.Created.Format(time.RFC3339), deadline.Sub(now).Round(time.Second))
+			c.opts.Logf("%s is locked by %s; waiting up to %s", escape.Log(key), holder.Describe(), deadline.Sub(now).Round(time.Second))
 			lastSaid = now
 		}
 		if err := clk.Sleep(ctx, min(c.opts.Poll, deadline.Sub(now))); err != nil {
@@ -158,13 +159,6 @@ func (c *cleaner) lock(ctx context.Context, key string, l *stateLock, deadline t
 			return fmt.Errorf("failed to lock %s: %w", key, err)
 		}
 	}
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "an unknown holder"
-	}
-	return s
 }
 
 // lockS3 tries once to create key.tflock (If-None-Match: *). When it
@@ -191,7 +185,7 @@ func (c *cleaner) lockS3(ctx context.Context, key string, l *stateLock) (bool, a
 	}
 	_, err = c.store.Bucket.PutObject(ctx, file, l.body, storage.PutOptions{IfMatch: cur.ETag})
 	if err == nil {
-		c.opts.Logf("%s: took over the lock %s an earlier cleanup left (%s)", key, holder.ID, holder.Who)
+		c.opts.Logf("%s: took over the lock an earlier cleanup left: %s", escape.Log(key), holder.Describe())
 		return true, applylock.LockInfo{}, nil
 	}
 	if errors.Is(err, storage.ErrPrecondition) {
@@ -265,7 +259,7 @@ func (c *cleaner) release(ctx context.Context, key string, l *stateLock) {
 		default:
 			holder, _ := applylock.ParseLockInfo(cur.Body)
 			if holder.ID != l.info.ID {
-				c.opts.Logf("lock %s is no longer ours (held by %s, %s): left alone", file, holder.Who, holder.ID)
+				c.opts.Logf("lock %s is no longer ours (held by %s): left alone", escape.Log(file), holder.Describe())
 				l.s3 = false
 				return
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -71,7 +72,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 		return 0
 	}
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	fmt.Fprintln(a.Stderr, "prstate:", msg)
+	fmt.Fprintln(a.Stderr, "prstate:", escape.Log(msg))
 	if a.Env("GITHUB_ACTIONS") == "true" {
 		rep.Error(msg)
 	}

@@ -43,6 +43,8 @@ func (a *testApp) actions(event, payload string) {
 		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": event, "GITHUB_EVENT_PATH": abs,
 		"GITHUB_REPOSITORY": "acme/infra", "GITHUB_RUN_ID": "9001", "GITHUB_RUN_ATTEMPT": "1",
 		"GITHUB_SHA": "9f2c1e0a7b3d4c5e6f708192a3b4c5d6e7f80912", "GITHUB_REF": "refs/heads/main",
+		"GITHUB_SERVER_URL": "https://github.com",
+		"PATH":              os.Getenv("PATH"), // git, unlike the action's image
 	} {
 		a.env[k] = v
 	}

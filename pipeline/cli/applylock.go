@@ -82,6 +82,7 @@ func (inv *invocation) newApplyLock(store applylock.LockStore, defaultLease time
 		Who:     inv.who(),
 		Path:    inv.cfg.Main().Keys.Production,
 		Clock:   inv.app.Clock,
+		Links:   inv.ev.Links(),
 	}), nil
 }
 

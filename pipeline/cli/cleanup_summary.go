@@ -7,6 +7,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline/cleanup"
 	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/report/escape"
 )
 
 // printCleanup prints one line per PR state, and the resources a refused
@@ -19,21 +20,24 @@ func printCleanup(w io.Writer, dry bool, results []cleanup.CleanupResult) {
 	if len(results) == 0 {
 		fmt.Fprintln(w, "no PR state to remove")
 	}
+	// Keys, reasons and resource addresses came from S3 (a PR job writes
+	// its own state): each is escaped for the line.
 	for _, r := range results {
 		why := ""
 		if r.Reason != "" {
-			why = " [" + r.Reason + "]"
+			why = " [" + escape.Log(r.Reason) + "]"
 		}
+		key := escape.Log(r.Key)
 		switch {
 		case r.Skipped != "":
-			fmt.Fprintf(w, "skipped %s (PR #%d)%s: %s\n", r.Key, r.PR, why, r.Skipped)
+			fmt.Fprintf(w, "skipped %s (PR #%d)%s: %s\n", key, r.PR, why, escape.Log(r.Skipped))
 			for _, a := range r.Orphans {
-				fmt.Fprintf(w, "  would orphan %s\n", a)
+				fmt.Fprintf(w, "  would orphan %s\n", escape.Log(a))
 			}
 		case r.Error != "":
-			fmt.Fprintf(w, "failed %s (PR #%d)%s: %d version(s), %s removed, %d left: %s\n", r.Key, r.PR, why, r.Versions, humanBytes(r.Bytes), r.Left, r.Error)
+			fmt.Fprintf(w, "failed %s (PR #%d)%s: %d version(s), %s removed, %d left: %s\n", key, r.PR, why, r.Versions, humanBytes(r.Bytes), r.Left, escape.Log(r.Error))
 		default:
-			fmt.Fprintf(w, "%s %s (PR #%d)%s: %d version(s), %s, %d item(s)\n", verb, r.Key, r.PR, why, r.Versions, humanBytes(r.Bytes), len(r.Items))
+			fmt.Fprintf(w, "%s %s (PR #%d)%s: %d version(s), %s, %d item(s)\n", verb, key, r.PR, why, r.Versions, humanBytes(r.Bytes), len(r.Items))
 		}
 	}
 }
@@ -65,7 +69,7 @@ func cleanupSummary(title, preface string, dry bool, results []cleanup.CleanupRe
 		why := "-"
 		switch {
 		case r.Skipped != "":
-			why = r.Skipped
+			why = escape.MarkdownText(r.Skipped)
 			if len(r.Orphans) > 0 {
 				orphans := make([]string, len(r.Orphans))
 				for i, a := range r.Orphans {
@@ -74,11 +78,11 @@ func cleanupSummary(title, preface string, dry bool, results []cleanup.CleanupRe
 				why += ": " + strings.Join(orphans, ", ")
 			}
 		case r.Error != "":
-			why = fmt.Sprintf("failed, %d version(s) left: %s", r.Left, r.Error)
+			why = fmt.Sprintf("failed, %d version(s) left: %s", r.Left, escape.MarkdownText(r.Error))
 		}
 		pr := fmt.Sprintf("#%d", r.PR)
 		if r.Reason != "" {
-			pr += " (" + r.Reason + ")"
+			pr += " (" + escape.MarkdownText(r.Reason) + ")"
 		}
 		rows = append(rows, []string{pr, strings.Join(keys, "<br>"), fmt.Sprint(r.Versions), humanBytes(r.Bytes), fmt.Sprint(len(r.Items)), why})
 	}

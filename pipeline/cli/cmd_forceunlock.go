@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -12,7 +13,7 @@ var forceUnlockCommand = command{
 	name:    "force-unlock",
 	summary: "remove an apply lock or Terraform state lock by --lock-id, after backing up the state; refuses a live holder without --force",
 	options: func(c *Config) []optionGroup {
-		return []optionGroup{c.stack(needBucket | needKey), &c.LockIDOptions, &c.ForceOptions, &c.GitHubOptions, &c.OutputOptions}
+		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockIDOptions, &c.ForceOptions, &c.GitHubOptions, &c.OutputOptions}
 	},
 	run: runForceUnlock,
 }
@@ -43,10 +44,12 @@ func runForceUnlock(ctx context.Context, inv *invocation) error {
 	if res.Backup != "" {
 		backup = "state backed up to s3://" + st.Backend.Bucket + "/" + res.Backup
 	}
-	msg := fmt.Sprintf("removed %s lock %s (%s) of %s held by %s; holder %s; %s", l.Kind, l.ID, l.Where, l.StateKey, holderOf(l), res.Liveness, backup)
+	// Every field of the lock came from the store: escaped for the line,
+	// and as markdown text for the summary.
+	msg := fmt.Sprintf("removed %s lock %s (%s) of %s held by %s; holder %s; %s", l.Kind, escape.Log(l.ID), escape.Log(l.Where), escape.Log(l.StateKey), holderOf(l, inv.ev.Links()), escape.Log(res.Liveness), escape.Log(backup))
 	inv.rep.Warning("force-unlock: " + msg)
 	inv.rep.SetOutput("backup-key", res.Backup)
-	inv.rep.AddStepSummary("### prstate force-unlock\n\n" + msg + "\n")
+	inv.rep.AddStepSummary("### prstate force-unlock\n\n" + escape.MarkdownLine(escape.MarkdownText(msg)) + "\n")
 	if inv.cfg.JSON {
 		return inv.printJSON(res)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -55,7 +56,7 @@ func runUnlock(ctx context.Context, inv *invocation) error {
 	case res.Released:
 		result = "released lock `" + id + "`"
 	case res.Holder != "":
-		result = "held by " + res.Holder + ": left alone"
+		result = "held by " + escape.MarkdownText(res.Holder) + ": left alone"
 	}
 	st := inv.cfg.Main()
 	inv.rep.AddStepSummary(report.RenderSummary(report.Summary{Command: "unlock", Links: inv.ev.Links(), Rows: []report.SummaryRow{

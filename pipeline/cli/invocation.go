@@ -11,6 +11,7 @@ import (
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/report/escape"
 )
 
 // invocation is one command run: validated config, the event, the runtime.
@@ -46,6 +47,7 @@ func (a *App) prepare(cmd command, args []string, rep report.Reporter, event fun
 			fmt.Fprintf(a.Stderr, "prstate: %s\n", note)
 		}
 	}
+	warnEventRisks(rep, cfg.Event)
 	return &invocation{app: a, cfg: cfg, ev: cfg.Event, rep: rep, args: rest}, nil
 }
 
@@ -60,8 +62,11 @@ func (a *App) workspace() string {
 
 func (inv *invocation) stdout() io.Writer { return inv.app.Stdout }
 
+// logf prints one progress line on stderr. Its arguments may carry strings
+// from S3, DynamoDB or GitHub: the line is escaped (escape.Log), so it
+// stays one line and cannot start a workflow command.
 func (inv *invocation) logf(format string, args ...any) {
-	fmt.Fprintf(inv.app.Stderr, "prstate: "+format+"\n", args...)
+	fmt.Fprintln(inv.app.Stderr, "prstate: "+escape.Log(fmt.Sprintf(format, args...)))
 }
 
 // open connects to a stack's storage.

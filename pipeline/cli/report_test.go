@@ -93,6 +93,7 @@ func TestSupersededOutOfOrder(t *testing.T) {
 					fake.AddCommit(sha, parent)
 				}
 			}
+			fake.SetBranch("main", shaC)
 			fake.SetPullsForCommit(shaA, githubfake.Pull{Number: 41, State: "closed", Merged: true, MergeCommitSHA: shaA})
 			if via == "git" {
 				delete(a.env, "INPUT_GITHUB-TOKEN")
@@ -138,10 +139,11 @@ func TestSupersededOutOfOrder(t *testing.T) {
 			}
 			compares := fake.Requests(githubfake.RouteCompare)
 			if via == "github" {
-				// C met an empty ledger; A and B asked once each. A's job
-				// found PR 41 from its commit and commented there.
+				// C met an empty ledger; A and B asked once each, and once
+				// more whether C is on main. A's job found PR 41 from its
+				// commit and commented there.
 				cs := fake.Comments(41)
-				if compares != 2 || len(cs) != 1 || !strings.Contains(cs[0].Body, "**skipped**") || fake.Requests(githubfake.RouteCommitPulls) != 1 {
+				if compares != 4 || len(cs) != 1 || !strings.Contains(cs[0].Body, "**skipped**") || fake.Requests(githubfake.RouteCommitPulls) != 1 {
 					t.Fatalf("compares %d, comments %+v", compares, cs)
 				}
 			} else if compares != 0 {

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/prstate/prstate/pipeline/applylock"
@@ -47,9 +49,14 @@ func (inv *invocation) checkSupersede(ctx context.Context, st Store) (applylock.
 }
 
 // comparer asks GitHub's compare API when it can (a token, a GitHub
-// repository), falling back to git in the checkout.
+// repository), falling back to git in the checkout. The action's image has
+// no git: there (GITHUB_ACTIONS=true and no git on PATH) the compare API
+// is the only comparer, and its error is the step's error.
 func (inv *invocation) comparer(st backend.Stack) applylock.Comparer {
-	git := applylock.GitComparer(st.Dir)
+	var git applylock.Comparer = applylock.GitComparer(st.Dir)
+	if inv.app.Env("GITHUB_ACTIONS") == "true" && !onPath(inv.app.Env("PATH"), "git") {
+		git = applylock.NoComparer("git merge-base", "this runs in prstate's action image, which has no git: pass github-token (the default, github.token, needs contents: read) so the GitHub compare API answers")
+	}
 	if inv.ev.Repository == "" || strings.HasPrefix(inv.ev.Name, "gitlab:") || inv.cfg.GitHubToken == "" {
 		return git
 	}
@@ -58,5 +65,23 @@ func (inv *invocation) comparer(st backend.Stack) applylock.Comparer {
 		inv.logf("supersede check: %v; using git", err)
 		return git
 	}
-	return applylock.FirstComparer(applylock.GitHubComparer(api, inv.ev.Repository), git)
+	gh := applylock.GitHubComparer(api, inv.ev.Repository)
+	if _, none := git.(applylock.Unavailable); none {
+		return gh
+	}
+	return applylock.FirstComparer(gh, git)
+}
+
+// onPath tells whether an executable named name is in one of path's
+// directories (the App's PATH, so tests can leave git out).
+func onPath(path, name string) bool {
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -25,6 +25,7 @@ func TestLockAndRunSkipSupersededCommits(t *testing.T) {
 			fake.AddCommit(shaA)
 			fake.AddCommit(shaB, shaA)
 			fake.AddCommit(shaC, shaB)
+			fake.SetBranch("main", shaC)
 			fake.SetPullsForCommit(shaA, githubfake.Pull{Number: 41, State: "closed", Merged: true, MergeCommitSHA: shaA})
 			for _, step := range []struct {
 				sha, run   string

@@ -53,7 +53,7 @@ func TestIamDefaultTemplateAccepted(t *testing.T) {
 		ws        bool
 	}{
 		{"app/terraform.tfstate", "", false}, {"terraform.tfstate", "", false}, {"app/terraform.tfstate", "", true},
-		{"app/terraform.tfstate", "{key}-pr-{pr}", false}, {"we*ird/te?rm$.tfstate", "", false},
+		{"app/terraform.tfstate", "{dir}/pr-{pr}-{file}", false}, {"we*ird/te?rm$.tfstate", "", false},
 	} {
 		if n := checkPRPolicies(t, c.prod, c.tpl, "other/terraform.tfstate", c.ws, 42); n == 0 {
 			t.Errorf("%s %q: refused", c.prod, c.tpl)

@@ -92,13 +92,22 @@ func golden(t *testing.T, path string, got []byte) {
 	}
 }
 
-// TestIamRefusesOverlappingPatterns: {key}{pr} gives the PR pattern
-// app/terraform.tfstate*, which matches production's lock file: every role
-// that names PR keys is refused; apply, which names none, is written.
+// TestIamRefusesOverlappingPatterns: statekey refuses {key}{pr} itself (a
+// PR key must differ from production in a whole path segment); across two
+// stacks in one bucket, app's PR pattern app/pr-*/terraform.tfstate still
+// matches the production key app/pr-x/terraform.tfstate of the other:
+// every role that names PR keys is refused; apply, which names none, is
+// written.
 func TestIamRefusesOverlappingPatterns(t *testing.T) {
-	st := Stack{Bucket: "acme-tfstate", Keys: keys(t, "app/terraform.tfstate", "{key}{pr}", false), UseLockfile: true, LockBackend: "s3"}
+	if _, err := statekey.NewKeys("app/terraform.tfstate", "{key}{pr}"); err == nil {
+		t.Fatal("statekey accepted {key}{pr}")
+	}
+	stacks := []Stack{
+		{Bucket: "acme-tfstate", Keys: keys(t, "app/terraform.tfstate", "", false), UseLockfile: true, LockBackend: "s3"},
+		{Bucket: "acme-tfstate", Keys: keys(t, "app/pr-x/terraform.tfstate", "", false), UseLockfile: true, LockBackend: "s3"},
+	}
 	for _, job := range Jobs {
-		_, err := Generate(Input{Job: job, Stacks: []Stack{st}, Repository: "acme/infra", Environment: map[bool]string{true: "ops"}[job == JobOps]})
+		_, err := Generate(Input{Job: job, Stacks: stacks, Repository: "acme/infra", Environment: map[bool]string{true: "ops"}[job == JobOps]})
 		var ue *usage.Error
 		switch {
 		case job == JobApply && err != nil:

@@ -106,7 +106,7 @@ func motoDeleteObjectsQuirk(bucket string) iam.Statement {
 // request whose query carries an encoded "/" or ":" (a listing prefix such
 // as app/pr-42/terraform.tfstate), and cleanup lists the PR key's versions.
 func TestIamMotoCleanupCommand(t *testing.T) {
-	const tpl = "{key}-pr-{pr}"
+	const tpl = "pr-{pr}-{file}"
 	s := newMotoStackAt(t, "terraform.tfstate", tpl)
 	bin := testenv.Binary(t)
 	s.putAdmin(s.prod, prodState)

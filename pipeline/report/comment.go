@@ -204,7 +204,7 @@ func ApplySection(r ApplyReport, l ci.Links) string {
 	case ApplyFailed:
 		fmt.Fprintf(&b, "**Apply** of %s to %s **failed** in %s at %s", what, Code(r.Key), l.Run(r.RunURL), commentTime(r.At))
 		if r.Detail != "" {
-			b.WriteString(": " + strings.ReplaceAll(r.Detail, "\n", " "))
+			b.WriteString(": " + text(r.Detail))
 		}
 		b.WriteString(".")
 	case ApplyApplied:
@@ -239,7 +239,7 @@ func (r ApplyReport) SummaryRow(stack string, l ci.Links) SummaryRow {
 	case ApplyFailed:
 		result = "failed"
 		if r.Detail != "" {
-			result += ": " + r.Detail
+			result += ": " + text(r.Detail)
 		}
 	default:
 		result = string(r.Outcome)
@@ -259,7 +259,7 @@ type CleanupReport struct {
 // CleanupSection renders the cleanup part of the sticky comment.
 func CleanupSection(r CleanupReport, l ci.Links) string {
 	if r.Kept != "" {
-		return fmt.Sprintf("**Cleanup** kept the PR state %s (%s at %s): %s", Code(r.Key), l.Run(r.RunURL), commentTime(r.At), r.Kept)
+		return fmt.Sprintf("**Cleanup** kept the PR state %s (%s at %s): %s", Code(r.Key), l.Run(r.RunURL), commentTime(r.At), text(r.Kept))
 	}
 	return fmt.Sprintf("**Cleanup**: the PR state %s was removed in %s at %s (%d objects, versions and lock items).", Code(r.Key), l.Run(r.RunURL), commentTime(r.At), r.Removed)
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/sethvargo/go-githubactions"
 )
 
@@ -57,14 +58,17 @@ type GitHub struct {
 	warned map[string]bool
 }
 
+// SetOutput, SaveState and SetEnv write name<<DELIM, the value and DELIM
+// (go-githubactions, a fixed delimiter): escape.Output keeps a value from
+// ending itself early and writing another name.
 func (g *GitHub) SetOutput(name, value string) {
-	g.fileCommand("GITHUB_OUTPUT", "outputs", func() { g.a.SetOutput(name, value) })
+	g.fileCommand("GITHUB_OUTPUT", "outputs", func() { g.a.SetOutput(escape.Output(name), escape.Output(value)) })
 }
 func (g *GitHub) SaveState(name, value string) {
-	g.fileCommand("GITHUB_STATE", "state for the post step", func() { g.a.SaveState(name, value) })
+	g.fileCommand("GITHUB_STATE", "state for the post step", func() { g.a.SaveState(escape.Output(name), escape.Output(value)) })
 }
 func (g *GitHub) SetEnv(name, value string) {
-	g.fileCommand("GITHUB_ENV", "exporting "+name, func() { g.a.SetEnv(name, value) })
+	g.fileCommand("GITHUB_ENV", "exporting "+name, func() { g.a.SetEnv(escape.Output(name), escape.Output(value)) })
 }
 func (g *GitHub) AddStepSummary(markdown string) {
 	g.fileCommand("GITHUB_STEP_SUMMARY", "job summaries", func() { g.a.AddStepSummary(markdown) })
@@ -99,9 +103,13 @@ func (g *GitHub) warnOnce(env, msg string) {
 		g.Warning(msg)
 	}
 }
-func (g *GitHub) Notice(msg string)  { g.a.Noticef("%s", msg) }
-func (g *GitHub) Warning(msg string) { g.a.Warningf("%s", msg) }
-func (g *GitHub) Error(msg string)   { g.a.Errorf("%s", msg) }
+
+// Annotations: go-githubactions encodes %, \r and \n as the toolkit does
+// (%25, %0D, %0A), so a message is one line; escape.Annotation escapes
+// the other control and bidi characters.
+func (g *GitHub) Notice(msg string)  { g.a.Noticef("%s", escape.Annotation(msg)) }
+func (g *GitHub) Warning(msg string) { g.a.Warningf("%s", escape.Annotation(msg)) }
+func (g *GitHub) Error(msg string)   { g.a.Errorf("%s", escape.Annotation(msg)) }
 func (g *GitHub) Mask(secret string) {
 	if secret != "" {
 		g.a.AddMask(secret)
@@ -115,9 +123,9 @@ func (p *Plain) SetOutput(string, string) {}
 func (p *Plain) SaveState(string, string) {}
 func (p *Plain) SetEnv(string, string)    {}
 func (p *Plain) AddStepSummary(string)    {}
-func (p *Plain) Notice(msg string)        { fmt.Fprintln(p.W, "notice:", msg) }
-func (p *Plain) Warning(msg string)       { fmt.Fprintln(p.W, "warning:", msg) }
-func (p *Plain) Error(msg string)         { fmt.Fprintln(p.W, "error:", msg) }
+func (p *Plain) Notice(msg string)        { fmt.Fprintln(p.W, "notice:", escape.Log(msg)) }
+func (p *Plain) Warning(msg string)       { fmt.Fprintln(p.W, "warning:", escape.Log(msg)) }
+func (p *Plain) Error(msg string)         { fmt.Fprintln(p.W, "error:", escape.Log(msg)) }
 func (p *Plain) Mask(string)              {}
 
 // GitLab writes outputs as PRSTATE_OUT_<NAME>=value lines to a dotenv file
@@ -145,7 +153,7 @@ func (g *GitLab) SetOutput(name, value string) {
 	if g.vals == nil {
 		g.vals = map[string]string{}
 	}
-	g.vals[GitLabOutputName(name)] = strings.ReplaceAll(value, "\n", " ")
+	g.vals[GitLabOutputName(name)] = escape.Output(value)
 	names := make([]string, 0, len(g.vals))
 	for n := range g.vals {
 		names = append(names, n)

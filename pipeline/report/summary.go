@@ -7,6 +7,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/report/escape"
 )
 
 // Summary is a command's step summary: one row per stack.
@@ -84,11 +85,15 @@ func RenderSummary(s Summary) string {
 	if len(s.Notes) > 0 {
 		b.WriteString("\n")
 		for _, n := range s.Notes {
-			fmt.Fprintf(&b, "- %s\n", strings.ReplaceAll(n, "\n", " "))
+			fmt.Fprintf(&b, "- %s\n", escape.MarkdownLine(n))
 		}
 	}
 	return b.String()
 }
+
+// text is a string from outside prstate (a record, an API answer) as
+// markdown text: no links, HTML, mentions or formatting of its own.
+func text(s string) string { return escape.MarkdownText(s) }
 
 // SeedWords says in a few words whether and how a PR state was seeded.
 func SeedWords(s *plan.SeedResult) string {

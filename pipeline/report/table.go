@@ -1,6 +1,10 @@
 package report
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/prstate/prstate/pipeline/report/escape"
+)
 
 // Table renders a GitHub-flavoured markdown table: the header row, then
 // one row per entry of rows. Every cell is kept inside its cell (Cell), so
@@ -23,16 +27,9 @@ func Table(header []string, rows [][]string) string {
 	return b.String()
 }
 
-// Code renders s as inline code ("-" when empty).
-func Code(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return "`" + strings.ReplaceAll(s, "`", "'") + "`"
-}
+// Code renders s as inline code ("-" when empty), escaped
+// (escape.MarkdownCode).
+func Code(s string) string { return escape.MarkdownCode(s) }
 
-// Cell keeps a value inside its table cell: newlines become spaces, | is
-// escaped.
-func Cell(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "\n", " "), "|", "\\|")
-}
+// Cell keeps rendered markdown inside its table cell (escape.MarkdownCell).
+func Cell(s string) string { return escape.MarkdownCell(s) }

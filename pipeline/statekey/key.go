@@ -38,6 +38,9 @@ func NewKeys(production, template string) (Keys, error) {
 	if template == "" {
 		template = DefaultKeyTemplate
 	}
+	if err := checkCharacters("key template", template); err != nil {
+		return Keys{}, err
+	}
 	if n := strings.Count(template, "{pr}"); n != 1 {
 		return Keys{}, usage.Errorf("key template %q must contain {pr} exactly once", template)
 	}
@@ -64,6 +67,12 @@ func NewKeys(production, template string) (Keys, error) {
 		return Keys{}, usage.Errorf("key template %q gives %q, outside the production key's directory %q", template, sample, dir+"/")
 	}
 	if err := k.checkSiblings(); err != nil {
+		return Keys{}, err
+	}
+	if err := k.checkSeparable(template); err != nil {
+		return Keys{}, err
+	}
+	if err := k.checkLength(); err != nil {
 		return Keys{}, err
 	}
 	return k, nil
@@ -104,7 +113,14 @@ func NewWorkspaceKeys(production, workspaceKeyPrefix string) (Keys, error) {
 	if err := ValidateKey(workspaceKeyPrefix); err != nil {
 		return Keys{}, usage.Errorf("invalid workspace_key_prefix: %v", err)
 	}
-	return Keys{Production: production, prefix: workspaceKeyPrefix + "/pr-", suffix: "/" + production, workspace: true}, nil
+	k := Keys{Production: production, prefix: workspaceKeyPrefix + "/pr-", suffix: "/" + production, workspace: true}
+	if err := k.checkSeparable("workspace_key_prefix " + workspaceKeyPrefix); err != nil {
+		return Keys{}, err
+	}
+	if err := k.checkLength(); err != nil {
+		return Keys{}, err
+	}
+	return k, nil
 }
 
 func (k Keys) render(pr int) string { return k.prefix + strconv.Itoa(pr) + k.suffix }
@@ -202,10 +218,5 @@ func ValidateKey(key string) error {
 			return usage.Errorf("invalid state key %q: must not contain %q segments", key, seg)
 		}
 	}
-	for _, c := range key {
-		if c < 0x20 || c == 0x7f {
-			return usage.Errorf("invalid state key %q: control character", key)
-		}
-	}
-	return nil
+	return checkCharacters("state key", key)
 }

@@ -19,8 +19,8 @@ func TestKeysRender(t *testing.T) {
 		{"terraform.tfstate", "", 42, "pr-42/terraform.tfstate"},
 		{"a/b/c/state.json", "", 7, "a/b/c/pr-7/state.json"},
 		{"app/terraform.tfstate", "{dir}/previews/{pr}/{file}", 3, "app/previews/3/terraform.tfstate"},
-		{"app/terraform.tfstate", "{key}.pr-{pr}", 9, "app/terraform.tfstate.pr-9"},
-		{"terraform.tfstate", "{dir}/{file}-pr{pr}.json", 5, "terraform.tfstate-pr5.json"},
+		{"app/terraform.tfstate", "{dir}/p{pr}/{file}", 9, "app/p9/terraform.tfstate"},
+		{"terraform.tfstate", "pr-{pr}-{file}", 5, "pr-5-terraform.tfstate"},
 	}
 	for _, c := range cases {
 		t.Run(c.prod+" "+c.template, func(t *testing.T) {
@@ -102,6 +102,27 @@ func TestKeysBadInput(t *testing.T) {
 		{"app/x", "{key}-md{pr}", "where production's -md5 lives"},
 		{"app/pr-4", "{dir}/pr-{pr}", "the production key"},
 		{"app/x", "{dir}/pr-{pr}.tflock", "must not put .tflock after {pr}"},
+		// A PR key differs from production in a whole path segment.
+		{"app/terraform.tfstate", "{key}{pr}", "whole path segment"},
+		{"app/terraform.tfstate", "{key}.prstate-{pr}", "whole path segment"},
+		{"app/terraform.tfstate", "{key}.pr-{pr}", "whole path segment"},
+		{"app/terraform.tfstate", "{dir}/{file}-pr{pr}", "whole path segment"},
+		{"app/terraform.tfstate", "{dir}/{file}.pr-{pr}", "whole path segment"},
+		{"app/terraform.tfstate", "{key}/pr-{pr}", "whole path segment"},
+		{"app/terraform.tfstate", "{dir}/{pr}/{file}", "whole path segment"},
+		{"app/terraform.tfstate", "{dir}/t{pr}/{file}", "whole path segment"},
+		{"app/pr-x/terraform.tfstate", "{dir}/../pr-{pr}", ".."},
+		// Control and bidi characters, in the key or the template.
+		{"app/te\u202erm.tfstate", "", "bidi"},
+		{"app/x\u2066y", "", "bidi"},
+		{"app/x\u200fy", "", "bidi"},
+		{"app/x\ny", "", "control"},
+		{"app/\xffx", "", "UTF-8"},
+		{"app/x", "{dir}/pr-{pr}\u202d/{file}", "bidi"},
+		{"app/x", "{dir}/pr-{pr}\t/{file}", "control"},
+		// S3's 1,024 bytes, for the largest PR number and what lives beside it.
+		{"app/" + strings.Repeat("s", 1000), "", "too long"},
+		{strings.Repeat("s", 1010), "", "too long"},
 	}
 	for _, c := range cases {
 		_, err := NewKeys(c.prod, c.template)

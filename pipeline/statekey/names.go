@@ -1,5 +1,7 @@
 package statekey
 
+import "time"
+
 // ApplyLockSuffix and ApplyLockItemSuffix name the apply lock beside a
 // production state: an S3 object "<key>.prstate-apply.lock", or the
 // DynamoDB item "<bucket>/<key>.prstate-apply". Never Terraform's own lock.
@@ -29,8 +31,22 @@ func LedgerItemID(bucket, key string) string { return bucket + "/" + key + ".prs
 func LedgerObjectKey(key string) string { return key + ".prstate-ledger.json" }
 
 // BackupInfix names the folder of state backups beside a state key:
-// "<key>.prstate-backup/<UTC timestamp>". Never a PR key: checked.
+// "<key>.prstate-backup/<UTC timestamp>" (BackupKey). Never a PR key:
+// checked. Only the ops role reads them (prstate iam: OpsReadAll); they
+// keep the state's server-side encryption. No PR pattern matches the
+// production key's backups: a PR pattern's literal part (ListPrefix, e.g.
+// app/pr-) and the production key are never a prefix of each other
+// (checkSeparable), so nothing under <production key> is matched by
+// <ListPrefix>*.
 const BackupInfix = ".prstate-backup/"
+
+// BackupTimeFormat is the UTC timestamp that names one backup.
+const BackupTimeFormat = "20060102T150405.000000000Z"
+
+// BackupKey is the S3 key of a backup of the state at key, taken at t.
+func BackupKey(key string, t time.Time) string {
+	return key + BackupInfix + t.UTC().Format(BackupTimeFormat)
+}
 
 // siblingSuffixes name what Terraform and prstate keep beside a state key
 // (lock file, digest item, apply lock, ledger, force-unlock backups).
