@@ -409,7 +409,8 @@ func (s *stack) ledgerTable() storage.Table {
 	return s.tableStore()
 }
 
-// applyLockHeld tells whether the apply lock exists in backend.
+// applyLockHeld tells whether the apply lock is held in backend (on S3 a
+// release leaves a released record, which is no lock).
 func (s *stack) applyLockHeld(backend string) bool {
 	s.t.Helper()
 	if backend == "dynamodb" {
@@ -419,8 +420,8 @@ func (s *stack) applyLockHeld(backend string) bool {
 		_, ok := s.getItem(statekey.ApplyLockItemID(s.bucket, prodKey))
 		return ok
 	}
-	_, ok := s.getObject(statekey.ApplyLockKey(prodKey))
-	return ok
+	obj, ok := s.getObject(statekey.ApplyLockKey(prodKey))
+	return ok && !applylock.IsReleasedRecord(obj.Body)
 }
 
 // checkApplyLock: the apply lock in backend is held with id (and not

@@ -83,9 +83,12 @@ func batch(t *testing.T, s Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// On the fake clock: PR 5's plan ends 3 s in, well before the 2 min
+	// lock-timeout, so PR 5's waiter has ~100 polls of PR 7's waiter to
+	// see it free, however the two goroutines are scheduled.
 	o := opts()
-	o.LockTimeout, o.Population = 1500*time.Millisecond, len(objs)
-	releaseAt(o, 300*time.Millisecond, release)
+	o.LockTimeout, o.Poll, o.Population = 2*time.Minute, time.Second, len(objs)
+	releaseAt(o, 3*time.Second, release)
 	res, err := runCleanup(t, s, st, o, prs...)
 	var oe *cleanup.OrphanError
 	var te *cleanup.StateLockTimeoutError

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/internal/testenv"
+	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 const (
@@ -21,19 +23,29 @@ const (
 	benchHold       = 2 * time.Second
 )
 
-// lockTrace watches one lock item's DynamoDB traffic at the proxy:
-// successful acquires (conditional create), releases, and every request.
+// lockTrace watches one lock's traffic at the proxy: successful
+// acquires, releases, and every request. On DynamoDB the lock is an item
+// (itemID); on S3 an object (objectKey), whose acquire is the first
+// successful PUT of a new holder ID and whose release is the PUT of a
+// released record.
 type lockTrace struct {
-	mu       sync.Mutex
-	itemID   string
-	start    time.Time
-	acquires []time.Time
-	releases []time.Time
-	requests int
+	mu        sync.Mutex
+	itemID    string
+	objectKey string
+	start     time.Time
+	acquires  []time.Time
+	releases  []time.Time
+	requests  int
+	holderID  string // S3: the holder of the last acquire
 }
 
+// hook traces p's traffic (itemID or objectKey must be set before any).
 func (l *lockTrace) hook(p *testenv.FaultProxy) {
 	p.OnResponse = func(r *http.Request, body []byte, status int, at time.Time) {
+		if l.objectKey != "" {
+			l.s3Response(r, body, status, at)
+			return
+		}
 		if !strings.Contains(string(body), `"`+l.itemID+`"`) {
 			return
 		}
@@ -48,6 +60,28 @@ func (l *lockTrace) hook(p *testenv.FaultProxy) {
 		case strings.HasSuffix(op, ".DeleteItem"):
 			l.releases = append(l.releases, at)
 		}
+	}
+}
+
+func (l *lockTrace) s3Response(r *http.Request, body []byte, status int, at time.Time) {
+	if !strings.HasSuffix(r.URL.Path, "/"+l.objectKey) {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.requests++
+	if r.Method != http.MethodPut || status != 200 {
+		return
+	}
+	rec, err := applylock.ParseApplyLockRecord(body)
+	switch {
+	case err != nil:
+	case applylock.IsReleasedRecord(body):
+		l.releases = append(l.releases, at)
+		l.holderID = ""
+	case rec.ID != l.holderID:
+		l.acquires = append(l.acquires, at)
+		l.holderID = rec.ID
 	}
 }
 
@@ -85,14 +119,17 @@ func percentile(d []time.Duration, p float64) time.Duration {
 // BenchmarkApplyLockHandoff: 8 contenders each holding the lock 2 s, on
 // moto (DynamoDB lock table), through a counting proxy: `prstate run`
 // with its default poll next to `terraform apply -lock-timeout`, whose
-// wait backs off 1, 2, 4, 8, 16 s.
+// wait backs off 1, 2, 4, 8, 16 s; and `prstate run` with an S3 lock on
+// MinIO, which needs no serializing proxy.
 //
 //	go test -run '^$' -bench ApplyLockHandoff -benchtime 1x ./internal/lockproof/
 func BenchmarkApplyLockHandoff(b *testing.B) {
 	tf := testenv.Terraform(b)
 	for range b.N {
-		pr := benchPrstate(b)
+		pr := benchPrstate(b, "dynamodb")
+		mn := benchPrstate(b, "minio")
 		tfr := benchTerraform(b, tf)
+		mh, mn50, mn95 := mn.handoffs, percentile(mn.handoffs, 0.5), percentile(mn.handoffs, 0.95)
 		ph, pr50, pr95 := pr.handoffs, percentile(pr.handoffs, 0.5), percentile(pr.handoffs, 0.95)
 		th, tf50, tf95 := tfr.handoffs, percentile(tfr.handoffs, 0.5), percentile(tfr.handoffs, 0.95)
 		b.ReportMetric(pr50.Seconds(), "prstate-handoff-p50-s")
@@ -101,11 +138,15 @@ func BenchmarkApplyLockHandoff(b *testing.B) {
 		b.ReportMetric(tf50.Seconds(), "terraform-handoff-p50-s")
 		b.ReportMetric(tf95.Seconds(), "terraform-handoff-p95-s")
 		b.ReportMetric(tfr.rate, "terraform-lock-req/waiter-s")
+		b.ReportMetric(mn50.Seconds(), "prstate-minio-handoff-p50-s")
+		b.ReportMetric(mn95.Seconds(), "prstate-minio-handoff-p95-s")
+		b.ReportMetric(mn.rate, "prstate-minio-lock-req/waiter-s")
 		fmt.Fprintf(os.Stdout, "\n%d contenders holding %s, DynamoDB lock on moto\n", benchContenders, benchHold)
 		fmt.Fprintf(os.Stdout, "%-38s %12s %12s %22s %10s\n", "", "handoff p50", "handoff p95", "lock req/waiter-second", "makespan")
 		fmt.Fprintf(os.Stdout, "%-38s %12s %12s %22.2f %10s\n", "prstate run (apply lock)", pr50.Round(time.Millisecond), pr95.Round(time.Millisecond), pr.rate, pr.makespan.Round(100*time.Millisecond))
 		fmt.Fprintf(os.Stdout, "%-38s %12s %12s %22.2f %10s\n", "terraform apply -lock-timeout=10m", tf50.Round(time.Millisecond), tf95.Round(time.Millisecond), tfr.rate, tfr.makespan.Round(100*time.Millisecond))
-		fmt.Fprintf(os.Stdout, "handoffs: prstate %v\n          terraform %v\n", roundAll(ph), roundAll(th))
+		fmt.Fprintf(os.Stdout, "%-38s %12s %12s %22.2f %10s\n", "prstate run (S3 apply lock on MinIO)", mn50.Round(time.Millisecond), mn95.Round(time.Millisecond), mn.rate, mn.makespan.Round(100*time.Millisecond))
+		fmt.Fprintf(os.Stdout, "handoffs: prstate %v\n          terraform %v\n          prstate on MinIO %v\n", roundAll(ph), roundAll(th), roundAll(mh))
 	}
 }
 
@@ -123,9 +164,9 @@ func roundAll(d []time.Duration) []time.Duration {
 	return out
 }
 
-func benchWorld(b *testing.B) (*world, *lockTrace, string) {
-	w := newWorld(b, "dynamodb")
-	p := testenv.NewFaultProxy(b, w.moto.Endpoint, testenv.Faults{Serialize: true})
+func benchWorld(b *testing.B, backend string) (*world, *lockTrace, string) {
+	w := newWorld(b, backend)
+	p := testenv.NewFaultProxy(b, w.upstream, testenv.Faults{Serialize: w.moto != nil})
 	w.endpoint = p.URL
 	tr := &lockTrace{}
 	tr.hook(p)
@@ -146,9 +187,13 @@ func runAll(b *testing.B, cmds []*exec.Cmd) {
 	wg.Wait()
 }
 
-func benchPrstate(b *testing.B) armResult {
-	w, tr, _ := benchWorld(b)
-	tr.itemID = w.bucket + "/" + stateKey + ".prstate-apply"
+func benchPrstate(b *testing.B, backend string) armResult {
+	w, tr, _ := benchWorld(b, backend)
+	if w.table != "" {
+		tr.itemID = statekey.ApplyLockItemID(w.bucket, stateKey)
+	} else {
+		tr.objectKey = statekey.ApplyLockKey(stateKey)
+	}
 	var cmds []*exec.Cmd
 	for range benchContenders {
 		c := w.prstate(context.Background(), "run", "--lock-timeout", "10m", "--", "sleep", fmt.Sprint(benchHold.Seconds()))
@@ -162,7 +207,7 @@ func benchPrstate(b *testing.B) armResult {
 }
 
 func benchTerraform(b *testing.B, tf string) armResult {
-	w, tr, _ := benchWorld(b)
+	w, tr, _ := benchWorld(b, "dynamodb")
 	tr.itemID = w.bucket + "/" + stateKey
 	cfg := w.tfConfig() + fmt.Sprintf(`
 resource "terraform_data" "hold" {

@@ -27,9 +27,9 @@ type observer struct {
 func (o *observer) watch(ctx context.Context, w *world) {
 	store := w.lockStore()
 	for ctx.Err() == nil {
-		body, _, err := store.Read(ctx)
+		obs, err := store.Read(ctx)
 		now := time.Now()
-		rec, perr := applylock.ParseApplyLockRecord(body)
+		rec, perr := applylock.ParseApplyLockRecord(obs.Body)
 		ok := err == nil && perr == nil
 		o.mu.Lock()
 		switch {
@@ -50,7 +50,7 @@ func (o *observer) watch(ctx context.Context, w *world) {
 // heartbeat.
 func TestCrashedHolderIsTakenOverAfterItsLease(t *testing.T) {
 	const lease = 3 * time.Second
-	for _, backend := range []string{"s3", "dynamodb"} {
+	for _, backend := range backends {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t, backend)
@@ -80,10 +80,15 @@ func TestCrashedHolderIsTakenOverAfterItsLease(t *testing.T) {
 				t.Fatal(err)
 			}
 			time.Sleep(lease / 2) // the holder heartbeats every lease/3
-			if err := syscall.Kill(-holder.Process.Pid, syscall.SIGKILL); err != nil {
+			kids := children(t, holder.Process.Pid)
+			if err := syscall.Kill(holder.Process.Pid, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
 			killed := time.Now()
+			// Its command (a process group of its own) dies with it.
+			for _, kid := range kids {
+				waitFor(t, 2*time.Second, "the command to die with prstate", func() bool { return gone(kid) })
+			}
 			if err := waiter.Wait(); err != nil {
 				t.Fatalf("waiter: %v\n%s", err, werr.String())
 			}

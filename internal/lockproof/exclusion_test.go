@@ -61,7 +61,7 @@ func lastLines(s string, n int) string {
 // TestMutualExclusion: 16 concurrent prstate processes each take and
 // release the lock 25 times; no critical section ever overlaps another.
 func TestMutualExclusion(t *testing.T) {
-	for _, backend := range []string{"s3", "dynamodb"} {
+	for _, backend := range backends {
 		t.Run(backend, func(t *testing.T) {
 			w := newWorldVersioned(t, backend, false)
 			// 15 waiters: one of them polls every ~40 ms on average, and
@@ -76,7 +76,7 @@ func TestMutualExclusion(t *testing.T) {
 				t.Error("lock left behind")
 			}
 			took := time.Since(start)
-			t.Logf("%s: 16 processes x 25 rounds in %s, %d failures, %d requests to moto (%.0f/s)", backend, took.Round(time.Millisecond), len(failures), w.proxy.Counts().Requests, float64(w.proxy.Counts().Requests)/took.Seconds())
+			t.Logf("%s: 16 processes x 25 rounds in %s, %d failures, %d requests to %s (%.0f/s)", backend, took.Round(time.Millisecond), len(failures), w.proxy.Counts().Requests, w.srv.Name(), float64(w.proxy.Counts().Requests)/took.Seconds())
 		})
 	}
 }

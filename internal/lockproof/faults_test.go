@@ -10,11 +10,11 @@ import (
 // the request), delays, and answers 500 and throttling errors, concurrent
 // prstate processes never overlap and leave no lock behind.
 func TestFaults(t *testing.T) {
-	for _, backend := range []string{"s3", "dynamodb"} {
+	for _, backend := range backends {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t, backend)
-			p := testenv.NewFaultProxy(t, w.moto.Endpoint, testenv.Faults{Drop: 0.1, Delay: 0.1, Error500: 0.05, Throttle: 0.05, Serialize: true})
+			p := testenv.NewFaultProxy(t, w.upstream, testenv.Faults{Drop: 0.1, Delay: 0.1, Error500: 0.05, Throttle: 0.05, Serialize: w.moto != nil})
 			w.endpoint = p.URL
 			for _, f := range contend(t, w, 8, 5) {
 				t.Error(f)

@@ -20,18 +20,24 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 const stateKey = "app/terraform.tfstate"
 
-// world is one production state on moto, locked through S3 or DynamoDB.
+// world is one production state, locked through S3 on moto ("s3"),
+// DynamoDB on moto ("dynamodb") or S3 on MinIO ("minio").
 type world struct {
 	t        testing.TB
 	bin      string
+	srv      testenv.S3Server // where the bucket is
 	moto     *testenv.MotoServer
 	bucket   string
 	table    string // "" for the S3 lock
-	endpoint string // moto, or a proxy in front of it
+	upstream string // the server, for proxies of a test's own
+	endpoint string // a proxy in front of it
 	dir      string
 	env      []string // extra KEY=value
 	proxy    *testenv.FaultProxy
 }
+
+// backends are the lock stores every proof runs on.
+var backends = []string{"s3", "dynamodb", "minio"}
 
 func newWorld(t testing.TB, backend string) *world {
 	t.Helper()
@@ -43,12 +49,23 @@ func newWorld(t testing.TB, backend string) *world {
 // does not), so the long contention runs use an unversioned bucket.
 func newWorldVersioned(t testing.TB, backend string, versioned bool) *world {
 	t.Helper()
+	w := &world{t: t, bin: testenv.Binary(t), dir: t.TempDir()}
+	if backend == "minio" {
+		// MinIO executes conditional writes atomically: its proxy only
+		// counts requests.
+		m := testenv.MinIO(t)
+		w.srv, w.upstream, w.bucket = m, m.Endpoint, m.NewBucket(t, versioned)
+		w.proxy = testenv.NewFaultProxy(t, m.Endpoint, testenv.Faults{})
+		w.endpoint = w.proxy.URL
+		return w
+	}
 	m := testenv.Moto(t)
 	// prstate talks to moto through a proxy that serializes requests:
 	// moto's conditional writes are not atomic under concurrency (see
 	// testenv.Faults.Serialize); S3's and DynamoDB's are.
-	p := testenv.NewFaultProxy(t, m.Endpoint, testenv.Faults{Serialize: true})
-	w := &world{t: t, bin: testenv.Binary(t), moto: m, bucket: m.NewBucket(t, versioned), endpoint: p.URL, dir: t.TempDir(), proxy: p}
+	w.srv, w.moto, w.upstream, w.bucket = m, m, m.Endpoint, m.NewBucket(t, versioned)
+	w.proxy = testenv.NewFaultProxy(t, m.Endpoint, testenv.Faults{Serialize: true})
+	w.endpoint = w.proxy.URL
 	if backend == "dynamodb" {
 		w.table = m.NewTable(t)
 	}
@@ -72,9 +89,9 @@ func baseEnv() []string {
 }
 
 func (w *world) environ() []string {
-	env := append(baseEnv(),
+	env := append(baseEnv(), w.srv.Env()...) // credentials and region
+	env = append(env,
 		"AWS_ENDPOINT_URL_S3="+w.endpoint, "AWS_ENDPOINT_URL_DYNAMODB="+w.endpoint,
-		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
 		"PRSTATE_BUCKET="+w.bucket, "PRSTATE_KEY="+stateKey, "PRSTATE_LOCK_POLL=300ms")
 	if w.table != "" {
 		env = append(env, "PRSTATE_DYNAMODB_TABLE="+w.table)
@@ -111,25 +128,26 @@ func (w *world) output(want int, args ...string) (string, string) {
 	return out.String(), errb.String()
 }
 
-// lockStore reads the apply lock directly on moto (never through a proxy).
+// lockStore reads the apply lock directly on the server (never through
+// a proxy).
 func (w *world) lockStore() applylock.LockStore {
 	if w.table != "" {
 		return applylock.NewDynamoDBLockStore(w.moto.Table(w.t, w.table), statekey.ApplyLockItemID(w.bucket, stateKey))
 	}
-	return applylock.NewS3LockStore(w.moto.Bucket(w.t, w.bucket), statekey.ApplyLockKey(stateKey))
+	return applylock.NewS3LockStore(w.srv.Bucket(w.t, w.bucket), statekey.ApplyLockKey(stateKey))
 }
 
 // holder reads the current holder record; ok false when the lock is free.
 func (w *world) holder(ctx context.Context) (applylock.ApplyLockRecord, bool) {
 	w.t.Helper()
-	body, _, err := w.lockStore().Read(ctx)
+	obs, err := w.lockStore().Read(ctx)
 	if errors.Is(err, storage.ErrNotFound) {
 		return applylock.ApplyLockRecord{}, false
 	}
 	if err != nil {
 		w.t.Fatalf("read lock: %v", err)
 	}
-	rec, err := applylock.ParseApplyLockRecord(body)
+	rec, err := applylock.ParseApplyLockRecord(obs.Body)
 	if err != nil {
 		w.t.Fatalf("parse lock: %v", err)
 	}

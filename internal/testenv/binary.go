@@ -19,8 +19,14 @@ var (
 // Binary builds the prstate binary once per test binary, static as in the
 // Docker image (CGO_ENABLED=0), and returns its path. Tests drive it as a
 // separate process, the way CI and the Actions runner do.
+//
+// PRSTATE_TEST_BINARY names a prebuilt binary to drive instead (say, one
+// built from an earlier commit, to see a proof fail there).
 func Binary(t testing.TB) string {
 	t.Helper()
+	if p := os.Getenv("PRSTATE_TEST_BINARY"); p != "" {
+		return p
+	}
 	binOnce.Do(func() {
 		var root []byte
 		root, binErr = exec.Command("go", "env", "GOMOD").Output()

@@ -33,7 +33,7 @@ type Faults struct {
 
 // FaultCounts says what a FaultProxy did.
 type FaultCounts struct {
-	Requests, Dropped, Delayed, Errors500, Throttled int64
+	Requests, Dropped, Delayed, Errors500, Throttled, Stalled int64
 }
 
 // FaultProxy sits between a client and an S3/DynamoDB endpoint (moto)
@@ -52,7 +52,50 @@ type FaultProxy struct {
 	faults Faults
 	client *http.Client
 	serial sync.Mutex
-	n      struct{ requests, dropped, delayed, errors500, throttled atomic.Int64 }
+	n      struct{ requests, dropped, delayed, errors500, throttled, stalled atomic.Int64 }
+
+	stallMu sync.Mutex
+	stall   chan struct{} // non-nil while stalled: closed by Resume
+}
+
+// Stall makes the proxy stop moving bytes, as a network partition does:
+// every request that arrives is held, never forwarded and never answered,
+// until the client gives up on it or Resume is called (held requests are
+// then forwarded).
+func (p *FaultProxy) Stall() {
+	p.stallMu.Lock()
+	defer p.stallMu.Unlock()
+	if p.stall == nil {
+		p.stall = make(chan struct{})
+	}
+}
+
+// Resume ends a Stall.
+func (p *FaultProxy) Resume() {
+	p.stallMu.Lock()
+	defer p.stallMu.Unlock()
+	if p.stall != nil {
+		close(p.stall)
+		p.stall = nil
+	}
+}
+
+// holdWhileStalled blocks while the proxy is stalled; false when the
+// client gave up first.
+func (p *FaultProxy) holdWhileStalled(r *http.Request) bool {
+	p.stallMu.Lock()
+	stall := p.stall
+	p.stallMu.Unlock()
+	if stall == nil {
+		return true
+	}
+	p.n.stalled.Add(1)
+	select {
+	case <-stall:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 // NewFaultProxy starts a proxy to target (http://host:port) for the
@@ -71,7 +114,7 @@ func NewFaultProxy(t testing.TB, target string, f Faults) *FaultProxy {
 
 // Counts returns what the proxy did so far.
 func (p *FaultProxy) Counts() FaultCounts {
-	return FaultCounts{p.n.requests.Load(), p.n.dropped.Load(), p.n.delayed.Load(), p.n.errors500.Load(), p.n.throttled.Load()}
+	return FaultCounts{p.n.requests.Load(), p.n.dropped.Load(), p.n.delayed.Load(), p.n.errors500.Load(), p.n.throttled.Load(), p.n.stalled.Load()}
 }
 
 func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -79,6 +122,9 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	if !p.holdWhileStalled(r) {
 		return
 	}
 	if p.OnRequest != nil {

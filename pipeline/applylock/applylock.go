@@ -35,16 +35,24 @@ type RunChecker interface {
 
 // LockOptions tunes an ApplyLock. Zero values take the defaults.
 type LockOptions struct {
-	Lease   time.Duration // written into our record; heartbeats renew it
-	Timeout time.Duration // give up waiting after this long (0: wait forever)
-	Poll    time.Duration // base poll interval; up to 25% jitter is added
-	Runs    RunChecker    // nil: no run-liveness check
-	Clock   clock.Clock
-	Logf    func(format string, args ...any) // progress while waiting
-	Warn    func(msg string)                 // takeovers: a warning annotation
-	Who     string                           // LockInfo.Who
-	Path    string                           // LockInfo.Path (the state key)
-	Links   ci.Links                         // this repository: holders' run URLs are checked against it
+	Lease time.Duration // written into our record; heartbeats renew it
+	// Heartbeats says that we renew the lease (Keep) every lease/3; it is
+	// written into our record, so waiters know to expect them.
+	Heartbeats bool
+	// MaxLease is the longest holder lease a waiter honours (0: any).
+	MaxLease time.Duration
+	// ClockSkew is how far a holder's clock may be off the store's, where
+	// a record's age can only be told from the holder's own write time.
+	ClockSkew time.Duration
+	Timeout   time.Duration // give up waiting after this long, a hard bound (0: wait forever)
+	Poll      time.Duration // base poll interval; up to 25% jitter is added
+	Runs      RunChecker    // nil: no run-liveness check
+	Clock     clock.Clock
+	Logf      func(format string, args ...any) // progress while waiting
+	Warn      func(msg string)                 // takeovers: a warning annotation
+	Who       string                           // LockInfo.Who
+	Path      string                           // LockInfo.Path (the state key)
+	Links     ci.Links                         // this repository: holders' run URLs are checked against it
 }
 
 // ApplyLock is one process's handle on the apply lock of a production state.
@@ -56,11 +64,11 @@ type ApplyLock struct {
 	rec     ApplyLockRecord // ours
 	version string          // of our record in the store, while held
 	held    bool
-	// written is when we sent our last write that is known to have
-	// landed (waiter's clock). No waiter can take over within a lease
-	// of it: a waiter times the lease from its own later observation.
-	written time.Time
-	waited  AcquireWait // how the last Acquire went, for reports
+	// sent is when each write of ours whose outcome is not known yet was
+	// sent, by RVN: a read that finds one of them landed confirms it.
+	sent   map[string]time.Time
+	fence  *fence      // when we must stop trusting the lock
+	waited AcquireWait // how the last Acquire went, for reports
 }
 
 // AcquireWait is how Acquire got the lock: how long it waited, behind
@@ -93,12 +101,19 @@ func NewApplyLock(store LockStore, holder Holder, opts LockOptions) *ApplyLock {
 		opts.Warn = func(string) {}
 	}
 	holder.Lease = opts.Lease.String()
+	holder.Heartbeat = ""
+	if opts.Heartbeats {
+		holder.Heartbeat = heartbeatEvery(opts.Lease).String()
+	}
 	rec := ApplyLockRecord{
 		LockInfo: LockInfo{ID: NewLockID(), Operation: applyLockOperation, Who: opts.Who, Version: "prstate", Path: opts.Path},
 		Holder:   holder,
 	}
-	return &ApplyLock{store: store, opts: opts, rec: rec}
+	return &ApplyLock{store: store, opts: opts, rec: rec, sent: map[string]time.Time{}, fence: newFence(opts.Clock, opts.Lease)}
 }
+
+// heartbeatEvery is how often a holder renews its lease.
+func heartbeatEvery(lease time.Duration) time.Duration { return lease / 3 }
 
 // ID is our lock ID.
 func (l *ApplyLock) ID() string { return l.rec.ID }
@@ -136,36 +151,72 @@ func (e *LockTimeoutError) Error() string {
 // over, or force-unlocked and taken again).
 var ErrLockLost = errors.New("apply lock lost")
 
-// record encodes our record with a fresh RVN; the caller holds l.mu.
-func (l *ApplyLock) newRecord() []byte {
+// newRecord encodes our record with a fresh RVN and remembers when it is
+// sent (now); the caller holds l.mu and sends it at once.
+func (l *ApplyLock) newRecord() (body []byte, sent time.Time) {
 	now := l.opts.Clock.Now()
 	if !l.held {
 		l.rec.Created = now.UTC().Round(0) // when we took it, as far as anyone can tell
 	}
 	l.rec.Holder.RVN = NewLockID()
 	l.rec.Holder.Renewed = now.UTC().Round(0)
-	return l.rec.Marshal()
+	l.sent[l.rec.Holder.RVN] = now
+	return l.rec.Marshal(), now
+}
+
+// landed records that our write with this RVN (sent at sent) is the
+// store's record at version: we hold the lock from sent on.
+func (l *ApplyLock) landed(version string, sent time.Time) error {
+	clear(l.sent)
+	l.version = version
+	if !l.held {
+		l.held = true
+		l.fence.start(sent)
+		return nil
+	}
+	return l.fence.confirm(sent)
+}
+
+// sentAt is when our write with this RVN was sent. A write we do not
+// remember (cannot happen) counts as sent at since, the earliest moment.
+func (l *ApplyLock) sentAt(rvn string, since time.Time) time.Time {
+	if t, ok := l.sent[rvn]; ok {
+		return t
+	}
+	return since
 }
 
 // Acquire waits for the lock and takes it: a conditional create when it
 // is free, a conditional replace on the observed version when the holder
 // is dead (DESIGN.md). It reports the holder at least every 15 s and gives
-// up with *LockTimeoutError after opts.Timeout.
+// up with *LockTimeoutError after opts.Timeout, a hard bound: requests in
+// flight are cut off then. A permanent storage error ends it at once.
 func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	clk := l.opts.Clock
+	start := clk.Now()
+	parent := ctx
+	if l.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, l.opts.Timeout)
+		defer cancel()
+	}
 	defer func() {
 		if err != nil && ctx.Err() != nil {
-			// Interrupted, perhaps while a create of ours was in flight:
-			// remove our record if it landed, so it does not sit there
-			// for a whole lease.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			// Interrupted or timed out, perhaps while a create of ours was
+			// in flight: remove our record if it landed, so it does not
+			// sit there for a whole lease. After a timeout only briefly:
+			// lock-timeout is a hard bound.
+			cleanup := 5 * time.Second
+			if parent.Err() == nil {
+				cleanup = time.Second
+			}
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanup)
 			defer cancel()
 			_, _ = releaseRecord(cctx, l.store, l.rec.ID, "", clock.Real, nil)
 		}
 	}()
-	clk := l.opts.Clock
-	start := clk.Now()
 	var (
 		watch      lockWatch
 		lastReport time.Time
@@ -173,6 +224,13 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 		lastErr    error
 		runs       = runLiveness{checker: l.opts.Runs}
 	)
+	timedOut := func() error {
+		e := &LockTimeoutError{Where: l.store.Where(), Waited: clk.Now().Sub(start), Problem: lastErr}
+		if holder.ID != "" {
+			e.Holder, e.LockID = holder.DescribeFor(clk.Now(), l.opts.Links), holder.ID
+		}
+		return e
+	}
 	var lastErrLog time.Time
 	logErr := func(err error) {
 		lastErr = err
@@ -181,19 +239,36 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 			l.opts.Logf("apply lock %s: %v (retrying)", l.store.Where(), err)
 		}
 	}
+	// stop ends the wait on a permanent error, an interruption or the
+	// timeout; nil means go on.
+	stop := func(err error) error {
+		if err != nil && !errors.Is(err, storage.ErrPrecondition) && (lastErr == nil || ctx.Err() == nil) {
+			lastErr = err // why the store was unreachable, for the timeout
+		}
+		switch {
+		case storage.IsPermanent(err):
+			return err
+		case parent.Err() != nil:
+			return fmt.Errorf("failed to acquire the apply lock %s: %w", l.store.Where(), parent.Err())
+		case ctx.Err() != nil:
+			return timedOut()
+		}
+		return nil
+	}
 	tryCreate := true
 	for {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("failed to acquire the apply lock %s: %w", l.store.Where(), err)
+		if err := stop(nil); err != nil {
+			return err
 		}
 		if tryCreate {
-			body := l.newRecord()
-			sent := clk.Now()
+			body, sent := l.newRecord()
 			v, err := l.store.Create(ctx, body)
 			if err == nil {
-				l.version, l.held, l.written = v, true, sent
 				l.waited = AcquireWait{Waited: clk.Now().Sub(start), Behind: holder.Holder}
-				return nil
+				return l.landed(v, sent)
+			}
+			if err := stop(err); err != nil {
+				return err
 			}
 			if !errors.Is(err, storage.ErrPrecondition) {
 				logErr(err)
@@ -201,45 +276,54 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 			// Lost or lost race: the read below tells whether it is ours.
 		}
 		tryCreate = false
-		body, version, err := l.store.Read(ctx)
+		obs, err := l.store.Read(ctx)
 		now := clk.Now()
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
 			tryCreate = true
 			continue // free: create at once
 		case err != nil:
+			if err := stop(err); err != nil {
+				return err
+			}
 			logErr(err)
 		default:
 			lastErr = nil
-			cur, perr := ParseApplyLockRecord(body)
+			cur, perr := ParseApplyLockRecord(obs.Body)
 			if perr != nil {
-				cur = ApplyLockRecord{LockInfo: LockInfo{ID: "unparsable:" + version}}
+				cur = ApplyLockRecord{LockInfo: LockInfo{ID: "unparsable:" + obs.Version}}
 			}
 			if cur.ID == l.rec.ID {
 				// Our create (or takeover) went through and its answer was
-				// lost. It landed before this read: time it from the read.
-				l.version, l.held, l.written = version, true, now
+				// lost: we hold it since we sent that write.
 				l.waited = AcquireWait{Waited: clk.Now().Sub(start), Behind: holder.Holder}
-				return nil
+				return l.landed(obs.Version, l.sentAt(cur.Holder.RVN, start))
 			}
 			holder = cur
-			watch = watch.observe(cur.ID, version, now)
-			reason := holderOldAttempt
-			if !earlierAttempt(cur.Holder, l.rec.Holder) {
-				done := runs.completed(ctx, cur, now, l.opts.Logf)
-				reason = decideTakeover(watch, cur.Holder.LeaseDuration(), l.opts.Lease, done, now)
-			}
+			watch = watch.observe(cur.ID, obs.Version, now)
+			reason := decideTakeover(takeoverInput{
+				watch:          watch,
+				holder:         cur.Holder,
+				age:            obs.age(cur.Holder.Renewed, l.opts.ClockSkew),
+				fallback:       l.opts.Lease,
+				maxLease:       l.opts.MaxLease,
+				earlierAttempt: earlierAttempt(cur.Holder, l.rec.Holder),
+				runCompleted:   func() bool { return runs.completed(ctx, cur, now, l.opts.Logf) },
+				now:            now,
+			})
 			if reason != keepWaiting {
-				nb := l.newRecord()
-				v, err := l.store.Replace(ctx, nb, version)
+				nb, sent := l.newRecord()
+				v, err := l.store.Replace(ctx, nb, obs.Version)
 				if err == nil || l.adoptIfOurs(ctx, nb, &v, err) {
-					l.version, l.held, l.written = v, true, clk.Now()
 					l.waited = AcquireWait{Waited: clk.Now().Sub(start), Behind: cur.Holder, TookOver: true}
 					l.opts.Warn(fmt.Sprintf("took over the apply lock %s from %s: %s", l.store.Where(), cur.DescribeFor(clk.Now(), l.opts.Links), reason))
-					return nil
+					return l.landed(v, sent)
 				}
 				if errors.Is(err, storage.ErrPrecondition) {
 					continue // someone changed it first: look again at once
+				}
+				if err := stop(err); err != nil {
+					return err
 				}
 				logErr(err)
 			} else if lastReport.IsZero() || now.Sub(lastReport) >= lockReportEvery {
@@ -247,16 +331,18 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 				l.opts.Logf("waiting for the apply lock %s: held by %s", l.store.Where(), cur.DescribeFor(clk.Now(), l.opts.Links))
 			}
 		}
-		waited := clk.Now().Sub(start)
-		if l.opts.Timeout > 0 && waited >= l.opts.Timeout {
-			e := &LockTimeoutError{Where: l.store.Where(), Waited: waited, Problem: lastErr}
-			if holder.ID != "" {
-				e.Holder, e.LockID = holder.DescribeFor(clk.Now(), l.opts.Links), holder.ID
+		pause := jitter(l.opts.Poll)
+		if l.opts.Timeout > 0 {
+			left := l.opts.Timeout - clk.Now().Sub(start)
+			if left <= 0 {
+				return timedOut()
 			}
-			return e
+			pause = min(pause, left)
 		}
-		if err := clk.Sleep(ctx, jitter(l.opts.Poll)); err != nil {
-			return fmt.Errorf("failed to acquire the apply lock %s: %w", l.store.Where(), err)
+		if err := clk.Sleep(ctx, pause); err != nil {
+			if err := stop(err); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -268,11 +354,11 @@ func (l *ApplyLock) adoptIfOurs(ctx context.Context, body []byte, version *strin
 	if err == nil {
 		return true
 	}
-	cur, v, rerr := l.store.Read(ctx)
-	if rerr != nil || !bytes.Equal(cur, body) {
+	obs, rerr := l.store.Read(ctx)
+	if rerr != nil || !bytes.Equal(obs.Body, body) {
 		return false
 	}
-	*version = v
+	*version = obs.Version
 	return true
 }
 
@@ -282,70 +368,56 @@ func jitter(d time.Duration) time.Duration {
 }
 
 // Renew is a heartbeat: it writes a new RVN with a conditional replace on
-// our version. ErrLockLost when someone else holds the lock now; other
-// errors are transient (the caller retries before the lease runs out).
+// our version. It fails with ErrLockLost when someone else holds the lock
+// now or our fencing deadline has passed; other errors are transient (the
+// caller retries before the deadline). Only a write seen to land counts.
 func (l *ApplyLock) Renew(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.held {
 		return ErrLockLost
 	}
-	body := l.newRecord()
-	sent := l.opts.Clock.Now()
+	if err := l.fence.check(); err != nil {
+		return err
+	}
+	body, sent := l.newRecord()
 	v, err := l.store.Replace(ctx, body, l.version)
 	if err == nil {
-		l.version, l.written = v, sent
-		return nil
+		return l.landed(v, sent)
 	}
-	cur, cv, rerr := l.store.Read(ctx)
+	obs, rerr := l.store.Read(ctx)
 	switch {
-	case rerr == nil && bytes.Equal(cur, body):
-		l.version, l.written = cv, sent // our replace went through; its answer was lost
-		return nil
 	case rerr == nil:
-		if rec, perr := ParseApplyLockRecord(cur); perr == nil && rec.ID == l.rec.ID {
-			l.version = cv // still ours (an earlier renew landed late)
-			return nil
-		} else if perr == nil {
-			l.held = false
-			return fmt.Errorf("%w: %s is now held by %s", ErrLockLost, l.store.Where(), rec.DescribeFor(l.opts.Clock.Now(), l.opts.Links))
+		rec, perr := ParseApplyLockRecord(obs.Body)
+		switch {
+		case perr != nil:
+			return l.lost(fmt.Errorf("%w: %s holds an unreadable record", ErrLockLost, l.store.Where()))
+		case rec.ID != l.rec.ID:
+			return l.lost(fmt.Errorf("%w: %s is now held by %s", ErrLockLost, l.store.Where(), rec.DescribeFor(l.opts.Clock.Now(), l.opts.Links)))
+		case obs.Version == l.version:
+			// Still our last confirmed record: this write did not land.
+		default:
+			// A write of ours landed (this one, or an earlier one whose
+			// answer was lost): it counts from when it was sent.
+			if ferr := l.landed(obs.Version, l.sentAt(rec.Holder.RVN, time.Time{})); ferr != nil || bytes.Equal(obs.Body, body) {
+				return ferr
+			}
 		}
-		l.held = false
-		return fmt.Errorf("%w: %s holds an unreadable record", ErrLockLost, l.store.Where())
 	case errors.Is(rerr, storage.ErrNotFound):
-		l.held = false
-		return fmt.Errorf("%w: %s was deleted (force-unlocked?)", ErrLockLost, l.store.Where())
+		return l.lost(fmt.Errorf("%w: %s was released or deleted by someone else (force-unlocked?)", ErrLockLost, l.store.Where()))
 	}
 	return fmt.Errorf("failed to renew the apply lock %s: %w", l.store.Where(), err)
 }
 
-// Heartbeat renews the lease every lease/3 until ctx ends. It sends on
-// lost (once) when the lock is lost; transient errors are retried sooner.
-func (l *ApplyLock) Heartbeat(ctx context.Context, lost chan<- error) {
-	every := l.opts.Lease / 3
-	if every <= 0 {
-		return
-	}
-	wait := every
-	for {
-		if l.opts.Clock.Sleep(ctx, wait) != nil {
-			return
-		}
-		err := l.Renew(ctx)
-		switch {
-		case err == nil:
-			wait = every
-		case errors.Is(err, ErrLockLost):
-			lost <- err
-			return
-		case ctx.Err() != nil:
-			return
-		default:
-			l.opts.Logf("heartbeat: %v (retrying)", err)
-			wait = min(every, time.Second)
-		}
-	}
+// lost marks the lock lost for good and returns err.
+func (l *ApplyLock) lost(err error) error {
+	l.fence.lose(err)
+	return err
 }
+
+// Lost is why we no longer hold the lock (nil while we do): someone else
+// holds it, or no renewal was confirmed before our fencing deadline.
+func (l *ApplyLock) Lost() error { return l.fence.check() }
 
 // ReleaseResult says what Release found.
 type ReleaseResult struct {
@@ -353,27 +425,38 @@ type ReleaseResult struct {
 	Holder   string // set when someone else holds it: described
 }
 
-// Release deletes our record with a conditional delete on our version,
-// retrying transient errors. When someone else holds it, it returns an
-// error wrapping ErrLockLost and leaves their record alone.
+// Release gives our record up with a conditional write on our version,
+// retrying transient errors, and leaves anyone else's record alone. It
+// returns an error wrapping ErrLockLost when the lock was lost while we
+// held it (someone else holds it, or our fencing deadline passed): that
+// is never a clean release, even when our own record could be freed.
 func (l *ApplyLock) Release(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.held {
-		return nil
+		return l.fence.check()
 	}
+	lostErr := l.fence.check()
 	// A delete whose answer was lost and whose retry finds another holder
-	// did release: within a lease of our last write nobody can have taken
-	// the lock over, so the other holder came after our delete.
-	withinLease := func() bool { return l.opts.Clock.Now().Sub(l.written) < l.opts.Lease }
-	res, err := releaseRecord(ctx, l.store, l.rec.ID, l.version, l.opts.Clock, withinLease)
+	// did release when we still held the lock: nobody can take it over
+	// before our fencing deadline, so the other holder came after us.
+	res, err := releaseRecord(ctx, l.store, l.rec.ID, l.version, l.opts.Clock, l.fence.stillHeld)
 	if err == nil || errors.Is(err, ErrLockLost) {
 		l.held = false
 	}
-	if res.Holder != "" && err == nil {
+	if errors.Is(err, ErrLockLost) {
+		return l.lost(err)
+	}
+	if err != nil {
+		return err
+	}
+	if lostErr != nil {
+		return lostErr
+	}
+	if res.Holder != "" {
 		l.opts.Logf("released the apply lock %s; it is already held by %s", l.store.Where(), res.Holder)
 	}
-	return err
+	return nil
 }
 
 // ReleaseByID releases the apply lock in store if its holder is id (the
@@ -402,15 +485,21 @@ func releaseRecord(ctx context.Context, store LockStore, id, version string, clk
 			backoff = min(2*backoff, releaseBackoffMax)
 		}
 		if version == "" {
-			body, v, err := store.Read(ctx)
+			obs, err := store.Read(ctx)
 			if errors.Is(err, storage.ErrNotFound) {
+				if sentDelete {
+					return ReleaseResult{Released: true}, nil // our delete went through; its answer was lost
+				}
 				return ReleaseResult{}, nil
+			}
+			if storage.IsPermanent(err) {
+				return ReleaseResult{}, err
 			}
 			if err != nil {
 				lastErr = err
 				continue
 			}
-			rec, perr := ParseApplyLockRecord(body)
+			rec, perr := ParseApplyLockRecord(obs.Body)
 			if perr != nil || rec.ID != id {
 				desc := "an unreadable record"
 				if perr == nil {
@@ -421,7 +510,7 @@ func releaseRecord(ctx context.Context, store LockStore, id, version string, clk
 				}
 				return ReleaseResult{Holder: desc}, fmt.Errorf("%w: %s is held by %s, not by lock ID %s: left alone", ErrLockLost, store.Where(), desc, id)
 			}
-			version = v
+			version = obs.Version
 		}
 		err := store.Delete(ctx, version)
 		sentDelete = true
@@ -432,6 +521,8 @@ func releaseRecord(ctx context.Context, store LockStore, id, version string, clk
 			return ReleaseResult{Released: true}, nil // a retried delete whose first answer was lost
 		case errors.Is(err, storage.ErrPrecondition):
 			version = "" // changed or gone: look at who holds it now
+		case storage.IsPermanent(err):
+			return ReleaseResult{}, err
 		default:
 			lastErr = err
 		}

@@ -47,8 +47,8 @@ func TestAcquireFreeAndRelease(t *testing.T) {
 	if err := l.Release(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.GetObject(t.Context(), "app/terraform.tfstate.prstate-apply.lock"); !errors.Is(err, storage.ErrNotFound) {
-		t.Fatalf("lock left behind: %v", err)
+	if obj, err := b.GetObject(t.Context(), "app/terraform.tfstate.prstate-apply.lock"); err != nil || !IsReleasedRecord(obj.Body) {
+		t.Fatalf("lock not released: %s, %v", obj.Body, err)
 	}
 	if err := l.Release(t.Context()); err != nil {
 		t.Fatalf("second release: %v", err)
@@ -85,8 +85,8 @@ func TestTakeoverAfterLease(t *testing.T) {
 	if err := holder.Renew(t.Context()); !errors.Is(err, ErrLockLost) {
 		t.Fatalf("old holder renew: %v, want ErrLockLost", err)
 	}
-	if err := holder.Release(t.Context()); err != nil {
-		t.Fatalf("old holder release after loss: %v", err)
+	if err := holder.Release(t.Context()); !errors.Is(err, ErrLockLost) {
+		t.Fatalf("old holder release after loss: %v, want ErrLockLost (lost, never released)", err)
 	}
 	obj, err := b.GetObject(t.Context(), "app/terraform.tfstate.prstate-apply.lock")
 	if rec, _ := ParseApplyLockRecord(obj.Body); err != nil || rec.ID != w.ID() {
@@ -237,7 +237,7 @@ func TestLostResponsesAreRecognised(t *testing.T) {
 		if err := l.Release(t.Context()); err != nil {
 			t.Fatalf("%s: release after a lost delete: %v", name, err)
 		}
-		if _, _, err := base.Read(t.Context()); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := base.Read(t.Context()); !errors.Is(err, storage.ErrNotFound) {
 			t.Fatalf("%s: lock left behind: %v", name, err)
 		}
 	}
@@ -334,8 +334,8 @@ func TestLostDeleteThenReacquiredIsAReleaseNotALoss(t *testing.T) {
 	if err := l.Release(t.Context()); err != nil {
 		t.Fatalf("release: %v", err)
 	}
-	body, _, err := base.Read(t.Context())
-	if rec, _ := ParseApplyLockRecord(body); err != nil || rec.ID != other.ID() {
+	obs, err := base.Read(t.Context())
+	if rec, _ := ParseApplyLockRecord(obs.Body); err != nil || rec.ID != other.ID() {
 		t.Fatalf("the other holder's lock must stay: %v", err)
 	}
 }
@@ -386,7 +386,7 @@ func TestInterruptedAcquireLeavesNoLock(t *testing.T) {
 	if err := l.Acquire(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("acquire: %v", err)
 	}
-	if _, _, err := base.Read(t.Context()); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := base.Read(t.Context()); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("an interrupted acquire left its record: %v", err)
 	}
 }

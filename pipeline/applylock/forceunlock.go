@@ -96,9 +96,13 @@ func ForceUnlock(ctx context.Context, bucket forceUnlockBucket, table LockItemDe
 		}
 		res.Backup = backup
 	}
-	if lock.objectKey != "" {
+	switch {
+	case lock.objectKey != "" && lock.Kind == "apply":
+		// As a release does: never trust DELETE to honour If-Match.
+		_, err = bucket.PutObject(ctx, lock.objectKey, ReleasedRecord(), storage.PutOptions{IfMatch: lock.version})
+	case lock.objectKey != "":
 		err = bucket.DeleteObject(ctx, lock.objectKey, lock.version)
-	} else {
+	default:
 		err = table.DeleteItem(ctx, lock.itemID, storage.Condition{Attr: "Info", Equals: lock.version})
 	}
 	if errors.Is(err, storage.ErrPrecondition) || errors.Is(err, storage.ErrNotFound) {

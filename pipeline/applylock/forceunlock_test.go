@@ -46,7 +46,7 @@ func TestForceUnlockBackupIsNeverAPRKey(t *testing.T) {
 		if pr, ok := keys.Match(res.Backup); ok {
 			t.Fatalf("%v: backup %s matches PR %d", tc, res.Backup, pr)
 		}
-		if _, _, err := store.Read(t.Context()); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := store.Read(t.Context()); !errors.Is(err, storage.ErrNotFound) {
 			t.Fatalf("%v: lock not removed: %v", tc, err)
 		}
 	}

@@ -31,6 +31,7 @@ const (
 	holderRunDone                   // the GitHub API says the holder's run completed
 	holderLeaseLapse                // the record did not change for a whole lease
 	holderOldAttempt                // the holder is an earlier attempt of our own run
+	holderAged                      // the record is older than its lease on the store's clock
 )
 
 func (r takeoverReason) String() string {
@@ -41,26 +42,76 @@ func (r takeoverReason) String() string {
 		return "its lease lapsed without a heartbeat"
 	case holderOldAttempt:
 		return "it is an earlier attempt of this run (a re-run starts only after the previous attempt completed)"
+	case holderAged:
+		return "its record is older than its lease by the storage server's clock"
 	}
 	return "held"
 }
 
-// decideTakeover is the rule of DESIGN.md: take over only when the holder's
-// run completed, or the watched version stayed the same for a whole lease
-// (the holder's lease, or fallback when the record names none).
-func decideTakeover(w lockWatch, holderLease, fallback time.Duration, runCompleted bool, now time.Time) takeoverReason {
-	if w.since.IsZero() {
+// recordAge is how long ago the holder's record was written, on a clock
+// every waiter shares (the storage server's), as a lower bound: the skew
+// and resolution margins are already taken off. ok is false when unknown.
+type recordAge struct {
+	d  time.Duration
+	ok bool
+}
+
+// takeoverInput is what a waiter knows when it decides.
+type takeoverInput struct {
+	watch          lockWatch
+	holder         Holder
+	age            recordAge
+	fallback       time.Duration // lease when the record names none (our own)
+	maxLease       time.Duration // the longest lease we honour (0: any)
+	earlierAttempt bool          // the holder is an earlier attempt of our run
+	runCompleted   func() bool   // asks GitHub whether the holder's run completed
+	now            time.Time
+}
+
+// effectiveLease is the holder's lease (or the fallback when the record
+// names none), never longer than maxLease.
+func (in takeoverInput) effectiveLease() time.Duration {
+	lease := in.holder.LeaseDuration()
+	if lease <= 0 {
+		lease = in.fallback
+	}
+	if in.maxLease > 0 && (lease <= 0 || lease > in.maxLease) {
+		lease = in.maxLease
+	}
+	return lease
+}
+
+// decideTakeover is the rule of DESIGN.md. A waiter takes over when
+//   - the holder is an earlier attempt of our run, or GitHub says its run
+//     completed, and (for a holder that heartbeats) its record has not
+//     changed for two heartbeat intervals on our clock;
+//   - the record has not changed for a whole lease on our clock;
+//   - or the record is older than the lease on the store's clock, which
+//     every waiter shares (lock mode: no waiter may stay a whole lease).
+//
+// The lease is the holder's, capped at maxLease.
+func decideTakeover(in takeoverInput) takeoverReason {
+	if in.watch.since.IsZero() {
 		return keepWaiting
 	}
-	if runCompleted {
-		return holderRunDone
+	unchanged := in.now.Sub(in.watch.since)
+	hb := in.holder.HeartbeatDuration()
+	if quiet := hb <= 0 || unchanged >= 2*hb; quiet {
+		if in.earlierAttempt {
+			return holderOldAttempt
+		}
+		if in.runCompleted != nil && in.runCompleted() {
+			return holderRunDone
+		}
 	}
-	lease := holderLease
-	if lease <= 0 {
-		lease = fallback
-	}
-	if lease > 0 && now.Sub(w.since) >= lease {
+	lease := in.effectiveLease()
+	switch {
+	case lease <= 0:
+		return keepWaiting
+	case unchanged >= lease:
 		return holderLeaseLapse
+	case in.age.ok && in.age.d >= lease:
+		return holderAged
 	}
 	return keepWaiting
 }

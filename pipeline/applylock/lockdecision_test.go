@@ -9,29 +9,64 @@ func TestDecideTakeover(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	w := lockWatch{}.observe("a", "v1", t0)
+	lease := func(d time.Duration) Holder { return Holder{Lease: d.String()} }
+	beating := Holder{Lease: "3m0s", Heartbeat: "1m0s"}
+	yes := func() bool { return true }
 	cases := []struct {
-		name      string
-		w         lockWatch
-		lease     time.Duration
-		fallback  time.Duration
-		completed bool
-		at        time.Duration
-		want      takeoverReason
+		name string
+		in   takeoverInput
+		at   time.Duration
+		want takeoverReason
 	}{
-		{"never observed", lockWatch{}, time.Minute, 0, true, time.Hour, keepWaiting},
-		{"fresh holder", w, time.Minute, 0, false, 0, keepWaiting},
-		{"just before the lease", w, time.Minute, 0, false, time.Minute - time.Nanosecond, keepWaiting},
-		{"a whole lease unchanged", w, time.Minute, 0, false, time.Minute, holderLeaseLapse},
-		{"run completed at once", w, time.Hour, 0, true, 0, holderRunDone},
-		{"no lease in record: fallback", w, 0, 30 * time.Second, false, 30 * time.Second, holderLeaseLapse},
-		{"no lease at all: wait", w, 0, 0, false, 1000 * time.Hour, keepWaiting},
-		{"restarted by a heartbeat", w.observe("a", "v2", t0.Add(50*time.Second)), time.Minute, 0, false, 70 * time.Second, keepWaiting},
-		{"restarted by a new holder", w.observe("b", "v1", t0.Add(50*time.Second)), time.Minute, 0, false, 110 * time.Second, holderLeaseLapse},
-		{"same pair keeps its start", w.observe("a", "v1", t0.Add(50*time.Second)), time.Minute, 0, false, time.Minute, holderLeaseLapse},
+		{"never observed", takeoverInput{holder: lease(time.Minute), runCompleted: yes}, time.Hour, keepWaiting},
+		{"fresh holder", takeoverInput{watch: w, holder: lease(time.Minute)}, 0, keepWaiting},
+		{"just before the lease", takeoverInput{watch: w, holder: lease(time.Minute)}, time.Minute - time.Nanosecond, keepWaiting},
+		{"a whole lease unchanged", takeoverInput{watch: w, holder: lease(time.Minute)}, time.Minute, holderLeaseLapse},
+		{"run completed, no heartbeats: at once", takeoverInput{watch: w, holder: lease(time.Hour), runCompleted: yes}, 0, holderRunDone},
+		{"run completed, heartbeats seen lately", takeoverInput{watch: w, holder: beating, runCompleted: yes}, 2*time.Minute - time.Nanosecond, keepWaiting},
+		{"run completed, two heartbeats missed", takeoverInput{watch: w, holder: beating, runCompleted: yes}, 2 * time.Minute, holderRunDone},
+		{"earlier attempt, heartbeats seen lately", takeoverInput{watch: w, holder: beating, earlierAttempt: true}, time.Minute, keepWaiting},
+		{"earlier attempt, two heartbeats missed", takeoverInput{watch: w, holder: beating, earlierAttempt: true}, 2 * time.Minute, holderOldAttempt},
+		{"earlier attempt without heartbeats", takeoverInput{watch: w, holder: lease(6 * time.Hour), earlierAttempt: true}, 0, holderOldAttempt},
+		{"no lease in record: fallback", takeoverInput{watch: w, fallback: 30 * time.Second}, 30 * time.Second, holderLeaseLapse},
+		{"no lease at all: wait", takeoverInput{watch: w}, 1000 * time.Hour, keepWaiting},
+		{"a forged 10-year lease is capped", takeoverInput{watch: w, holder: lease(87600 * time.Hour), maxLease: 8 * time.Hour}, 8 * time.Hour, holderLeaseLapse},
+		{"under the cap the lease stands", takeoverInput{watch: w, holder: lease(6 * time.Hour), maxLease: 8 * time.Hour}, 6*time.Hour - time.Second, keepWaiting},
+		{"record older than its lease by the server's clock", takeoverInput{watch: w, holder: lease(6 * time.Hour), age: recordAge{d: 6 * time.Hour, ok: true}}, 0, holderAged},
+		{"record younger than its lease by the server's clock", takeoverInput{watch: w, holder: lease(6 * time.Hour), age: recordAge{d: 6*time.Hour - time.Second, ok: true}}, time.Minute, keepWaiting},
+		{"server age unknown", takeoverInput{watch: w, holder: lease(6 * time.Hour), age: recordAge{d: 7 * time.Hour}}, time.Minute, keepWaiting},
+		{"restarted by a heartbeat", takeoverInput{watch: w.observe("a", "v2", t0.Add(50*time.Second)), holder: lease(time.Minute)}, 70 * time.Second, keepWaiting},
+		{"restarted by a new holder", takeoverInput{watch: w.observe("b", "v1", t0.Add(50*time.Second)), holder: lease(time.Minute)}, 110 * time.Second, holderLeaseLapse},
+		{"same pair keeps its start", takeoverInput{watch: w.observe("a", "v1", t0.Add(50*time.Second)), holder: lease(time.Minute)}, time.Minute, holderLeaseLapse},
 	}
 	for _, c := range cases {
-		if got := decideTakeover(c.w, c.lease, c.fallback, c.completed, t0.Add(c.at)); got != c.want {
+		c.in.now = t0.Add(c.at)
+		if got := decideTakeover(c.in); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestRecordAge: the store's own write time is trusted to its resolution;
+// the holder's write time only with the skew margin taken off.
+func TestRecordAge(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name  string
+		obs   Observation
+		wrote time.Time
+		want  recordAge
+	}{
+		{"no server clock", Observation{Written: t0}, t0, recordAge{}},
+		{"S3: LastModified against Date", Observation{Written: t0, ServerNow: t0.Add(time.Hour)}, t0.Add(time.Hour), recordAge{d: time.Hour - time.Second, ok: true}},
+		{"DynamoDB: holder's clock against Date, less skew", Observation{ServerNow: t0.Add(time.Hour)}, t0, recordAge{d: time.Hour - time.Minute - time.Second, ok: true}},
+		{"DynamoDB: holder's clock ahead", Observation{ServerNow: t0}, t0.Add(time.Hour), recordAge{d: -time.Hour - time.Minute - time.Second, ok: true}},
+		{"nothing to compare", Observation{ServerNow: t0}, time.Time{}, recordAge{}},
+	}
+	for _, c := range cases {
+		if got := c.obs.age(c.wrote, time.Minute); got != c.want {
+			t.Errorf("%s: got %+v, want %+v", c.name, got, c.want)
 		}
 	}
 }
@@ -86,26 +121,35 @@ func TestEarlierAttempt(t *testing.T) {
 }
 
 // FuzzDecideTakeover: whatever the inputs, a live holder (run not
-// completed) is never taken over before a whole lease on our clock.
+// completed, not an earlier attempt, record not older than the lease by
+// the server's clock) is never taken over before min(lease, cap) on our
+// clock, and a holder that heartbeats never before two heartbeats.
 func FuzzDecideTakeover(f *testing.F) {
-	f.Add(int64(time.Minute), int64(0), int64(time.Second), false)
-	f.Add(int64(0), int64(time.Minute), int64(time.Hour), false)
-	f.Add(int64(time.Second), int64(time.Second), int64(time.Second), true)
-	f.Fuzz(func(t *testing.T, lease, fallback, elapsed int64, completed bool) {
+	f.Add(int64(time.Minute), int64(0), int64(0), int64(0), int64(time.Second), false)
+	f.Add(int64(0), int64(time.Minute), int64(0), int64(time.Hour), int64(time.Hour), false)
+	f.Add(int64(time.Second), int64(time.Second), int64(time.Second/3), int64(0), int64(time.Second), true)
+	f.Fuzz(func(t *testing.T, lease, fallback, heartbeat, maxLease, elapsed int64, completed bool) {
 		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		w := lockWatch{}.observe("a", "v", t0)
-		got := decideTakeover(w, time.Duration(lease), time.Duration(fallback), completed, t0.Add(time.Duration(elapsed)))
-		eff := time.Duration(lease)
-		if eff <= 0 {
-			eff = time.Duration(fallback)
+		in := takeoverInput{
+			watch:        lockWatch{}.observe("a", "v", t0),
+			holder:       Holder{Lease: time.Duration(lease).String(), Heartbeat: time.Duration(heartbeat).String()},
+			fallback:     time.Duration(fallback),
+			maxLease:     time.Duration(maxLease),
+			runCompleted: func() bool { return completed },
+			now:          t0.Add(time.Duration(elapsed)),
 		}
+		got := decideTakeover(in)
+		eff := in.effectiveLease()
+		el, hb := time.Duration(elapsed), in.holder.HeartbeatDuration()
 		switch {
-		case completed && got != holderRunDone:
-			t.Fatalf("completed run not taken over: %v", got)
-		case !completed && got == holderLeaseLapse && (eff <= 0 || time.Duration(elapsed) < eff):
-			t.Fatalf("taken over after %v with lease %v", time.Duration(elapsed), eff)
-		case !completed && got == keepWaiting && eff > 0 && time.Duration(elapsed) >= eff:
-			t.Fatalf("not taken over after %v with lease %v", time.Duration(elapsed), eff)
+		case got == holderRunDone && (!completed || hb > 0 && el < 2*hb):
+			t.Fatalf("taken over as completed after %v (completed %v, heartbeat %v)", el, completed, hb)
+		case got == holderLeaseLapse && (eff <= 0 || el < eff):
+			t.Fatalf("taken over after %v with lease %v", el, eff)
+		case maxLease > 0 && eff > time.Duration(maxLease):
+			t.Fatalf("lease %v above the cap %v", eff, time.Duration(maxLease))
+		case got == keepWaiting && eff > 0 && el >= eff:
+			t.Fatalf("not taken over after %v with lease %v", el, eff)
 		}
 	})
 }

@@ -26,14 +26,27 @@ type Holder struct {
 	// waiter that sees it unchanged for a whole lease may take over.
 	RVN   string `json:"rvn"`
 	Lease string `json:"lease"` // Go duration
+	// Heartbeat is how often the holder renews (Go duration); empty for
+	// a holder without heartbeats (lock mode).
+	Heartbeat string `json:"heartbeat,omitempty"`
 	// Renewed is the holder's wall clock at the last write: shown by
-	// status, never used to decide a takeover (clocks are not trusted).
+	// status; a waiter trusts it only against the store's clock, with a
+	// skew margin, where the store keeps no write time of its own.
 	Renewed time.Time `json:"renewed"`
 }
 
 // LeaseDuration parses Lease; 0 when missing or invalid.
 func (h Holder) LeaseDuration() time.Duration {
 	d, err := time.ParseDuration(h.Lease)
+	if err != nil || d < 0 {
+		return 0
+	}
+	return d
+}
+
+// HeartbeatDuration parses Heartbeat; 0 when missing or invalid.
+func (h Holder) HeartbeatDuration() time.Duration {
+	d, err := time.ParseDuration(h.Heartbeat)
 	if err != nil || d < 0 {
 		return 0
 	}
@@ -100,4 +113,19 @@ func (r ApplyLockRecord) DescribeFor(now time.Time, links ci.Links) string {
 		s += ", for " + now.Sub(r.Created).Truncate(time.Second).String()
 	}
 	return s + ", lock ID " + escape.Log(r.ID)
+}
+
+// releasedOperation marks a released S3 lock record: the lock is free.
+const releasedOperation = "prstate-released"
+
+// ReleasedRecord is what a release leaves in an S3 lock object. Its fresh
+// ID makes its ETag unique, so no later If-Match can confuse two of them.
+func ReleasedRecord() []byte {
+	return LockInfo{ID: NewLockID(), Operation: releasedOperation, Version: "prstate", Created: time.Now().UTC().Round(0)}.Marshal()
+}
+
+// IsReleasedRecord tells whether body is a released record (no lock).
+func IsReleasedRecord(body []byte) bool {
+	li, err := ParseLockInfo(body)
+	return err == nil && li.Operation == releasedOperation
 }

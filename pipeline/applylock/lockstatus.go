@@ -75,6 +75,9 @@ func ListLocks(ctx context.Context, bucket lockObjectReader, table lockItemScann
 			}
 			return nil, fmt.Errorf("failed to read lock s3://%s/%s: %w", bucket.Name(), o.Key, err)
 		}
+		if IsReleasedRecord(full.Body) {
+			continue // what a release leaves: no lock
+		}
 		e := newLockEntry(kind, state, full.Body, now)
 		e.Where, e.objectKey, e.version = "s3://"+bucket.Name()+"/"+o.Key, o.Key, full.ETag
 		out = append(out, e)

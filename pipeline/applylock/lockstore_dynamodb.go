@@ -2,20 +2,23 @@ package applylock
 
 import (
 	"context"
+	"time"
 
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
 type itemCAS interface {
 	Name() string
-	GetItem(ctx context.Context, lockID string) (storage.Item, error)
+	GetItemAt(ctx context.Context, lockID string) (storage.Item, time.Time, error)
 	PutItem(ctx context.Context, item storage.Item, cond storage.Condition) error
 	DeleteItem(ctx context.Context, lockID string, cond storage.Condition) error
 }
 
 // dynamoLockStore keeps the record in the Info attribute of one item, as
 // Terraform does; the Info value itself is the version (every write
-// carries a new RVN, so it changes at every write).
+// carries a new RVN, so it changes at every write). DynamoDB honours the
+// condition of a delete, so a release deletes the item (as Terraform and
+// OpenTofu do), and no released record is ever written here.
 type dynamoLockStore struct {
 	t  itemCAS
 	id string
@@ -39,12 +42,13 @@ func (s *dynamoLockStore) Create(ctx context.Context, body []byte) (string, erro
 	return string(body), nil
 }
 
-func (s *dynamoLockStore) Read(ctx context.Context) ([]byte, string, error) {
-	it, err := s.t.GetItem(ctx, s.id)
+// Read: DynamoDB keeps no write time; the answer's Date is its clock.
+func (s *dynamoLockStore) Read(ctx context.Context) (Observation, error) {
+	it, at, err := s.t.GetItemAt(ctx, s.id)
 	if err != nil {
-		return nil, "", err
+		return Observation{}, err
 	}
-	return []byte(it["Info"]), it["Info"], nil
+	return Observation{Body: []byte(it["Info"]), Version: it["Info"], ServerNow: at}, nil
 }
 
 func (s *dynamoLockStore) Replace(ctx context.Context, body []byte, expected string) (string, error) {

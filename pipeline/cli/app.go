@@ -18,6 +18,7 @@ import (
 	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/report/escape"
+	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -33,6 +34,8 @@ type App struct {
 	clock.Clock
 	// Open connects to a stack's bucket and table (AWS by default).
 	Open func(ctx context.Context, b backend.Backend) (Store, error)
+
+	debug bool // --debug: raw storage errors too
 }
 
 // New returns the App of the real process.
@@ -73,6 +76,9 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	}
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	fmt.Fprintln(a.Stderr, "prstate:", escape.Log(msg))
+	if raw := storage.RawDetail(err); raw != "" && a.debug {
+		fmt.Fprintln(a.Stderr, "prstate: debug:", escape.Log(raw))
+	}
 	if a.Env("GITHUB_ACTIONS") == "true" {
 		rep.Error(msg)
 	}

@@ -47,7 +47,11 @@ func (inv *invocation) runChecker() (applylock.RunChecker, error) {
 		return nil, nil
 	}
 	inv.rep.Mask(inv.cfg.GitHubToken)
-	return inv.githubClient(githubTimeout)
+	c, err := inv.githubClient(githubTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return applylock.OwnRepository(c, inv.ev.Repository), nil
 }
 
 // githubClient is this run's GitHub API client (GITHUB_API_URL,
@@ -61,28 +65,36 @@ func (inv *invocation) githubClient(timeout time.Duration) (*github.Client, erro
 }
 
 // newApplyLock prepares our handle on the apply lock, with lease
-// defaultLease unless --lease is set.
-func (inv *invocation) newApplyLock(store applylock.LockStore, defaultLease time.Duration) (*applylock.ApplyLock, error) {
-	poll := inv.cfg.LockPoll
-	runs, err := inv.runChecker()
-	if err != nil {
-		return nil, err
-	}
+// defaultLease unless --lease is set, renewed by heartbeats or not.
+func (inv *invocation) newApplyLock(store applylock.LockStore, defaultLease time.Duration, heartbeats bool) (*applylock.ApplyLock, error) {
 	lease := inv.cfg.Lease
 	if lease <= 0 {
 		lease = defaultLease
 	}
+	if lease < applylock.MinLease {
+		return nil, &usage.Error{Msg: fmt.Sprintf("invalid lease %s: want at least %s (a renewal must fit in a third of it)", lease, applylock.MinLease)}
+	}
+	if inv.cfg.MaxLease > 0 && lease > inv.cfg.MaxLease {
+		return nil, &usage.Error{Msg: fmt.Sprintf("lease %s is longer than max-lease %s, which waiters honour at most", lease, inv.cfg.MaxLease)}
+	}
+	runs, err := inv.runChecker()
+	if err != nil {
+		return nil, err
+	}
 	return applylock.NewApplyLock(store, applylock.HolderFromEvent(inv.ev), applylock.LockOptions{
-		Lease:   lease,
-		Timeout: inv.cfg.LockTimeout,
-		Poll:    poll,
-		Runs:    runs,
-		Logf:    inv.logf,
-		Warn:    inv.rep.Warning,
-		Who:     inv.who(),
-		Path:    inv.cfg.Main().Keys.Production,
-		Clock:   inv.app.Clock,
-		Links:   inv.ev.Links(),
+		Lease:      lease,
+		Heartbeats: heartbeats,
+		MaxLease:   inv.cfg.MaxLease,
+		ClockSkew:  inv.cfg.ClockSkew,
+		Timeout:    inv.cfg.LockTimeout,
+		Poll:       inv.cfg.LockPoll,
+		Runs:       runs,
+		Logf:       inv.logf,
+		Warn:       inv.rep.Warning,
+		Who:        inv.who(),
+		Path:       inv.cfg.Main().Keys.Production,
+		Links:      inv.ev.Links(),
+		Clock:      inv.app.Clock,
 	}), nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/storage"
 )
 
 var lockCommand = command{
@@ -22,7 +23,7 @@ var lockCommand = command{
 const lockLease = 6 * time.Hour
 
 func runLock(ctx context.Context, inv *invocation) error {
-	l, v, err := inv.takeApplyLock(ctx, "lock", lockLease)
+	l, _, v, err := inv.takeApplyLock(ctx, "lock", lockLease, false)
 	if err != nil {
 		return err
 	}
@@ -43,32 +44,67 @@ func runLock(ctx context.Context, inv *invocation) error {
 }
 
 // takeApplyLock takes the apply lock and checks the commit against the
-// ledger. A superseded commit (or a failed check) gives the lock to the
-// next job at once: the lock returned is then nil.
-func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease time.Duration) (*applylock.ApplyLock, applylock.Verdict, error) {
+// ledger. With heartbeats, they start right after the lock is taken (the
+// Keeper returned). A superseded commit (or a failed check) gives the lock
+// to the next job at once: the lock returned is then nil.
+func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease time.Duration, heartbeats bool) (*applylock.ApplyLock, *applylock.Keeper, applylock.Verdict, error) {
 	store, st, err := inv.applyLockStore(ctx)
 	if err != nil {
-		return nil, applylock.Verdict{}, err
+		return nil, nil, applylock.Verdict{}, err
 	}
-	l, err := inv.newApplyLock(store, lease)
+	l, err := inv.newApplyLock(store, lease, heartbeats)
 	if err != nil {
-		return nil, applylock.Verdict{}, err
+		return nil, nil, applylock.Verdict{}, err
+	}
+	if inv.cfg.LockBackend == "dynamodb" {
+		if err := inv.checkStateBucket(ctx, st); err != nil {
+			return nil, nil, applylock.Verdict{}, err
+		}
 	}
 	if err := l.Acquire(ctx); err != nil {
-		return nil, applylock.Verdict{}, err
+		return nil, nil, applylock.Verdict{}, err
+	}
+	var keeper *applylock.Keeper
+	if heartbeats {
+		keeper = l.Keep(ctx)
 	}
 	v, err := inv.checkSupersede(ctx, st)
 	if err == nil && !v.Superseded {
-		return l, v, nil
+		return l, keeper, v, nil
+	}
+	if keeper != nil {
+		keeper.Stop()
 	}
 	if relErr := inv.releaseNow(ctx, l); relErr != nil {
-		return nil, v, errors.Join(err, relErr)
+		return nil, nil, v, errors.Join(err, relErr)
 	}
 	if err != nil {
-		return nil, v, err
+		return nil, nil, v, err
 	}
 	inv.reportApply(ctx, command, inv.lockedReport(v, l))
-	return nil, v, nil
+	return nil, nil, v, nil
+}
+
+// checkStateBucket makes sure the state bucket is there (and ours to
+// read) before a DynamoDB lock is taken, which would not notice a wrong
+// bucket: it reads the production state, as the apply will (its role
+// allows that; an absent state is fine). It is bounded by lock-timeout,
+// as the wait is.
+func (inv *invocation) checkStateBucket(ctx context.Context, st Store) error {
+	start := inv.app.Now()
+	if inv.cfg.LockTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, inv.cfg.LockTimeout)
+		defer cancel()
+	}
+	_, err := st.Bucket.GetObject(ctx, inv.cfg.Main().Keys.Production)
+	switch {
+	case err == nil || errors.Is(err, storage.ErrNotFound):
+		return nil
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &applylock.LockTimeoutError{Where: "s3://" + st.Bucket.Name(), Waited: inv.app.Now().Sub(start), Problem: err}
+	}
+	return fmt.Errorf("failed to check the state bucket before taking the apply lock: %w", err)
 }
 
 // releaseNow releases the lock whatever cancelled ctx.

@@ -13,7 +13,7 @@ import (
 
 var unlockCommand = command{
 	name:    "unlock",
-	summary: "release our apply lock (--lock-id, else the ID the lock step saved); a lock someone else holds is left alone",
+	summary: "release our apply lock (--lock-id, else the ID the lock step saved); a lock someone else holds is left alone and reported lost",
 	options: func(c *Config) []optionGroup {
 		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockStoreOptions, &c.LockIDOptions, &c.OutputOptions}
 	},
@@ -40,10 +40,12 @@ func runUnlock(ctx context.Context, inv *invocation) error {
 	}
 	res, err := applylock.ReleaseByID(context.WithoutCancel(ctx), store, id, nil)
 	out := unlockResult{LockID: id, Released: res.Released, HeldBy: res.Holder}
+	var lostErr error
 	switch {
 	case errors.Is(err, applylock.ErrLockLost):
-		// Someone took it over (our run was presumed dead): theirs now.
-		inv.rep.Warning(fmt.Sprintf("apply lock %s was taken over: it is held by %s, not by our lock ID %s; left alone", store.Where(), res.Holder, id))
+		// Someone took it over while our job still held it (presumed
+		// dead): theirs now, and what we did under it may have overlapped.
+		lostErr = fmt.Errorf("lost the apply lock %s while our job held it, another apply may have overlapped: it is held by %s, not by our lock ID %s (left alone)", store.Where(), res.Holder, id)
 	case err != nil:
 		return err
 	case res.Released:
@@ -56,22 +58,25 @@ func runUnlock(ctx context.Context, inv *invocation) error {
 	case res.Released:
 		result = "released lock `" + id + "`"
 	case res.Holder != "":
-		result = "held by " + escape.MarkdownText(res.Holder) + ": left alone"
+		result = "lost: held by " + escape.MarkdownText(res.Holder) + ", left alone; may have overlapped"
 	}
 	st := inv.cfg.Main()
 	inv.rep.AddStepSummary(report.RenderSummary(report.Summary{Command: "unlock", Links: inv.ev.Links(), Rows: []report.SummaryRow{
 		{Stack: inv.stackLabel(st), Key: st.Keys.Production, Result: result, Commit: inv.ev.SHA, RunURL: inv.ev.RunURL},
 	}}))
 	if inv.cfg.JSON {
-		return inv.printJSON(out)
+		if err := inv.printJSON(out); err != nil {
+			return err
+		}
+		return lostErr
 	}
 	switch {
 	case res.Released:
 		fmt.Fprintln(inv.stdout(), "released", id)
 	case res.Holder != "":
-		fmt.Fprintln(inv.stdout(), "held by someone else:", res.Holder)
+		fmt.Fprintln(inv.stdout(), "lost: held by someone else:", res.Holder)
 	default:
 		fmt.Fprintln(inv.stdout(), "not held", id)
 	}
-	return nil
+	return lostErr
 }

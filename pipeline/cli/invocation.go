@@ -47,6 +47,7 @@ func (a *App) prepare(cmd command, args []string, rep report.Reporter, event fun
 			fmt.Fprintf(a.Stderr, "prstate: %s\n", note)
 		}
 	}
+	a.debug = cfg.Debug
 	warnEventRisks(rep, cfg.Event)
 	return &invocation{app: a, cfg: cfg, ev: cfg.Event, rep: rep, args: rest}, nil
 }

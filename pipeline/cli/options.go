@@ -78,21 +78,33 @@ func (o *LockTimeoutOptions) load(*loader) (err error) {
 	return err
 }
 
-// LeaseOptions are the apply lock's lease and how often a waiter reads it.
+// LeaseOptions are the apply lock's lease, how often a waiter reads it,
+// and what a waiter honours of a holder's lease.
 type LeaseOptions struct {
-	Lease           time.Duration // 0: the command's default
-	LockPoll        time.Duration
-	lease, lockPoll DurationValue
+	Lease     time.Duration // 0: the command's default
+	LockPoll  time.Duration
+	MaxLease  time.Duration // the longest lease a waiter honours
+	ClockSkew time.Duration // allowed between a holder's clock and DynamoDB's
+
+	lease, lockPoll, maxLease, clockSkew DurationValue
 }
 
 func (o *LeaseOptions) addFlags(s *settingSet) {
 	o.lease = s.Duration(leaseSetting)
 	o.lockPoll = s.Duration(lockPollSetting)
+	o.maxLease = s.Duration(maxLeaseSetting)
+	o.clockSkew = s.Duration(clockSkewSetting)
 }
 
 func (o *LeaseOptions) load(*loader) error {
 	var err error
 	if o.Lease, _, err = o.lease.Get(); err != nil {
+		return err
+	}
+	if o.MaxLease, _, err = o.maxLease.Get(); err != nil {
+		return err
+	}
+	if o.ClockSkew, _, err = o.clockSkew.Get(); err != nil {
 		return err
 	}
 	poll, set, err := o.lockPoll.Get()
@@ -140,16 +152,23 @@ func (o *CommentOptions) load(*loader) (err error) {
 	return err
 }
 
-// OutputOptions say how the result is printed.
+// OutputOptions say how the result (and an error) is printed.
 type OutputOptions struct {
-	JSON bool
-	json BoolValue
+	JSON        bool
+	Debug       bool // the storage SDK's raw error detail too
+	json, debug BoolValue
 }
 
-func (o *OutputOptions) addFlags(s *settingSet) { o.json = s.Bool(jsonSetting) }
+func (o *OutputOptions) addFlags(s *settingSet) {
+	o.json = s.Bool(jsonSetting)
+	o.debug = s.Bool(debugSetting)
+}
 
 func (o *OutputOptions) load(*loader) (err error) {
-	o.JSON, _, err = o.json.Get()
+	if o.JSON, _, err = o.json.Get(); err != nil {
+		return err
+	}
+	o.Debug, _, err = o.debug.Get()
 	return err
 }
 

@@ -136,13 +136,15 @@ func apply(b *builder, n names) []string {
 
 // ops: status lists the whole bucket and reads every lock it finds (and
 // scans the table); force-unlock reads the state, writes a backup beside
-// it and deletes the lock conditionally.
+// it and removes the lock conditionally (an S3 apply lock by writing a
+// released record with If-Match, never by DELETE).
 func ops(b *builder, n names) []string {
 	bucket := n.st.Bucket
 	b.list("OpsListBucket", s3List, bucket)
 	b.objects("OpsReadAll", acts(s3Get), bucket, glob{"", ""})
 	b.objects("OpsWriteBackups", acts(s3Put), bucket, n.backup, n.prBackup)
 	b.objects("OpsDeleteLocks", acts(s3Delete), bucket, literal(n.applyObject), literal(n.lockfile), n.prLockfile)
+	b.objects("OpsReleaseApplyLock", acts(s3Put), bucket, literal(n.applyObject))
 	if n.table != "" {
 		b.table("OpsScanLocks", acts(ddbScan), n.table)
 		b.items("OpsDeleteLockItems", acts(ddbDelete), n.table, literal(n.applyItem), literal(n.lockItem), n.prLockItem)

@@ -21,9 +21,9 @@ func TestIamMotoPlanCommand(t *testing.T) {
 
 	noSeed := s.user("plan-no-seed", s.role(iam.JobPlan, false).Policy)
 	code, out := s.run(s.env(noSeed, "pull_request", "pull_request_opened.json", "refs/pull/42/merge"), bin, "plan", "--seed", "production")
-	// DESIGN.md wants exit 2 for AccessDenied; seed reports it as 1.
-	if code == 0 || !strings.Contains(out, "AccessDenied") {
-		t.Fatalf("plan --seed under the role without seed: exit %d, want a refusal (AccessDenied):\n%s", code, out)
+	// AccessDenied is permanent: exit 2 with one line naming the call.
+	if code != 2 || !strings.Contains(out, "access denied: s3:GetObject on s3://") {
+		t.Fatalf("plan --seed under the role without seed: exit %d, want 2 and access denied:\n%s", code, out)
 	}
 	t.Logf("plan --seed under the role without seed: exit %d", code)
 	if got := s.body(prKey); got != "" {
@@ -62,10 +62,9 @@ func TestIamMotoApplyLockUnlock(t *testing.T) {
 
 	pr := s.user("pr-job", s.role(iam.JobPlan, true).Policy)
 	code, out := s.run(s.env(pr, "push", "push.json", "refs/heads/main"), bin, "lock", "--lock-timeout", "2s")
-	// The lock code retries AccessDenied until --lock-timeout (exit 3), where
-	// DESIGN.md wants exit 2 at once; either way nothing is written.
-	if code == 0 || !strings.Contains(out, "AccessDenied") {
-		t.Fatalf("lock under the plan role: exit %d, want a refusal:\n%s", code, out)
+	// AccessDenied is permanent: exit 2 at once, and nothing is written.
+	if code != 2 || !strings.Contains(out, "access denied: s3:PutObject on s3://") {
+		t.Fatalf("lock under the plan role: exit %d, want 2 and access denied:\n%s", code, out)
 	}
 	t.Logf("lock under the plan role: exit %d", code)
 	if s.body(applyLock) != "" || s.body(ledger) != "" {

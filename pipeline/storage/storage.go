@@ -30,6 +30,9 @@ type Object struct {
 	Size         int64
 	LastModified time.Time
 	Encryption   Encryption // how S3 stores it; zero where the store does not say
+	// ServerTime is the server's clock when it answered a read (the
+	// response's Date header); zero in listings and where unknown.
+	ServerTime time.Time
 }
 
 // Encryption is an object's server-side encryption: SSE is S3's
@@ -104,6 +107,9 @@ type Table interface {
 	Name() string
 	// GetItem is a consistent read; ErrNotFound when absent.
 	GetItem(ctx context.Context, lockID string) (Item, error)
+	// GetItemAt is GetItem that also returns the server's clock when it
+	// answered (the response's Date header; zero when unknown).
+	GetItemAt(ctx context.Context, lockID string) (Item, time.Time, error)
 	// PutItem writes item (which must carry LockID); ErrPrecondition when cond fails.
 	PutItem(ctx context.Context, item Item, cond Condition) error
 	// DeleteItem deletes; ErrPrecondition when cond fails (an absent item

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -28,6 +29,15 @@ func NewBucket(client *s3.Client, name string) storage.Bucket {
 
 func (b *bucket) Name() string { return b.name }
 
+// fail classifies err of action (s3:GetObject) on key ("" for the bucket).
+func (b *bucket) fail(what, action, key string, sentinel, err error) error {
+	resource := "s3://" + b.name
+	if key != "" {
+		resource += "/" + key
+	}
+	return classify(what, target{service: "S3", action: action, resource: resource, bucket: b.name, region: b.client.Options().Region}, sentinel, err)
+}
+
 // lowerKeys returns m with lower-cased keys, nil when empty.
 func lowerKeys(m map[string]string) map[string]string {
 	if len(m) == 0 {
@@ -46,9 +56,11 @@ func (b *bucket) GetObject(ctx context.Context, key string) (storage.Object, err
 		Key:    aws.String(key),
 	})
 	if err != nil {
-		return storage.Object{}, wrap("get object s3://"+b.name+"/"+key, s3Sentinel(err), err)
+		return storage.Object{}, b.fail("get object s3://"+b.name+"/"+key, "s3:GetObject", key, s3Sentinel(err), err)
 	}
-	return b.objectFrom(key, out)
+	o, err := b.objectFrom(key, out)
+	o.ServerTime, _ = awsmiddleware.GetServerTime(out.ResultMetadata)
+	return o, err
 }
 
 // objectFrom reads a GetObject answer (current or older version) whole.
@@ -103,7 +115,7 @@ func (b *bucket) PutObject(ctx context.Context, key string, body []byte, opts st
 		if opts.IfMatch != "" && errors.Is(sentinel, storage.ErrNotFound) {
 			sentinel = storage.ErrPrecondition
 		}
-		return "", wrap(what, sentinel, err)
+		return "", b.fail(what, "s3:PutObject", key, sentinel, err)
 	}
 	return aws.ToString(out.ETag), nil
 }
@@ -121,7 +133,7 @@ func (b *bucket) DeleteObject(ctx context.Context, key, ifMatch string) error {
 		if ifMatch == "" && errors.Is(sentinel, storage.ErrNotFound) {
 			return nil
 		}
-		return wrap("delete object s3://"+b.name+"/"+key, sentinel, err)
+		return b.fail("delete object s3://"+b.name+"/"+key, "s3:DeleteObject", key, sentinel, err)
 	}
 	return nil
 }
@@ -135,7 +147,7 @@ func (b *bucket) ListObjects(ctx context.Context, prefix string) ([]storage.Obje
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, wrap("list objects s3://"+b.name+"/"+prefix, nil, err)
+			return nil, b.fail("list objects s3://"+b.name+"/"+prefix, "s3:ListBucket", "", nil, err)
 		}
 		for _, o := range page.Contents {
 			objs = append(objs, storage.Object{
@@ -161,7 +173,7 @@ func (b *bucket) ListObjectVersions(ctx context.Context, prefix string) ([]stora
 	for {
 		page, err := b.client.ListObjectVersions(ctx, in)
 		if err != nil {
-			return nil, wrap("list object versions s3://"+b.name+"/"+prefix, nil, err)
+			return nil, b.fail("list object versions s3://"+b.name+"/"+prefix, "s3:ListBucketVersions", "", nil, err)
 		}
 		out = append(out, mergeVersions(page)...)
 		if !aws.ToBool(page.IsTruncated) {

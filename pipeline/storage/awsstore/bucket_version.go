@@ -26,7 +26,7 @@ func (b *bucket) GetObjectVersion(ctx context.Context, key, versionID string) (s
 		if sentinel == nil && isNoSuchVersion(err) {
 			sentinel = storage.ErrNotFound
 		}
-		return storage.Object{}, wrap(what, sentinel, err)
+		return storage.Object{}, b.fail(what, "s3:GetObjectVersion", key, sentinel, err)
 	}
 	return b.objectFrom(key, out)
 }

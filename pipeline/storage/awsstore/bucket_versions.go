@@ -86,7 +86,7 @@ func (b *bucket) deleteBatch(ctx context.Context, ids []types.ObjectIdentifier) 
 		Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
 	})
 	if err != nil {
-		return fmt.Errorf("failed to delete %d object versions in s3://%s: %w", len(ids), b.name, err)
+		return b.fail(fmt.Sprintf("delete %d object versions in s3://%s", len(ids), b.name), "s3:DeleteObjectVersion", "", nil, err)
 	}
 	var errs []error
 	for _, e := range out.Errors {

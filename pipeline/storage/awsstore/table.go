@@ -3,8 +3,10 @@ package awsstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -23,6 +25,11 @@ func NewTable(client *dynamodb.Client, name string) storage.Table {
 }
 
 func (t *table) Name() string { return t.name }
+
+// fail classifies err of action (dynamodb:PutItem) on the table.
+func (t *table) fail(what, action string, sentinel, err error) error {
+	return classify(what, target{service: "DynamoDB", action: action, resource: "table " + t.name, table: t.name, region: t.client.Options().Region}, sentinel, err)
+}
 
 // keyOf is the primary key of lockID.
 func keyOf(lockID string) map[string]types.AttributeValue {
@@ -76,18 +83,26 @@ func conditionOf(c storage.Condition) (condition, error) {
 }
 
 func (t *table) GetItem(ctx context.Context, lockID string) (storage.Item, error) {
+	it, _, err := t.GetItemAt(ctx, lockID)
+	return it, err
+}
+
+// GetItemAt is a consistent read that also returns DynamoDB's clock (the
+// answer's Date header), which waiters share.
+func (t *table) GetItemAt(ctx context.Context, lockID string) (storage.Item, time.Time, error) {
 	out, err := t.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(t.name),
 		Key:            keyOf(lockID),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("failed to get item %s from %s: %w", lockID, t.name, err)
+		return nil, time.Time{}, t.fail("get item "+lockID+" from "+t.name, "dynamodb:GetItem", nil, err)
 	}
+	at, _ := awsmiddleware.GetServerTime(out.ResultMetadata)
 	if len(out.Item) == 0 {
-		return nil, fmt.Errorf("failed to get item %s from %s: %w", lockID, t.name, storage.ErrNotFound)
+		return nil, at, fmt.Errorf("failed to get item %s from %s: %w", lockID, t.name, storage.ErrNotFound)
 	}
-	return toItem(out.Item), nil
+	return toItem(out.Item), at, nil
 }
 
 func (t *table) PutItem(ctx context.Context, item storage.Item, cond storage.Condition) error {
@@ -108,7 +123,7 @@ func (t *table) PutItem(ctx context.Context, item storage.Item, cond storage.Con
 		ExpressionAttributeValues: c.values,
 	})
 	if err != nil {
-		return wrap(what, dynamoSentinel(err), err)
+		return t.fail(what, "dynamodb:PutItem", dynamoSentinel(err), err)
 	}
 	return nil
 }
@@ -127,7 +142,7 @@ func (t *table) DeleteItem(ctx context.Context, lockID string, cond storage.Cond
 		ExpressionAttributeValues: c.values,
 	})
 	if err != nil {
-		return wrap(what, dynamoSentinel(err), err)
+		return t.fail(what, "dynamodb:DeleteItem", dynamoSentinel(err), err)
 	}
 	return nil
 }
@@ -148,7 +163,7 @@ func (t *table) ScanItems(ctx context.Context, prefix string) ([]storage.Item, e
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("failed to scan items %s* in %s: %w", prefix, t.name, err)
+			return nil, t.fail("scan items "+prefix+"* in "+t.name, "dynamodb:Scan", nil, err)
 		}
 		for _, av := range page.Items {
 			items = append(items, toItem(av))

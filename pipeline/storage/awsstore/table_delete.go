@@ -45,7 +45,7 @@ func (t *table) deleteBatch(ctx context.Context, reqs []types.WriteRequest) erro
 			RequestItems: map[string][]types.WriteRequest{t.name: reqs},
 		})
 		if err != nil {
-			return fmt.Errorf("failed to delete %d items from %s: %w", len(reqs), t.name, err)
+			return t.fail(fmt.Sprintf("delete %d items from %s", len(reqs), t.name), "dynamodb:BatchWriteItem", nil, err)
 		}
 		reqs = out.UnprocessedItems[t.name]
 		if len(reqs) == 0 {

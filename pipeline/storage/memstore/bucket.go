@@ -89,7 +89,9 @@ func (b *Bucket) GetObject(ctx context.Context, key string) (storage.Object, err
 	if v == nil {
 		return storage.Object{}, fmt.Errorf("failed to get object %s: %w", key, storage.ErrNotFound)
 	}
-	return v.object(key), nil
+	o := v.object(key)
+	o.ServerTime = time.Now().UTC()
+	return o, nil
 }
 
 // object is a copy of the version as an Object.

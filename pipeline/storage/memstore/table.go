@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -52,6 +53,12 @@ func check(cur storage.Item, cond storage.Condition) (ok bool, err error) {
 	default:
 		return true, nil
 	}
+}
+
+// GetItemAt is GetItem with the process's clock as the server's.
+func (t *Table) GetItemAt(ctx context.Context, lockID string) (storage.Item, time.Time, error) {
+	it, err := t.GetItem(ctx, lockID)
+	return it, time.Now(), err
 }
 
 // GetItem returns the item with lockID; ErrNotFound when absent.
