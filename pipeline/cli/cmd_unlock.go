@@ -38,7 +38,7 @@ func runUnlock(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	res, err := applylock.ReleaseByID(context.WithoutCancel(ctx), store, id, nil)
+	res, err := applylock.ReleaseByID(context.WithoutCancel(ctx), store, id, inv.app.Clock)
 	out := unlockResult{LockID: id, Released: res.Released, HeldBy: res.Holder}
 	var lostErr error
 	switch {
