@@ -35,6 +35,7 @@ type Config struct {
 	SweepOptions
 	SupersedeOptions
 	IAMOptions
+	JobOptions
 }
 
 // stack is the StackOptions group with what the command needs of it.

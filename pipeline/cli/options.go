@@ -43,6 +43,9 @@ type LockStoreOptions struct {
 
 func (o *LockStoreOptions) addFlags(s *settingSet) { o.lockBackend = s.String(lockBackendSetting) }
 
+// LockBackendOrigin says how the user set lock-backend ("" when nothing did).
+func (o LockStoreOptions) LockBackendOrigin() string { return o.lockBackend.Origin() }
+
 // load needs the stacks loaded: auto picks dynamodb when a table is set.
 func (o *LockStoreOptions) load(l *loader) error {
 	table := l.cfg.Main().Backend.DynamoDBTable

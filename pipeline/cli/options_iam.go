@@ -8,14 +8,13 @@ import (
 
 // IAMOptions say whose role prstate iam prints, and what it trusts.
 type IAMOptions struct {
-	Job, Repository, DefaultBranch, Environment, AccountID string
-	LockBackendChoice                                      string // auto | s3 | dynamodb, resolved per stack
+	Repository, DefaultBranch, Environment, AccountID string
+	LockBackendChoice                                 string // auto | s3 | dynamodb, resolved per stack
 
-	job, repository, defaultBranch, environment, accountID, lockBackend StringValue
+	repository, defaultBranch, environment, accountID, lockBackend StringValue
 }
 
 func (o *IAMOptions) addFlags(s *settingSet) {
-	o.job = s.String(jobSetting)
 	o.repository = s.String(repositorySetting)
 	o.defaultBranch = s.String(defaultBranchSetting)
 	o.environment = s.String(environmentSetting)
@@ -24,7 +23,6 @@ func (o *IAMOptions) addFlags(s *settingSet) {
 }
 
 func (o *IAMOptions) load(*loader) error {
-	o.Job = strings.TrimSpace(o.job.Text())
 	o.Repository = o.repository.Text()
 	o.DefaultBranch = o.defaultBranch.Text()
 	o.Environment = strings.TrimSpace(o.environment.Text())
@@ -35,3 +33,12 @@ func (o *IAMOptions) load(*loader) error {
 	}
 	return usage.Errorf("invalid lock-backend %q: want auto, dynamodb or s3", o.LockBackendChoice)
 }
+
+// JobOptions name the CI job (iam: whose role; doctor: whose probes).
+type JobOptions struct {
+	Job string // "" when not set
+	job StringValue
+}
+
+func (o *JobOptions) addFlags(s *settingSet) { o.job = s.String(jobSetting) }
+func (o *JobOptions) load(*loader) error     { o.Job = strings.TrimSpace(o.job.Text()); return nil }

@@ -32,6 +32,9 @@ type StackOptions struct {
 	useLockfile                                             BoolValue
 }
 
+// IsolationOrigin says how the user set isolation ("" when nothing did).
+func (o StackOptions) IsolationOrigin() string { return o.isolation.Origin() }
+
 // Main is the first stack: the one every command but cleanup works on.
 func (o StackOptions) Main() backend.Stack { return o.Stacks[0] }
 

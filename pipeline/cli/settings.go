@@ -12,7 +12,7 @@ import (
 // groups (options_*.go) bind them; a command reads only the groups it
 // declares.
 var (
-	commandSetting            = stringSetting("command", "auto", "what to do: auto, key, plan, lock, unlock, run, status, force-unlock, cleanup, sweep, iam")
+	commandSetting            = stringSetting("command", "auto", "what to do: auto, key, plan, lock, unlock, run, status, force-unlock, cleanup, sweep, iam, doctor")
 	backendConfigSetting      = listSetting("backend-config", "", "what you pass to terraform init -backend-config: a file (relative to the working directory) or key=value; repeat it (input and PRSTATE_BACKEND_CONFIG: newline or comma separated)")
 	binarySetting             = stringSetting("binary", "auto", "whose configuration file rules apply: auto, terraform (*.tf, *.tf.json) or tofu (also *.tofu, *.tofu.json)")
 	workingDirectorySetting   = stringSetting("working-directory", ".", "Terraform root module(s) whose backend \"s3\" block is read; for cleanup several, comma/newline separated or a glob (inside the workspace)")
@@ -44,7 +44,7 @@ var (
 	backendConfigFileSetting  = stringSetting("backend-config-file", "", "where plan writes the backend config (default: <working-directory>/prstate.s3.tfbackend)")
 	allowDivergedSetting      = boolSetting("allow-diverged", "false", "apply a commit that diverged from the last applied one")
 	endpointSetting           = stringSetting("endpoint", "", "demo: run against this S3/DynamoDB API instead of in memory")
-	jobSetting                = stringSetting("job", "", "iam: the job whose role to print: plan, cleanup, apply, sweep, ops")
+	jobSetting                = stringSetting("job", "", "the CI job: plan, cleanup, apply, sweep, ops (iam: whose role to print; doctor: whose permissions to probe, default from the event)")
 	repositorySetting         = stringSetting("repository", "", "iam: owner/name of the repository the role trusts (default GITHUB_REPOSITORY)")
 	defaultBranchSetting      = stringSetting("default-branch", "", "iam: the default branch apply and sweep run on (default: the event's, else main)")
 	environmentSetting        = stringSetting("environment", "", "iam: the protected environment apply, sweep or ops runs in (trusted instead of the branch)")

@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/prstate/prstate/pipeline/doctor"
+	"github.com/prstate/prstate/pipeline/report"
+)
+
+var doctorCommand = command{
+	name:    "doctor",
+	summary: "check the bucket, versioning, lifecycle, conditional writes, the lock table, a job's permissions (--job) and the clock; exit 2 on a FAIL",
+	options: func(c *Config) []optionGroup {
+		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockStoreOptions, &c.JobOptions, &c.PlanOptions, &c.OutputOptions}
+	},
+	run: runDoctor,
+}
+
+// doctorFailed ends doctor with exit 2 when a check failed.
+type doctorFailed struct{ n int }
+
+func (e doctorFailed) Error() string {
+	if e.n == 1 {
+		return "doctor: 1 check failed (see the FAIL row)"
+	}
+	return fmt.Sprintf("doctor: %d checks failed (see the FAIL rows)", e.n)
+}
+
+func (doctorFailed) ExitCode() int { return 2 }
+
+func runDoctor(ctx context.Context, inv *invocation) error {
+	job, err := inv.doctorJob()
+	if err != nil {
+		return err
+	}
+	var targets []doctor.Target
+	for _, st := range inv.cfg.Stacks {
+		store, err := inv.open(ctx, st)
+		if err != nil {
+			return err
+		}
+		t := doctor.Target{Label: inv.stackLabel(st), Stack: st, LockBackend: inv.cfg.LockBackend, Bucket: store.Bucket}
+		if store.Table != nil {
+			t.Table = store.Table
+		}
+		t.Settings = inv.doctorSettings(st, store)
+		targets = append(targets, t)
+	}
+	pr := inv.ev.PR
+	rep, err := doctor.Run(ctx, targets, doctor.Options{Job: job, PR: pr, Seed: inv.cfg.Seed == "production", Now: inv.app.Now})
+	if err != nil {
+		return err
+	}
+	inv.rep.SetOutput("failures", fmt.Sprint(rep.Count(doctor.Fail)))
+	inv.rep.SetOutput("warnings", fmt.Sprint(rep.Count(doctor.Warn)))
+	inv.rep.AddStepSummary(doctorSummary(rep))
+	if inv.cfg.JSON {
+		err = inv.printJSON(rep)
+	} else {
+		err = doctor.WriteText(inv.stdout(), rep)
+	}
+	if err != nil {
+		return err
+	}
+	if n := rep.Count(doctor.Fail); n > 0 {
+		return doctorFailed{n}
+	}
+	return nil
+}
+
+// doctorJob is --job, or the job this event's `command: auto` runs.
+func (inv *invocation) doctorJob() (doctor.Job, error) {
+	if v := inv.cfg.Job; v != "" {
+		return doctor.ParseJob(v)
+	}
+	cmd, err := AutoCommand(inv.ev)
+	if err != nil {
+		return "", nil
+	}
+	switch cmd {
+	case "plan":
+		return doctor.JobPlan, nil
+	case "cleanup":
+		return doctor.JobCleanup, nil
+	case "lock":
+		return doctor.JobApply, nil
+	case "sweep":
+		return doctor.JobSweep, nil
+	}
+	return "", nil
+}
+
+func doctorSummary(r doctor.Report) string {
+	var rows []report.DoctorRow
+	var settings []report.DoctorSetting
+	for _, st := range r.Stacks {
+		for _, row := range st.Rows {
+			rows = append(rows, report.DoctorRow{Stack: st.Stack, Status: row.Status.String(), Check: row.Check, Detail: row.Detail, Fix: row.Fix})
+		}
+		for _, s := range st.Settings {
+			settings = append(settings, report.DoctorSetting{Stack: st.Stack, Name: s.Name, Value: s.Value, Source: s.Source})
+		}
+	}
+	counts := fmt.Sprintf("%d OK, %d WARN, %d FAIL", r.Count(doctor.OK), r.Count(doctor.Warn), r.Count(doctor.Fail))
+	if r.Job != "" {
+		counts += " (permissions of the " + string(r.Job) + " job)"
+	}
+	return report.RenderDoctorSummary(rows, settings, counts)
+}
