@@ -496,7 +496,8 @@ func TestOverrideReplacesWholeBlock(t *testing.T) {
 			if err == nil || !strings.Contains(out, "bucket") {
 				t.Fatalf("%s init merged the override into the base block: err %v\n%s", cli.Name, err, out)
 			}
-			st := b.prstate(testdataEvent(t, "push", "push.json", "refs/heads/main"), map[string]string{"command": "key", "working-directory": "infra"})
+			// plan needs the bucket (key does not: it prints the key alone).
+			st := b.prstate(testdataEvent(t, "push", "push.json", "refs/heads/main"), map[string]string{"command": "plan", "working-directory": "infra"})
 			if st.code != 2 || !strings.Contains(st.stderr, `backend "s3" block in infra/override.tf sets no bucket: pass your -backend-config file or pairs to prstate as backend-config`) {
 				t.Errorf("prstate: exit %d\n%s", st.code, st.stderr)
 			}

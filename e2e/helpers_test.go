@@ -17,6 +17,7 @@ import (
 
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -353,33 +354,12 @@ func actionDefaults(t *testing.T) map[string]string {
 	return defs
 }
 
-// parseFileCommands reads GITHUB_OUTPUT / GITHUB_ENV content: name=value
-// lines and name<<DELIMITER heredocs.
+// parseFileCommands reads GITHUB_OUTPUT / GITHUB_ENV content.
 func parseFileCommands(t *testing.T, s string) map[string]string {
 	t.Helper()
-	out := map[string]string{}
-	lines := strings.Split(s, "\n")
-	for i := 0; i < len(lines); i++ {
-		l := lines[i]
-		if l == "" {
-			continue
-		}
-		if name, delim, ok := strings.Cut(l, "<<"); ok && !strings.Contains(name, "=") {
-			var val []string
-			for i++; i < len(lines) && lines[i] != delim; i++ {
-				val = append(val, lines[i])
-			}
-			if i == len(lines) {
-				t.Fatalf("unterminated heredoc %q in:\n%s", name, s)
-			}
-			out[name] = strings.Join(val, "\n")
-			continue
-		}
-		name, val, ok := strings.Cut(l, "=")
-		if !ok {
-			t.Fatalf("bad file command line %q in:\n%s", l, s)
-		}
-		out[name] = val
+	out, err := report.ParseFileCommands(s)
+	if err != nil {
+		t.Fatalf("%v in:\n%s", err, s)
 	}
 	return out
 }

@@ -36,8 +36,8 @@ func runLifecycle(t *testing.T, cli testenv.TerraformCLI, mode lockMode) {
 	s := newStackFor(t, cli, mode, true, "app")
 	proxy := testenv.NewFaultProxy(t, s.moto.Endpoint, testenv.Faults{Serialize: true})
 	gh := newRunnerAPI(t)
-	gh.fake.AddCommit(mergeC, mergeB)
-	gh.fake.SetBranch("main", mergeC)
+	gh.AddCommit(mergeC, mergeB)
+	gh.SetBranch("main", mergeC)
 	s.applyProduction(true)
 
 	// The PR changes nothing yet: seeded, its plan has no changes.

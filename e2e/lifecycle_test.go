@@ -4,18 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -266,13 +260,13 @@ func lifecycle(t *testing.T, cli testenv.TerraformCLI, mode lockMode, first stri
 	// The second job compares its commit with the ledger's; when it is the
 	// older one, it also checks the ledger's commit is on main before it
 	// skips.
-	if n, want := gh.fake.Requests(githubfake.RouteCompare), map[bool]int64{true: 2, false: 1}[loser.sha == mergeA]; int64(n) != want {
+	if n, want := gh.Requests(githubfake.RouteCompare), map[bool]int64{true: 2, false: 1}[loser.sha == mergeA]; int64(n) != want {
 		t.Errorf("%d compare API calls, want %d (the second job)", n, want)
 	}
 	if proxy.Counts().Requests == 0 {
 		t.Error("the jobs did not go through the serializing proxy")
 	}
-	if gh.runChecks.Load() == 0 {
+	if gh.Requests(githubfake.RouteRun) == 0 {
 		t.Error("the waiting job never asked whether the holder's run was alive")
 	}
 	prodAfterApplies := s.snapshot(prodKey)
@@ -676,40 +670,16 @@ func editPayload(t *testing.T, ev event, edit func(map[string]any)) event {
 	return ev
 }
 
-// runnerAPI is the GitHub API the jobs see: githubfake's compare (the
-// repository's history: base <- A <- B) behind the workflow-runs endpoint,
-// where every run is in progress (the holder is alive: the waiter must
-// wait for its post step, not take over).
-type runnerAPI struct {
-	*httptest.Server
-	fake      *githubfake.Server
-	runChecks atomic.Int64
-}
-
-func newRunnerAPI(t *testing.T) *runnerAPI {
+// newRunnerAPI is the GitHub API the jobs see: the repository's history
+// (base <- A <- B) for compare, and every workflow run in progress (the
+// holder is alive: the waiter must wait for its post step, not take over).
+func newRunnerAPI(t *testing.T) *githubfake.Server {
 	fake := githubfake.New(t, "acme/infra")
 	fake.Token = fakeToken
 	fake.AddCommit(commitBase)
 	fake.AddCommit(mergeA, commitBase)
 	fake.AddCommit(mergeB, mergeA)
 	fake.SetBranch("main", mergeB) // a superseded merge is skipped only behind main's head
-	api := &runnerAPI{fake: fake}
-	target, err := url.Parse(fake.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /repos/acme/infra/actions/runs/{id}", func(w http.ResponseWriter, r *http.Request) {
-		api.runChecks.Add(1)
-		if r.Header.Get("Authorization") != "Bearer "+fakeToken {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"id": %s, "status": "in_progress", "conclusion": null, "html_url": "https://github.com/acme/infra/actions/runs/%s"}`, r.PathValue("id"), r.PathValue("id"))
-	})
-	mux.Handle("/", httputil.NewSingleHostReverseProxy(target))
-	api.Server = httptest.NewServer(mux)
-	t.Cleanup(api.Close)
-	return api
+	fake.AnyRun = "in_progress"
+	return fake
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prstate/prstate/internal/cleanuptest"
+	"github.com/prstate/prstate/internal/githubfake"
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
@@ -119,9 +119,9 @@ func TestTofuEncryptedSeedCleanupSweep(t *testing.T) {
 
 	// The nightly sweep: PRs 62 and 63 are closed.
 	now := time.Now()
-	pulls := cleanuptest.NewFakeGitHub(t, "acme/infra", fakeToken, []cleanuptest.FakePull{
-		{Number: 62, Closed: true, UpdatedAt: now}, {Number: 63, Closed: true, Merged: true, UpdatedAt: now}, {Number: 61, Closed: true, UpdatedAt: now},
-	})
+	pulls := githubfake.New(t, "acme/infra")
+	pulls.Token = fakeToken
+	pulls.AddPulls(githubfake.Pull{Number: 62, State: "closed", UpdatedAt: now}, githubfake.Pull{Number: 63, State: "closed", Merged: true, UpdatedAt: now}, githubfake.Pull{Number: 61, State: "closed", UpdatedAt: now})
 	sweep := s.action(job{api: pulls.URL}, testdataEvent(t, "schedule", "schedule.json", ""), map[string]string{"working-directory": "infra"}, nil)
 	out = sweep.stdout + sweep.stderr
 	if sweep.code != 0 {

@@ -22,11 +22,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/prstate/prstate/internal/cleanuptest"
+	"github.com/prstate/prstate/internal/githubfake"
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/cleanup"
 	"github.com/prstate/prstate/pipeline/cli"
+	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
@@ -272,7 +274,7 @@ func BenchmarkSweep(b *testing.B) {
 		ctx := context.Background()
 		cleanuptest.Put(b, s, cleanuptest.Prod, cleanuptest.StateJSON(1, cleanuptest.Lineage))
 		now := time.Now()
-		var pulls []cleanuptest.FakePull
+		var pulls []githubfake.Pull
 		for pr := 1; pr <= states; pr++ {
 			key, _ := st.Keys.Render(pr)
 			meta := map[string]string{plan.MetaSeedSource: cleanuptest.Prod}
@@ -280,18 +282,20 @@ func BenchmarkSweep(b *testing.B) {
 				b.Fatal(err)
 			}
 			closed := pr%(states/closedN) == 0
-			pulls = append(pulls, cleanuptest.FakePull{Number: pr, Closed: closed, Merged: closed, UpdatedAt: now.Add(time.Duration(pr) * time.Second)})
+			pulls = append(pulls, githubfake.Pull{Number: pr, State: githubfake.StateOf(closed), Merged: closed, UpdatedAt: now.Add(time.Duration(pr) * time.Second)})
 		}
 		for i := range history {
-			pulls = append(pulls, cleanuptest.FakePull{Number: states + 1 + i, Closed: true, UpdatedAt: now.Add(-48*time.Hour - time.Duration(i)*time.Hour)})
+			pulls = append(pulls, githubfake.Pull{Number: states + 1 + i, State: "closed", UpdatedAt: now.Add(-48*time.Hour - time.Duration(i)*time.Hour)})
 		}
-		gh := cleanuptest.NewFakeGitHub(b, "acme/infra", "ghs_bench", pulls)
+		gh := githubfake.New(b, "acme/infra")
+		gh.Token = "ghs_bench"
+		gh.AddPulls(pulls...)
 		var out, errb bytes.Buffer
 		app := &cli.App{
 			Env: func(k string) string {
 				return map[string]string{"GITHUB_API_URL": gh.URL, "GITHUB_REPOSITORY": "acme/infra", "PRSTATE_GITHUB_TOKEN": "ghs_bench"}[k]
 			},
-			Stdout: &out, Stderr: &errb, FS: os.DirFS("/"), Cwd: b.TempDir(), ReadFile: os.ReadFile, Now: time.Now,
+			Stdout: &out, Stderr: &errb, FS: os.DirFS("/"), Cwd: b.TempDir(), ReadFile: os.ReadFile, Clock: clock.Real,
 			Open: func(context.Context, backend.Backend) (cli.Store, error) {
 				return cli.Store{Bucket: bucket, Table: table}, nil
 			},
@@ -308,8 +312,8 @@ func BenchmarkSweep(b *testing.B) {
 			Deleted        int `json:"deleted"`
 			GitHubRequests int `json:"github_requests"`
 		}
-		if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Deleted != closedN || int64(rep.GitHubRequests) != gh.Requests.Load() {
-			b.Fatalf("report %+v (%v), fake saw %d requests", rep, err, gh.Requests.Load())
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Deleted != closedN || rep.GitHubRequests != gh.AllRequests() {
+			b.Fatalf("report %+v (%v), fake saw %d requests", rep, err, gh.AllRequests())
 		}
 		objs, _ := bucket.ListObjects(ctx, st.Keys.ListPrefix())
 		if len(objs) != states-closedN {
@@ -317,7 +321,7 @@ func BenchmarkSweep(b *testing.B) {
 		}
 
 		// The alternative: GET /pulls/N for each PR state found.
-		before := gh.Requests.Load()
+		before := gh.AllRequests()
 		client := &http.Client{}
 		start = time.Now()
 		naiveClosed := 0
@@ -338,7 +342,7 @@ func BenchmarkSweep(b *testing.B) {
 			}
 		}
 		naive := time.Since(start)
-		naiveRequests := gh.Requests.Load() - before
+		naiveRequests := gh.AllRequests() - before
 		if naiveClosed != closedN {
 			b.Fatalf("naive loop found %d closed", naiveClosed)
 		}

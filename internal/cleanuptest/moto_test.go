@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/internal/cleanuptest"
+	"github.com/prstate/prstate/internal/githubfake"
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/cli"
+	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/storage/awsstore"
 )
 
@@ -34,7 +36,7 @@ func runCLI(t *testing.T, m *testenv.MotoServer, env map[string]string, args ...
 	var out, errb bytes.Buffer
 	app := &cli.App{
 		Env: func(k string) string { return env[k] }, Stdout: &out, Stderr: &errb, FS: os.DirFS("/"), Cwd: t.TempDir(),
-		ReadFile: os.ReadFile, Now: time.Now,
+		ReadFile: os.ReadFile, Clock: clock.Real,
 		Open: func(_ context.Context, b backend.Backend) (cli.Store, error) {
 			s := cli.Store{Bucket: awsstore.NewBucket(m.S3(), b.Bucket)}
 			if b.DynamoDBTable != "" {
@@ -83,7 +85,7 @@ func TestSweepOnMoto(t *testing.T) {
 	st := cleanuptest.Stack(t, s, true, true, false)
 	cleanuptest.Production(t, s)
 	now := time.Now()
-	var pulls []cleanuptest.FakePull
+	var pulls []githubfake.Pull
 	var gone []string
 	for pr := 1; pr <= 6; pr++ {
 		key := cleanuptest.SeededPR(t, s, st, pr, 1)
@@ -91,9 +93,11 @@ func TestSweepOnMoto(t *testing.T) {
 		if closed {
 			gone = append(gone, key, key+".tflock")
 		}
-		pulls = append(pulls, cleanuptest.FakePull{Number: pr, Closed: closed, UpdatedAt: now.Add(time.Duration(pr) * time.Minute)})
+		pulls = append(pulls, githubfake.Pull{Number: pr, State: githubfake.StateOf(closed), UpdatedAt: now.Add(time.Duration(pr) * time.Minute)})
 	}
-	gh := cleanuptest.NewFakeGitHub(t, "acme/infra", "ghs_moto", pulls)
+	gh := githubfake.New(t, "acme/infra")
+	gh.Token = "ghs_moto"
+	gh.AddPulls(pulls...)
 	before := cleanuptest.Take(t, s)
 	env := map[string]string{"GITHUB_API_URL": gh.URL, "GITHUB_REPOSITORY": "acme/infra", "PRSTATE_GITHUB_TOKEN": "ghs_moto"}
 	code, out, errs := runCLI(t, m, env, "sweep", "--bucket", s.Bucket.Name(), "--key", cleanuptest.Prod, "--dynamodb-table", s.Table.Name(), "--use-lockfile")
@@ -103,7 +107,7 @@ func TestSweepOnMoto(t *testing.T) {
 	if d := cleanuptest.Diff(before.Without(s.Bucket.Name(), gone...), cleanuptest.Take(t, s)); len(d) > 0 {
 		t.Fatalf("sweep changed more than PRs 2, 4, 6:\n%s", strings.Join(d, "\n"))
 	}
-	if n := gh.Requests.Load(); n != 1 {
+	if n := gh.AllRequests(); n != 1 {
 		t.Fatalf("%d GitHub requests, want 1", n)
 	}
 }

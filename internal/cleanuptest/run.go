@@ -11,13 +11,20 @@ import (
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/cleanup"
+	"github.com/prstate/prstate/pipeline/clock/clocktest"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
-// opts are fast options for tests.
+// opts are options for tests: lock waits on a fake clock of their own.
 func opts() cleanup.CleanupOptions {
-	return cleanup.CleanupOptions{LockTimeout: 5 * time.Second, Poll: 20 * time.Millisecond, Who: "test", Logf: func(string, ...any) {}}
+	return cleanup.CleanupOptions{LockTimeout: 5 * time.Second, Poll: 20 * time.Millisecond, Who: "test", Logf: func(string, ...any) {}, Clock: clocktest.New()}
+}
+
+// releaseAt releases a lock when the options' fake clock reaches d from now.
+func releaseAt(o cleanup.CleanupOptions, d time.Duration, release func()) {
+	clk := o.Clock.(*clocktest.Fake)
+	clk.When(clk.Now().Add(d), release)
 }
 
 // Run runs every cleanup scenario against stores from newStore.
@@ -71,14 +78,17 @@ func batch(t *testing.T, s Store) {
 	Put(t, s, keys[9], StateJSON(1, "own-lineage"))
 	holdLock(t, s, keys[7])
 	release := holdLock(t, s, keys[5])
-	go func() { time.Sleep(300 * time.Millisecond); release() }()
 	before := Take(t, s)
 	objs, err := s.Bucket.ListObjects(context.Background(), st.Keys.ListPrefix())
 	if err != nil {
 		t.Fatal(err)
 	}
+	// On the fake clock: PR 5's plan ends 3 s in, well before the 2 min
+	// lock-timeout, so PR 5's waiter has ~100 polls of PR 7's waiter to
+	// see it free, however the two goroutines are scheduled.
 	o := opts()
-	o.LockTimeout, o.Population = 1500*time.Millisecond, len(objs)
+	o.LockTimeout, o.Poll, o.Population = 2*time.Minute, time.Second, len(objs)
+	releaseAt(o, 3*time.Second, release)
 	res, err := runCleanup(t, s, st, o, prs...)
 	var oe *cleanup.OrphanError
 	var te *cleanup.StateLockTimeoutError
@@ -253,18 +263,14 @@ func waitsForLock(t *testing.T, s Store) {
 	Production(t, s)
 	key := SeededPR(t, s, st, 15, 1)
 	release := holdLock(t, s, key)
-	released := make(chan time.Time, 1)
-	go func() {
-		time.Sleep(400 * time.Millisecond)
-		released <- time.Now()
-		release()
-	}()
-	res, err := runCleanup(t, s, st, opts(), 15)
-	done := time.Now()
+	o := opts()
+	released := false
+	releaseAt(o, 400*time.Millisecond, func() { released = true; release() })
+	res, err := runCleanup(t, s, st, o, 15)
 	if err != nil || !res[0].Removed() {
 		t.Fatalf("%+v, %v", res, err)
 	}
-	if at := <-released; done.Before(at) {
+	if !released {
 		t.Fatal("cleanup finished before the plan released its lock")
 	}
 	vs, _ := s.Bucket.ListObjectVersions(context.Background(), key)

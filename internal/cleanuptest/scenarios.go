@@ -16,6 +16,7 @@ import (
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/cleanup"
+	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
@@ -141,7 +142,7 @@ func SeededPR(t testing.TB, s Store, st backend.Stack, pr, writes int) string {
 	if s.Table != nil {
 		table = s.Table
 	}
-	if _, err := plan.Seed(context.Background(), s.Bucket, table, Prod, key); err != nil {
+	if _, err := plan.Seed(context.Background(), clock.Real, s.Bucket, table, Prod, key); err != nil {
 		t.Fatal(err)
 	}
 	for i := range writes {

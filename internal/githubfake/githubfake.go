@@ -1,8 +1,10 @@
-// Package githubfake is an httptest fake of the parts of the GitHub REST
-// API prstate calls: compare two commits, commits-to-pulls, and issue
-// comments (listed in pages, created, edited). Its payloads follow the
-// shapes GitHub documents; it counts requests per route so tests can check
-// how many calls a step made.
+// Package githubfake is the one httptest fake of the GitHub REST API that
+// every test uses, for the calls prstate makes: compare two commits,
+// commits-to-pulls, issue comments (listed in pages, created, edited),
+// pull requests (listed in pages, one by number) and workflow runs. Its
+// payloads follow the shapes GitHub documents; it counts requests per
+// route, and keeps their queries, so tests can check how many calls a step
+// made.
 package githubfake
 
 import (
@@ -24,14 +26,27 @@ const (
 	RouteListComments  = "list-comments"
 	RouteCreateComment = "create-comment"
 	RouteEditComment   = "edit-comment"
+	RouteListPulls     = "list-pulls"
+	RoutePull          = "pull"
+	RouteRun           = "run"
 )
 
-// Pull is what the commits-to-pulls endpoint says of a pull request.
+// Pull is a pull request: what the pulls and commits-to-pulls endpoints
+// say of it.
 type Pull struct {
 	Number         int
 	State          string // open, closed
 	Merged         bool
 	MergeCommitSHA string
+	UpdatedAt      time.Time
+}
+
+// StateOf is the state of a pull request closed or not.
+func StateOf(closed bool) string {
+	if closed {
+		return "closed"
+	}
+	return "open"
 }
 
 // Comment is an issue comment as the fake stores it.
@@ -55,13 +70,18 @@ type Server struct {
 	comments []*Comment
 	nextID   int64
 	requests map[string]int
-	failures map[string]int // route -> HTTP status to answer with
+	queries  map[string][]string // route -> the query of every request
+	failures map[string]int      // route -> HTTP status to answer with
 	perPage  int
+	prs      []Pull // what the pulls endpoints list
+	runs     map[int64]string
+	// AnyRun, when set, is the status of every run not given to SetRun.
+	AnyRun string
 }
 
 // New starts a fake for repo, closed when the test ends.
 func New(t testing.TB, repo string) *Server {
-	s := &Server{Repo: repo, parents: map[string][]string{}, branches: map[string]string{}, pulls: map[string][]Pull{}, requests: map[string]int{}, failures: map[string]int{}, nextID: 1000, perPage: 30}
+	s := &Server{Repo: repo, parents: map[string][]string{}, branches: map[string]string{}, pulls: map[string][]Pull{}, requests: map[string]int{}, queries: map[string][]string{}, failures: map[string]int{}, runs: map[int64]string{}, nextID: 1000, perPage: 30}
 	mux := http.NewServeMux()
 	prefix := "/repos/" + repo
 	mux.HandleFunc("GET "+prefix+"/compare/{spec}", s.route(RouteCompare, s.compare))
@@ -69,11 +89,18 @@ func New(t testing.TB, repo string) *Server {
 	mux.HandleFunc("GET "+prefix+"/issues/{number}/comments", s.route(RouteListComments, s.listComments))
 	mux.HandleFunc("POST "+prefix+"/issues/{number}/comments", s.route(RouteCreateComment, s.createComment))
 	mux.HandleFunc("PATCH "+prefix+"/issues/comments/{id}", s.route(RouteEditComment, s.editComment))
+	mux.HandleFunc("GET "+prefix+"/pulls", s.route(RouteListPulls, s.listPulls))
+	mux.HandleFunc("GET "+prefix+"/pulls/{number}", s.route(RoutePull, s.getPull))
+	mux.HandleFunc("GET "+prefix+"/actions/runs/{id}", s.route(RouteRun, s.getRun))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("githubfake: unexpected request %s %s", r.Method, r.URL)
 		notFound(w)
 	})
-	s.Server = httptest.NewServer(mux)
+	// GitHub Enterprise Server serves the same API under /api/v3.
+	root := http.NewServeMux()
+	root.Handle("/api/v3/", http.StripPrefix("/api/v3", mux))
+	root.Handle("/", mux)
+	s.Server = httptest.NewServer(root)
 	t.Cleanup(s.Close)
 	return s
 }
@@ -136,17 +163,37 @@ func (s *Server) Requests(route string) int {
 	return s.requests[route]
 }
 
+// AllRequests counts the requests of every route.
+func (s *Server) AllRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.requests {
+		n += c
+	}
+	return n
+}
+
+// Queries returns the query string of every request of route so far.
+func (s *Server) Queries(route string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.queries[route]...)
+}
+
 // ResetRequests zeroes the counts.
 func (s *Server) ResetRequests() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = map[string]int{}
+	s.queries = map[string][]string{}
 }
 
 func (s *Server) route(name string, h func(w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.requests[name]++
+		s.queries[name] = append(s.queries[name], r.URL.RawQuery)
 		status := s.failures[name]
 		s.mu.Unlock()
 		if s.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.Token {

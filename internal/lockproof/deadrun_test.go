@@ -2,41 +2,14 @@ package lockproof
 
 import (
 	"bytes"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/prstate/prstate/internal/githubfake"
 )
-
-// fakeGitHub answers GET /repos/acme/infra/actions/runs/4242 like GitHub's
-// workflow run API, with the status the test sets.
-type fakeGitHub struct {
-	mu     sync.Mutex
-	status string
-	calls  int
-	auth   string
-}
-
-func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls++
-	f.auth = r.Header.Get("Authorization")
-	if r.URL.Path != "/repos/acme/infra/actions/runs/4242" {
-		http.NotFound(w, r)
-		return
-	}
-	conclusion := "null"
-	if f.status == "completed" {
-		conclusion = `"cancelled"`
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write([]byte(`{"id":4242,"name":"apply","head_branch":"main","head_sha":"9f2c1e0a7b3d4c5e6f708192a3b4c5d6e7f80912","run_number":17,"run_attempt":1,"event":"push","status":"` + f.status + `","conclusion":` + conclusion + `,"workflow_id":99,"html_url":"https://github.com/acme/infra/actions/runs/4242","created_at":"2026-11-23T01:00:00Z","updated_at":"2026-11-23T01:05:00Z"}`))
-}
 
 // actionsEnv makes a prstate process look like a step of run 4242.
 func actionsEnv(t *testing.T) []string {
@@ -63,10 +36,10 @@ func actionsEnv(t *testing.T) []string {
 // run is in progress, the waiter waits and times out with exit 3.
 func TestDeadRunIsTakenOverAtOnce(t *testing.T) {
 	t.Parallel()
-	gh := &fakeGitHub{status: "in_progress"}
-	srv := httptest.NewServer(gh)
-	defer srv.Close()
 	const token = "ghs_deadrun_secret_token"
+	gh := githubfake.New(t, "acme/infra")
+	gh.Token = token // a request without it is refused
+	gh.SetRun(4242, "in_progress")
 
 	w := newWorld(t, "s3")
 	holder := &world{}
@@ -78,7 +51,7 @@ func TestDeadRunIsTakenOverAtOnce(t *testing.T) {
 		t.Fatalf("holder record %+v", rec)
 	}
 
-	w.env = []string{"GITHUB_API_URL=" + srv.URL, "PRSTATE_GITHUB_TOKEN=" + token}
+	w.env = []string{"GITHUB_API_URL=" + gh.URL, "PRSTATE_GITHUB_TOKEN=" + token}
 	_, stderr := w.output(3, "lock", "--lock-timeout", "2s")
 	if !strings.Contains(stderr, "prstate force-unlock --lock-id "+id) || !strings.Contains(stderr, "actions/runs/4242") {
 		t.Fatalf("timeout message:\n%s", stderr)
@@ -87,9 +60,7 @@ func TestDeadRunIsTakenOverAtOnce(t *testing.T) {
 		t.Fatalf("a live run's lock was taken: %+v", rec)
 	}
 
-	gh.mu.Lock()
-	gh.status = "completed"
-	gh.mu.Unlock()
+	gh.SetRun(4242, "completed")
 	start := time.Now()
 	var out, errb bytes.Buffer
 	cmd := w.prstate(t.Context(), "lock", "--lock-timeout", "1m")
@@ -114,9 +85,7 @@ func TestDeadRunIsTakenOverAtOnce(t *testing.T) {
 	if strings.Contains(errb.String()+stderr, token) {
 		t.Error("token printed")
 	}
-	gh.mu.Lock()
-	defer gh.mu.Unlock()
-	if gh.auth != "Bearer "+token {
-		t.Errorf("GitHub saw Authorization %q", gh.auth)
+	if gh.Requests(githubfake.RouteRun) == 0 {
+		t.Error("the waiter never asked GitHub about the holder's run")
 	}
 }

@@ -532,7 +532,7 @@ func releaseRecord(ctx context.Context, store LockStore, id, version string, clk
 			if perr != nil || rec.ID != id {
 				desc := "an unreadable record"
 				if perr == nil {
-					desc = rec.Describe(time.Now())
+					desc = rec.Describe(clk.Now())
 				}
 				if sentDelete && surelyDeleted != nil && surelyDeleted() {
 					return ReleaseResult{Released: true, Holder: desc}, nil

@@ -37,7 +37,7 @@ func TestRecordApplyRecognisesItsOwnLostWrite(t *testing.T) {
 	}
 	// Someone else's entry is still an overlap.
 	rec, _ = l.Read(ctx)
-	other := lostAnswerLedger{failingLedger{l.Ledger}}
+	other := lostAnswerLedger{failingLedger(l)}
 	if _, err := RecordApply(ctx, other, Verdict{record: rec}, ci.Event{SHA: strings.Repeat("d", 40), RunID: "8"}, time.Now()); !errors.Is(err, ErrLedgerChanged) {
 		t.Fatalf("a write that did not land: %v, want ErrLedgerChanged", err)
 	}

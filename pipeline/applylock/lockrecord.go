@@ -107,19 +107,12 @@ func (r ApplyLockRecord) DescribeFor(now time.Time, links ci.Links) string {
 		s = escape.Log(r.Who)
 	}
 	if r.Holder.SHA != "" {
-		s += ", commit " + shortSHA(escape.SHA(r.Holder.SHA))
+		s += ", commit " + ci.ShortSHA(escape.SHA(r.Holder.SHA))
 	}
 	if !r.Created.IsZero() {
 		s += ", for " + now.Sub(r.Created).Truncate(time.Second).String()
 	}
 	return s + ", lock ID " + escape.Log(r.ID)
-}
-
-func shortSHA(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
 }
 
 // releasedOperation marks a released S3 lock record: the lock is free.

@@ -184,9 +184,9 @@ type DivergedError struct {
 }
 
 func (e *DivergedError) Error() string {
-	return fmt.Sprintf("commit %s diverged from commit %s, whose apply started %s in %s (neither contains the other: was the default branch force-pushed?); "+
+	return fmt.Sprintf("commit %s diverged from commit %s, whose apply started %s in %s (recorded in %s; neither contains the other: was the default branch force-pushed?); "+
 		"if this commit is the one to apply, re-run with allow-diverged: true (--allow-diverged, PRSTATE_ALLOW_DIVERGED=true)",
-		ci.ShortSHA(e.Commit), ci.ShortSHA(e.Last.SHA), e.Last.Started.UTC().Format(time.RFC3339), ci.OrWord(e.Links.RunText(e.Last.RunURL), "an unknown run"))
+		ci.ShortSHA(e.Commit), ci.ShortSHA(e.Last.SHA), e.Last.Started.UTC().Format(time.RFC3339), ci.OrWord(e.Links.RunText(e.Last.RunURL), "an unknown run"), e.Where)
 }
 
 // Supersede decides, under the apply lock, whether ev's commit may apply:

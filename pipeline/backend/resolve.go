@@ -37,6 +37,10 @@ type Options struct {
 	// IsPRWorkspace tells a PR workspace from production's: TF_WORKSPACE or
 	// an environment file that selects one is passed over.
 	IsPRWorkspace func(workspace string) bool
+	// Require names the arguments that must end up set (nil: bucket and
+	// key): a command that needs no bucket (prstate key) or no key (prstate
+	// status) does not require it.
+	Require []string
 }
 
 // Override is one explicit prstate setting for a backend argument.
@@ -179,7 +183,11 @@ func Resolve(o Options) (*Resolved, error) {
 		return nil, err
 	}
 	r.notes = append(r.notes, notes...)
-	if err := r.check(); err != nil {
+	require := o.Require
+	if require == nil {
+		require = []string{"bucket", "key"}
+	}
+	if err := r.check(require); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -286,15 +294,16 @@ func (r *Resolved) fillFromInitState(rec *InitState, isPRKey func(string) bool) 
 	}
 }
 
-// check refuses what would leave the PR backend file incomplete or wrong.
-func (r *Resolved) check() error {
+// check refuses what would leave the PR backend file incomplete or wrong,
+// and a required argument (bucket, key) that nothing set.
+func (r *Resolved) check(require []string) error {
 	for _, name := range r.allNames() {
 		s := r.settings[name]
 		if s.expr != "" {
 			return configErrorf("%s: %s = %s: prstate cannot evaluate this expression: pass %s to prstate as %s", s.From, name, s.expr, name, SettingHint)
 		}
 	}
-	for _, name := range []string{"bucket", "key"} {
+	for _, name := range require {
 		if r.String(name) != "" {
 			continue
 		}

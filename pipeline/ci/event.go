@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/statekey"
@@ -84,16 +85,37 @@ func DetectEvent(env Env, readFile ReadFileFunc, prFlag int) (Event, error) {
 	if err := validSHA(ev.SHA); err != nil {
 		return Event{}, err
 	}
-	if prFlag != 0 {
-		if err := statekey.ValidatePR(prFlag); err != nil {
-			return Event{}, err
-		}
-		if ev.PR != 0 && ev.PR != prFlag {
-			return Event{}, usage.Errorf("--pr %d contradicts the event's pull request #%d", prFlag, ev.PR)
-		}
-		ev.PR, ev.Kind = prFlag, KindPullRequest
+	return ev.WithPR(prFlag)
+}
+
+// WithPR is the event with --pr on top (0: unset): a pull request event of
+// that number. A number that contradicts the event's is an error.
+func (e Event) WithPR(pr int) (Event, error) {
+	if pr == 0 {
+		return e, nil
 	}
-	return ev, nil
+	if err := statekey.ValidatePR(pr); err != nil {
+		return Event{}, err
+	}
+	if e.PR != 0 && e.PR != pr {
+		return Event{}, usage.Errorf("--pr %d contradicts the event's pull request #%d", pr, e.PR)
+	}
+	e.PR, e.Kind = pr, KindPullRequest
+	return e, nil
+}
+
+// Once reads the event at the first call only, and returns that answer
+// (event or error) at every call: the event is parsed once per process.
+func Once(env Env, readFile ReadFileFunc) func() (Event, error) {
+	var (
+		once sync.Once
+		ev   Event
+		err  error
+	)
+	return func() (Event, error) {
+		once.Do(func() { ev, err = DetectEvent(env, readFile, 0) })
+		return ev, err
+	}
 }
 
 // githubPayload holds the fields prstate reads of GitHub's event payloads.
@@ -253,9 +275,11 @@ func (e Event) PRNumberString() string {
 	return strconv.Itoa(e.PR)
 }
 
-// ShortSHA is the 7-character abbreviation GitHub shows.
+// ShortSHA is the 7-character abbreviation GitHub shows: the one short
+// form of a commit everywhere. What is not hex (escape.Invalid, say) is
+// returned whole.
 func ShortSHA(sha string) string {
-	if len(sha) > 7 {
+	if len(sha) > 7 && strings.Trim(sha, "0123456789abcdef") == "" {
 		return sha[:7]
 	}
 	return sha

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -51,6 +52,7 @@ type CleanupOptions struct {
 	Logf        func(format string, args ...any)
 	Poll        time.Duration // between lock attempts (default 1s)
 	Parallel    int           // concurrent per-PR requests (default 16)
+	Clock       clock.Clock   // the lock waits and the lock's Created (default clock.Real)
 	// Population is how many objects lie under the key scheme's list
 	// prefix, when the caller knows (a sweep does). With many PRs out of a
 	// small population one listing of the prefix is cheaper than one per key.
@@ -69,6 +71,9 @@ func (o CleanupOptions) withDefaults() CleanupOptions {
 	}
 	if o.Who == "" {
 		o.Who = "prstate cleanup"
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real
 	}
 	return o
 }
@@ -116,7 +121,6 @@ type cleaner struct {
 	mu   sync.Mutex // guards errs and results written by parallel steps
 	errs []error
 
-	listed    bool            // every live job's versions were listed after locking
 	prodETags map[string]bool // ETags of production's versions (batches only)
 }
 
@@ -170,7 +174,6 @@ func CleanupPRs(ctx context.Context, store CleanupStore, st backend.Stack, prs [
 			c.unlock(ctx, j)
 		}
 	}
-	c.listed = true
 	if c.batch(live(jobs)) {
 		c.loadProductionETags(ctx)
 	}

@@ -66,7 +66,7 @@ func (c *cleaner) newLock(key string) *stateLock {
 		Info:      "prstate removes the state of a closed pull request",
 		Who:       c.opts.Who,
 		Version:   c.opts.Version,
-		Created:   time.Now().UTC(),
+		Created:   c.opts.Clock.Now().UTC(),
 		Path:      c.store.Bucket.Name() + "/" + key,
 	}
 	return &stateLock{info: info, body: info.Marshal()}
@@ -78,8 +78,9 @@ func (c *cleaner) held(l *stateLock) bool {
 }
 
 // lockAll takes the lock of every job: one attempt each, Parallel at a
-// time; then whoever found its lock held waits for it, all at once, so
-// that many held locks cost one LockTimeout, not one each.
+// time; then whoever found its lock held waits for it, all at once and up
+// to one deadline, so that many held locks cost one LockTimeout, not one
+// each.
 func (c *cleaner) lockAll(ctx context.Context, jobs []*cleanupJob) {
 	if !c.usesS3Lock() && !c.usesDynamoLock() {
 		return // the backend does not lock: neither does Terraform
@@ -88,7 +89,7 @@ func (c *cleaner) lockAll(ctx context.Context, jobs []*cleanupJob) {
 	var mu sync.Mutex
 	c.each(ctx, jobs, func(ctx context.Context, j *cleanupJob) {
 		l := c.newLock(j.key)
-		err := c.lock(ctx, j.key, l, 0)
+		err := c.lock(ctx, j.key, l, time.Time{})
 		var te *StateLockTimeoutError
 		switch {
 		case errors.As(err, &te):
@@ -101,13 +102,14 @@ func (c *cleaner) lockAll(ctx context.Context, jobs []*cleanupJob) {
 			j.lock = l
 		}
 	})
+	deadline := c.opts.Clock.Now().Add(c.opts.LockTimeout)
 	var wg sync.WaitGroup
 	for _, j := range waiters {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			l := c.newLock(j.key)
-			if err := c.lock(ctx, j.key, l, c.opts.LockTimeout); err != nil {
+			if err := c.lock(ctx, j.key, l, deadline); err != nil {
 				c.fail(j, err)
 				return
 			}
@@ -119,11 +121,12 @@ func (c *cleaner) lockAll(ctx context.Context, jobs []*cleanupJob) {
 
 // lock takes the PR state's Terraform lock the way Terraform does: the S3
 // lock file first (use_lockfile), then the DynamoDB item (a table is set).
-// It waits up to timeout while another holder has it (0: one attempt); on
-// failure it gives up what it took.
-func (c *cleaner) lock(ctx context.Context, key string, l *stateLock, timeout time.Duration) error {
+// It waits until deadline while another holder has it (zero: one
+// attempt), on the options' clock; on failure it gives up what it took.
+func (c *cleaner) lock(ctx context.Context, key string, l *stateLock, deadline time.Time) error {
 	useS3, useTable := c.usesS3Lock(), c.usesDynamoLock()
-	start := time.Now()
+	clk := c.opts.Clock
+	start := clk.Now()
 	lastSaid := time.Time{}
 	for {
 		var holder applylock.LockInfo
@@ -141,21 +144,19 @@ func (c *cleaner) lock(ctx context.Context, key string, l *stateLock, timeout ti
 		if c.held(l) {
 			return nil
 		}
-		waited := time.Since(start)
-		if waited >= timeout {
+		now := clk.Now()
+		if !now.Before(deadline) {
 			// Terraform undoes a half-taken pair; so do we.
 			c.release(ctx, key, l)
-			return &StateLockTimeoutError{Key: key, Waited: waited.Round(time.Millisecond), Holder: holder}
+			return &StateLockTimeoutError{Key: key, Waited: now.Sub(start).Round(time.Millisecond), Holder: holder}
 		}
-		if time.Since(lastSaid) >= lockHolderEvery {
-			c.opts.Logf("%s is locked by %s; waiting up to %s", escape.Log(key), holder.Describe(), timeout)
-			lastSaid = time.Now()
+		if now.Sub(lastSaid) >= lockHolderEvery {
+			c.opts.Logf("%s is locked by %s; waiting up to %s", escape.Log(key), holder.Describe(), deadline.Sub(now).Round(time.Second))
+			lastSaid = now
 		}
-		select {
-		case <-ctx.Done():
+		if err := clk.Sleep(ctx, min(c.opts.Poll, deadline.Sub(now))); err != nil {
 			c.release(ctx, key, l)
-			return fmt.Errorf("failed to lock %s: %w", key, ctx.Err())
-		case <-time.After(min(c.opts.Poll, timeout-waited)):
+			return fmt.Errorf("failed to lock %s: %w", key, err)
 		}
 	}
 }

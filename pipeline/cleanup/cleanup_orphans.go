@@ -51,7 +51,7 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) (verdict, error) {
 		}
 		current = true
 	}
-	if !current && c.listed {
+	if !current {
 		return verdict{}, nil
 	}
 	cur, err := c.store.Bucket.GetObject(ctx, j.key)

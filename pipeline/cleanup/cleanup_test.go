@@ -9,6 +9,7 @@ import (
 
 	"github.com/prstate/prstate/internal/cleanuptest"
 	"github.com/prstate/prstate/pipeline/cleanup"
+	"github.com/prstate/prstate/pipeline/clock/clocktest"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
@@ -40,11 +41,13 @@ func TestCleanupManyHeldLocksWaitOnce(t *testing.T) {
 		}
 		prs = append(prs, pr)
 	}
-	opts := cleanup.CleanupOptions{LockTimeout: 300 * time.Millisecond, Poll: 20 * time.Millisecond, Parallel: 4}
-	start := time.Now()
+	clk := clocktest.New()
+	opts := cleanup.CleanupOptions{LockTimeout: 5 * time.Minute, Poll: time.Second, Parallel: 4, Clock: clk}
+	start := clk.Now()
 	res, err := cleanup.CleanupPRs(context.Background(), cleanuptest.CleanupStore(st, s), st, prs, opts)
-	if d := time.Since(start); d > 900*time.Millisecond {
-		t.Fatalf("20 held locks took %s with a 300ms timeout", d)
+	// One deadline for every waiter: 20 held locks cost one lock-timeout.
+	if d := clk.Now().Sub(start); d < opts.LockTimeout || d > opts.LockTimeout+opts.Poll {
+		t.Fatalf("20 held locks took %s with a %s timeout", d, opts.LockTimeout)
 	}
 	var te *cleanup.StateLockTimeoutError
 	if !errors.As(err, &te) {

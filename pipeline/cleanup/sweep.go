@@ -51,7 +51,6 @@ type SweepOptions struct {
 	OlderThan time.Duration     // also remove PR states not written for this long (0: never)
 	Pulls     PullRequestLister // nil: by age alone
 	Repo      string            // owner/name
-	Now       time.Time
 }
 
 // SweepReport says what a sweep found and did.
@@ -92,9 +91,8 @@ func Sweep(ctx context.Context, targets []SweepTarget, opts SweepOptions) (Sweep
 	if opts.Pulls != nil && opts.Repo == "" {
 		return rep, usage.Errorf("sweep needs the repository (GITHUB_REPOSITORY=owner/name) to ask GitHub which pull requests are closed")
 	}
-	if opts.Now.IsZero() {
-		opts.Now = time.Now()
-	}
+	opts.Cleanup = opts.Cleanup.withDefaults()
+	now := opts.Cleanup.Clock.Now()
 	rep.AgeOnly = opts.Pulls == nil
 	found := make([]map[int]time.Time, len(targets))
 	population := make([]int, len(targets))
@@ -130,7 +128,7 @@ func Sweep(ctx context.Context, targets []SweepTarget, opts SweepOptions) (Sweep
 		var prs []int
 		reasons := map[int]string{}
 		for pr, w := range found[i] {
-			age := opts.Now.Sub(w)
+			age := now.Sub(w)
 			switch {
 			case closed[pr]:
 				reasons[pr] = "closed"

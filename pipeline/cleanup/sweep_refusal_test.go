@@ -9,6 +9,7 @@ import (
 
 	"github.com/prstate/prstate/internal/cleanuptest"
 	"github.com/prstate/prstate/pipeline/cleanup"
+	"github.com/prstate/prstate/pipeline/clock/clocktest"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
 
@@ -29,7 +30,9 @@ func TestSweepKeepsGoingPastRefusals(t *testing.T) {
 	encrypted := cleanuptest.SeededPR(t, s, st, 3, 0)
 	cleanuptest.Put(t, s, encrypted, encryptedState("6", "YXBwbGllZA=="))
 	before := cleanuptest.Take(t, s)
-	opts := cleanup.SweepOptions{Cleanup: fastOpts(), OlderThan: time.Hour, Now: time.Now().Add(2 * time.Hour)}
+	o := fastOpts()
+	o.Clock = clocktest.At(time.Now().Add(2 * time.Hour))
+	opts := cleanup.SweepOptions{Cleanup: o, OlderThan: time.Hour}
 	rep, err := cleanup.Sweep(ctx, []cleanup.SweepTarget{{Stack: st, Bucket: b, Table: tb}}, opts)
 	if err != nil {
 		t.Fatalf("sweep with refusals returned %v, want nil", err)

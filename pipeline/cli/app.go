@@ -12,10 +12,10 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/storage"
@@ -30,7 +30,8 @@ type App struct {
 	FS       fs.FS // rooted at "/"
 	Cwd      string
 	ReadFile ci.ReadFileFunc
-	Now      func() time.Time
+	// Clock is read for every time and wait of a command (Now, Sleep).
+	clock.Clock
 	// Open connects to a stack's bucket and table (AWS by default).
 	Open func(ctx context.Context, b backend.Backend) (Store, error)
 
@@ -42,20 +43,17 @@ func New() *App {
 	cwd, _ := os.Getwd()
 	return &App{
 		Env: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr, FS: os.DirFS("/"), Cwd: cwd,
-		ReadFile: os.ReadFile, Now: time.Now, Open: OpenAWS,
+		ReadFile: os.ReadFile, Clock: clock.Real, Open: OpenAWS,
 	}
 }
 
-// command is one subcommand: its settings and what it does.
+// command is one subcommand: the option groups it uses and what it does.
 type command struct {
-	name     string
-	summary  string
-	settings []string
-	run      func(ctx context.Context, inv *invocation) error
+	name    string
+	summary string
+	options func(c *Config) []optionGroup // StackOptions first
+	run     func(ctx context.Context, inv *invocation) error
 }
-
-// commonSettings are read by every command that touches a state.
-var commonSettings = []string{"working-directory", "backend-config", "binary", "bucket", "key", "region", "dynamodb-table", "use-lockfile", "lock-backend", "isolation", "key-template", "workspace-key-prefix", "pr", "github-token", "json", "debug"}
 
 func commands() map[string]command {
 	cmds := map[string]command{}
@@ -115,23 +113,19 @@ func (a *App) run(ctx context.Context, args []string, rep report.Reporter) error
 	// have its post step run the command again.
 	a.markMainStep(rep)
 	if name == "" {
-		name = strings.TrimSpace(a.Env("PRSTATE_COMMAND"))
+		v, _ := commandSetting.lookup(a.Env)
+		if name = strings.TrimSpace(v); name == "" {
+			name = "auto"
+		}
 	}
-	if name == "" {
-		name = strings.TrimSpace(a.Env("INPUT_COMMAND"))
+	for _, env := range []string{githubTokenSetting.InputName(), githubTokenSetting.EnvName()} {
+		if tok := a.Env(env); tok != "" {
+			rep.Mask(tok)
+		}
 	}
-	if name == "" {
-		name = "auto"
-	}
-	if tok := a.Env("INPUT_GITHUB-TOKEN"); tok != "" {
-		rep.Mask(tok)
-	}
-	if tok := a.Env("PRSTATE_GITHUB_TOKEN"); tok != "" {
-		rep.Mask(tok)
-	}
-	auto := name == "auto"
-	if auto {
-		ev, err := ci.DetectEvent(a.Env, a.ReadFile, 0)
+	event := ci.Once(a.Env, a.ReadFile)
+	if name == "auto" {
+		ev, err := event()
 		if err != nil {
 			return err
 		}
@@ -144,7 +138,7 @@ func (a *App) run(ctx context.Context, args []string, rep report.Reporter) error
 	if !ok {
 		return &usage.Error{Msg: fmt.Sprintf("unknown command %q (run prstate help)", name)}
 	}
-	inv, err := a.prepare(cmd, args, rep)
+	inv, err := a.prepare(cmd, args, rep, event)
 	if err != nil {
 		return err
 	}

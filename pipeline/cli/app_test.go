@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/clock"
 )
 
 // testApp runs the CLI in-process with env as the whole environment and
@@ -20,13 +20,14 @@ type testApp struct {
 	dir    string
 	env    map[string]string
 	open   func(context.Context, backend.Backend) (Store, error)
+	clock  clock.Clock
 	stdout bytes.Buffer
 	stderr bytes.Buffer
 }
 
 func newTestApp(t *testing.T, store Store) *testApp {
 	t.Helper()
-	return &testApp{t: t, dir: t.TempDir(), env: map[string]string{}, open: func(context.Context, backend.Backend) (Store, error) { return store, nil }}
+	return &testApp{t: t, dir: t.TempDir(), env: map[string]string{}, clock: clock.Real, open: func(context.Context, backend.Backend) (Store, error) { return store, nil }}
 }
 
 // actions makes the environment look like a GitHub Actions job for event.
@@ -52,11 +53,15 @@ func (a *testApp) actions(event, payload string) {
 func (a *testApp) run(args ...string) int {
 	a.stdout.Reset()
 	a.stderr.Reset()
-	app := &App{
+	return a.app().Run(context.Background(), args)
+}
+
+// app is the App of one run: the test's environment, files and store.
+func (a *testApp) app() *App {
+	return &App{
 		Env: func(k string) string { return a.env[k] }, Stdout: &a.stdout, Stderr: &a.stderr,
-		FS: os.DirFS("/"), Cwd: a.dir, ReadFile: os.ReadFile, Now: time.Now, Open: a.open,
+		FS: os.DirFS("/"), Cwd: a.dir, ReadFile: os.ReadFile, Clock: a.clock, Open: a.open,
 	}
-	return app.Run(context.Background(), args)
 }
 
 func (a *testApp) file(name string) string {

@@ -13,8 +13,11 @@ import (
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
-// lockSettings are the settings of the commands that take the apply lock.
-var lockSettings = []string{"lock-timeout", "lease", "lock-poll", "max-lease", "clock-skew"}
+// applyLockOptions are the option groups of the commands that take the
+// apply lock (lock, run).
+func applyLockOptions(c *Config) []optionGroup {
+	return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockStoreOptions, &c.LockTimeoutOptions, &c.LeaseOptions, &c.SupersedeOptions, &c.GitHubOptions, &c.CommentOptions, &c.OutputOptions}
+}
 
 // githubTimeout bounds one GitHub API call: a slow API must not stall a
 // lock wait (liveness is only ever an extra reason to take over).
@@ -91,6 +94,7 @@ func (inv *invocation) newApplyLock(store applylock.LockStore, defaultLease time
 		Who:        inv.who(),
 		Path:       inv.cfg.Main().Keys.Production,
 		Links:      inv.ev.Links(),
+		Clock:      inv.app.Clock,
 	}), nil
 }
 

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,17 +9,10 @@ import (
 	"testing/fstest"
 )
 
-// loadBackendConfig is loadTestConfig with the backend resolution's
-// settings registered.
+// loadBackendConfig is loadTestConfig: the stacks and the lock store.
 func loadBackendConfig(t *testing.T, fsys fstest.MapFS, env map[string]string, args ...string) (Config, error) {
 	t.Helper()
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	s := NewSettings(fs, func(k string) string { return env[k] }, "working-directory", "backend-config", "binary", "bucket", "key", "region", "dynamodb-table", "use-lockfile", "workspace-key-prefix", "lock-backend", "isolation", "key-template")
-	if err := fs.Parse(args); err != nil {
-		t.Fatal(err)
-	}
-	return LoadConfig(s, fsys, "/repo")
+	return loadTestConfig(t, fsys, env, args...)
 }
 
 const emptyBlock = "terraform {\n  backend \"s3\" {}\n}\n"

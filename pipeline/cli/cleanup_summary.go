@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/prstate/prstate/pipeline/cleanup"
+	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/report/escape"
 )
 
@@ -56,14 +57,14 @@ func cleanupSummary(title, preface string, dry bool, results []cleanup.CleanupRe
 		b.WriteString("No PR state to remove.\n")
 		return b.String()
 	}
-	b.WriteString("| PR | keys | versions removed | bytes freed | items | skipped, and why |\n|---|---|---|---|---|---|\n")
+	rows := make([][]string, 0, len(results))
 	for _, r := range results {
 		keys := make([]string, 0, len(r.Keys))
 		for _, k := range r.Keys {
-			keys = append(keys, escape.MarkdownCode(k))
+			keys = append(keys, report.Code(k))
 		}
 		if len(keys) == 0 {
-			keys = append(keys, escape.MarkdownCode(r.Key)+" (nothing there)")
+			keys = append(keys, report.Code(r.Key)+" (nothing there)")
 		}
 		why := "-"
 		switch {
@@ -72,7 +73,7 @@ func cleanupSummary(title, preface string, dry bool, results []cleanup.CleanupRe
 			if len(r.Orphans) > 0 {
 				orphans := make([]string, len(r.Orphans))
 				for i, a := range r.Orphans {
-					orphans[i] = escape.MarkdownCode(a)
+					orphans[i] = report.Code(a)
 				}
 				why += ": " + strings.Join(orphans, ", ")
 			}
@@ -83,8 +84,9 @@ func cleanupSummary(title, preface string, dry bool, results []cleanup.CleanupRe
 		if r.Reason != "" {
 			pr += " (" + escape.MarkdownText(r.Reason) + ")"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %d | %s |\n", escape.MarkdownCell(pr), escape.MarkdownCell(strings.Join(keys, "<br>")), r.Versions, humanBytes(r.Bytes), len(r.Items), escape.MarkdownCell(why))
+		rows = append(rows, []string{pr, strings.Join(keys, "<br>"), fmt.Sprint(r.Versions), humanBytes(r.Bytes), fmt.Sprint(len(r.Items)), why})
 	}
+	b.WriteString(report.Table([]string{"PR", "keys", "versions removed", "bytes freed", "items", "skipped, and why"}, rows))
 	return b.String()
 }
 

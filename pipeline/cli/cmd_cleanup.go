@@ -12,10 +12,12 @@ import (
 )
 
 var cleanupCommand = command{
-	name:     "cleanup",
-	summary:  "on PR close: remove the PR's state versions, lock file, digest and lock items (every working directory)",
-	settings: []string{"lock-timeout", "force", "dry-run", "comment"},
-	run:      runCleanup,
+	name:    "cleanup",
+	summary: "on PR close: remove the PR's state versions, lock file, digest and lock items (every working directory)",
+	options: func(c *Config) []optionGroup {
+		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockTimeoutOptions, &c.ForceOptions, &c.DryRunOptions, &c.GitHubOptions, &c.CommentOptions, &c.OutputOptions}
+	},
+	run: runCleanup,
 }
 
 // cleanupReport is what cleanup and sweep print with --json.
@@ -83,6 +85,7 @@ func (inv *invocation) cleanupOptions() cleanup.CleanupOptions {
 		Who:         who,
 		Version:     "prstate",
 		Logf:        inv.logf,
+		Clock:       inv.app.Clock,
 	}
 }
 

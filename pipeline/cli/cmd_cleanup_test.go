@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prstate/prstate/internal/cleanuptest"
 	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/clock/clocktest"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
@@ -123,6 +125,8 @@ func TestCleanupCommandLockTimeoutExits3(t *testing.T) {
 	t.Parallel()
 	store, s := memStore()
 	a := newTestApp(t, store)
+	clk := clocktest.New()
+	a.clock = clk // the wait is the App's clock's, not the test's time
 	cleanuptest.Production(t, s)
 	st := cleanuptest.Stack(t, s, false, true, false)
 	key := cleanuptest.SeededPR(t, s, st, 6, 0)
@@ -131,7 +135,11 @@ func TestCleanupCommandLockTimeoutExits3(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := cleanuptest.Take(t, s)
-	code := a.run("cleanup", "--bucket", "acme-state", "--key", cleanuptest.Prod, "--dynamodb-table", "tf-locks", "--pr", "6", "--lock-timeout", "1s")
+	start := clk.Now()
+	code := a.run("cleanup", "--bucket", "acme-state", "--key", cleanuptest.Prod, "--dynamodb-table", "tf-locks", "--pr", "6", "--lock-timeout", "10m")
+	if waited := clk.Now().Sub(start); waited < 10*time.Minute {
+		t.Errorf("waited %s on the App's clock, want the whole lock-timeout", waited)
+	}
 	if code != 3 || !strings.Contains(a.stderr.String(), "runner@plan") || !strings.Contains(a.stderr.String(), "force-unlock 1b6c2d4e") {
 		t.Fatalf("exit %d, want 3: %s", code, a.stderr.String())
 	}

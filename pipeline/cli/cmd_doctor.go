@@ -3,17 +3,18 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/prstate/prstate/pipeline/doctor"
 	"github.com/prstate/prstate/pipeline/report"
 )
 
 var doctorCommand = command{
-	name:     "doctor",
-	summary:  "check the bucket, versioning, lifecycle, conditional writes, the lock table, a job's permissions (--job) and the clock; exit 2 on a FAIL",
-	settings: []string{"job", "seed"},
-	run:      runDoctor,
+	name:    "doctor",
+	summary: "check the bucket, versioning, lifecycle, conditional writes, the lock table, a job's permissions (--job) and the clock; exit 2 on a FAIL",
+	options: func(c *Config) []optionGroup {
+		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockStoreOptions, &c.JobOptions, &c.PlanOptions, &c.OutputOptions}
+	},
+	run: runDoctor,
 }
 
 // doctorFailed ends doctor with exit 2 when a check failed.
@@ -70,7 +71,7 @@ func runDoctor(ctx context.Context, inv *invocation) error {
 
 // doctorJob is --job, or the job this event's `command: auto` runs.
 func (inv *invocation) doctorJob() (doctor.Job, error) {
-	if v := strings.TrimSpace(inv.cfg.Setting("job")); v != "" {
+	if v := inv.cfg.Job; v != "" {
 		return doctor.ParseJob(v)
 	}
 	cmd, err := AutoCommand(inv.ev)

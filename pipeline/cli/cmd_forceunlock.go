@@ -10,10 +10,12 @@ import (
 )
 
 var forceUnlockCommand = command{
-	name:     "force-unlock",
-	summary:  "remove an apply lock or Terraform state lock by --lock-id, after backing up the state; refuses a live holder without --force",
-	settings: []string{"lock-id", "force"},
-	run:      runForceUnlock,
+	name:    "force-unlock",
+	summary: "remove an apply lock or Terraform state lock by --lock-id, after backing up the state; refuses a live holder without --force",
+	options: func(c *Config) []optionGroup {
+		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockIDOptions, &c.ForceOptions, &c.GitHubOptions, &c.OutputOptions}
+	},
+	run: runForceUnlock,
 }
 
 func runForceUnlock(ctx context.Context, inv *invocation) error {

@@ -12,10 +12,12 @@ import (
 )
 
 var iamCommand = command{
-	name:     "iam",
-	summary:  "print the least-privilege IAM policy and OIDC trust policy of a job's role (--job plan|cleanup|apply|sweep|ops)",
-	settings: []string{"job", "seed", "repository", "default-branch", "environment", "account-id"},
-	run:      runIam,
+	name:    "iam",
+	summary: "print the least-privilege IAM policy and OIDC trust policy of a job's role (--job plan|cleanup|apply|sweep|ops)",
+	options: func(c *Config) []optionGroup {
+		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.JobOptions, &c.IAMOptions, &c.PlanOptions, &c.OutputOptions}
+	},
+	run: runIam,
 }
 
 // iamJobs says what each job's role is for, in the human output's header.
@@ -29,7 +31,7 @@ var iamJobs = map[iam.Job]string{
 
 func runIam(_ context.Context, inv *invocation) error {
 	cfg := inv.cfg
-	name := strings.TrimSpace(cfg.Setting("job"))
+	name := cfg.Job
 	if name == "" {
 		return &usage.Error{Msg: "no job: pass --job plan, cleanup, apply, sweep or ops"}
 	}
@@ -40,13 +42,13 @@ func runIam(_ context.Context, inv *invocation) error {
 	in := iam.Input{
 		Job:           job,
 		Seed:          cfg.Seed == "production",
-		Repository:    firstOf(cfg.Setting("repository"), inv.ev.Repository, inv.app.Env("GITHUB_REPOSITORY")),
-		DefaultBranch: firstOf(cfg.Setting("default-branch"), inv.ev.DefaultBranch),
-		Environment:   strings.TrimSpace(cfg.Setting("environment")),
-		AccountID:     strings.TrimSpace(cfg.Setting("account-id")),
+		Repository:    firstOf(cfg.Repository, inv.ev.Repository, inv.app.Env("GITHUB_REPOSITORY")),
+		DefaultBranch: firstOf(cfg.DefaultBranch, inv.ev.DefaultBranch),
+		Environment:   cfg.Environment,
+		AccountID:     cfg.AccountID,
 	}
 	for _, st := range cfg.Stacks {
-		in.Stacks = append(in.Stacks, iamStack(st, cfg.Setting("lock-backend")))
+		in.Stacks = append(in.Stacks, iamStack(st, cfg.LockBackendChoice))
 	}
 	role, err := iam.Generate(in)
 	if err != nil {

@@ -11,7 +11,10 @@ import (
 var keyCommand = command{
 	name:    "key",
 	summary: "print the state key for this CI event (the PR key on a pull request)",
-	run:     runKey,
+	options: func(c *Config) []optionGroup {
+		return []optionGroup{c.stack(needKey), &c.EventOptions, &c.OutputOptions}
+	},
+	run: runKey,
 }
 
 func runKey(_ context.Context, inv *invocation) error {

@@ -12,10 +12,10 @@ import (
 )
 
 var lockCommand = command{
-	name:     "lock",
-	summary:  "wait for and take the apply lock of the production state; print the lock ID (the post step releases it)",
-	settings: append(append([]string{}, lockSettings...), "allow-diverged", "comment", "coalesce"),
-	run:      runLock,
+	name:    "lock",
+	summary: "wait for and take the apply lock of the production state; print the lock ID (the post step releases it)",
+	options: applyLockOptions,
+	run:     runLock,
 }
 
 // lockLease is the lease of a lock without heartbeats: a job's 6 h limit.

@@ -3,11 +3,10 @@ package cli
 import (
 	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/prstate/prstate/internal/githubfake"
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
@@ -144,11 +143,9 @@ func TestStatusAndForceUnlock(t *testing.T) {
 	b.PutObject(ctx, "other/terraform.tfstate.tflock", tfLock.Marshal(), storage.PutOptions{})
 
 	// GitHub says run 9001 is in progress.
-	status := "in_progress"
-	gh := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte(`{"id":9001,"status":"` + status + `"}`))
-	}))
-	defer gh.Close()
+	gh := githubfake.New(t, "acme/infra")
+	gh.Token = "ghs_secret"
+	gh.SetRun(9001, "in_progress")
 	a := newTestApp(t, Store{Bucket: b, Table: tb})
 	a.actions("push", "push.json")
 	a.env["GITHUB_API_URL"], a.env["INPUT_GITHUB-TOKEN"] = gh.URL, "ghs_secret"
@@ -187,7 +184,7 @@ func TestStatusAndForceUnlock(t *testing.T) {
 		t.Fatalf("force-unlock of a live apply lock: exit %d", code)
 	}
 	// Once GitHub says the run completed, the apply lock is stale.
-	status = "completed"
+	gh.SetRun(9001, "completed")
 	if code := a.run(args("status", "--dynamodb-table", "locks")...); code != 0 || !strings.Contains(a.stdout.String(), "yes: GitHub run 9001 completed") {
 		t.Fatalf("status: %d %s", code, a.stdout.String())
 	}

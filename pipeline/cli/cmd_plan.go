@@ -12,10 +12,12 @@ import (
 )
 
 var planCommand = command{
-	name:     "plan",
-	summary:  "PR step: the PR key, a backend-config file for terraform init, optionally a seed from production",
-	settings: []string{"seed", "export-env", "backend-config-file", "comment"},
-	run:      runPlan,
+	name:    "plan",
+	summary: "PR step: the PR key, a backend-config file for terraform init, optionally a seed from production",
+	options: func(c *Config) []optionGroup {
+		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.PlanOptions, &c.GitHubOptions, &c.CommentOptions, &c.OutputOptions}
+	},
+	run: runPlan,
 }
 
 // defaultBackendFile is written in the stack's directory, so the same
@@ -62,7 +64,7 @@ func runPlan(ctx context.Context, inv *invocation) error {
 		if store.Table != nil {
 			table = store.Table
 		}
-		seed, err := plan.Seed(ctx, store.Bucket, table, st.Keys.Production, t.Key)
+		seed, err := plan.Seed(ctx, inv.app.Clock, store.Bucket, table, st.Keys.Production, t.Key)
 		if err != nil {
 			return fmt.Errorf("failed to seed %s from production: %w", t.Key, err)
 		}

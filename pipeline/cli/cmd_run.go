@@ -16,10 +16,10 @@ import (
 )
 
 var runCommand = command{
-	name:     "run",
-	summary:  "take the apply lock, run -- CMD ARGS with heartbeats, release on every exit path, exit with CMD's code",
-	settings: append(append([]string{}, lockSettings...), "allow-diverged", "comment", "coalesce"),
-	run:      runRun,
+	name:    "run",
+	summary: "take the apply lock, run -- CMD ARGS with heartbeats, release on every exit path, exit with CMD's code",
+	options: applyLockOptions,
+	run:     runRun,
 }
 
 // runLease is the default lease under heartbeats (renewed every lease/3).

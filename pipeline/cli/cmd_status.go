@@ -8,13 +8,17 @@ import (
 
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/report/escape"
 )
 
 var statusCommand = command{
 	name:    "status",
 	summary: "list every apply lock and Terraform state lock in the bucket and table: holder, run, commit, age, stale",
-	run:     runStatus,
+	options: func(c *Config) []optionGroup {
+		return []optionGroup{c.stack(needBucket), &c.EventOptions, &c.GitHubOptions, &c.OutputOptions}
+	},
+	run: runStatus,
 }
 
 func runStatus(ctx context.Context, inv *invocation) error {
@@ -46,7 +50,7 @@ func runStatus(ctx context.Context, inv *invocation) error {
 	w := tabwriter.NewWriter(inv.stdout(), 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "KIND\tSTATE\tLOCK ID\tOPERATION\tHOLDER\tCOMMIT\tAGE\tSTALE")
 	for _, l := range locks {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Kind, escape.Log(l.StateKey), escape.Log(l.ID), escape.Log(l.Operation), holderOf(l, links), orDash(short(escape.SHA(l.SHA))), orDash(l.Age), staleOf(l))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Kind, escape.Log(l.StateKey), escape.Log(l.ID), escape.Log(l.Operation), holderOf(l, links), orDash(ci.ShortSHA(escape.SHA(l.SHA))), orDash(l.Age), staleOf(l))
 	}
 	return w.Flush()
 }
@@ -67,13 +71,6 @@ func staleOf(l applylock.LockEntry) string {
 	return "no"
 }
 
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
-}
-
 // statusSummary renders the locks as a markdown table; every field came
 // from the store, so each is escaped (report/escape), run URLs are links
 // only to this repository's runs, and SHAs are shown only when they are.
@@ -84,7 +81,7 @@ func statusSummary(locks []applylock.LockEntry, links ci.Links) string {
 		b.WriteString("No locks.\n")
 		return b.String()
 	}
-	b.WriteString("| kind | state | lock ID | holder | commit | age | stale |\n|---|---|---|---|---|---|---|\n")
+	rows := make([][]string, 0, len(locks))
 	for _, l := range locks {
 		holder := links.Run(l.RunURL)
 		if l.RunURL == "" {
@@ -92,18 +89,15 @@ func statusSummary(locks []applylock.LockEntry, links ci.Links) string {
 		}
 		commit := "-"
 		if l.SHA != "" {
-			commit = escape.MarkdownCode(short(escape.SHA(l.SHA)))
+			commit = report.Code(ci.ShortSHA(escape.SHA(l.SHA)))
 		}
 		stale := "no"
 		if l.Stale {
 			stale = "yes: " + escape.MarkdownText(l.StaleReason)
 		}
-		cells := []string{escape.MarkdownText(l.Kind), escape.MarkdownCode(l.StateKey), escape.MarkdownCode(l.ID), holder, commit, orDash(escape.MarkdownText(l.Age)), stale}
-		for i, c := range cells {
-			cells[i] = escape.MarkdownCell(c)
-		}
-		fmt.Fprintf(&b, "| %s |\n", strings.Join(cells, " | "))
+		rows = append(rows, []string{escape.MarkdownText(l.Kind), report.Code(l.StateKey), report.Code(l.ID), holder, commit, orDash(escape.MarkdownText(l.Age)), stale})
 	}
+	b.WriteString(report.Table([]string{"kind", "state", "lock ID", "holder", "commit", "age", "stale"}, rows))
 	return b.String()
 }
 

@@ -13,10 +13,12 @@ import (
 )
 
 var sweepCommand = command{
-	name:     "sweep",
-	summary:  "scheduled: remove the PR states of closed pull requests (and, with --older-than, stale ones)",
-	settings: []string{"lock-timeout", "force", "dry-run", "older-than"},
-	run:      runSweep,
+	name:    "sweep",
+	summary: "scheduled: remove the PR states of closed pull requests (and, with --older-than, stale ones)",
+	options: func(c *Config) []optionGroup {
+		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockTimeoutOptions, &c.ForceOptions, &c.DryRunOptions, &c.SweepOptions, &c.GitHubOptions, &c.OutputOptions}
+	},
+	run: runSweep,
 }
 
 // sweepReport is what sweep prints with --json.
@@ -39,7 +41,7 @@ func (g githubPulls) ClosedPullRequests(ctx context.Context, repo string, page i
 }
 
 func runSweep(ctx context.Context, inv *invocation) error {
-	opts := cleanup.SweepOptions{Cleanup: inv.cleanupOptions(), OlderThan: inv.cfg.OlderThan, Now: inv.app.Now()}
+	opts := cleanup.SweepOptions{Cleanup: inv.cleanupOptions(), OlderThan: inv.cfg.OlderThan}
 	if inv.cfg.GitHubToken != "" {
 		c, err := inv.githubClient(0)
 		if err != nil {

@@ -3,14 +3,15 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prstate/prstate/internal/cleanuptest"
+	"github.com/prstate/prstate/internal/githubfake"
 	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/clock/clocktest"
 )
 
 const testToken = "ghs_sweepTestToken0123456789"
@@ -19,16 +20,14 @@ const testToken = "ghs_sweepTestToken0123456789"
 func (a *testApp) runAt(now time.Time, args ...string) int {
 	a.stdout.Reset()
 	a.stderr.Reset()
-	app := &App{
-		Env: func(k string) string { return a.env[k] }, Stdout: &a.stdout, Stderr: &a.stderr,
-		FS: os.DirFS("/"), Cwd: a.dir, ReadFile: os.ReadFile, Now: func() time.Time { return now }, Open: a.open,
-	}
+	app := a.app()
+	app.Clock = clocktest.At(now)
 	return app.Run(context.Background(), args)
 }
 
 // sweepWorld: PR states 1..8 in a memstore, PRs 2, 5 and 8 closed among
 // 250 other closed PRs (3 pages), the rest open.
-func sweepWorld(t *testing.T) (*testApp, cleanuptest.Store, backend.Stack, *cleanuptest.FakeGitHub) {
+func sweepWorld(t *testing.T) (*testApp, cleanuptest.Store, backend.Stack, *githubfake.Server) {
 	t.Helper()
 	store, s := memStore()
 	a := newTestApp(t, store)
@@ -39,19 +38,21 @@ func sweepWorld(t *testing.T) (*testApp, cleanuptest.Store, backend.Stack, *clea
 		cleanuptest.SeededPR(t, s, st, pr, 1)
 	}
 	now := time.Now()
-	var pulls []cleanuptest.FakePull
+	var pulls []githubfake.Pull
 	for i := range 250 {
-		pulls = append(pulls, cleanuptest.FakePull{Number: 100 + i, Closed: true, Merged: i%2 == 0, UpdatedAt: now.Add(time.Duration(300-i) * time.Minute)})
+		pulls = append(pulls, githubfake.Pull{Number: 100 + i, State: "closed", Merged: i%2 == 0, UpdatedAt: now.Add(time.Duration(300-i) * time.Minute)})
 	}
 	pulls = append(pulls,
-		cleanuptest.FakePull{Number: 2, Closed: true, Merged: true, UpdatedAt: now.Add(400 * time.Minute)}, // page 1
-		cleanuptest.FakePull{Number: 5, Closed: true, UpdatedAt: now.Add(200 * time.Minute)},               // page 2
-		cleanuptest.FakePull{Number: 8, Closed: true, Merged: true, UpdatedAt: now.Add(60 * time.Minute)},  // page 3
+		githubfake.Pull{Number: 2, State: "closed", Merged: true, UpdatedAt: now.Add(400 * time.Minute)}, // page 1
+		githubfake.Pull{Number: 5, State: "closed", UpdatedAt: now.Add(200 * time.Minute)},               // page 2
+		githubfake.Pull{Number: 8, State: "closed", Merged: true, UpdatedAt: now.Add(60 * time.Minute)},  // page 3
 	)
 	for _, n := range []int{1, 3, 4, 6, 7, 9} {
-		pulls = append(pulls, cleanuptest.FakePull{Number: n, UpdatedAt: now.Add(500 * time.Minute)})
+		pulls = append(pulls, githubfake.Pull{Number: n, UpdatedAt: now.Add(500 * time.Minute)})
 	}
-	gh := cleanuptest.NewFakeGitHub(t, "acme/infra", testToken, pulls)
+	gh := githubfake.New(t, "acme/infra")
+	gh.Token = testToken
+	gh.AddPulls(pulls...)
 	a.env["GITHUB_API_URL"] = gh.URL
 	a.env["INPUT_GITHUB-TOKEN"] = testToken
 	a.env["INPUT_BUCKET"], a.env["INPUT_KEY"], a.env["INPUT_DYNAMODB-TABLE"], a.env["INPUT_USE-LOCKFILE"] = "acme-state", cleanuptest.Prod, "tf-locks", "true"
@@ -77,10 +78,10 @@ func TestSweepRemovesOnlyClosedPRs(t *testing.T) {
 		t.Fatalf("sweep changed more than PRs 2, 5, 8:\n%s", strings.Join(d, "\n"))
 	}
 	// Open PRs 1, 3, 4, 6, 7 stay unresolved: every closed page is read, once.
-	if n := gh.Requests.Load(); n != 3 {
-		t.Fatalf("%d GitHub requests, want 3 (pages of 100): %v", n, gh.Queries())
+	if n := gh.AllRequests(); n != 3 {
+		t.Fatalf("%d GitHub requests, want 3 (pages of 100): %v", n, gh.Queries(githubfake.RouteListPulls))
 	}
-	for _, q := range gh.Queries() {
+	for _, q := range gh.Queries(githubfake.RouteListPulls) {
 		for _, want := range []string{"state=closed", "sort=updated", "direction=desc", "per_page=100"} {
 			if !strings.Contains(q, want) {
 				t.Fatalf("query %q lacks %s", q, want)
@@ -118,11 +119,13 @@ func TestSweepStopsPagingPastTheOldestState(t *testing.T) {
 	cleanuptest.SeededPR(t, s, st, 3, 0)
 	cleanuptest.SeededPR(t, s, st, 4, 0)
 	now := time.Now()
-	pulls := []cleanuptest.FakePull{{Number: 4, Closed: true, UpdatedAt: now.Add(time.Hour)}, {Number: 3, UpdatedAt: now}}
+	pulls := []githubfake.Pull{{Number: 4, State: "closed", UpdatedAt: now.Add(time.Hour)}, {Number: 3, UpdatedAt: now}}
 	for i := range 2000 { // years of closed PRs, one every 6 hours
-		pulls = append(pulls, cleanuptest.FakePull{Number: 10 + i, Closed: true, UpdatedAt: now.Add(-time.Duration(i) * 6 * time.Hour)})
+		pulls = append(pulls, githubfake.Pull{Number: 10 + i, State: "closed", UpdatedAt: now.Add(-time.Duration(i) * 6 * time.Hour)})
 	}
-	gh := cleanuptest.NewFakeGitHub(t, "acme/infra", testToken, pulls)
+	gh := githubfake.New(t, "acme/infra")
+	gh.Token = testToken
+	gh.AddPulls(pulls...)
 	a.env["GITHUB_API_URL"], a.env["INPUT_GITHUB-TOKEN"] = gh.URL, testToken
 	if code := a.run("sweep", "--bucket", "acme-state", "--key", cleanuptest.Prod, "--dynamodb-table", "tf-locks", "--json"); code != 0 {
 		t.Fatalf("exit %d: %s", code, a.stderr.String())
@@ -131,8 +134,8 @@ func TestSweepStopsPagingPastTheOldestState(t *testing.T) {
 	if err := json.Unmarshal(a.stdout.Bytes(), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Deleted != 1 || rep.GitHubRequests != 1 || gh.Requests.Load() != 1 || len(rep.ClosedPRs) != 1 || rep.ClosedPRs[0] != 4 {
-		t.Fatalf("report %+v, %d requests; want PR 4 removed after 1 request", rep, gh.Requests.Load())
+	if rep.Deleted != 1 || rep.GitHubRequests != 1 || gh.AllRequests() != 1 || len(rep.ClosedPRs) != 1 || rep.ClosedPRs[0] != 4 {
+		t.Fatalf("report %+v, %d requests; want PR 4 removed after 1 request", rep, gh.AllRequests())
 	}
 }
 
@@ -179,7 +182,7 @@ func TestSweepByAgeWithoutToken(t *testing.T) {
 	if d := cleanuptest.Diff(before.Without("acme-state", all...), cleanuptest.Take(t, s)); len(d) > 0 {
 		t.Fatalf("changed beyond the PR states:\n%s", strings.Join(d, "\n"))
 	}
-	if gh.Requests.Load() != 0 {
+	if gh.AllRequests() != 0 {
 		t.Fatalf("asked GitHub without a token")
 	}
 }

@@ -12,10 +12,12 @@ import (
 )
 
 var unlockCommand = command{
-	name:     "unlock",
-	summary:  "release our apply lock (--lock-id, else the ID the lock step saved); a lock someone else holds is left alone and reported lost",
-	settings: []string{"lock-id"},
-	run:      runUnlock,
+	name:    "unlock",
+	summary: "release our apply lock (--lock-id, else the ID the lock step saved); a lock someone else holds is left alone and reported lost",
+	options: func(c *Config) []optionGroup {
+		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockStoreOptions, &c.LockIDOptions, &c.OutputOptions}
+	},
+	run: runUnlock,
 }
 
 type unlockResult struct {
@@ -36,7 +38,7 @@ func runUnlock(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	res, err := applylock.ReleaseByID(context.WithoutCancel(ctx), store, id, nil)
+	res, err := applylock.ReleaseByID(context.WithoutCancel(ctx), store, id, inv.app.Clock)
 	out := unlockResult{LockID: id, Released: res.Released, HeldBy: res.Holder}
 	var lostErr error
 	switch {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -34,11 +35,12 @@ func loadTestConfig(t *testing.T, fsys fstest.MapFS, env map[string]string, args
 	t.Helper()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	s := NewSettings(fs, func(k string) string { return env[k] }, "working-directory", "bucket", "key", "region", "dynamodb-table", "use-lockfile", "lock-backend", "isolation", "key-template", "seed", "lock-timeout", "pr", "dry-run", "older-than")
-	if err := fs.Parse(args); err != nil {
-		t.Fatal(err)
-	}
-	return LoadConfig(s, fsys, "/repo")
+	getenv := func(k string) string { return env[k] }
+	var c Config
+	groups := []optionGroup{c.stack(needBucket | needKey), &c.LockStoreOptions, &c.PlanOptions, &c.LockTimeoutOptions, &c.EventOptions, &c.DryRunOptions, &c.SweepOptions}
+	l := &loader{fsys: fsys, cwd: "/repo", workspace: "/repo", env: getenv, cfg: &c, event: ci.Once(getenv, nil)}
+	_, err := loadConfig(groups, newSettingSet(fs, getenv), args, l)
+	return c, err
 }
 
 func TestLoadConfigFromBackendBlock(t *testing.T) {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
@@ -43,23 +43,23 @@ type demo struct {
 func (a *App) demo(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("prstate demo", flag.ContinueOnError)
 	fs.SetOutput(a.Stderr)
-	endpoint := fs.String("endpoint", "", "run against this S3/DynamoDB API (e.g. http://127.0.0.1:5000) instead of in memory")
+	endpoint := newSettingSet(fs, a.Env).String(endpointSetting)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return err
 		}
 		return &usage.Error{Msg: err.Error()}
 	}
-	d := &demo{parent: a, start: time.Now()}
+	d := &demo{parent: a, start: a.Now()}
 	var err error
-	if *endpoint == "" {
+	if endpoint.Text() == "" {
 		d.store = Store{Bucket: memstore.NewBucket(demoBucket), Table: memstore.NewTable(demoTable)}
 		d.say("setup", "in-memory S3 bucket %s and DynamoDB table %s", demoBucket, demoTable)
 	} else {
-		if d.store, err = openDemoEndpoint(ctx, *endpoint); err != nil {
+		if d.store, err = openDemoEndpoint(ctx, endpoint.Text()); err != nil {
 			return err
 		}
-		d.say("setup", "S3 bucket %s and DynamoDB table %s at %s", demoBucket, demoTable, *endpoint)
+		d.say("setup", "S3 bucket %s and DynamoDB table %s at %s", demoBucket, demoTable, endpoint.Text())
 	}
 	if d.repo, err = os.MkdirTemp("", "prstate-demo-"); err != nil {
 		return fmt.Errorf("failed to create demo repository: %w", err)
@@ -107,8 +107,11 @@ func (d *demo) play(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			time.Sleep(time.Duration(i) * 150 * time.Millisecond)
-			if err := d.apply(ctx, name, shas[name]); err != nil {
+			err := d.parent.Sleep(ctx, time.Duration(i)*150*time.Millisecond)
+			if err == nil {
+				err = d.apply(ctx, name, shas[name])
+			}
+			if err != nil {
 				d.say("apply "+name, "failed: %v", err)
 			}
 		}()
@@ -129,7 +132,7 @@ func (d *demo) play(ctx context.Context) error {
 func (d *demo) apply(ctx context.Context, name, sha string) error {
 	actor := "apply " + name
 	d.say(actor, "waits for the apply lock of %s", demoKey)
-	t0 := time.Now()
+	t0 := d.parent.Now()
 	out, err := d.job(ctx, actor, pushPayload(sha), "lock", "--lock-timeout", "1m")
 	if err != nil {
 		return err
@@ -138,12 +141,14 @@ func (d *demo) apply(ctx context.Context, name, sha string) error {
 		d.say(actor, "superseded by a newer applied commit: skipped, lock released")
 		return nil
 	}
-	d.say(actor, "holds lock %s after %.1fs; terraform apply runs", out["lock-id"], time.Since(t0).Seconds())
+	d.say(actor, "holds lock %s after %.1fs; terraform apply runs", out["lock-id"], d.parent.Now().Sub(t0).Seconds())
 	serial, err := d.bumpProduction(ctx)
 	if err != nil {
 		return err
 	}
-	time.Sleep(400 * time.Millisecond)
+	if err := d.parent.Sleep(ctx, 400*time.Millisecond); err != nil {
+		return err
+	}
 	d.say(actor, "applied: production serial %d", serial)
 	_, err = d.job(ctx, actor, pushPayload(sha), "unlock", "--lock-id", out["lock-id"])
 	return err
@@ -181,7 +186,7 @@ func (d *demo) job(ctx context.Context, actor string, payload map[string]any, ar
 	var stdout, stderr bytes.Buffer
 	app := &App{
 		Env: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr, FS: d.parent.FS, Cwd: d.repo,
-		ReadFile: os.ReadFile, Now: time.Now, Open: func(context.Context, backend.Backend) (Store, error) { return d.store, nil },
+		ReadFile: os.ReadFile, Clock: d.parent.Clock, Open: func(context.Context, backend.Backend) (Store, error) { return d.store, nil },
 	}
 	if code := app.Run(ctx, args); code != 0 {
 		return nil, fmt.Errorf("%s: prstate %s exited %d: %s", actor, strings.Join(args, " "), code, strings.TrimSpace(stderr.String()))
@@ -194,36 +199,26 @@ func (d *demo) job(ctx context.Context, actor string, payload map[string]any, ar
 	return readOutputs(env["GITHUB_OUTPUT"])
 }
 
-// readOutputs parses GITHUB_OUTPUT's name<<DELIMITER blocks.
+// readOutputs reads GITHUB_OUTPUT as the runner does.
 func readOutputs(path string) (map[string]string, error) {
-	out := map[string]string{}
-	f, err := os.Open(path)
+	raw, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
-		return out, nil
+		return map[string]string{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("failed to read outputs: %w", err)
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		name, delim, ok := strings.Cut(s.Text(), "<<")
-		if !ok {
-			continue
-		}
-		var val []string
-		for s.Scan() && s.Text() != delim {
-			val = append(val, s.Text())
-		}
-		out[name] = strings.Join(val, "\n")
+	out, err := report.ParseFileCommands(string(raw))
+	if err != nil {
+		return nil, fmt.Errorf("failed to read outputs %s: %w", path, err)
 	}
-	return out, s.Err()
+	return out, nil
 }
 
 func (d *demo) say(actor, format string, args ...any) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	fmt.Fprintf(d.parent.Stdout, "%6.2fs  %-16s %s\n", time.Since(d.start).Seconds(), actor, fmt.Sprintf(format, args...))
+	fmt.Fprintf(d.parent.Stdout, "%6.2fs  %-16s %s\n", d.parent.Now().Sub(d.start).Seconds(), actor, fmt.Sprintf(format, args...))
 }
 
 // setup writes the root module with its backend block, commits it, and

@@ -19,7 +19,7 @@ import (
 // requests really use, the workspace, lock-backend and isolation.
 // Sensitive values are never shown.
 func (inv *invocation) doctorSettings(st backend.Stack, store Store) []doctor.Setting {
-	r, s := st.Config(), inv.cfg.settings
+	r := st.Config()
 	var out []doctor.Setting
 	add := func(name, value, source string) {
 		out = append(out, doctor.Setting{Name: name, Value: value, Source: source})
@@ -48,8 +48,8 @@ func (inv *invocation) doctorSettings(st backend.Stack, store Store) []doctor.Se
 		add("DynamoDB endpoint", e, src+over(r.EndpointDynamoDB()))
 	}
 	add("workspace", r.Workspace(), r.WorkspaceSource())
-	add("lock-backend", inv.cfg.LockBackend, orDefault(s.Origin("lock-backend"), "the default (auto)"))
-	add("isolation", inv.cfg.Isolation, orDefault(s.Origin("isolation"), "the default"))
+	add("lock-backend", inv.cfg.LockBackend, orDefault(inv.cfg.LockBackendOrigin(), "the default (auto)"))
+	add("isolation", inv.cfg.Isolation, orDefault(inv.cfg.IsolationOrigin(), "the default"))
 	return out
 }
 

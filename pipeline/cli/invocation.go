@@ -13,7 +13,6 @@ import (
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/report/escape"
-	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // invocation is one command run: validated config, the event, the runtime.
@@ -26,19 +25,16 @@ type invocation struct {
 	cmp  applylock.Comparer // the main stack's, memoized (stackComparer)
 }
 
-// prepare parses flags and validates configuration and event before any
-// work starts: bad input fails here, with nothing written.
-func (a *App) prepare(cmd command, args []string, rep report.Reporter) (*invocation, error) {
+// prepare parses flags and validates the option groups the command uses
+// (and the event, when it uses one) before any work starts: bad input
+// fails here, with nothing written. event is the process's event, read at
+// most once.
+func (a *App) prepare(cmd command, args []string, rep report.Reporter, event func() (ci.Event, error)) (*invocation, error) {
 	fs := flag.NewFlagSet("prstate "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(a.Stderr)
-	settings := NewSettings(fs, a.Env, append(append([]string{}, commonSettings...), cmd.settings...)...)
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil, err
-		}
-		return nil, &usage.Error{Msg: err.Error()}
-	}
-	cfg, err := LoadConfig(settings, a.FS, a.Cwd)
+	var cfg Config
+	l := &loader{fsys: a.FS, cwd: a.Cwd, workspace: a.workspace(), env: a.Env, cfg: &cfg, event: event}
+	rest, err := loadConfig(cmd.options(&cfg), newSettingSet(fs, a.Env), args, l)
 	if err != nil {
 		return nil, err
 	}
@@ -54,12 +50,17 @@ func (a *App) prepare(cmd command, args []string, rep report.Reporter) (*invocat
 		}
 	}
 	a.debug = cfg.Debug
-	ev, err := ci.DetectEvent(a.Env, a.ReadFile, cfg.PR)
-	if err != nil {
-		return nil, err
+	warnEventRisks(rep, cfg.Event)
+	return &invocation{app: a, cfg: cfg, ev: cfg.Event, rep: rep, args: rest}, nil
+}
+
+// workspace is where working directories must stay: GITHUB_WORKSPACE,
+// else the current directory.
+func (a *App) workspace() string {
+	if w := a.Env("GITHUB_WORKSPACE"); w != "" {
+		return w
 	}
-	warnEventRisks(rep, ev)
-	return &invocation{app: a, cfg: cfg, ev: ev, rep: rep, args: fs.Args()}, nil
+	return a.Cwd
 }
 
 func (inv *invocation) stdout() io.Writer { return inv.app.Stdout }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/report"
 )
@@ -37,7 +38,7 @@ func (a *App) postStep(ctx context.Context, rep report.Reporter) error {
 		fmt.Fprintln(a.Stderr, "prstate: post step: no lock to release")
 		return checkErr
 	}
-	inv, err := a.prepare(unlockCommand, []string{"--lock-id", id}, rep)
+	inv, err := a.prepare(unlockCommand, []string{"--lock-id", id}, rep, ci.Once(a.Env, a.ReadFile))
 	if err != nil {
 		return errors.Join(checkErr, fmt.Errorf("failed to release apply lock %s in the post step: %w", id, err))
 	}

@@ -4,27 +4,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
 
-// savedState parses GITHUB_STATE (name<<DELIM heredocs, as
-// go-githubactions writes it) into what the runner gives the post step.
+// savedState parses GITHUB_STATE into what the runner gives the post step.
 func savedState(t *testing.T, s string) map[string]string {
 	t.Helper()
-	out := map[string]string{}
-	lines := strings.Split(s, "\n")
-	for i := 0; i < len(lines); i++ {
-		name, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok {
-			continue
-		}
-		var val []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			val = append(val, lines[i])
-		}
-		out[name] = strings.Join(val, "\n")
+	state, err := report.ParseFileCommands(s)
+	if err != nil {
+		t.Fatalf("GITHUB_STATE: %v\n%s", err, s)
 	}
-	return out
+	return state
 }
 
 // TestPostStepAfterBadInput: a main step that fails on bad input still

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prstate/prstate/internal/githubfake"
 	"github.com/prstate/prstate/internal/testenv"
@@ -31,15 +30,12 @@ func (a *testApp) withGitHub(t *testing.T) *githubfake.Server {
 // invoke prepares an invocation as a lock or run command would get it, so
 // the helpers those commands call are driven with real settings, event and
 // reporter.
-func (a *testApp) invoke(settings []string, args ...string) *invocation {
+func (a *testApp) invoke(args ...string) *invocation {
 	a.t.Helper()
 	a.stdout.Reset()
 	a.stderr.Reset()
-	app := &App{
-		Env: func(k string) string { return a.env[k] }, Stdout: &a.stdout, Stderr: &a.stderr,
-		FS: os.DirFS("/"), Cwd: a.dir, ReadFile: os.ReadFile, Now: time.Now, Open: a.open,
-	}
-	inv, err := app.prepare(command{name: "lock", settings: settings}, args, report.New(app.Env, app.Stderr))
+	app := a.app()
+	inv, err := app.prepare(lockCommand, args, report.New(app.Env, app.Stderr), ci.Once(app.Env, app.ReadFile))
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -102,7 +98,6 @@ func TestSupersededOutOfOrder(t *testing.T) {
 			if via == "git" {
 				delete(a.env, "INPUT_GITHUB-TOKEN")
 			}
-			settings := []string{"allow-diverged", "comment"}
 			flags := []string{"--bucket", "acme-state", "--key", "app/terraform.tfstate", "--dynamodb-table", "tf-locks"}
 
 			for _, step := range []struct {
@@ -114,7 +109,7 @@ func TestSupersededOutOfOrder(t *testing.T) {
 				if via == "github" && step.want && step.run == "101" {
 					args = append(append([]string{}, flags...), "--comment")
 				}
-				inv := a.invoke(settings, args...)
+				inv := a.invoke(args...)
 				v, err := inv.checkSupersede(context.Background(), Store{Bucket: bucket, Table: table})
 				if err != nil {
 					t.Fatalf("run %s: %v", step.run, err)
@@ -175,15 +170,15 @@ func TestSupersededDivergedIsAnErrorWithTheNextStep(t *testing.T) {
 	shaD := testenv.Git(t, a.dir, "rev-parse", "HEAD")
 	flags := []string{"--bucket", "acme-state", "--key", "app/terraform.tfstate"}
 	a.push(shaC, "1")
-	if v, err := a.invoke([]string{"allow-diverged"}, flags...).checkSupersede(context.Background(), Store{Bucket: bucket}); err != nil || v.Superseded {
+	if v, err := a.invoke(flags...).checkSupersede(context.Background(), Store{Bucket: bucket}); err != nil || v.Superseded {
 		t.Fatalf("C: %v, %v", v.Superseded, err)
 	}
 	a.push(shaD, "2")
-	_, err := a.invoke([]string{"allow-diverged"}, flags...).checkSupersede(context.Background(), Store{Bucket: bucket})
+	_, err := a.invoke(flags...).checkSupersede(context.Background(), Store{Bucket: bucket})
 	if err == nil || !strings.Contains(err.Error(), "--allow-diverged") || !strings.Contains(err.Error(), ci.ShortSHA(shaC)) {
 		t.Fatalf("D: %v", err)
 	}
-	if v, err := a.invoke([]string{"allow-diverged"}, append(flags, "--allow-diverged")...).checkSupersede(context.Background(), Store{Bucket: bucket}); err != nil || v.Superseded {
+	if v, err := a.invoke(append(flags, "--allow-diverged")...).checkSupersede(context.Background(), Store{Bucket: bucket}); err != nil || v.Superseded {
 		t.Fatalf("D allowed: %v, %v", v.Superseded, err)
 	}
 	if !strings.Contains(a.stderr.String(), "::warning::") || !strings.Contains(a.stderr.String(), "allow-diverged is set") {

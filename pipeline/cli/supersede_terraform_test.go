@@ -50,7 +50,7 @@ output "release" { value = terraform_data.release.output }
 		job := filepath.Join(a.dir, "job-"+release)
 		testenv.Git(t, repo, "worktree", "add", "-q", "--detach", job, shas[release])
 		a.push(shas[release], fmt.Sprint(200+i))
-		inv := a.invoke([]string{"allow-diverged"}, "--working-directory", job)
+		inv := a.invoke("--working-directory", job)
 		v, err := inv.checkSupersede(context.Background(), store)
 		if err != nil {
 			t.Fatalf("%s: %v", release, err)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -60,13 +61,17 @@ func MD5Hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) 
 
 // digestWait bounds how long a seed waits for production's object and
 // digest to agree (Terraform itself waits 10 s for the same reason).
-var digestWait = 10 * time.Second
+const digestWait = 10 * time.Second
+
+// digestPoll is how often a seed reads them again meanwhile.
+const digestPoll = 500 * time.Millisecond
 
 // Seed copies the production state into the PR key when the PR key is
 // absent or is an unmodified seed of an older production state. It reads
 // production without taking its lock. With a table (nil when none), it
 // checks production against its digest and writes the PR key's digest.
-func Seed(ctx context.Context, bucket storage.ObjectReadWriter, table storage.ItemReadWriter, production, prKey string) (SeedResult, error) {
+// clk times the wait for production's object to match its digest.
+func Seed(ctx context.Context, clk clock.Clock, bucket storage.ObjectReadWriter, table storage.ItemReadWriter, production, prKey string) (SeedResult, error) {
 	cur, err := bucket.GetObject(ctx, prKey)
 	var ifMatch string
 	switch {
@@ -78,7 +83,7 @@ func Seed(ctx context.Context, bucket storage.ObjectReadWriter, table storage.It
 	default:
 		ifMatch = cur.ETag
 	}
-	prod, err := readVerified(ctx, bucket, table, production)
+	prod, err := readVerified(ctx, clk, bucket, table, production)
 	if errors.Is(err, storage.ErrNotFound) {
 		return SeedResult{Reason: "production has no state yet"}, nil
 	}
@@ -120,8 +125,8 @@ func Seed(ctx context.Context, bucket storage.ObjectReadWriter, table storage.It
 
 // readVerified reads a state object and, with a table, waits until it
 // matches its recorded md5 digest (S3 may briefly serve an older version).
-func readVerified(ctx context.Context, bucket storage.ObjectReadWriter, table storage.ItemReadWriter, key string) (storage.Object, error) {
-	deadline := time.Now().Add(digestWait)
+func readVerified(ctx context.Context, clk clock.Clock, bucket storage.ObjectReadWriter, table storage.ItemReadWriter, key string) (storage.Object, error) {
+	deadline := clk.Now().Add(digestWait)
 	for {
 		obj, err := bucket.GetObject(ctx, key)
 		if err != nil {
@@ -140,13 +145,11 @@ func readVerified(ctx context.Context, bucket storage.ObjectReadWriter, table st
 		if err != nil {
 			return storage.Object{}, fmt.Errorf("failed to read the digest of %s: %w", key, err)
 		}
-		if time.Now().After(deadline) {
+		if clk.Now().After(deadline) {
 			return storage.Object{}, fmt.Errorf("production state %s does not match its digest %s in DynamoDB (expected md5 %s); run terraform once on production to repair it", key, item["Digest"], MD5Hex(obj.Body))
 		}
-		select {
-		case <-ctx.Done():
-			return storage.Object{}, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		if err := clk.Sleep(ctx, digestPoll); err != nil {
+			return storage.Object{}, err
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
@@ -20,7 +21,7 @@ func TestSeedKeepsProductionEncryption(t *testing.T) {
 		if _, err := b.PutObject(ctx, prod, stateJSON(serial+1, "lin-1", "terraform_data.a"), storage.PutOptions{Encryption: enc}); err != nil {
 			t.Fatal(err)
 		}
-		res, err := Seed(ctx, b, nil, prod, pr)
+		res, err := Seed(ctx, clock.Real, b, nil, prod, pr)
 		if err != nil || !res.Seeded {
 			t.Fatalf("seed %d: %+v, %v", serial, res, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
@@ -61,7 +62,7 @@ func TestSeedEncryptedState(t *testing.T) {
 			v1 := tofuEncrypted(tc.serial, tc.lineage, "AAAA")
 			mustPut(t, b, prod, v1)
 			mustDigest(t, tab, prod, v1)
-			res, err := Seed(ctx, b, tab, prod, pr)
+			res, err := Seed(ctx, clock.Real, b, tab, prod, pr)
 			if err != nil || !res.Seeded || !res.Encrypted || res.Serial != tc.wantRes || res.Lineage != tc.wantResLineage {
 				t.Fatalf("seed: %+v, %v", res, err)
 			}
@@ -81,13 +82,13 @@ func TestSeedEncryptedState(t *testing.T) {
 			if d, _ := tab.GetItem(ctx, statekey.DigestID("acme-state", pr)); d["Digest"] != MD5Hex(v1) {
 				t.Fatalf("PR digest %v, want %s", d, MD5Hex(v1))
 			}
-			if res, err := Seed(ctx, b, tab, prod, pr); err != nil || res.Seeded || !strings.Contains(res.Reason, "up-to-date") {
+			if res, err := Seed(ctx, clock.Real, b, tab, prod, pr); err != nil || res.Seeded || !strings.Contains(res.Reason, "up-to-date") {
 				t.Fatalf("second seed: %+v, %v", res, err)
 			}
 			v2 := tofuEncrypted(tc.serial+1, tc.lineage, "BBBB")
 			mustPut(t, b, prod, v2)
 			mustDigest(t, tab, prod, v2)
-			if res, err := Seed(ctx, b, tab, prod, pr); err != nil || !res.Seeded {
+			if res, err := Seed(ctx, clock.Real, b, tab, prod, pr); err != nil || !res.Seeded {
 				t.Fatalf("reseed after production moved: %+v, %v", res, err)
 			}
 			if got, _ := b.GetObject(ctx, pr); !bytes.Equal(got.Body, v2) {

@@ -78,7 +78,7 @@ func (c StickyComment) Render() string {
 	})
 	var b strings.Builder
 	b.WriteString(c.ID.Marker() + "\n")
-	fmt.Fprintf(&b, "#### prstate · %s\n", code(c.ID.Stack))
+	fmt.Fprintf(&b, "#### prstate · %s\n", Code(c.ID.Stack))
 	for _, n := range names {
 		fmt.Fprintf(&b, "\n<!-- prstate-section:%s -->\n%s\n<!-- /prstate-section -->\n", n, sanitizeSection(c.Sections[n]))
 	}
@@ -144,16 +144,16 @@ type PlanReport struct {
 // PlanSection renders the plan part of the sticky comment.
 func PlanSection(r PlanReport, l ci.Links) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "**Plans** of this pull request use the state key %s", code(r.Key))
+	fmt.Fprintf(&b, "**Plans** of this pull request use the state key %s", Code(r.Key))
 	if r.Workspace != "" {
-		fmt.Fprintf(&b, " (workspace %s)", code(r.Workspace))
+		fmt.Fprintf(&b, " (workspace %s)", Code(r.Workspace))
 	}
-	fmt.Fprintf(&b, ", beside production %s; they never take the production lock.\n", code(r.Production))
+	fmt.Fprintf(&b, ", beside production %s; they never take the production lock.\n", Code(r.Production))
 	switch {
 	case r.Seed == nil:
 		b.WriteString("The PR state starts empty (seed: none).\n")
 	case r.Seed.Seeded:
-		fmt.Fprintf(&b, "Seeded from production %s at %s.\n", code(r.Seed.Source), r.Seed.SerialWords())
+		fmt.Fprintf(&b, "Seeded from production %s at %s.\n", Code(r.Seed.Source), r.Seed.SerialWords())
 	case r.Seed.Serial != 0:
 		fmt.Fprintf(&b, "Not seeded again: %s (production serial %d).\n", r.Seed.Reason, r.Seed.Serial)
 	default:
@@ -202,15 +202,15 @@ func ApplySection(r ApplyReport, l ci.Links) string {
 		fmt.Fprintf(&b, "**Apply** of %s was **skipped**: it is superseded by the newer commit %s, whose apply started in %s at %s.",
 			what, l.Commit(r.Newer.SHA), l.Run(r.Newer.RunURL), commentTime(r.Newer.Started))
 	case ApplyFailed:
-		fmt.Fprintf(&b, "**Apply** of %s to %s **failed** in %s at %s", what, code(r.Key), l.Run(r.RunURL), commentTime(r.At))
+		fmt.Fprintf(&b, "**Apply** of %s to %s **failed** in %s at %s", what, Code(r.Key), l.Run(r.RunURL), commentTime(r.At))
 		if r.Detail != "" {
 			b.WriteString(": " + text(r.Detail))
 		}
 		b.WriteString(".")
 	case ApplyApplied:
-		fmt.Fprintf(&b, "**Apply** of %s to %s **ran** in %s, done at %s.", what, code(r.Key), l.Run(r.RunURL), commentTime(r.At))
+		fmt.Fprintf(&b, "**Apply** of %s to %s **ran** in %s, done at %s.", what, Code(r.Key), l.Run(r.RunURL), commentTime(r.At))
 	default:
-		fmt.Fprintf(&b, "**Apply** of %s to %s **started** in %s at %s.", what, code(r.Key), l.Run(r.RunURL), commentTime(r.At))
+		fmt.Fprintf(&b, "**Apply** of %s to %s **started** in %s at %s.", what, Code(r.Key), l.Run(r.RunURL), commentTime(r.At))
 	}
 	switch {
 	case r.Lock.BehindRunURL != "":
@@ -259,7 +259,7 @@ type CleanupReport struct {
 // CleanupSection renders the cleanup part of the sticky comment.
 func CleanupSection(r CleanupReport, l ci.Links) string {
 	if r.Kept != "" {
-		return fmt.Sprintf("**Cleanup** kept the PR state %s (%s at %s): %s", code(r.Key), l.Run(r.RunURL), commentTime(r.At), text(r.Kept))
+		return fmt.Sprintf("**Cleanup** kept the PR state %s (%s at %s): %s", Code(r.Key), l.Run(r.RunURL), commentTime(r.At), text(r.Kept))
 	}
-	return fmt.Sprintf("**Cleanup**: the PR state %s was removed in %s at %s (%d objects, versions and lock items).", code(r.Key), l.Run(r.RunURL), commentTime(r.At), r.Removed)
+	return fmt.Sprintf("**Cleanup**: the PR state %s was removed in %s at %s (%d objects, versions and lock items).", Code(r.Key), l.Run(r.RunURL), commentTime(r.At), r.Removed)
 }

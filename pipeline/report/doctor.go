@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"strings"
 )
 
@@ -24,15 +23,18 @@ func RenderDoctorSummary(rows []DoctorRow, settings []DoctorSetting, counts stri
 	if counts != "" {
 		b.WriteString(text(counts) + "\n\n")
 	}
-	b.WriteString("| stack | status | check | result | fix |\n|---|---|---|---|---|\n")
+	checks := make([][]string, 0, len(rows))
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", cell(code(r.Stack)), statusBadge(r.Status), cell(text(r.Check)), cell(text(r.Detail)), cell(text(orDash(r.Fix))))
+		checks = append(checks, []string{Code(r.Stack), statusBadge(r.Status), text(r.Check), text(r.Detail), text(orDash(r.Fix))})
 	}
+	b.WriteString(Table([]string{"stack", "status", "check", "result", "fix"}, checks))
 	if len(settings) > 0 {
-		b.WriteString("\n#### backend configuration\n\n| stack | setting | value | from |\n|---|---|---|---|\n")
+		b.WriteString("\n#### backend configuration\n\n")
+		table := make([][]string, 0, len(settings))
 		for _, s := range settings {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", cell(code(s.Stack)), cell(code(s.Name)), cell(code(s.Value)), cell(text(s.Source)))
+			table = append(table, []string{Code(s.Stack), Code(s.Name), Code(s.Value), text(s.Source)})
 		}
+		b.WriteString(Table([]string{"stack", "setting", "value", "from"}, table))
 	}
 	return b.String()
 }

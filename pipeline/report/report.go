@@ -128,13 +128,23 @@ func (p *Plain) Warning(msg string)       { fmt.Fprintln(p.W, "warning:", escape
 func (p *Plain) Error(msg string)         { fmt.Fprintln(p.W, "error:", escape.Log(msg)) }
 func (p *Plain) Mask(string)              {}
 
-// GitLab writes outputs as PRSTATE_<NAME>=value lines to a dotenv file
-// (declare it as artifacts:reports:dotenv).
+// GitLab writes outputs as PRSTATE_OUT_<NAME>=value lines to a dotenv file
+// (declare it as artifacts:reports:dotenv). Later jobs get them as
+// variables: outputs must not be named like settings (PRSTATE_<NAME>), or
+// a later prstate would read the PR key back as its production key.
 type GitLab struct {
 	Plain
 	Path string
 	mu   sync.Mutex
 	vals map[string]string
+}
+
+// GitLabOutputPrefix starts every output's name in the dotenv file.
+const GitLabOutputPrefix = "PRSTATE_OUT_"
+
+// GitLabOutputName is the dotenv name of an output: PRSTATE_OUT_<NAME>.
+func GitLabOutputName(output string) string {
+	return GitLabOutputPrefix + strings.ToUpper(strings.ReplaceAll(output, "-", "_"))
 }
 
 func (g *GitLab) SetOutput(name, value string) {
@@ -143,7 +153,7 @@ func (g *GitLab) SetOutput(name, value string) {
 	if g.vals == nil {
 		g.vals = map[string]string{}
 	}
-	g.vals["PRSTATE_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))] = escape.Output(value)
+	g.vals[GitLabOutputName(name)] = escape.Output(value)
 	names := make([]string, 0, len(g.vals))
 	for n := range g.vals {
 		names = append(names, n)

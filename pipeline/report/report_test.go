@@ -50,7 +50,7 @@ func TestGitLabWritesDotenv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(got) != "PRSTATE_IS_PULL_REQUEST=true\nPRSTATE_KEY=app/pr-4/terraform.tfstate\n" {
+	if string(got) != "PRSTATE_OUT_IS_PULL_REQUEST=true\nPRSTATE_OUT_KEY=app/pr-4/terraform.tfstate\n" {
 		t.Fatalf("dotenv %q", got)
 	}
 	if stderr.String() != "warning: careful\n" {

@@ -77,11 +77,11 @@ func FormatWait(d time.Duration) string {
 func RenderSummary(s Summary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### prstate %s\n\n", s.Command)
-	b.WriteString("| stack | state key | apply lock | result | commit | run |\n|---|---|---|---|---|---|\n")
+	rows := make([][]string, 0, len(s.Rows))
 	for _, r := range s.Rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n",
-			cell(code(r.Stack)), cell(code(r.Key)), cell(r.Lock.render(s.Links)), cell(ci.OrWord(r.Result, "-")), s.Links.Commit(r.Commit), s.Links.Run(r.RunURL))
+		rows = append(rows, []string{Code(r.Stack), Code(r.Key), r.Lock.render(s.Links), ci.OrWord(r.Result, "-"), s.Links.Commit(r.Commit), s.Links.Run(r.RunURL)})
 	}
+	b.WriteString(Table([]string{"stack", "state key", "apply lock", "result", "commit", "run"}, rows))
 	if len(s.Notes) > 0 {
 		b.WriteString("\n")
 		for _, n := range s.Notes {
@@ -90,12 +90,6 @@ func RenderSummary(s Summary) string {
 	}
 	return b.String()
 }
-
-// code renders s as inline code ("-" when empty).
-func code(s string) string { return escape.MarkdownCode(s) }
-
-// cell keeps rendered markdown inside its table cell.
-func cell(s string) string { return escape.MarkdownCell(s) }
 
 // text is a string from outside prstate (a record, an API answer) as
 // markdown text: no links, HTML, mentions or formatting of its own.
