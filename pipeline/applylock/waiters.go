@@ -55,6 +55,8 @@ type Queue struct {
 	said      map[string]bool // log lines already written once
 	deferTo   string          // the waiter ID we defer to ("" while contending)
 	reported  time.Time       // when Acquire last said whom we defer to
+	noticed   bool            // the notice that we defer went out (once)
+	off       bool            // the record is out of reach for good
 }
 
 type cached[T any] struct {
@@ -109,9 +111,17 @@ func (q *Queue) poll(ctx context.Context) queueDecision {
 	if v, ok := q.ledgerSkip(ctx); ok {
 		return queueDecision{skip: &SupersededError{Verdict: v}}
 	}
+	if q.off {
+		return queueDecision{}
+	}
 	live, err := q.sync(ctx)
 	if err != nil {
-		if ctx.Err() == nil {
+		if storage.IsPermanent(err) {
+			// A role without the waiters record (an older policy): this
+			// run neither announces nor defers, as without coalescing.
+			q.off = true
+			q.o.Logf("coalescing: %s: %v; waiting for the lock without announcing this run (prstate iam --job apply names the record)", q.Where(), err)
+		} else if ctx.Err() == nil {
 			q.once("sync", "coalescing: %s: %v (waiting for the lock as usual)", q.Where(), err)
 		}
 		return queueDecision{}
@@ -121,15 +131,17 @@ func (q *Queue) poll(ctx context.Context) queueDecision {
 	case w == nil && q.deferTo != "":
 		q.o.Logf("coalescing: the newer waiter is gone; waiting for the apply lock again")
 		q.deferTo = ""
+	case w != nil && q.deferTo != w.ID && q.noticed:
+		q.deferTo = w.ID // reported by Acquire
 	case w != nil && q.deferTo != w.ID:
-		q.deferTo = w.ID
+		q.deferTo, q.noticed = w.ID, true
 		q.o.Notice(fmt.Sprintf("commit %s is contained in commit %s, which %s is waiting to apply: this run does not take the apply lock, and skips as superseded once that apply starts (it waits again if that run goes away)",
 			ci.ShortSHA(q.me.SHA), ci.ShortSHA(w.SHA), ci.OrWord(q.o.Event.Links().RunText(w.RunURL), "another run")))
 	}
 	return queueDecision{deferTo: w}
 }
 
-// DescribeWaiter names a waiter for people: run and commit, escaped.
+// describe names a waiter for people: run and commit, escaped.
 func (q *Queue) describe(w Waiter) string {
 	return ci.OrWord(q.o.Event.Links().RunText(w.RunURL), "an unknown run") + ", commit " + ci.ShortSHA(escape.SHA(w.SHA))
 }

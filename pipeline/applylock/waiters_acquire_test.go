@@ -155,3 +155,37 @@ func TestWaiterGitComparerFetchesNewerCommits(t *testing.T) {
 		t.Fatal("a branch name starting with - reached git")
 	}
 }
+
+// deniedWaiters is a waiters record the role may not write.
+type deniedWaiters struct {
+	LockStore
+	writes atomic.Int32
+}
+
+func (d *deniedWaiters) Create(context.Context, []byte) (string, error) {
+	d.writes.Add(1)
+	return "", &storage.Error{Msg: "access denied: s3:PutObject", Permanent: true}
+}
+
+// TestWaiterDeniedRecordWaitsAsBefore: a role without the waiters record
+// (an older policy) tries once, says so, and takes the lock as before.
+func TestWaiterDeniedRecordWaitsAsBefore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWaitersWorld()
+	q := w.queue(t, shaA, "1")
+	denied := &deniedWaiters{LockStore: q.o.Store}
+	q.o.Store = denied
+	store := &flakyLock{LockStore: NewS3LockStore(w.bucket, statekey.ApplyLockKey(waiterKey))}
+	l := NewApplyLock(store, Holder{SHA: shaA}, LockOptions{Lease: time.Minute, Clock: w.clk, Timeout: time.Minute})
+	l.Coalesce(q)
+	if err := l.Acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		q.poll(ctx)
+	}
+	if n := denied.writes.Load(); n != 1 {
+		t.Fatalf("%d writes of a denied record, want 1", n)
+	}
+}
