@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os/exec"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -174,8 +173,5 @@ func (m *MotoServer) Env() []string {
 // test cannot be parallel).
 func (m *MotoServer) Setenv(t testing.TB) {
 	t.Helper()
-	for _, kv := range m.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	setenv(t, m.Env())
 }
