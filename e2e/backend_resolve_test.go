@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,10 +38,17 @@ func newBinStack(t *testing.T, cli testenv.TerraformCLI, files ...string) *binSt
 	if err := os.Remove(filepath.Join(s.dir, "main.tf")); err != nil {
 		t.Fatal(err)
 	}
+	b.writeFiles(files...)
+	return b
+}
+
+// writeFiles writes the files (name, content, ...) into the working
+// directory.
+func (b *binStack) writeFiles(files ...string) {
+	b.t.Helper()
 	for i := 0; i+1 < len(files); i += 2 {
 		b.write(files[i], files[i+1])
 	}
-	return b
 }
 
 func (b *binStack) write(name, content string) {
@@ -67,11 +75,14 @@ func (b *binStack) prodFile() string {
 	return fmt.Sprintf("bucket = %q\nkey    = %q\n", b.bucket, prodKey) + b.motoSettings()
 }
 
-// block is a terraform block with a backend "s3" block of the given
-// arguments (lines), and one resource.
-func block(args ...string) string {
-	return "terraform {\n  backend \"s3\" {\n    " + strings.Join(args, "\n    ") + "\n  }\n}\n\n" + resourceApp
+// backendTF is a terraform block whose backend "s3" block puts the state
+// at key in the stack's bucket on moto.
+func (b *binStack) backendTF(key string) string {
+	return "terraform {\n  backend \"s3\" {\n" + fmt.Sprintf("bucket = %q\nkey = %q\n", b.bucket, key) + b.motoSettings() + "}\n}\n"
 }
+
+// mainTF is backendTF(key) and one resource.
+func (b *binStack) mainTF(key string) string { return b.backendTF(key) + "\n" + resourceApp }
 
 const resourceApp = "resource \"terraform_data\" \"app\" {\n  input = \"app\"\n}\n"
 
@@ -113,10 +124,7 @@ func recordedKey(t *testing.T, dataDir string) string {
 // the key command on a push to the default branch.
 func (b *binStack) productionKey(inputs map[string]string) string {
 	b.t.Helper()
-	in := map[string]string{"command": "key", "working-directory": "infra"}
-	for k, v := range inputs {
-		in[k] = v
-	}
+	in := merged(map[string]string{"command": "key", "working-directory": "infra"}, inputs)
 	st := b.mustPrstate(testdataEvent(b.t, "push", "push.json", "refs/heads/main"), in)
 	return strings.TrimSpace(st.stdout)
 }
@@ -124,11 +132,7 @@ func (b *binStack) productionKey(inputs map[string]string) string {
 // plan is prstate's PR step for PR 42.
 func (b *binStack) plan(inputs map[string]string) step {
 	b.t.Helper()
-	in := map[string]string{"command": "plan", "working-directory": "infra", "export-env": "false"}
-	for k, v := range inputs {
-		in[k] = v
-	}
-	return b.mustPrstate(prEvent(b.t, "opened", 42), in)
+	return b.mustPrstate(prEvent(b.t, "opened", 42), merged(map[string]string{"command": "plan", "working-directory": "infra", "export-env": "false"}, inputs))
 }
 
 // planOnPRKey inits with the PR file alone in a fresh data directory
@@ -249,7 +253,7 @@ func TestResolveLikeTheBinary(t *testing.T) {
 			name: "tofu block",
 			only: "tofu",
 			files: func(b *binStack) []string {
-				return []string{"backend.tofu", block(fmt.Sprintf("bucket = %q", b.bucket), fmt.Sprintf("key = %q", prodKey), b.motoSettings()), "main.tf", ""}
+				return []string{"backend.tofu", b.mainTF(prodKey), "main.tf", ""}
 			},
 			init: none, inputs: noInputs,
 		},
@@ -258,8 +262,8 @@ func TestResolveLikeTheBinary(t *testing.T) {
 			only: "tofu",
 			files: func(b *binStack) []string {
 				return []string{
-					"backend.tofu", "terraform {\n  backend \"s3\" {\n" + fmt.Sprintf("bucket = %q\nkey = %q\n", b.bucket, prodKey) + b.motoSettings() + "}\n}\n",
-					"backend.tf", "terraform {\n  backend \"s3\" {\n" + fmt.Sprintf("bucket = %q\nkey = %q\n", b.bucket, "terraform-only/terraform.tfstate") + b.motoSettings() + "}\n}\n",
+					"backend.tofu", b.backendTF(prodKey),
+					"backend.tf", b.backendTF("terraform-only/terraform.tfstate"),
 					"main.tf", resourceApp,
 				}
 			},
@@ -270,8 +274,8 @@ func TestResolveLikeTheBinary(t *testing.T) {
 			name: "override file",
 			files: func(b *binStack) []string {
 				return []string{
-					"main.tf", block(fmt.Sprintf("bucket = %q", b.bucket), `key = "base/terraform.tfstate"`, b.motoSettings()),
-					"backend_override.tf", "terraform {\n  backend \"s3\" {\n" + fmt.Sprintf("bucket = %q\nkey = %q\n", b.bucket, prodKey) + b.motoSettings() + "}\n}\n",
+					"main.tf", b.mainTF("base/terraform.tfstate"),
+					"backend_override.tf", b.backendTF(prodKey),
 				}
 			},
 			init: none, inputs: noInputs,
@@ -285,10 +289,7 @@ func TestResolveLikeTheBinary(t *testing.T) {
 			t.Run(tc.name+"/"+bin, func(t *testing.T) {
 				t.Parallel()
 				b := newBinStack(t, cli)
-				files := tc.files(b)
-				for i := 0; i+1 < len(files); i += 2 {
-					b.write(files[i], files[i+1])
-				}
+				b.writeFiles(tc.files(b)...)
 				prodData := filepath.Join(t.TempDir(), "tf-prod")
 				if got := b.applyWith(prodData, nil, tc.init(b)...); got != prodKey {
 					t.Fatalf("%s production init recorded key %q, want %q", bin, got, prodKey)
@@ -300,11 +301,7 @@ func TestResolveLikeTheBinary(t *testing.T) {
 				if got := b.productionKey(inputs); got != prodKey {
 					t.Fatalf("prstate resolved production key %q, %s used %q", got, bin, prodKey)
 				}
-				in := map[string]string{"seed": "production"}
-				for k, v := range inputs {
-					in[k] = v
-				}
-				st := b.plan(in)
+				st := b.plan(merged(map[string]string{"seed": "production"}, inputs))
 				if st.outputs["key"] != prKey42 {
 					t.Fatalf("PR key %q", st.outputs["key"])
 				}
@@ -312,6 +309,12 @@ func TestResolveLikeTheBinary(t *testing.T) {
 			})
 		}
 	}
+}
+
+// merged is base with extra's entries on top (base is changed).
+func merged(base, extra map[string]string) map[string]string {
+	maps.Copy(base, extra)
+	return base
 }
 
 // pairs are the key=value items that configure production's backend.
@@ -378,7 +381,7 @@ func TestResolveWorkspace(t *testing.T) {
 		t.Run(bin, func(t *testing.T) {
 			t.Parallel()
 			b := newBinStack(t, cli)
-			b.write("main.tf", block(fmt.Sprintf("bucket = %q", b.bucket), fmt.Sprintf("key = %q", prodKey), b.motoSettings()))
+			b.write("main.tf", b.mainTF(prodKey))
 			ws := []string{"TF_WORKSPACE=staging"}
 			data := filepath.Join(t.TempDir(), "tf-prod")
 			b.applyWith(data, ws)
@@ -465,10 +468,7 @@ func TestInitPathsEndOnPRKeyOrFail(t *testing.T) {
 // state main saved, what main exported through GITHUB_ENV).
 func (b *binStack) postStep(main step, inputs map[string]string) step {
 	b.t.Helper()
-	in := map[string]string{"command": "plan", "working-directory": "infra"}
-	for k, v := range inputs {
-		in[k] = v
-	}
+	in := merged(map[string]string{"command": "plan", "working-directory": "infra"}, inputs)
 	saved := b.extraEnv
 	defer func() { b.extraEnv = saved }()
 	b.extraEnv = append(append([]string{}, saved...), main.exportedEnv()...)
@@ -490,7 +490,7 @@ func TestOverrideReplacesWholeBlock(t *testing.T) {
 		t.Run(cli.Name, func(t *testing.T) {
 			t.Parallel()
 			b := newBinStack(t, cli)
-			b.write("main.tf", block(fmt.Sprintf("bucket = %q", b.bucket), `key = "base/terraform.tfstate"`, b.motoSettings()))
+			b.write("main.tf", b.mainTF("base/terraform.tfstate"))
 			b.write("override.tf", "terraform {\n  backend \"s3\" {\n    key = \"override/terraform.tfstate\"\n  }\n}\n")
 			out, err := b.tf(filepath.Join(t.TempDir(), "tf"), nil, "init")
 			if err == nil || !strings.Contains(out, "bucket") {
@@ -545,11 +545,7 @@ func TestBackendConfigBadInput(t *testing.T) {
 				}
 				defer os.Remove(file)
 			}
-			in := map[string]string{"command": "plan", "working-directory": "infra", "seed": "production"}
-			for k, v := range tc.inputs {
-				in[k] = v
-			}
-			st := s.prstate(prEvent(t, "opened", 42), in)
+			st := s.prstate(prEvent(t, "opened", 42), merged(map[string]string{"command": "plan", "working-directory": "infra", "seed": "production"}, tc.inputs))
 			if st.code != 2 || !strings.Contains(st.stderr, tc.want) || strings.Count(strings.TrimSpace(withoutMaskCommands(st.stderr)), "\n") > 1 {
 				t.Errorf("exit %d, want 2 and one line with %q:\n%s", st.code, tc.want, st.stderr)
 			}
@@ -576,7 +572,7 @@ func TestWorkspaceInitCheckedByPostStep(t *testing.T) {
 		t.Run(cli.Name, func(t *testing.T) {
 			t.Parallel()
 			b := newBinStack(t, cli)
-			b.write("main.tf", block(fmt.Sprintf("bucket = %q", b.bucket), fmt.Sprintf("key = %q", prodKey), b.motoSettings()))
+			b.write("main.tf", b.mainTF(prodKey))
 			b.applyWith(filepath.Join(t.TempDir(), "tf-prod"), nil)
 			inputs := map[string]string{"isolation": "workspace", "export-env": "true", "seed": "production"}
 			st := b.plan(inputs)
