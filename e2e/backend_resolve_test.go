@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,10 +38,17 @@ func newBinStack(t *testing.T, cli testenv.TerraformCLI, files ...string) *binSt
 	if err := os.Remove(filepath.Join(s.dir, "main.tf")); err != nil {
 		t.Fatal(err)
 	}
+	b.writeFiles(files...)
+	return b
+}
+
+// writeFiles writes the files (name, content, ...) into the working
+// directory.
+func (b *binStack) writeFiles(files ...string) {
+	b.t.Helper()
 	for i := 0; i+1 < len(files); i += 2 {
 		b.write(files[i], files[i+1])
 	}
-	return b
 }
 
 func (b *binStack) write(name, content string) {
@@ -67,11 +75,14 @@ func (b *binStack) prodFile() string {
 	return fmt.Sprintf("bucket = %q\nkey    = %q\n", b.bucket, prodKey) + b.motoSettings()
 }
 
-// block is a terraform block with a backend "s3" block of the given
-// arguments (lines), and one resource.
-func block(args ...string) string {
-	return "terraform {\n  backend \"s3\" {\n    " + strings.Join(args, "\n    ") + "\n  }\n}\n\n" + resourceApp
+// backendTF is a terraform block whose backend "s3" block puts the state
+// at key in the stack's bucket on moto.
+func (b *binStack) backendTF(key string) string {
+	return "terraform {\n  backend \"s3\" {\n" + fmt.Sprintf("bucket = %q\nkey = %q\n", b.bucket, key) + b.motoSettings() + "}\n}\n"
 }
+
+// mainTF is backendTF(key) and one resource.
+func (b *binStack) mainTF(key string) string { return b.backendTF(key) + "\n" + resourceApp }
 
 const resourceApp = "resource \"terraform_data\" \"app\" {\n  input = \"app\"\n}\n"
 
@@ -113,10 +124,7 @@ func recordedKey(t *testing.T, dataDir string) string {
 // the key command on a push to the default branch.
 func (b *binStack) productionKey(inputs map[string]string) string {
 	b.t.Helper()
-	in := map[string]string{"command": "key", "working-directory": "infra"}
-	for k, v := range inputs {
-		in[k] = v
-	}
+	in := merged(map[string]string{"command": "key", "working-directory": "infra"}, inputs)
 	st := b.mustPrstate(testdataEvent(b.t, "push", "push.json", "refs/heads/main"), in)
 	return strings.TrimSpace(st.stdout)
 }
@@ -124,11 +132,7 @@ func (b *binStack) productionKey(inputs map[string]string) string {
 // plan is prstate's PR step for PR 42.
 func (b *binStack) plan(inputs map[string]string) step {
 	b.t.Helper()
-	in := map[string]string{"command": "plan", "working-directory": "infra", "export-env": "false"}
-	for k, v := range inputs {
-		in[k] = v
-	}
-	return b.mustPrstate(prEvent(b.t, "opened", 42), in)
+	return b.mustPrstate(prEvent(b.t, "opened", 42), merged(map[string]string{"command": "plan", "working-directory": "infra", "export-env": "false"}, inputs))
 }
 
 // planOnPRKey inits with the PR file alone in a fresh data directory
@@ -249,7 +253,7 @@ func TestResolveLikeTheBinary(t *testing.T) {
 			name: "tofu block",
 			only: "tofu",
 			files: func(b *binStack) []string {
-				return []string{"backend.tofu", block(fmt.Sprintf("bucket = %q", b.bucket), fmt.Sprintf("key = %q", prodKey), b.motoSettings()), "main.tf", ""}
+				return []string{"backend.tofu", b.mainTF(prodKey), "main.tf", ""}
 			},
 			init: none, inputs: noInputs,
 		},
@@ -258,8 +262,8 @@ func TestResolveLikeTheBinary(t *testing.T) {
 			only: "tofu",
 			files: func(b *binStack) []string {
 				return []string{
-					"backend.tofu", "terraform {\n  backend \"s3\" {\n" + fmt.Sprintf("bucket = %q\nkey = %q\n", b.bucket, prodKey) + b.motoSettings() + "}\n}\n",
-					"backend.tf", "terraform {\n  backend \"s3\" {\n" + fmt.Sprintf("bucket = %q\nkey = %q\n", b.bucket, "terraform-only/terraform.tfstate") + b.motoSettings() + "}\n}\n",
+					"backend.tofu", b.backendTF(prodKey),
+					"backend.tf", b.backendTF("terraform-only/terraform.tfstate"),
 					"main.tf", resourceApp,
 				}
 			},
@@ -270,8 +274,8 @@ func TestResolveLikeTheBinary(t *testing.T) {
 			name: "override file",
 			files: func(b *binStack) []string {
 				return []string{
-					"main.tf", block(fmt.Sprintf("bucket = %q", b.bucket), `key = "base/terraform.tfstate"`, b.motoSettings()),
-					"backend_override.tf", "terraform {\n  backend \"s3\" {\n" + fmt.Sprintf("bucket = %q\nkey = %q\n", b.bucket, prodKey) + b.motoSettings() + "}\n}\n",
+					"main.tf", b.mainTF("base/terraform.tfstate"),
+					"backend_override.tf", b.backendTF(prodKey),
 				}
 			},
 			init: none, inputs: noInputs,
@@ -285,10 +289,7 @@ func TestResolveLikeTheBinary(t *testing.T) {
 			t.Run(tc.name+"/"+bin, func(t *testing.T) {
 				t.Parallel()
 				b := newBinStack(t, cli)
-				files := tc.files(b)
-				for i := 0; i+1 < len(files); i += 2 {
-					b.write(files[i], files[i+1])
-				}
+				b.writeFiles(tc.files(b)...)
 				prodData := filepath.Join(t.TempDir(), "tf-prod")
 				if got := b.applyWith(prodData, nil, tc.init(b)...); got != prodKey {
 					t.Fatalf("%s production init recorded key %q, want %q", bin, got, prodKey)
@@ -300,11 +301,7 @@ func TestResolveLikeTheBinary(t *testing.T) {
 				if got := b.productionKey(inputs); got != prodKey {
 					t.Fatalf("prstate resolved production key %q, %s used %q", got, bin, prodKey)
 				}
-				in := map[string]string{"seed": "production"}
-				for k, v := range inputs {
-					in[k] = v
-				}
-				st := b.plan(in)
+				st := b.plan(merged(map[string]string{"seed": "production"}, inputs))
 				if st.outputs["key"] != prKey42 {
 					t.Fatalf("PR key %q", st.outputs["key"])
 				}
@@ -312,6 +309,12 @@ func TestResolveLikeTheBinary(t *testing.T) {
 			})
 		}
 	}
+}
+
+// merged is base with extra's entries on top (base is changed).
+func merged(base, extra map[string]string) map[string]string {
+	maps.Copy(base, extra)
+	return base
 }
 
 // pairs are the key=value items that configure production's backend.
@@ -324,47 +327,55 @@ func (b *binStack) pairs() []string {
 	}
 }
 
+// eachBinary runs test once for each binary (terraform, tofu), in
+// parallel, as a subtest named after it.
+func eachBinary(t *testing.T, test func(t *testing.T, cli testenv.TerraformCLI)) {
+	t.Helper()
+	t.Parallel()
+	for _, cli := range testenv.TerraformBinaries(t) {
+		t.Run(cli.Name, func(t *testing.T) {
+			t.Parallel()
+			test(t, cli)
+		})
+	}
+}
+
 // TestResolveFromInitRecord: a production-style init ran earlier in the
 // working directory (the team's own init step, with its own
 // -backend-config): prstate, given nothing but the empty block, takes the
 // backend from .terraform/terraform.tfstate; once a PR init has recorded
 // the PR key there, a new prstate run does not take that for production.
 func TestResolveFromInitRecord(t *testing.T) {
-	t.Parallel()
-	for _, cli := range testenv.TerraformBinaries(t) {
-		bin := cli.Name
-		t.Run(bin, func(t *testing.T) {
-			t.Parallel()
-			b := newBinStack(t, cli, "main.tf", emptyBlockTF)
-			b.write("prod.s3.tfbackend", b.prodFile())
-			data := filepath.Join(b.dir, ".terraform")
-			if got := b.applyWith(data, nil, "-backend-config=prod.s3.tfbackend"); got != prodKey {
-				t.Fatalf("production init recorded %q", got)
-			}
-			if err := os.Remove(filepath.Join(b.dir, "prod.s3.tfbackend")); err != nil {
-				t.Fatal(err)
-			}
-			if got := b.productionKey(nil); got != prodKey {
-				t.Fatalf("prstate resolved %q from the record, want %q", got, prodKey)
-			}
-			st := b.plan(map[string]string{"seed": "production"})
-			if st.outputs["key"] != prKey42 {
-				t.Fatalf("PR key %q", st.outputs["key"])
-			}
-			b.mustTF(data, nil, "init", "-reconfigure", "-backend-config=prstate.s3.tfbackend")
-			if got := recordedKey(t, data); got != prKey42 {
-				t.Fatalf("PR init recorded %q", got)
-			}
-			if out := b.mustTF(data, nil, "plan", "-lock-timeout=0s"); !strings.Contains(out, "No changes.") {
-				t.Errorf("plan on the seeded PR state:\n%s", out)
-			}
-			// The record now holds the PR key: not production's.
-			again := b.prstate(testdataEvent(t, "push", "push.json", "refs/heads/main"), map[string]string{"command": "key", "working-directory": "infra"})
-			if again.code != 2 || !strings.Contains(again.stderr, "sets no state key") || !strings.Contains(again.stderr, "backend-config") {
-				t.Errorf("prstate after a PR init: exit %d, stdout %q\n%s", again.code, again.stdout, again.stderr)
-			}
-		})
-	}
+	eachBinary(t, func(t *testing.T, cli testenv.TerraformCLI) {
+		b := newBinStack(t, cli, "main.tf", emptyBlockTF)
+		b.write("prod.s3.tfbackend", b.prodFile())
+		data := filepath.Join(b.dir, ".terraform")
+		if got := b.applyWith(data, nil, "-backend-config=prod.s3.tfbackend"); got != prodKey {
+			t.Fatalf("production init recorded %q", got)
+		}
+		if err := os.Remove(filepath.Join(b.dir, "prod.s3.tfbackend")); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.productionKey(nil); got != prodKey {
+			t.Fatalf("prstate resolved %q from the record, want %q", got, prodKey)
+		}
+		st := b.plan(map[string]string{"seed": "production"})
+		if st.outputs["key"] != prKey42 {
+			t.Fatalf("PR key %q", st.outputs["key"])
+		}
+		b.mustTF(data, nil, "init", "-reconfigure", "-backend-config=prstate.s3.tfbackend")
+		if got := recordedKey(t, data); got != prKey42 {
+			t.Fatalf("PR init recorded %q", got)
+		}
+		if out := b.mustTF(data, nil, "plan", "-lock-timeout=0s"); !strings.Contains(out, "No changes.") {
+			t.Errorf("plan on the seeded PR state:\n%s", out)
+		}
+		// The record now holds the PR key: not production's.
+		again := b.prstate(testdataEvent(t, "push", "push.json", "refs/heads/main"), map[string]string{"command": "key", "working-directory": "infra"})
+		if again.code != 2 || !strings.Contains(again.stderr, "sets no state key") || !strings.Contains(again.stderr, "backend-config") {
+			t.Errorf("prstate after a PR init: exit %d, stdout %q\n%s", again.code, again.stdout, again.stderr)
+		}
+	})
 }
 
 // TestResolveWorkspace: production lives in workspace staging
@@ -372,34 +383,30 @@ func TestResolveFromInitRecord(t *testing.T) {
 // seeds the PR key beside it in the same workspace, and the binary, in
 // that workspace with the PR file, plans on exactly that object.
 func TestResolveWorkspace(t *testing.T) {
-	t.Parallel()
-	for _, cli := range testenv.TerraformBinaries(t) {
+	eachBinary(t, func(t *testing.T, cli testenv.TerraformCLI) {
 		bin := cli.Name
-		t.Run(bin, func(t *testing.T) {
-			t.Parallel()
-			b := newBinStack(t, cli)
-			b.write("main.tf", block(fmt.Sprintf("bucket = %q", b.bucket), fmt.Sprintf("key = %q", prodKey), b.motoSettings()))
-			ws := []string{"TF_WORKSPACE=staging"}
-			data := filepath.Join(t.TempDir(), "tf-prod")
-			b.applyWith(data, ws)
-			const object = "env:/staging/" + prodKey
-			if _, ok := b.getObject(object); !ok {
-				t.Fatalf("%s wrote no %s: %v", bin, object, b.objectKeys())
-			}
-			b.extraEnv = ws
-			if got := b.productionKey(nil); got != object {
-				t.Fatalf("prstate resolved %q, want %q", got, object)
-			}
-			st := b.plan(map[string]string{"seed": "production"})
-			if want := "env:/staging/" + prKey42; st.outputs["key"] != want {
-				t.Fatalf("PR key %q, want %q", st.outputs["key"], want)
-			}
-			b.planOnPRKey(st, ws, prKey42)
-			if _, ok := b.getObject("env:/staging/" + prKey42); !ok {
-				t.Errorf("no seeded PR state in the workspace: %v", b.objectKeys())
-			}
-		})
-	}
+		b := newBinStack(t, cli)
+		b.write("main.tf", b.mainTF(prodKey))
+		ws := []string{"TF_WORKSPACE=staging"}
+		data := filepath.Join(t.TempDir(), "tf-prod")
+		b.applyWith(data, ws)
+		const object = "env:/staging/" + prodKey
+		if _, ok := b.getObject(object); !ok {
+			t.Fatalf("%s wrote no %s: %v", bin, object, b.objectKeys())
+		}
+		b.extraEnv = ws
+		if got := b.productionKey(nil); got != object {
+			t.Fatalf("prstate resolved %q, want %q", got, object)
+		}
+		st := b.plan(map[string]string{"seed": "production"})
+		if want := "env:/staging/" + prKey42; st.outputs["key"] != want {
+			t.Fatalf("PR key %q, want %q", st.outputs["key"], want)
+		}
+		b.planOnPRKey(st, ws, prKey42)
+		if _, ok := b.getObject("env:/staging/" + prKey42); !ok {
+			t.Errorf("no seeded PR state in the workspace: %v", b.objectKeys())
+		}
+	})
 }
 
 // TestInitPathsEndOnPRKeyOrFail: the three documented ways a PR job runs
@@ -414,61 +421,54 @@ func TestResolveWorkspace(t *testing.T) {
 //     configures production; the post step fails, naming the fix, and the
 //     fix (prstate's file last) ends on the PR key.
 func TestInitPathsEndOnPRKeyOrFail(t *testing.T) {
-	t.Parallel()
-	for _, cli := range testenv.TerraformBinaries(t) {
+	eachBinary(t, func(t *testing.T, cli testenv.TerraformCLI) {
 		bin := cli.Name
-		t.Run(bin, func(t *testing.T) {
-			t.Parallel()
-			b := newBinStack(t, cli, "main.tf", emptyBlockTF)
-			b.write("prod.s3.tfbackend", b.prodFile())
-			b.applyWith(filepath.Join(t.TempDir(), "tf-prod"), nil, "-backend-config=prod.s3.tfbackend")
-			data := filepath.Join(b.dir, ".terraform") // where the post step reads the record
-			for _, tc := range []struct {
-				name      string
-				exportEnv bool
-				args      []string
-				wantKey   string
-				postFails bool
-			}{
-				{"export-env and plain init", true, nil, prKey42, false},
-				{"init -backend-config=<output>", false, []string{"-reconfigure", "-backend-config=prstate.s3.tfbackend"}, prKey42, false},
-				{"own -backend-config with export-env", true, []string{"-reconfigure", "-backend-config=prod.s3.tfbackend"}, prodKey, true},
-				{"the fix: prstate's file last", true, []string{"-reconfigure", "-backend-config=prod.s3.tfbackend", "-backend-config=prstate.s3.tfbackend"}, prKey42, false},
-			} {
-				st := b.plan(map[string]string{"backend-config": "prod.s3.tfbackend", "export-env": fmt.Sprint(tc.exportEnv)})
-				env := st.exportedEnv()
-				b.mustTF(data, env, append([]string{"init"}, tc.args...)...)
-				got := recordedKey(t, data)
-				t.Logf("%s: %s init recorded key %s", tc.name, bin, got)
-				if got != tc.wantKey {
-					t.Fatalf("%s: init recorded key %q, want %q", tc.name, got, tc.wantKey)
+		b := newBinStack(t, cli, "main.tf", emptyBlockTF)
+		b.write("prod.s3.tfbackend", b.prodFile())
+		b.applyWith(filepath.Join(t.TempDir(), "tf-prod"), nil, "-backend-config=prod.s3.tfbackend")
+		data := filepath.Join(b.dir, ".terraform") // where the post step reads the record
+		for _, tc := range []struct {
+			name      string
+			exportEnv bool
+			args      []string
+			wantKey   string
+			postFails bool
+		}{
+			{"export-env and plain init", true, nil, prKey42, false},
+			{"init -backend-config=<output>", false, []string{"-reconfigure", "-backend-config=prstate.s3.tfbackend"}, prKey42, false},
+			{"own -backend-config with export-env", true, []string{"-reconfigure", "-backend-config=prod.s3.tfbackend"}, prodKey, true},
+			{"the fix: prstate's file last", true, []string{"-reconfigure", "-backend-config=prod.s3.tfbackend", "-backend-config=prstate.s3.tfbackend"}, prKey42, false},
+		} {
+			st := b.plan(map[string]string{"backend-config": "prod.s3.tfbackend", "export-env": fmt.Sprint(tc.exportEnv)})
+			env := st.exportedEnv()
+			b.mustTF(data, env, append([]string{"init"}, tc.args...)...)
+			got := recordedKey(t, data)
+			t.Logf("%s: %s init recorded key %s", tc.name, bin, got)
+			if got != tc.wantKey {
+				t.Fatalf("%s: init recorded key %q, want %q", tc.name, got, tc.wantKey)
+			}
+			post := b.postStep(st, map[string]string{"backend-config": "prod.s3.tfbackend", "export-env": fmt.Sprint(tc.exportEnv)})
+			if !tc.postFails {
+				if post.code != 0 || !strings.Contains(post.stderr, "pull request's state") {
+					t.Errorf("%s: post step exit %d\n%s", tc.name, post.code, post.stderr)
 				}
-				post := b.postStep(st, map[string]string{"backend-config": "prod.s3.tfbackend", "export-env": fmt.Sprint(tc.exportEnv)})
-				if !tc.postFails {
-					if post.code != 0 || !strings.Contains(post.stderr, "pull request's state") {
-						t.Errorf("%s: post step exit %d\n%s", tc.name, post.code, post.stderr)
-					}
-					continue
-				}
-				t.Logf("%s: post step exit %d: %s", tc.name, post.code, strings.TrimSpace(post.stderr))
-				for _, want := range []string{"::error", "(production's state)", "pass -backend-config=prstate.s3.tfbackend last to init", "give it to prstate as backend-config"} {
-					if post.code != 1 || !strings.Contains(post.stderr, want) {
-						t.Errorf("%s: post step exit %d, want 1 and %q in\n%s", tc.name, post.code, want, post.stderr)
-					}
+				continue
+			}
+			t.Logf("%s: post step exit %d: %s", tc.name, post.code, strings.TrimSpace(post.stderr))
+			for _, want := range []string{"::error", "(production's state)", "pass -backend-config=prstate.s3.tfbackend last to init", "give it to prstate as backend-config"} {
+				if post.code != 1 || !strings.Contains(post.stderr, want) {
+					t.Errorf("%s: post step exit %d, want 1 and %q in\n%s", tc.name, post.code, want, post.stderr)
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // postStep runs the action's post step after main (the same inputs, the
 // state main saved, what main exported through GITHUB_ENV).
 func (b *binStack) postStep(main step, inputs map[string]string) step {
 	b.t.Helper()
-	in := map[string]string{"command": "plan", "working-directory": "infra"}
-	for k, v := range inputs {
-		in[k] = v
-	}
+	in := merged(map[string]string{"command": "plan", "working-directory": "infra"}, inputs)
 	saved := b.extraEnv
 	defer func() { b.extraEnv = saved }()
 	b.extraEnv = append(append([]string{}, saved...), main.exportedEnv()...)
@@ -485,27 +485,23 @@ func (b *binStack) postStep(main step, inputs map[string]string) step {
 // naming the override file and backend-config), instead of guessing a
 // bucket the binary would not use.
 func TestOverrideReplacesWholeBlock(t *testing.T) {
-	t.Parallel()
-	for _, cli := range testenv.TerraformBinaries(t) {
-		t.Run(cli.Name, func(t *testing.T) {
-			t.Parallel()
-			b := newBinStack(t, cli)
-			b.write("main.tf", block(fmt.Sprintf("bucket = %q", b.bucket), `key = "base/terraform.tfstate"`, b.motoSettings()))
-			b.write("override.tf", "terraform {\n  backend \"s3\" {\n    key = \"override/terraform.tfstate\"\n  }\n}\n")
-			out, err := b.tf(filepath.Join(t.TempDir(), "tf"), nil, "init")
-			if err == nil || !strings.Contains(out, "bucket") {
-				t.Fatalf("%s init merged the override into the base block: err %v\n%s", cli.Name, err, out)
-			}
-			// plan needs the bucket (key does not: it prints the key alone).
-			st := b.prstate(testdataEvent(t, "push", "push.json", "refs/heads/main"), map[string]string{"command": "plan", "working-directory": "infra"})
-			if st.code != 2 || !strings.Contains(st.stderr, `backend "s3" block in infra/override.tf sets no bucket: pass your -backend-config file or pairs to prstate as backend-config`) {
-				t.Errorf("prstate: exit %d\n%s", st.code, st.stderr)
-			}
-			if len(b.objectKeys()) != 0 {
-				t.Errorf("objects written: %v", b.objectKeys())
-			}
-		})
-	}
+	eachBinary(t, func(t *testing.T, cli testenv.TerraformCLI) {
+		b := newBinStack(t, cli)
+		b.write("main.tf", b.mainTF("base/terraform.tfstate"))
+		b.write("override.tf", "terraform {\n  backend \"s3\" {\n    key = \"override/terraform.tfstate\"\n  }\n}\n")
+		out, err := b.tf(filepath.Join(t.TempDir(), "tf"), nil, "init")
+		if err == nil || !strings.Contains(out, "bucket") {
+			t.Fatalf("%s init merged the override into the base block: err %v\n%s", cli.Name, err, out)
+		}
+		// plan needs the bucket (key does not: it prints the key alone).
+		st := b.prstate(testdataEvent(t, "push", "push.json", "refs/heads/main"), map[string]string{"command": "plan", "working-directory": "infra"})
+		if st.code != 2 || !strings.Contains(st.stderr, `backend "s3" block in infra/override.tf sets no bucket: pass your -backend-config file or pairs to prstate as backend-config`) {
+			t.Errorf("prstate: exit %d\n%s", st.code, st.stderr)
+		}
+		if len(b.objectKeys()) != 0 {
+			t.Errorf("objects written: %v", b.objectKeys())
+		}
+	})
 }
 
 // TestBackendConfigBadInput: a missing or unparsable backend-config file,
@@ -545,11 +541,7 @@ func TestBackendConfigBadInput(t *testing.T) {
 				}
 				defer os.Remove(file)
 			}
-			in := map[string]string{"command": "plan", "working-directory": "infra", "seed": "production"}
-			for k, v := range tc.inputs {
-				in[k] = v
-			}
-			st := s.prstate(prEvent(t, "opened", 42), in)
+			st := s.prstate(prEvent(t, "opened", 42), merged(map[string]string{"command": "plan", "working-directory": "infra", "seed": "production"}, tc.inputs))
 			if st.code != 2 || !strings.Contains(st.stderr, tc.want) || strings.Count(strings.TrimSpace(withoutMaskCommands(st.stderr)), "\n") > 1 {
 				t.Errorf("exit %d, want 2 and one line with %q:\n%s", st.code, tc.want, st.stderr)
 			}
@@ -571,34 +563,30 @@ func TestBackendConfigBadInput(t *testing.T) {
 // passes when pr-N is selected (TF_WORKSPACE from export-env) and fails
 // when init ran in production's workspace.
 func TestWorkspaceInitCheckedByPostStep(t *testing.T) {
-	t.Parallel()
-	for _, cli := range testenv.TerraformBinaries(t) {
-		t.Run(cli.Name, func(t *testing.T) {
-			t.Parallel()
-			b := newBinStack(t, cli)
-			b.write("main.tf", block(fmt.Sprintf("bucket = %q", b.bucket), fmt.Sprintf("key = %q", prodKey), b.motoSettings()))
-			b.applyWith(filepath.Join(t.TempDir(), "tf-prod"), nil)
-			inputs := map[string]string{"isolation": "workspace", "export-env": "true", "seed": "production"}
-			st := b.plan(inputs)
-			if st.outputs["key"] != "env:/pr-42/"+prodKey || st.env["TF_WORKSPACE"] != "pr-42" {
-				t.Fatalf("outputs %v env %v", st.outputs, st.env)
-			}
-			data := filepath.Join(b.dir, ".terraform")
-			b.mustTF(data, st.exportedEnv(), "init")
-			if out := b.mustTF(data, st.exportedEnv(), "plan", "-lock-timeout=0s"); !strings.Contains(out, "No changes.") {
-				t.Errorf("%s plan in the seeded workspace:\n%s", cli.Name, out)
-			}
-			if post := b.postStep(st, inputs); post.code != 0 || !strings.Contains(post.stderr, "s3://"+b.bucket+"/env:/pr-42/"+prodKey) {
-				t.Errorf("post step with pr-42 selected: exit %d\n%s", post.code, post.stderr)
-			}
-			// The same init without the exported workspace: production's.
-			noWS := st
-			noWS.env = map[string]string{"TF_CLI_ARGS_init": st.env["TF_CLI_ARGS_init"]}
-			b.mustTF(data, noWS.exportedEnv(), "init", "-reconfigure")
-			post := b.postStep(noWS, inputs)
-			if post.code != 1 || !strings.Contains(post.stderr, "workspace default (from default) is selected in infra, not the pull request's pr-42") {
-				t.Errorf("post step in the default workspace: exit %d\n%s", post.code, post.stderr)
-			}
-		})
-	}
+	eachBinary(t, func(t *testing.T, cli testenv.TerraformCLI) {
+		b := newBinStack(t, cli)
+		b.write("main.tf", b.mainTF(prodKey))
+		b.applyWith(filepath.Join(t.TempDir(), "tf-prod"), nil)
+		inputs := map[string]string{"isolation": "workspace", "export-env": "true", "seed": "production"}
+		st := b.plan(inputs)
+		if st.outputs["key"] != "env:/pr-42/"+prodKey || st.env["TF_WORKSPACE"] != "pr-42" {
+			t.Fatalf("outputs %v env %v", st.outputs, st.env)
+		}
+		data := filepath.Join(b.dir, ".terraform")
+		b.mustTF(data, st.exportedEnv(), "init")
+		if out := b.mustTF(data, st.exportedEnv(), "plan", "-lock-timeout=0s"); !strings.Contains(out, "No changes.") {
+			t.Errorf("%s plan in the seeded workspace:\n%s", cli.Name, out)
+		}
+		if post := b.postStep(st, inputs); post.code != 0 || !strings.Contains(post.stderr, "s3://"+b.bucket+"/env:/pr-42/"+prodKey) {
+			t.Errorf("post step with pr-42 selected: exit %d\n%s", post.code, post.stderr)
+		}
+		// The same init without the exported workspace: production's.
+		noWS := st
+		noWS.env = map[string]string{"TF_CLI_ARGS_init": st.env["TF_CLI_ARGS_init"]}
+		b.mustTF(data, noWS.exportedEnv(), "init", "-reconfigure")
+		post := b.postStep(noWS, inputs)
+		if post.code != 1 || !strings.Contains(post.stderr, "workspace default (from default) is selected in infra, not the pull request's pr-42") {
+			t.Errorf("post step in the default workspace: exit %d\n%s", post.code, post.stderr)
+		}
+	})
 }

@@ -377,22 +377,14 @@ func (s *stack) checkout(via string, resources ...string) *stack {
 	return &c
 }
 
-func (s *stack) prodSerial() int64 {
-	s.t.Helper()
-	obj, ok := s.getObject(prodKey)
-	if !ok {
-		s.t.Fatal("no production state")
-	}
-	h, err := plan.ParseState(obj.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return h.Serial
-}
+func (s *stack) prodSerial() int64 { s.t.Helper(); return s.prodState().Serial }
 
 // prodAddresses lists the resources production's state tracks (terraform
 // indents the state it writes, tofu does not: read it, never grep it).
-func (s *stack) prodAddresses() []string {
+func (s *stack) prodAddresses() []string { s.t.Helper(); return s.prodState().Addresses() }
+
+// prodState reads and parses production's state.
+func (s *stack) prodState() plan.StateHeader {
 	s.t.Helper()
 	obj, ok := s.getObject(prodKey)
 	if !ok {
@@ -402,7 +394,7 @@ func (s *stack) prodAddresses() []string {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	return h.Addresses()
+	return h
 }
 
 // ledgerTable is the table as the ledger wants it (nil without one).

@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/awsstore"
@@ -187,31 +186,14 @@ func (m *MinIOServer) Env() []string {
 // test cannot be parallel).
 func (m *MinIOServer) Setenv(t testing.TB) {
 	t.Helper()
-	for _, kv := range m.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	setenv(t, m.Env())
 }
 
 // NewBucket creates a uniquely named bucket, versioned or not, and returns
 // its name.
 func (m *MinIOServer) NewBucket(t testing.TB, versioned bool) string {
 	t.Helper()
-	name := uniqueName("prstate-test")
-	ctx := t.Context()
-	if _, err := m.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-		t.Fatalf("failed to create bucket %s: %v", name, err)
-	}
-	if versioned {
-		_, err := m.s3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{
-			Bucket:                  aws.String(name),
-			VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled},
-		})
-		if err != nil {
-			t.Fatalf("failed to enable versioning on bucket %s: %v", name, err)
-		}
-	}
-	return name
+	return newBucket(t, m.s3, versioned)
 }
 
 // Bucket returns the bucket name on the server as a storage.Bucket.

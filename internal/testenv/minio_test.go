@@ -37,19 +37,7 @@ func TestMinIO(t *testing.T) {
 		}
 	}
 
-	a, b := m.NewBucket(t, true), m.NewBucket(t, false)
-	if a == b || !bucketName.MatchString(a) || !bucketName.MatchString(b) {
-		t.Fatalf("bucket names %q %q", a, b)
-	}
-	for name, want := range map[string]string{a: "Enabled", b: ""} {
-		out, err := m.S3().GetBucketVersioning(t.Context(), &s3.GetBucketVersioningInput{Bucket: aws.String(name)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(out.Status) != want {
-			t.Fatalf("bucket %s versioning %q, want %q", name, out.Status, want)
-		}
-	}
+	a := checkNewBucket(t, m)
 	bkt := m.Bucket(t, a)
 	if _, err := bkt.PutObject(t.Context(), "k", []byte("v"), storage.PutOptions{IfNoneMatch: true}); err != nil {
 		t.Fatal(err)

@@ -1,17 +1,12 @@
 package testenv
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os/exec"
-	"runtime"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -76,16 +71,6 @@ func startMoto(path string) (*MotoServer, error) {
 	return nil, errors.Join(errs...)
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("failed to find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // launchMoto starts one moto_server and waits until it answers HTTP. stop
 // kills its process group and reaps it.
 func launchMoto(path string) (endpoint string, stop func(), err error) {
@@ -100,55 +85,16 @@ func launchMotoCmd(path string, setup func(*exec.Cmd)) (endpoint string, stop fu
 		return "", nil, err
 	}
 	endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
-	out := &tailBuffer{max: 16 << 10}
 	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	cmd.Stdout = out
-	cmd.Stderr = out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if setup != nil {
 		setup(cmd)
 	}
-
-	started := make(chan error, 1)
-	exited := make(chan struct{})
-	go func() {
-		// Pdeathsig fires when the thread that started the child exits,
-		// not the process: pin this goroutine to its thread for the
-		// child's whole life, so the Go runtime never retires that thread.
-		runtime.LockOSThread()
-		err := cmd.Start()
-		started <- err
-		if err == nil {
-			_ = cmd.Wait()
-		}
-		close(exited)
-	}()
-	if err := <-started; err != nil {
-		return "", nil, fmt.Errorf("failed to run %s: %w", path, err)
-	}
-	stop = func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-		}
-	}
-
-	deadline := time.After(motoStartTimeout)
 	client := &http.Client{Timeout: 2 * time.Second}
-	for {
-		if motoAnswers(client, endpoint) {
-			return endpoint, stop, nil
-		}
-		select {
-		case <-exited:
-			return "", nil, fmt.Errorf("failed to start moto_server on port %d: it exited: %s", port, out.String())
-		case <-deadline:
-			stop()
-			return "", nil, fmt.Errorf("failed to start moto_server on port %d: no answer after %s: %s", port, motoStartTimeout, out.String())
-		case <-time.After(100 * time.Millisecond):
-		}
+	p, err := startServer(cmd, func() bool { return motoAnswers(client, endpoint) }, motoStartTimeout)
+	if err != nil {
+		return "", nil, fmt.Errorf("failed to start moto_server on port %d: %w", port, err)
 	}
+	return endpoint, p.stop, nil
 }
 
 // motoAnswers reports whether the server at endpoint answers HTTP.
@@ -227,31 +173,5 @@ func (m *MotoServer) Env() []string {
 // test cannot be parallel).
 func (m *MotoServer) Setenv(t testing.TB) {
 	t.Helper()
-	for _, kv := range m.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf bytes.Buffer
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Write(p)
-	if extra := b.buf.Len() - b.max; extra > 0 {
-		b.buf.Next(extra)
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	setenv(t, m.Env())
 }

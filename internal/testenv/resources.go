@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,21 +33,7 @@ func uniqueName(prefix string) string {
 // its name.
 func (m *MotoServer) NewBucket(t testing.TB, versioned bool) string {
 	t.Helper()
-	name := uniqueName("prstate-test")
-	ctx := t.Context()
-	if _, err := m.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-		t.Fatalf("failed to create bucket %s: %v", name, err)
-	}
-	if versioned {
-		_, err := m.s3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{
-			Bucket:                  aws.String(name),
-			VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled},
-		})
-		if err != nil {
-			t.Fatalf("failed to enable versioning on bucket %s: %v", name, err)
-		}
-	}
-	return name
+	return newBucket(t, m.s3, versioned)
 }
 
 // NewTable creates a uniquely named table shaped like Terraform's lock
@@ -89,4 +76,34 @@ func (m *MotoServer) Bucket(t testing.TB, name string) storage.Bucket {
 func (m *MotoServer) Table(t testing.TB, name string) storage.Table {
 	t.Helper()
 	return awsstore.NewTable(m.dynamodb, name)
+}
+
+// newBucket creates a uniquely named bucket through c, versioned or not,
+// and returns its name (MotoServer.NewBucket, MinIOServer.NewBucket).
+func newBucket(t testing.TB, c *s3.Client, versioned bool) string {
+	t.Helper()
+	name := uniqueName("prstate-test")
+	ctx := t.Context()
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		t.Fatalf("failed to create bucket %s: %v", name, err)
+	}
+	if versioned {
+		_, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{
+			Bucket:                  aws.String(name),
+			VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled},
+		})
+		if err != nil {
+			t.Fatalf("failed to enable versioning on bucket %s: %v", name, err)
+		}
+	}
+	return name
+}
+
+// setenv sets each KEY=value of env with t.Setenv.
+func setenv(t testing.TB, env []string) {
+	t.Helper()
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
 }

@@ -45,14 +45,21 @@ func runFake(fn func(tb testing.TB)) *fakeTB {
 }
 
 func TestToolMissing(t *testing.T) {
+	checkToolMissing(t, Tool, "prstate-no-such-tool not found on PATH", "prstate-no-such-tool not found on PATH")
+}
+
+// checkToolMissing: look (Tool or GoTool) skips the test without CI and
+// fails it with CI=true when the tool is missing, saying skip and fail.
+func checkToolMissing(t *testing.T, look func(testing.TB, string) string, skip, fail string) {
+	t.Helper()
 	t.Setenv("CI", "")
-	f := runFake(func(tb testing.TB) { Tool(tb, "prstate-no-such-tool") })
-	if f.failed != "" || !strings.Contains(f.skipped, "prstate-no-such-tool not found on PATH") {
+	f := runFake(func(tb testing.TB) { look(tb, "prstate-no-such-tool") })
+	if f.failed != "" || !strings.Contains(f.skipped, skip) {
 		t.Fatalf("without CI: skipped %q, failed %q; want a skip", f.skipped, f.failed)
 	}
 	t.Setenv("CI", "true")
-	f = runFake(func(tb testing.TB) { Tool(tb, "prstate-no-such-tool") })
-	if f.skipped != "" || !strings.Contains(f.failed, "prstate-no-such-tool not found on PATH") {
+	f = runFake(func(tb testing.TB) { look(tb, "prstate-no-such-tool") })
+	if f.skipped != "" || !strings.Contains(f.failed, fail) {
 		t.Fatalf("with CI=true: skipped %q, failed %q; want a failure", f.skipped, f.failed)
 	}
 }
@@ -68,6 +75,27 @@ func TestToolFound(t *testing.T) {
 }
 
 var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
+
+// checkNewBucket: srv's NewBucket makes two valid, distinct names, the
+// versioned one with versioning enabled and the other without; it
+// returns the versioned one.
+func checkNewBucket(t *testing.T, srv S3Server) string {
+	t.Helper()
+	a, b := srv.NewBucket(t, true), srv.NewBucket(t, false)
+	if a == b || !bucketName.MatchString(a) || !bucketName.MatchString(b) {
+		t.Fatalf("bucket names %q %q", a, b)
+	}
+	for name, want := range map[string]string{a: "Enabled", b: ""} {
+		out, err := srv.S3().GetBucketVersioning(t.Context(), &s3.GetBucketVersioningInput{Bucket: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out.Status) != want {
+			t.Fatalf("bucket %s versioning %q, want %q", name, out.Status, want)
+		}
+	}
+	return a
+}
 
 func TestMoto(t *testing.T) {
 	m := Moto(t)
@@ -87,19 +115,7 @@ func TestMoto(t *testing.T) {
 		}
 	}
 
-	a, b := m.NewBucket(t, true), m.NewBucket(t, false)
-	if a == b || !bucketName.MatchString(a) || !bucketName.MatchString(b) {
-		t.Fatalf("bucket names %q %q", a, b)
-	}
-	for name, want := range map[string]string{a: "Enabled", b: ""} {
-		out, err := m.S3().GetBucketVersioning(t.Context(), &s3.GetBucketVersioningInput{Bucket: aws.String(name)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(out.Status) != want {
-			t.Fatalf("bucket %s versioning %q, want %q", name, out.Status, want)
-		}
-	}
+	a := checkNewBucket(t, m)
 	if _, err := m.Bucket(t, a).PutObject(t.Context(), "k", []byte("v"), storage.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}

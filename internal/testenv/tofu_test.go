@@ -17,16 +17,7 @@ import (
 )
 
 func TestGoToolMissing(t *testing.T) {
-	t.Setenv("CI", "")
-	f := runFake(func(tb testing.TB) { GoTool(tb, "prstate-no-such-tool") })
-	if f.failed != "" || !strings.Contains(f.skipped, "prstate-no-such-tool not found on PATH or in $(go env GOPATH)/bin") {
-		t.Fatalf("without CI: skipped %q, failed %q; want a skip", f.skipped, f.failed)
-	}
-	t.Setenv("CI", "true")
-	f = runFake(func(tb testing.TB) { GoTool(tb, "prstate-no-such-tool") })
-	if f.skipped != "" || !strings.Contains(f.failed, "prstate-no-such-tool not found") {
-		t.Fatalf("with CI=true: skipped %q, failed %q; want a failure", f.skipped, f.failed)
-	}
+	checkToolMissing(t, GoTool, "prstate-no-such-tool not found on PATH or in $(go env GOPATH)/bin", "prstate-no-such-tool not found")
 }
 
 // TestTofuVersion: the tofu tests find is the one .ci/run pins.

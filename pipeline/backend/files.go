@@ -174,6 +174,15 @@ func readBlock(fsys fs.FS, dir, display string, names []string, bin Binary) (*bl
 	return found, nil
 }
 
+// parseConfig parses src, the file name, as terraform does: JSON for a
+// name ending in .json, HCL otherwise. shown names it in diagnostics.
+func parseConfig(src []byte, name, shown string) (*hcl.File, hcl.Diagnostics) {
+	if strings.HasSuffix(name, ".json") {
+		return hcljson.Parse(src, shown)
+	}
+	return hclsyntax.ParseConfig(src, shown, hcl.InitialPos)
+}
+
 // fileBlocks parses one configuration file and returns the backend and
 // cloud blocks of its terraform blocks.
 func fileBlocks(fsys fs.FS, dir, display, name string, kind SourceKind) ([]*block, error) {
@@ -182,13 +191,7 @@ func fileBlocks(fsys fs.FS, dir, display, name string, kind SourceKind) ([]*bloc
 	if err != nil {
 		return nil, configErrorf("cannot read %s: %v", shown, unwrapPathError(err))
 	}
-	var f *hcl.File
-	var diags hcl.Diagnostics
-	if strings.HasSuffix(name, ".json") {
-		f, diags = hcljson.Parse(src, shown)
-	} else {
-		f, diags = hclsyntax.ParseConfig(src, shown, hcl.InitialPos)
-	}
+	f, diags := parseConfig(src, name, shown)
 	if diags.HasErrors() {
 		return nil, configErrorf("cannot parse %s", diagText(diags))
 	}

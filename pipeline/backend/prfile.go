@@ -41,7 +41,7 @@ func (r *Resolved) PRFile(key, workspace string) []byte {
 		if name == "key" {
 			v = cty.StringVal(key)
 		}
-		fmt.Fprintf(&b, "%-20s = %s\n", name, renderValue(v))
+		fmt.Fprintf(&b, "%-20s = %s\n", name, RenderValue(v, AsHCL))
 	}
 	if workspace != "" {
 		fmt.Fprintf(&b, "# workspace: %s (select it with TF_WORKSPACE=%s)\n", workspace, workspace)
@@ -49,15 +49,33 @@ func (r *Resolved) PRFile(key, workspace string) []byte {
 	return []byte(b.String())
 }
 
-// renderValue writes v as an HCL expression on one line. Strings are
-// quoted as HCL quotes them, "${" and "%{" doubled, so init reads back
-// exactly the value.
-func renderValue(v cty.Value) string {
+// ValueMode is how RenderValue writes a value.
+type ValueMode int
+
+const (
+	// AsHCL writes an HCL expression that init reads back as exactly the
+	// value: strings quoted as HCL quotes them (QuoteHCL), map keys that
+	// are not identifiers quoted too, a null value as null.
+	AsHCL ValueMode = iota
+	// ForDisplay writes the value for people: strings and map keys as
+	// they are, nothing for a null or unknown value.
+	ForDisplay
+)
+
+// RenderValue writes v on one line, as mode says.
+func RenderValue(v cty.Value, mode ValueMode) string {
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() {
+		if mode == ForDisplay {
+			return ""
+		}
+		return "null"
+	}
 	t := v.Type()
 	switch {
-	case v.IsNull():
-		return "null"
 	case t == cty.String:
+		if mode == ForDisplay {
+			return v.AsString()
+		}
 		return QuoteHCL(v.AsString())
 	case t == cty.Bool:
 		return fmt.Sprint(v.True())
@@ -67,7 +85,7 @@ func renderValue(v cty.Value) string {
 		var parts []string
 		for it := v.ElementIterator(); it.Next(); {
 			_, e := it.Element()
-			parts = append(parts, renderValue(e))
+			parts = append(parts, RenderValue(e, mode))
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case t.IsMapType() || t.IsObjectType():
@@ -80,15 +98,21 @@ func renderValue(v cty.Value) string {
 		if len(keys) == 0 {
 			return "{}"
 		}
-		var parts []string
+		parts := make([]string, 0, len(keys))
 		for _, k := range keys {
 			name := k
-			if !hclsyntax.ValidIdentifier(k) {
-				name = renderValue(cty.StringVal(k))
+			if mode == AsHCL && !hclsyntax.ValidIdentifier(k) {
+				name = QuoteHCL(k)
 			}
-			parts = append(parts, name+" = "+renderValue(m[k]))
+			parts = append(parts, name+" = "+RenderValue(m[k], mode))
+		}
+		if mode == ForDisplay {
+			return "{" + strings.Join(parts, ", ") + "}"
 		}
 		return "{ " + strings.Join(parts, ", ") + " }"
+	}
+	if mode == ForDisplay {
+		return v.GoString()
 	}
 	return "null"
 }

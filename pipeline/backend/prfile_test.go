@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/prstate/prstate/pipeline/usage"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // TestWriteFileAtomic: the file is replaced whole, with the mode asked
@@ -75,5 +76,32 @@ func TestWriteFileRefusesSymlinks(t *testing.T) {
 	// a missing parent directory is a plain failure
 	if err := WriteFile(filepath.Join(dir, "no", "such", "dir"), []byte("x"), 0o644); err == nil || errors.As(err, &ce) {
 		t.Fatalf("missing directory: %v", err)
+	}
+}
+
+// TestRenderValueModes: one value, as the PR backend file writes it and
+// as doctor shows it.
+func TestRenderValueModes(t *testing.T) {
+	obj := cty.ObjectVal(map[string]cty.Value{"a": cty.StringVal("x"), "b c": cty.NumberIntVal(2)})
+	for _, c := range []struct {
+		v             cty.Value
+		hcl, forHuman string
+	}{
+		{cty.NilVal, "null", ""},
+		{cty.NullVal(cty.String), "null", ""},
+		{cty.UnknownVal(cty.String), "null", ""},
+		{cty.StringVal(`a "${b}"`), `"a \"$${b}\""`, `a "${b}"`},
+		{cty.True, "true", "true"},
+		{cty.NumberFloatVal(1.5), "1.5", "1.5"},
+		{cty.ListVal([]cty.Value{cty.StringVal("x"), cty.NullVal(cty.String)}), `["x", null]`, "[x, ]"},
+		{cty.EmptyObjectVal, "{}", "{}"},
+		{obj, `{ a = "x", "b c" = 2 }`, "{a = x, b c = 2}"},
+	} {
+		if got := RenderValue(c.v, AsHCL); got != c.hcl {
+			t.Errorf("RenderValue(%#v, AsHCL) = %s, want %s", c.v, got, c.hcl)
+		}
+		if got := RenderValue(c.v, ForDisplay); got != c.forHuman {
+			t.Errorf("RenderValue(%#v, ForDisplay) = %q, want %q", c.v, got, c.forHuman)
+		}
 	}
 }

@@ -61,7 +61,7 @@ func want(t *testing.T, r *Resolved, exp map[string]string) {
 	t.Helper()
 	got := map[string]string{}
 	for _, n := range r.Names() {
-		got[n] = renderValue(r.Value(n)) + " @ " + r.Source(n)
+		got[n] = RenderValue(r.Value(n), AsHCL) + " @ " + r.Source(n)
 	}
 	if !reflect.DeepEqual(got, exp) {
 		t.Errorf("settings:\n got %v\nwant %v", got, exp)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -129,13 +128,7 @@ func fileAttrs(fsys fs.FS, dir, display, file string) ([]attr, error) {
 	if err != nil {
 		return nil, configErrorf("cannot read backend-config file %s: %v", shown, unwrapPathError(err))
 	}
-	var f *hcl.File
-	var diags hcl.Diagnostics
-	if strings.HasSuffix(file, ".json") {
-		f, diags = hcljson.Parse(src, shown)
-	} else {
-		f, diags = hclsyntax.ParseConfig(src, shown, hcl.InitialPos)
-	}
+	f, diags := parseConfig(src, file, shown)
 	if diags.HasErrors() {
 		return nil, configErrorf("cannot parse backend-config file %s", diagText(diags))
 	}

@@ -54,8 +54,9 @@ func IsRefusal(err error) bool {
 	return errors.As(err, &r)
 }
 
-// SplitRefusals separates the refusals in a (joined) error from the rest.
-func SplitRefusals(err error) (rest error, refusals []error) {
+// SplitRefusals separates the refusals in a (joined) error from the rest
+// (nil when only refusals are left).
+func SplitRefusals(err error) (refusals []error, rest error) {
 	var others []error
 	for _, e := range flatten(err) {
 		if IsRefusal(e) {
@@ -64,7 +65,7 @@ func SplitRefusals(err error) (rest error, refusals []error) {
 			others = append(others, e)
 		}
 	}
-	return errors.Join(others...), refusals
+	return refusals, errors.Join(others...)
 }
 
 func flatten(err error) []error {

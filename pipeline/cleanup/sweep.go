@@ -152,7 +152,7 @@ func Sweep(ctx context.Context, targets []SweepTarget, opts SweepOptions) (Sweep
 		rep.Results = append(rep.Results, res...)
 		// A PR state kept on purpose (applied to, or cannot tell) is in
 		// the report, not an error: the sweep goes on and succeeds.
-		rest, refused := SplitRefusals(err)
+		refused, rest := SplitRefusals(err)
 		rep.Refused += len(refused)
 		if rest != nil {
 			errs = append(errs, rest)

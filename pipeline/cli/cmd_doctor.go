@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/prstate/prstate/pipeline/doctor"
+	"github.com/prstate/prstate/pipeline/iam"
 	"github.com/prstate/prstate/pipeline/report"
 )
 
@@ -70,9 +71,9 @@ func runDoctor(ctx context.Context, inv *invocation) error {
 }
 
 // doctorJob is --job, or the job this event's `command: auto` runs.
-func (inv *invocation) doctorJob() (doctor.Job, error) {
+func (inv *invocation) doctorJob() (iam.Job, error) {
 	if v := inv.cfg.Job; v != "" {
-		return doctor.ParseJob(v)
+		return iam.ParseJob(v)
 	}
 	cmd, err := AutoCommand(inv.ev)
 	if err != nil {
@@ -80,13 +81,13 @@ func (inv *invocation) doctorJob() (doctor.Job, error) {
 	}
 	switch cmd {
 	case "plan":
-		return doctor.JobPlan, nil
+		return iam.JobPlan, nil
 	case "cleanup":
-		return doctor.JobCleanup, nil
+		return iam.JobCleanup, nil
 	case "lock":
-		return doctor.JobApply, nil
+		return iam.JobApply, nil
 	case "sweep":
-		return doctor.JobSweep, nil
+		return iam.JobSweep, nil
 	}
 	return "", nil
 }

@@ -1,13 +1,8 @@
 package cli
 
 import (
-	"fmt"
 	"os"
 	"slices"
-	"sort"
-	"strings"
-
-	"github.com/zclconf/go-cty/cty"
 
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/doctor"
@@ -26,7 +21,7 @@ func (inv *invocation) doctorSettings(st backend.Stack, store Store) []doctor.Se
 	}
 	secret := r.Sensitive()
 	for _, name := range r.Names() {
-		v := valueText(r.Value(name))
+		v := backend.RenderValue(r.Value(name), backend.ForDisplay)
 		if slices.Contains(secret, v) {
 			v = "(sensitive)"
 		}
@@ -51,42 +46,6 @@ func (inv *invocation) doctorSettings(st backend.Stack, store Store) []doctor.Se
 	add("lock-backend", inv.cfg.LockBackend, orDefault(inv.cfg.LockBackendOrigin(), "the default (auto)"))
 	add("isolation", inv.cfg.Isolation, orDefault(inv.cfg.IsolationOrigin(), "the default"))
 	return out
-}
-
-// valueText renders a backend setting's value on one line.
-func valueText(v cty.Value) string {
-	if v == cty.NilVal || v.IsNull() || !v.IsKnown() {
-		return ""
-	}
-	t := v.Type()
-	switch {
-	case t == cty.String:
-		return v.AsString()
-	case t == cty.Bool:
-		return fmt.Sprint(v.True())
-	case t == cty.Number:
-		return v.AsBigFloat().Text('g', -1)
-	case t.IsListType() || t.IsSetType() || t.IsTupleType():
-		var parts []string
-		for it := v.ElementIterator(); it.Next(); {
-			_, e := it.Element()
-			parts = append(parts, valueText(e))
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case t.IsMapType() || t.IsObjectType():
-		m := v.AsValueMap()
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, 0, len(keys))
-		for _, k := range keys {
-			parts = append(parts, k+" = "+valueText(m[k]))
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	}
-	return v.GoString()
 }
 
 // sdkEndpoint is the endpoint the environment points the SDK at, and the

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/iam"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -69,8 +70,8 @@ type Target struct {
 
 // Options are what every target is checked with.
 type Options struct {
-	Job  Job // "" checks no permissions
-	PR   int // the pull request whose keys probes use (0: a probe number)
+	Job  iam.Job // "" checks no permissions
+	PR   int     // the pull request whose keys probes use (0: a probe number)
 	Seed bool
 	Now  func() time.Time
 	// Scratch is the scratch object's last segment (default: random).
@@ -88,7 +89,7 @@ type StackReport struct {
 
 // Report is the result of every target.
 type Report struct {
-	Job    Job           `json:"job,omitempty"`
+	Job    iam.Job       `json:"job,omitempty"`
 	Stacks []StackReport `json:"stacks"`
 }
 
@@ -123,7 +124,7 @@ func Run(ctx context.Context, targets []Target, o Options) (Report, error) {
 		o.Now = time.Now
 	}
 	if o.Job != "" {
-		if _, err := ParseJob(string(o.Job)); err != nil {
+		if _, err := iam.ParseJob(string(o.Job)); err != nil {
 			return Report{}, err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/doctor"
+	"github.com/prstate/prstate/pipeline/iam"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
@@ -19,7 +20,7 @@ import (
 // it is gone afterwards).
 func TestDoctorMemstore(t *testing.T) {
 	t.Parallel()
-	for _, job := range doctor.Jobs {
+	for _, job := range iam.Jobs {
 		t.Run(string(job), func(t *testing.T) {
 			t.Parallel()
 			b, tbl := memstore.NewBucket("acme-state"), memstore.NewTable("locks")
@@ -55,7 +56,7 @@ func TestDoctorClockSkew(t *testing.T) {
 	}{{0, doctor.OK}, {-2 * time.Minute, doctor.Warn}, {10 * time.Minute, doctor.Fail}} {
 		b := memstore.NewBucket("acme-state")
 		now := func() time.Time { return time.Now().Add(c.skew) }
-		rep := run(t, target(t, b, nil, "s3"), doctor.Options{Job: doctor.JobApply, Now: now})
+		rep := run(t, target(t, b, nil, "s3"), doctor.Options{Job: iam.JobApply, Now: now})
 		want(t, rep, "clock", c.want)
 		if rep.Failed() != (c.want == doctor.Fail) {
 			t.Errorf("skew %s: Failed() = %v", c.skew, rep.Failed())
@@ -73,7 +74,7 @@ func (wrongKeyTable) DescribeKey(context.Context) (storage.TableSchema, error) {
 // TestDoctorWrongTableKeyMemstore: the table row fails and no item is probed.
 func TestDoctorWrongTableKeyMemstore(t *testing.T) {
 	t.Parallel()
-	rep := run(t, target(t, memstore.NewBucket("acme-state"), wrongKeyTable{memstore.NewTable("locks")}, "dynamodb"), doctor.Options{Job: doctor.JobApply})
+	rep := run(t, target(t, memstore.NewBucket("acme-state"), wrongKeyTable{memstore.NewTable("locks")}, "dynamodb"), doctor.Options{Job: iam.JobApply})
 	r := want(t, rep, "table", doctor.Fail, `partition key id (type N)`, "LockID")
 	if !strings.Contains(r.Fix, "LockID of type String") {
 		t.Errorf("fix %q", r.Fix)
@@ -89,10 +90,10 @@ func TestDoctorWrongTableKeyMemstore(t *testing.T) {
 func TestDoctorProbeNames(t *testing.T) {
 	t.Parallel()
 	tg := target(t, memstore.NewBucket("acme-state"), memstore.NewTable("locks"), "dynamodb")
-	rep := run(t, tg, doctor.Options{Job: doctor.JobPlan, PR: 42})
+	rep := run(t, tg, doctor.Options{Job: iam.JobPlan, PR: 42})
 	want(t, rep, "access: the PR state", doctor.OK, "s3:GetObject, s3:PutObject on s3://acme-state/app/pr-42/terraform.tfstate")
 	want(t, rep, "access: the PR lock item", doctor.OK, "item acme-state/app/pr-42/terraform.tfstate of table locks")
-	rep = run(t, tg, doctor.Options{Job: doctor.JobApply})
+	rep = run(t, tg, doctor.Options{Job: iam.JobApply})
 	want(t, rep, "access: the apply lock item", doctor.OK, statekey.ApplyLockItemID("acme-state", stateKey))
 	want(t, rep, "access: the ledger item", doctor.OK, statekey.LedgerItemID("acme-state", stateKey))
 	for _, r := range rep.Stacks[0].Rows {
@@ -100,14 +101,14 @@ func TestDoctorProbeNames(t *testing.T) {
 			t.Errorf("the apply job probed a PR name: %+v", r)
 		}
 	}
-	rep = run(t, tg, doctor.Options{Job: doctor.JobCleanup})
+	rep = run(t, tg, doctor.Options{Job: iam.JobCleanup})
 	want(t, rep, "permissions", doctor.OK, "not probed", "s3:DeleteObjectVersion")
 }
 
 // TestDoctorJSON: statuses are words and "ok" says whether anything failed.
 func TestDoctorJSON(t *testing.T) {
 	t.Parallel()
-	rep := run(t, target(t, memstore.NewBucket("acme-state"), nil, "s3"), doctor.Options{Job: doctor.JobOps})
+	rep := run(t, target(t, memstore.NewBucket("acme-state"), nil, "s3"), doctor.Options{Job: iam.JobOps})
 	raw, err := json.Marshal(rep)
 	if err != nil {
 		t.Fatal(err)

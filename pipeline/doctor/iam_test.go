@@ -49,10 +49,10 @@ func newIAMStack(t *testing.T) *iamStack {
 // policy is the role `prstate iam --job job` writes for the stack, plus
 // doctor's scratch prefix, less the actions drop names on resources
 // ending in dropOn.
-func (s *iamStack) policy(t *testing.T, job doctor.Job, dropOn string, drop ...string) string {
+func (s *iamStack) policy(t *testing.T, job iam.Job, dropOn string, drop ...string) string {
 	t.Helper()
-	in := iam.Input{Job: iam.Job(job), Stacks: []iam.Stack{{Bucket: s.bucket, Keys: s.keys, UseLockfile: true, LockBackend: "s3"}}, Repository: "acme/infra", AccountID: "123456789012"}
-	if job == doctor.JobOps {
+	in := iam.Input{Job: job, Stacks: []iam.Stack{{Bucket: s.bucket, Keys: s.keys, UseLockfile: true, LockBackend: "s3"}}, Repository: "acme/infra", AccountID: "123456789012"}
+	if job == iam.JobOps {
 		in.Environment = "ops"
 	}
 	role, err := iam.Generate(in)
@@ -77,7 +77,7 @@ func (s *iamStack) policy(t *testing.T, job doctor.Job, dropOn string, drop ...s
 }
 
 // doctor runs doctor for job as a user with policy.
-func (s *iamStack) doctor(t *testing.T, user string, job doctor.Job, policy string) doctor.Report {
+func (s *iamStack) doctor(t *testing.T, user string, job iam.Job, policy string) doctor.Report {
 	t.Helper()
 	keys := s.m.User(t, user, policy)
 	b := awsstore.NewBucket(s.m.S3(keys), s.bucket)
@@ -105,7 +105,7 @@ func realFailures(rep doctor.Report) []string {
 // a job role may not read are warnings, not failures.
 func TestDoctorIAMRoles(t *testing.T) {
 	s := newIAMStack(t)
-	for _, job := range doctor.Jobs {
+	for _, job := range iam.Jobs {
 		rep := s.doctor(t, "doctor-"+string(job), job, s.policy(t, job, ""))
 		if f := realFailures(rep); len(f) > 0 {
 			t.Errorf("%s: failures: %v", job, f)
@@ -122,7 +122,7 @@ func TestDoctorIAMRoles(t *testing.T) {
 func TestDoctorIAMMissingPermission(t *testing.T) {
 	s := newIAMStack(t)
 	ledger := statekey.LedgerObjectKey(stateKey)
-	rep := s.doctor(t, "apply-no-ledger", doctor.JobApply, s.policy(t, doctor.JobApply, ledger, "s3:PutObject"))
+	rep := s.doctor(t, "apply-no-ledger", iam.JobApply, s.policy(t, iam.JobApply, ledger, "s3:PutObject"))
 	r := want(t, rep, "s3:PutObject", doctor.Fail, "access denied: s3:PutObject on s3://"+s.bucket+"/"+ledger, "the ledger")
 	if !strings.Contains(r.Fix, "arn:aws:s3:::"+s.bucket+"/"+ledger) || !strings.Contains(r.Fix, "apply role") {
 		t.Errorf("fix %q", r.Fix)

@@ -1,34 +1,9 @@
 package doctor
 
 import (
+	"github.com/prstate/prstate/pipeline/iam"
 	"github.com/prstate/prstate/pipeline/statekey"
-	"github.com/prstate/prstate/pipeline/usage"
 )
-
-// Job is the CI job whose permissions doctor probes; the names are those
-// of `prstate iam --job`.
-type Job string
-
-const (
-	JobPlan    Job = "plan"
-	JobCleanup Job = "cleanup"
-	JobApply   Job = "apply"
-	JobSweep   Job = "sweep"
-	JobOps     Job = "ops"
-)
-
-// Jobs lists every job.
-var Jobs = []Job{JobPlan, JobCleanup, JobApply, JobSweep, JobOps}
-
-// ParseJob reads a job name; an unknown one is a usage error.
-func ParseJob(s string) (Job, error) {
-	for _, j := range Jobs {
-		if string(j) == s {
-			return j, nil
-		}
-	}
-	return "", usage.Errorf("unknown job %q: want plan, cleanup, apply, sweep or ops", s)
-}
 
 // probe is one permission to check: an action on an object key, a list
 // prefix or a lock item.
@@ -43,9 +18,9 @@ const probePR = 999999
 
 // NotProbed are the actions jobs need that no request can test without
 // effect; doctor names them instead.
-var NotProbed = map[Job][]string{
-	JobCleanup: {"s3:GetObjectVersion", "s3:DeleteObjectVersion", "dynamodb:BatchWriteItem"},
-	JobSweep:   {"s3:GetObjectVersion", "s3:DeleteObjectVersion", "dynamodb:BatchWriteItem"},
+var NotProbed = map[iam.Job][]string{
+	iam.JobCleanup: {"s3:GetObjectVersion", "s3:DeleteObjectVersion", "dynamodb:BatchWriteItem"},
+	iam.JobSweep:   {"s3:GetObjectVersion", "s3:DeleteObjectVersion", "dynamodb:BatchWriteItem"},
 }
 
 // names are the objects and items of one stack the jobs touch, from the
@@ -89,7 +64,7 @@ func namesOf(t Target, pr int) names {
 }
 
 // probesFor lists what job needs on one stack, as `prstate iam` grants it.
-func probesFor(job Job, t Target, n names, seed bool) []probe {
+func probesFor(job iam.Job, t Target, n names, seed bool) []probe {
 	table := t.Table != nil
 	lockfile := t.Stack.Backend.UseLockfile
 	var ps []probe
@@ -123,7 +98,7 @@ func probesFor(job Job, t Target, n names, seed bool) []probe {
 		}
 	}
 	switch job {
-	case JobPlan:
+	case iam.JobPlan:
 		terraformOn(n.prState, n.prLockfile, n.prLockItem, n.prDigest, "the PR")
 		if seed {
 			add("s3:GetObject", n.state, "the production state (seed)")
@@ -131,13 +106,13 @@ func probesFor(job Job, t Target, n names, seed bool) []probe {
 				add("dynamodb:GetItem", n.digest, "the production digest item (seed)")
 			}
 		}
-	case JobCleanup:
+	case iam.JobCleanup:
 		prCleanup()
-	case JobSweep:
+	case iam.JobSweep:
 		add("s3:ListBucket", n.list, "the PR states")
 		add("s3:ListBucketVersions", n.list, "the PR states' versions")
 		prCleanup()
-	case JobApply:
+	case iam.JobApply:
 		terraformOn(n.state, n.lockfile, n.lockItem, n.digest, "the production")
 		if table && t.LockBackend == "dynamodb" {
 			objects(n.applyItem, "the apply lock item", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")
@@ -148,7 +123,7 @@ func probesFor(job Job, t Target, n names, seed bool) []probe {
 			objects(n.ledgerObject, "the ledger", "s3:GetObject", "s3:PutObject")
 			objects(n.waitersObject, "the waiters record", "s3:GetObject", "s3:PutObject")
 		}
-	case JobOps:
+	case iam.JobOps:
 		add("s3:ListBucket", "", "the bucket (status)")
 		add("s3:GetObject", n.state, "the production state")
 		add("s3:PutObject", n.backup, "a state backup (force-unlock)")

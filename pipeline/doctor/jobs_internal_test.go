@@ -28,9 +28,9 @@ func TestDoctorProbesCoverIAMRoles(t *testing.T) {
 				if table {
 					tg.Stack.Backend.DynamoDBTable, tg.Table, tg.LockBackend = "locks", memstore.NewTable("locks"), "dynamodb"
 				}
-				for _, job := range Jobs {
-					in := iam.Input{Job: iam.Job(job), Seed: seed, Repository: "acme/infra", Stacks: []iam.Stack{{Bucket: "acme-state", Keys: keys, DynamoDBTable: tg.Stack.Backend.DynamoDBTable, UseLockfile: lockfile, LockBackend: tg.LockBackend}}}
-					if job == JobOps {
+				for _, job := range iam.Jobs {
+					in := iam.Input{Job: job, Seed: seed, Repository: "acme/infra", Stacks: []iam.Stack{{Bucket: "acme-state", Keys: keys, DynamoDBTable: tg.Stack.Backend.DynamoDBTable, UseLockfile: lockfile, LockBackend: tg.LockBackend}}}
+					if job == iam.JobOps {
 						in.Environment = "ops"
 					}
 					role, err := iam.Generate(in)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline/doctor"
+	"github.com/prstate/prstate/pipeline/iam"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/awsstore"
@@ -38,7 +39,7 @@ func TestDoctorS3Flavors(t *testing.T) {
 				}
 			}
 			before := versions(t, b)
-			for _, job := range doctor.Jobs {
+			for _, job := range iam.Jobs {
 				rep := run(t, target(t, b, nil, "s3"), doctor.Options{Job: job})
 				if fs := failures(rep); len(fs) > 0 {
 					t.Errorf("%s: failures: %v", job, fs)
@@ -79,7 +80,7 @@ func TestDoctorMoto(t *testing.T) {
 	}
 	b := m.Bucket(t, name)
 	tbl := m.Table(t, m.NewTable(t))
-	rep := run(t, target(t, b, tbl, "dynamodb"), doctor.Options{Job: doctor.JobApply})
+	rep := run(t, target(t, b, tbl, "dynamodb"), doctor.Options{Job: iam.JobApply})
 	if fs := failures(rep); len(fs) > 0 {
 		t.Fatalf("failures: %v", fs)
 	}
@@ -96,7 +97,7 @@ func TestDoctorMoto(t *testing.T) {
 func TestDoctorUnversionedBucket(t *testing.T) {
 	m := testenv.Moto(t)
 	b := m.Bucket(t, m.NewBucket(t, false))
-	rep := run(t, target(t, b, nil, "s3"), doctor.Options{Job: doctor.JobApply})
+	rep := run(t, target(t, b, nil, "s3"), doctor.Options{Job: iam.JobApply})
 	r := want(t, rep, "versioning", doctor.Warn, "off", "cleanup and recovery are weaker")
 	if !strings.Contains(r.Fix, "put-bucket-versioning") {
 		t.Errorf("fix %q", r.Fix)
@@ -113,7 +114,7 @@ func TestDoctorUnversionedBucket(t *testing.T) {
 // TestDoctorMissingBucket fails on the bucket row and probes nothing.
 func TestDoctorMissingBucket(t *testing.T) {
 	m := testenv.Moto(t)
-	rep := run(t, target(t, m.Bucket(t, "prstate-no-such-bucket"), nil, "s3"), doctor.Options{Job: doctor.JobPlan})
+	rep := run(t, target(t, m.Bucket(t, "prstate-no-such-bucket"), nil, "s3"), doctor.Options{Job: iam.JobPlan})
 	want(t, rep, "bucket", doctor.Fail, "does not exist")
 	if n := len(failures(rep)); n != 1 {
 		t.Fatalf("want the bucket row alone to fail: %v", failures(rep))
@@ -133,7 +134,7 @@ func TestDoctorWrongTableKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := run(t, target(t, m.Bucket(t, m.NewBucket(t, true)), m.Table(t, name), "dynamodb"), doctor.Options{Job: doctor.JobApply})
+	rep := run(t, target(t, m.Bucket(t, m.NewBucket(t, true)), m.Table(t, name), "dynamodb"), doctor.Options{Job: iam.JobApply})
 	want(t, rep, "table", doctor.Fail, "partition key id (type N)", "string partition key LockID")
 	if !rep.Failed() {
 		t.Fatal("not failed")
@@ -160,7 +161,7 @@ func TestDoctorServerIgnoresIfNoneMatch(t *testing.T) {
 	t.Cleanup(srv.Close)
 	b := awsstore.NewBucket(awsstore.NewS3ClientAt(m.Config(), srv.URL), name)
 
-	rep := run(t, target(t, b, nil, "s3"), doctor.Options{Job: doctor.JobApply})
+	rep := run(t, target(t, b, nil, "s3"), doctor.Options{Job: iam.JobApply})
 	r := want(t, rep, "conditional create", doctor.Fail, "ignores If-None-Match")
 	if !strings.Contains(r.Fix, "dynamodb-table") {
 		t.Errorf("fix %q", r.Fix)
@@ -169,7 +170,7 @@ func TestDoctorServerIgnoresIfNoneMatch(t *testing.T) {
 		t.Errorf("want one failure, got %v", got)
 	}
 	tbl := m.Table(t, m.NewTable(t))
-	rep = run(t, target(t, b, tbl, "dynamodb"), doctor.Options{Job: doctor.JobApply})
+	rep = run(t, target(t, b, tbl, "dynamodb"), doctor.Options{Job: iam.JobApply})
 	want(t, rep, "conditional create", doctor.Warn, "ignores If-None-Match", "not used")
 	if vs := versions(t, b); len(vs) != 0 {
 		t.Fatalf("doctor left %v", vs)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/prstate/prstate/pipeline/iam"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -78,7 +79,7 @@ func (c *checker) permissions(ctx context.Context) {
 
 // probe runs one probe and returns its row and whether it was allowed.
 // probePRKey tells a name of probePR's, which surely does not exist.
-func (c *checker) probe(ctx context.Context, job Job, p probe, probePRKey bool) (Row, bool) {
+func (c *checker) probe(ctx context.Context, job iam.Job, p probe, probePRKey bool) (Row, bool) {
 	resource := c.resource(p)
 	check := p.action
 	var err error

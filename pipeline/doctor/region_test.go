@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/prstate/prstate/pipeline/doctor"
+	"github.com/prstate/prstate/pipeline/iam"
 	"github.com/prstate/prstate/pipeline/storage/awsstore"
 )
 
@@ -25,7 +26,7 @@ func TestDoctorBucketInAnotherRegion(t *testing.T) {
 	t.Cleanup(srv.Close)
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), Retryer: func() aws.Retryer { return aws.NopRetryer{} }}
 	b := awsstore.NewBucket(awsstore.NewS3ClientAt(cfg, srv.URL), "acme-state")
-	rep := run(t, target(t, b, nil, "s3"), doctor.Options{Job: doctor.JobApply})
+	rep := run(t, target(t, b, nil, "s3"), doctor.Options{Job: iam.JobApply})
 	r := want(t, rep, "bucket", doctor.Fail, "is in region eu-west-1, requests are signed for us-east-1")
 	if r.Fix != `set region = "eu-west-1" in the backend block (or --region)` {
 		t.Errorf("fix %q", r.Fix)
