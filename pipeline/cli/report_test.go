@@ -73,6 +73,18 @@ func commits(t *testing.T, dir string) (a, b, c string) {
 	return shas[0], shas[1], shas[2]
 }
 
+// mainOnGitHub makes main A < B < C in a.dir and gives the GitHub fake the
+// same history, C at the head of main.
+func (a *testApp) mainOnGitHub(t *testing.T) (fake *githubfake.Server, shaA, shaB, shaC string) {
+	shaA, shaB, shaC = commits(t, a.dir)
+	fake = a.withGitHub(t)
+	fake.AddCommit(shaA)
+	fake.AddCommit(shaB, shaA)
+	fake.AddCommit(shaC, shaB)
+	fake.SetBranch("main", shaC)
+	return fake, shaA, shaB, shaC
+}
+
 // TestSupersededOutOfOrder drives the helper lock and run call under the
 // apply lock: merges A < B < C reach it in the order C, A, B. C goes on
 // (superseded=false); A and B are skipped with superseded=true and a
@@ -84,16 +96,7 @@ func TestSupersededOutOfOrder(t *testing.T) {
 			t.Parallel()
 			bucket, table := memstore.NewBucket("acme-state"), memstore.NewTable("tf-locks")
 			a := newTestApp(t, Store{Bucket: bucket, Table: table})
-			shaA, shaB, shaC := commits(t, a.dir)
-			fake := a.withGitHub(t)
-			for sha, parent := range map[string]string{shaA: "", shaB: shaA, shaC: shaB} {
-				if parent == "" {
-					fake.AddCommit(sha)
-				} else {
-					fake.AddCommit(sha, parent)
-				}
-			}
-			fake.SetBranch("main", shaC)
+			fake, shaA, shaB, shaC := a.mainOnGitHub(t)
 			fake.SetPullsForCommit(shaA, githubfake.Pull{Number: 41, State: "closed", Merged: true, MergeCommitSHA: shaA})
 			if via == "git" {
 				delete(a.env, "INPUT_GITHUB-TOKEN")

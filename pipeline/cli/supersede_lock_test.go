@@ -20,12 +20,7 @@ func TestLockAndRunSkipSupersededCommits(t *testing.T) {
 			t.Parallel()
 			bucket, table := memstore.NewBucket("acme-state"), memstore.NewTable("tf-locks")
 			a := newTestApp(t, Store{Bucket: bucket, Table: table})
-			shaA, shaB, shaC := commits(t, a.dir)
-			fake := a.withGitHub(t)
-			fake.AddCommit(shaA)
-			fake.AddCommit(shaB, shaA)
-			fake.AddCommit(shaC, shaB)
-			fake.SetBranch("main", shaC)
+			fake, shaA, shaB, shaC := a.mainOnGitHub(t)
 			fake.SetPullsForCommit(shaA, githubfake.Pull{Number: 41, State: "closed", Merged: true, MergeCommitSHA: shaA})
 			for _, step := range []struct {
 				sha, run   string
