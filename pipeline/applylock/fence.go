@@ -61,7 +61,16 @@ func (f *fence) deadlineLocked() time.Time { return f.sent.Add(f.lease - f.margi
 func (f *fence) killBy() time.Time {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.deadlineLocked().Add(f.margin / 2)
+	return f.sent.Add(killAfter(f.lease))
+}
+
+// killAfter is how long after its last confirmed write was sent a holder's
+// command is surely gone: the fence's deadline (lease - margin) plus the
+// time the stop may take (half a margin). A waiter that decides on run
+// liveness waits longer than this (plus a renewal's timeout) so that it
+// never starts while the old command may still run.
+func killAfter(lease time.Duration) time.Duration {
+	return lease - fenceMargin(lease) + fenceMargin(lease)/2
 }
 
 // check returns the loss once the deadline has passed (on the clock, so a
