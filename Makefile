@@ -1,8 +1,10 @@
-# make test: what CI runs (moto_server and terraform must be on PATH).
+# make test: what CI runs, the full suite (moto_server and terraform must be on PATH).
+# make test-short: the inner loop (go test -short): unit tests, conformance
+# on memstore, in-process CLI tests; no moto, MinIO, terraform, tofu or binary.
 # make bench: figures next to the alternatives, measured in one run.
 GO ?= go
 
-.PHONY: test bench vet lint build fuzz
+.PHONY: test test-short bench vet lint build fuzz
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/prstate .
@@ -12,6 +14,9 @@ test:
 
 vet:
 	$(GO) vet ./...
+
+test-short:
+	$(GO) test -short -count=1 ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...

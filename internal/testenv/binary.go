@@ -24,6 +24,7 @@ var (
 // built from an earlier commit, to see a proof fail there).
 func Binary(t testing.TB) string {
 	t.Helper()
+	SkipShort(t, "the built prstate binary")
 	if p := os.Getenv("PRSTATE_TEST_BINARY"); p != "" {
 		return p
 	}

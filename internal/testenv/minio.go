@@ -59,6 +59,7 @@ var (
 // it the test is skipped (failed when CI=true; see Require).
 func MinIO(t testing.TB) *MinIOServer {
 	t.Helper()
+	SkipShort(t, "MinIO")
 	path := GoTool(t, "minio")
 	minioOnce.Do(func() { minioServer, minioErr = startMinIO(path) })
 	if minioErr != nil {

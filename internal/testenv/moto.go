@@ -47,6 +47,7 @@ var (
 // on PATH the test is skipped (failed when CI=true; see Require).
 func Moto(t testing.TB) *MotoServer {
 	t.Helper()
+	SkipShort(t, "moto")
 	path := Tool(t, "moto_server")
 	motoOnce.Do(func() { motoServer, motoErr = startMoto(path) })
 	if motoErr != nil {

@@ -50,6 +50,7 @@ type Keys struct{ AccessKeyID, SecretAccessKey string }
 // answers unauthenticated.
 func MotoIAM(t testing.TB) *MotoIAMServer {
 	t.Helper()
+	SkipShort(t, "moto")
 	path := Tool(t, "moto_server")
 	var endpoint string
 	var stop func()

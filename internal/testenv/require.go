@@ -18,6 +18,16 @@ func Require(t testing.TB, what string) {
 	t.Skipf("%s; skipping (with CI=true this fails instead)", what)
 }
 
+// SkipShort skips the test under `go test -short` (make test-short): what
+// needs a server (moto, MinIO), terraform or tofu, or a built binary runs
+// only in the full suite (make test), which CI runs.
+func SkipShort(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: needs %s (make test runs it)", what)
+	}
+}
+
 // ciRequired reports whether what a test needs must be there (CI=true).
 func ciRequired() bool { return os.Getenv("CI") == "true" }
 
@@ -35,5 +45,6 @@ func Tool(t testing.TB, name string) string {
 // Terraform returns the path of the terraform binary (see Tool).
 func Terraform(t testing.TB) string {
 	t.Helper()
+	SkipShort(t, "terraform")
 	return Tool(t, "terraform")
 }

@@ -10,6 +10,7 @@ import (
 // $(go env GOPATH)/bin, where .ci/run builds it (see GoTool).
 func Tofu(t testing.TB) string {
 	t.Helper()
+	SkipShort(t, "tofu")
 	return GoTool(t, "tofu")
 }
 
@@ -33,6 +34,7 @@ func (b TerraformCLI) Env() []string {
 // when both are missing.
 func TerraformBinaries(t testing.TB) []TerraformCLI {
 	t.Helper()
+	SkipShort(t, "terraform and tofu")
 	var found []TerraformCLI
 	var missing []string
 	for _, name := range []string{"terraform", "tofu"} {
