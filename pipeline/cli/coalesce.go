@@ -21,6 +21,7 @@ func (inv *invocation) waitQueue(st Store) *applylock.Queue {
 		Ledger:   applylock.NewLedger(st.Bucket, st.Table, inv.cfg.LockBackend, stack.Keys.Production),
 		Comparer: inv.stackComparer(),
 		Event:    inv.ev,
+		Clock:    inv.app.Clock,
 		Logf:     inv.logf,
 		Notice:   inv.rep.Notice,
 	})
