@@ -98,28 +98,8 @@ func TestKeysInAWorkspace(t *testing.T) {
 	}
 }
 
-func TestPRKeyMatcher(t *testing.T) {
+func TestIsPRWorkspace(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		template string
-		yes, no  []string
-	}{
-		{"", []string{"app/pr-42/terraform.tfstate", "pr-1/terraform.tfstate", "a/b/pr-7/x.tfstate", "env:/staging/app/pr-3/t"}, []string{"app/terraform.tfstate", "app/pr-0/terraform.tfstate", "app/pr-x/t", "app/pr-42", "pr-42"}},
-		{"{key}.pr-{pr}", []string{"app/terraform.tfstate.pr-9"}, []string{"app/terraform.tfstate", "app/pr-9/terraform.tfstate"}},
-		{"{dir}/previews/{pr}/{file}", []string{"app/previews/12/terraform.tfstate"}, []string{"app/pr-12/terraform.tfstate"}},
-	} {
-		m := prKeyMatcher(tc.template)
-		for _, k := range tc.yes {
-			if !m(k) {
-				t.Errorf("%q: %q is a PR key", tc.template, k)
-			}
-		}
-		for _, k := range tc.no {
-			if m(k) {
-				t.Errorf("%q: %q is not a PR key", tc.template, k)
-			}
-		}
-	}
 	for ws, want := range map[string]bool{"pr-1": true, "pr-420": true, "pr-0": false, "pr-01": false, "pr-": false, "staging": false, "default": false, "pr-1a": false} {
 		if isPRWorkspace(ws) != want {
 			t.Errorf("isPRWorkspace(%q) = %v", ws, !want)

@@ -119,7 +119,7 @@ func (o *StackOptions) loadStack(l *loader, dir string) (backend.Stack, error) {
 	}
 	var isPRKey func(string) bool
 	if o.Isolation != "workspace" {
-		isPRKey = prKeyMatcher(o.keyTemplate.Text())
+		isPRKey = statekey.TemplateMatcher(o.keyTemplate.Text())
 	}
 	r, err := backend.Resolve(backend.Options{
 		FS: l.fsys, Dir: fsPath(dir), DisplayDir: displayDir(l.cwd, dir), Binary: bin,

@@ -23,7 +23,7 @@ var (
 	useLockfileSetting        = boolSetting("use-lockfile", "", "Terraform's S3 lockfile (use_lockfile)")
 	lockBackendSetting        = stringSetting("lock-backend", "auto", "apply lock store: auto (dynamodb when a table is set), dynamodb, s3")
 	isolationSetting          = stringSetting("isolation", "key", "PR state isolation: key (a PR key beside production) or workspace (Terraform workspace pr-N)")
-	keyTemplateSetting        = stringSetting("key-template", statekey.DefaultKeyTemplate, "PR key template, placeholders {dir} {file} {key} {pr}")
+	keyTemplateSetting        = stringSetting("key-template", statekey.DefaultKeyTemplate, "PR key template, placeholders "+statekey.Placeholders())
 	workspaceKeyPrefixSetting = stringSetting("workspace-key-prefix", "", "Terraform's workspace_key_prefix (default env:)")
 	seedSetting               = stringSetting("seed", "none", "seed a new PR state from: none, production")
 	lockTimeoutSetting        = durationSetting("lock-timeout", "30m", "how long to wait for a lock before exit 3")

@@ -41,13 +41,13 @@ func NewKeys(production, template string) (Keys, error) {
 	if err := checkCharacters("key template", template); err != nil {
 		return Keys{}, err
 	}
-	if n := strings.Count(template, "{pr}"); n != 1 {
-		return Keys{}, usage.Errorf("key template %q must contain {pr} exactly once", template)
+	if n := strings.Count(template, prPlaceholder); n != 1 {
+		return Keys{}, usage.Errorf("key template %q must contain %s exactly once", template, prPlaceholder)
 	}
 	dir, file := path.Split(production)
 	dir = strings.TrimSuffix(dir, "/")
-	r := strings.NewReplacer("{dir}", dir, "{file}", file, "{key}", production)
-	before, after, _ := strings.Cut(template, "{pr}")
+	r := renderer(dir, file, production)
+	before, after, _ := strings.Cut(template, prPlaceholder)
 	k := Keys{Production: production, prefix: r.Replace(before), suffix: r.Replace(after)}
 	// "{dir}/x" with an empty dir renders "/x": Terraform keys never start with "/".
 	if dir == "" {
@@ -57,7 +57,7 @@ func NewKeys(production, template string) (Keys, error) {
 		}
 	}
 	if strings.ContainsAny(k.prefix+k.suffix, "{}") {
-		return Keys{}, usage.Errorf("key template %q has an unknown placeholder (use {dir} {file} {key} {pr})", template)
+		return Keys{}, usage.Errorf("key template %q has an unknown placeholder (use %s)", template, Placeholders())
 	}
 	sample := k.render(1)
 	if err := ValidateKey(sample); err != nil {
