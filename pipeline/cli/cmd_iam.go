@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/prstate/prstate/pipeline/backend"
@@ -46,6 +47,12 @@ func runIam(_ context.Context, inv *invocation) error {
 		DefaultBranch: firstOf(cfg.DefaultBranch, inv.ev.DefaultBranch),
 		Environment:   cfg.Environment,
 		AccountID:     cfg.AccountID,
+		RepositoryID:  cfg.RepositoryID,
+		OwnerID:       cfg.OwnerID,
+	}
+	// The immutable subject: the IDs given, else the event's (both or none).
+	if in.RepositoryID == "" && in.OwnerID == "" && inv.ev.RepositoryID > 0 && inv.ev.OwnerID > 0 && in.Repository == inv.ev.Repository {
+		in.RepositoryID, in.OwnerID = strconv.FormatInt(inv.ev.RepositoryID, 10), strconv.FormatInt(inv.ev.OwnerID, 10)
 	}
 	for _, st := range cfg.Stacks {
 		in.Stacks = append(in.Stacks, iamStack(st, cfg.LockBackendChoice))
@@ -85,6 +92,9 @@ func printRole(inv *invocation, role iam.Role) error {
 	fmt.Fprintf(w, "# trusted OIDC subject: %s\n", role.Subject)
 	for _, n := range role.Notes {
 		fmt.Fprintf(w, "# note: %s\n", n)
+	}
+	for _, step := range role.Setup {
+		fmt.Fprintf(w, "# setup: %s\n", step)
 	}
 	for _, doc := range []struct {
 		title string

@@ -9,9 +9,11 @@ import (
 // IAMOptions say whose role prstate iam prints, and what it trusts.
 type IAMOptions struct {
 	Repository, DefaultBranch, Environment, AccountID string
+	RepositoryID, OwnerID                             string // "" unless set: then the event's IDs, if any
 	LockBackendChoice                                 string // auto | s3 | dynamodb, resolved per stack
 
 	repository, defaultBranch, environment, accountID, lockBackend StringValue
+	repositoryID, ownerID                                          StringValue
 }
 
 func (o *IAMOptions) addFlags(s *settingSet) {
@@ -19,6 +21,8 @@ func (o *IAMOptions) addFlags(s *settingSet) {
 	o.defaultBranch = s.String(defaultBranchSetting)
 	o.environment = s.String(environmentSetting)
 	o.accountID = s.String(accountIDSetting)
+	o.repositoryID = s.String(repositoryIDSetting)
+	o.ownerID = s.String(ownerIDSetting)
 	o.lockBackend = s.String(lockBackendSetting)
 }
 
@@ -27,6 +31,8 @@ func (o *IAMOptions) load(*loader) error {
 	o.DefaultBranch = o.defaultBranch.Text()
 	o.Environment = strings.TrimSpace(o.environment.Text())
 	o.AccountID = strings.TrimSpace(o.accountID.Text())
+	o.RepositoryID = strings.TrimSpace(o.repositoryID.Text())
+	o.OwnerID = strings.TrimSpace(o.ownerID.Text())
 	switch o.LockBackendChoice = o.lockBackend.Text(); o.LockBackendChoice {
 	case "", "auto", "s3", "dynamodb":
 		return nil
