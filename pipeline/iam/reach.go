@@ -10,8 +10,9 @@ import (
 // the job names, which GitHub creates unprotected when it does not exist
 // (any name, and the role's own environment unless the role is the gated
 // seed role, whose environment requires a reviewer's approval), in the
-// name form and the immutable ID form.
-func prSubjects(in Input) []string {
+// name form and the immutable ID form. Every environment trust names
+// counts as one a PR job can name.
+func prSubjects(in Input, trust Policy) []string {
 	const ref = "refs/pull/1/merge"
 	repos := []string{"repo:" + in.Repository}
 	if in.RepositoryID != "" {
@@ -20,6 +21,19 @@ func prSubjects(in Input) []string {
 	envs := []string{"pr-named-environment"}
 	if in.Environment != "" && !in.gatedSeed() {
 		envs = append(envs, in.Environment)
+	}
+	// Every environment the trust names: a PR job can name it too.
+	for _, st := range trust.Statement {
+		for _, op := range []string{"StringEquals", "StringLike"} {
+			for _, v := range st.Condition[op][oidcHost+":sub"] {
+				if _, rest, ok := strings.Cut(v, ":environment:"); ok {
+					e, _, _ := strings.Cut(rest, ":")
+					if !(in.gatedSeed() && e == in.Environment) {
+						envs = append(envs, e)
+					}
+				}
+			}
+		}
 	}
 	var out []string
 	for _, r := range repos {
@@ -62,7 +76,7 @@ func admits(trust Policy, sub string) bool {
 // and whose policy reads a production name of any stack: production's
 // state holds its secrets.
 func checkPRReach(in Input, role Role, reads []glob, all []names) error {
-	for _, sub := range prSubjects(in) {
+	for _, sub := range prSubjects(in, role.Trust) {
 		if !admits(role.Trust, sub) {
 			continue
 		}
