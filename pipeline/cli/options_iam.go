@@ -3,6 +3,7 @@ package cli
 import (
 	"strings"
 
+	"github.com/prstate/prstate/pipeline/iam"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -48,3 +49,20 @@ type JobOptions struct {
 
 func (o *JobOptions) addFlags(s *settingSet) { o.job = s.String(jobSetting) }
 func (o *JobOptions) load(*loader) error     { o.Job = strings.TrimSpace(o.job.Text()); return nil }
+
+// DoctorEnvOptions name the environment whose protection doctor checks on
+// GitHub (the environment the job's role trusts).
+type DoctorEnvOptions struct {
+	DoctorEnvironment string // "" when not set
+	environment       StringValue
+}
+
+func (o *DoctorEnvOptions) addFlags(s *settingSet) { o.environment = s.String(environmentSetting) }
+
+func (o *DoctorEnvOptions) load(*loader) error {
+	o.DoctorEnvironment = strings.TrimSpace(o.environment.Text())
+	if o.DoctorEnvironment == "" {
+		return nil
+	}
+	return iam.ValidEnvironment(o.DoctorEnvironment)
+}

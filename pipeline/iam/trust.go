@@ -107,8 +107,10 @@ func validateInput(in Input) error {
 	if in.AccountID != "" && !accountPattern.MatchString(in.AccountID) {
 		return usageErrorf("invalid account-id %q: want the 12 digits of an AWS account", in.AccountID)
 	}
-	if in.Environment != "" && !envPattern.MatchString(in.Environment) {
-		return usageErrorf("invalid environment %q: use letters, digits, '.', '_' and '-' (GitHub writes other characters encoded into the OIDC subject, so no trust would match)", in.Environment)
+	if in.Environment != "" {
+		if err := ValidEnvironment(in.Environment); err != nil {
+			return err
+		}
 	}
 	if b := in.DefaultBranch; b != "" && (!branchPattern.MatchString(b) || strings.Contains(b, "..") || strings.HasSuffix(b, ".lock")) {
 		return usageErrorf("invalid default-branch %q: want a branch name (letters, digits and . _ - + @ /; no ':', '*', '?', '..')", b)
@@ -125,6 +127,16 @@ func validateInput(in Input) error {
 		if st.DynamoDBTable != "" && in.AccountID == "" {
 			return usageErrorf("the lock table %s is named by its ARN, which needs the account: set --account-id", st.DynamoDBTable)
 		}
+	}
+	return nil
+}
+
+// ValidEnvironment refuses (usage error) an environment name a trust
+// cannot name: GitHub writes characters other than letters, digits, '.',
+// '_' and '-' encoded into the OIDC subject.
+func ValidEnvironment(name string) error {
+	if !envPattern.MatchString(name) {
+		return usageErrorf("invalid environment %q: use letters, digits, '.', '_' and '-' (GitHub writes other characters encoded into the OIDC subject, so no trust would match)", name)
 	}
 	return nil
 }
