@@ -59,14 +59,12 @@ func namesOf(st Stack, account string) names {
 	}
 	n.workspaces = wkp + "/"
 	if st.DynamoDBTable != "" {
-		region, acct := st.Region, account
+		// validateInput requires the account with a table: never "*".
+		region := st.Region
 		if region == "" {
 			region = "*"
 		}
-		if acct == "" {
-			acct = "*"
-		}
-		n.table = "arn:aws:dynamodb:" + region + ":" + acct + ":table/" + st.DynamoDBTable
+		n.table = "arn:aws:dynamodb:" + region + ":" + account + ":table/" + st.DynamoDBTable
 	}
 	return n
 }
