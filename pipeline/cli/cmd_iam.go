@@ -67,7 +67,11 @@ func runIam(_ context.Context, inv *invocation) error {
 		}
 		return inv.printJSON(role)
 	}
-	return printRole(inv, role)
+	what := iamJobs[role.Job]
+	if job == iam.JobPlan && in.Seed {
+		what = "seeding PR states (prstate plan --seed production, in the protected environment " + in.Environment + ")"
+	}
+	return printRole(inv, role, what)
 }
 
 // iamStack is a stack as the policies see it. The apply lock lives where
@@ -86,9 +90,9 @@ func iamStack(st backend.Stack, lockBackend string) iam.Stack {
 }
 
 // printRole prints both documents, each under a comment header.
-func printRole(inv *invocation, role iam.Role) error {
+func printRole(inv *invocation, role iam.Role, what string) error {
 	w := inv.stdout()
-	fmt.Fprintf(w, "# prstate iam --job %s: the role of %s\n", role.Job, iamJobs[role.Job])
+	fmt.Fprintf(w, "# prstate iam --job %s: the role of %s\n", role.Job, what)
 	fmt.Fprintf(w, "# trusted OIDC subject: %s\n", role.Subject)
 	for _, n := range role.Notes {
 		fmt.Fprintf(w, "# note: %s\n", n)
