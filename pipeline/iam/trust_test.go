@@ -264,3 +264,39 @@ func denyProductionReads(t *testing.T, what string, p iam.Policy, st iam.Stack) 
 		t.Errorf("%s: allows dynamodb:Scan", what)
 	}
 }
+
+// TestIamCleanupListsProductionMetadataOnly: the cleanup role's one look
+// at production is a listing of the versions of exactly production's key
+// (ETags, no content): a listing of a wider prefix, which would name other
+// keys, and any read of the content are refused (the evaluator checks the
+// s3:prefix condition, which moto does not).
+func TestIamCleanupListsProductionMetadataOnly(t *testing.T) {
+	k, err := statekey.NewKeys("app/terraform.tfstate", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	role, err := iam.Generate(iam.Input{Job: iam.JobCleanup, Stacks: []iam.Stack{{Bucket: evalBucket, Keys: k, UseLockfile: true, LockBackend: "s3"}}, Repository: "acme/infra", AccountID: "123456789012"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := "arn:aws:s3:::" + evalBucket
+	pr7, _ := k.Render(7)
+	for _, c := range []struct {
+		prefix string
+		want   bool
+	}{{"app/terraform.tfstate", true}, {pr7, true}, {"app/", false}, {"app/terraform", false}, {"", false}} {
+		p := c.prefix
+		if got := allowed(role.Policy, request{action: "s3:ListBucketVersions", resource: bucket, prefix: &p}); got != c.want {
+			t.Errorf("ListBucketVersions prefix %q: allowed %v, want %v", p, got, c.want)
+		}
+	}
+	for _, a := range []string{"s3:ListBucket", "s3:GetObject", "s3:GetObjectVersion"} {
+		p := "app/terraform.tfstate"
+		if allowed(role.Policy, request{action: a, resource: objectARN(p)}) || allowed(role.Policy, request{action: a, resource: bucket, prefix: &p}) {
+			t.Errorf("cleanup may %s production's state", a)
+		}
+	}
+	if !allowed(role.Policy, request{action: "s3:GetObject", resource: objectARN(statekey.SeedRecordKey(pr7))}) {
+		t.Error("cleanup cannot read a PR's seed record")
+	}
+}
