@@ -69,7 +69,7 @@ func TestCleanupCommandOnMoto(t *testing.T) {
 		t.Fatalf("refused cleanup changed:\n%s", strings.Join(d, "\n"))
 	}
 	code, out, errs = runCLI(t, m, map[string]string{}, append(args, "--force")...)
-	if code != 0 || !strings.Contains(out, "removed "+key+" (PR #31): 8 version(s)") {
+	if code != 0 || !strings.Contains(out, "removed "+key+" (PR #31): 9 version(s)") { // state 4, .tflock 4, seed record 1
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
 	}
 	if d := cleanuptest.Diff(before.Without(s.Bucket.Name(), key, key+".tflock"), cleanuptest.Take(t, s)); len(d) > 0 {

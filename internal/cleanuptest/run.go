@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -208,25 +209,38 @@ func unseeded(t *testing.T, s Store) {
 	}
 }
 
-// unversioned: no seed version to read; a state of production's lineage is
-// compared with production.
+// unversioned: no seed version to read; the seed record written at seed
+// time says what the seed brought (production is never read).
 func unversioned(t *testing.T, s Store) {
 	st := Stack(t, s, true, true, false)
 	Production(t, s)
-	k, _ := st.Keys.Render(13)
+	k := SeededPR(t, s, st, 13, 0)
 	Put(t, s, k, StateJSON(9, Lineage, "terraform_data.a", "terraform_data.b"))
-	k2, _ := st.Keys.Render(14)
+	k2 := SeededPR(t, s, st, 14, 0)
 	Put(t, s, k2, StateJSON(9, Lineage, "terraform_data.a", "terraform_data.c"))
-	res, err := runCleanup(t, s, st, opts(), 13, 14)
-	var oe *cleanup.OrphanError
-	if !errors.As(err, &oe) || oe.Key != k2 || !slices.Equal(oe.Addresses, []string{"terraform_data.c"}) {
-		t.Fatalf("err %v", err)
+	k3, _ := st.Keys.Render(15) // terraform created it: its own lineage, no seed record
+	Put(t, s, k3, StateJSON(1, "own-lineage", "terraform_data.a"))
+	res, err := runCleanup(t, s, st, opts(), 13, 14, 15)
+	var refused []string
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			var oe *cleanup.OrphanError
+			if errors.As(e, &oe) {
+				refused = append(refused, oe.Key+"="+strings.Join(oe.Addresses, ","))
+			}
+		}
 	}
-	if !res[0].Removed() || res[1].Removed() {
+	sort.Strings(refused)
+	if want := []string{k2 + "=terraform_data.c", k3 + "=terraform_data.a"}; !slices.Equal(refused, want) {
+		t.Fatalf("refused %v, want %v", refused, want)
+	}
+	if !res[0].Removed() || res[1].Removed() || res[2].Removed() {
 		t.Fatalf("results %+v", res)
 	}
-	if _, err := s.Bucket.GetObject(context.Background(), k); !errors.Is(err, storage.ErrNotFound) {
-		t.Fatalf("PR 13 state still there: %v", err)
+	for _, key := range []string{k, statekey.SeedRecordKey(k)} {
+		if _, err := s.Bucket.GetObject(context.Background(), key); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("PR 13's %s still there: %v", key, err)
+		}
 	}
 	vs, _ := s.Bucket.ListObjectVersions(context.Background(), k)
 	if len(vs) != 0 {
@@ -359,7 +373,8 @@ func partWay(t *testing.T, s Store) {
 	}
 }
 
-// dryRun reports and writes nothing.
+// dryRun reports and writes nothing: 8 versions (state 3, .tflock 4, seed
+// record 1).
 func dryRun(t *testing.T, s Store) {
 	st := Stack(t, s, true, true, false)
 	Production(t, s)
@@ -368,7 +383,7 @@ func dryRun(t *testing.T, s Store) {
 	o := opts()
 	o.DryRun = true
 	res, err := runCleanup(t, s, st, o, 19)
-	if err != nil || !res[0].DryRun || res[0].Versions != 7 || !slices.Equal(res[0].Keys, []string{key, key + ".tflock"}) ||
+	if err != nil || !res[0].DryRun || res[0].Versions != 8 || !slices.Equal(res[0].Keys, []string{key, statekey.SeedRecordKey(key), key + ".tflock"}) ||
 		!slices.Equal(res[0].Items, []string{statekey.DigestID(s.Bucket.Name(), key)}) {
 		t.Fatalf("%+v, %v", res, err)
 	}

@@ -188,12 +188,13 @@ func Take(t testing.TB, s Store) Snapshot {
 }
 
 // Without drops the entries of names (objects: any version of the exact
-// key; items: the exact LockID).
+// key and of its seed record; items: the exact LockID and its digest).
 func (s Snapshot) Without(bucket string, keys ...string) Snapshot {
 	out := Snapshot{}
 	drop := map[string]bool{}
 	for _, k := range keys {
 		drop["s3:"+k] = true
+		drop["s3:"+statekey.SeedRecordKey(k)] = true
 		drop["ddb:"+bucket+"/"+k] = true
 		drop["ddb:"+bucket+"/"+k+"-md5"] = true
 	}

@@ -1,7 +1,9 @@
 // Package githubfake is the one httptest fake of the GitHub REST API that
 // every test uses, for the calls prstate makes: compare two commits,
 // commits-to-pulls, issue comments (listed in pages, created, edited),
-// pull requests (listed in pages, one by number) and workflow runs. Its
+// pull requests (listed in pages, one by number), workflow runs, and the
+// repository settings doctor reads (environments, their deployment branch
+// policies, the OIDC subject customization: settings.go). Its
 // payloads follow the shapes GitHub documents; it counts requests per
 // route, and keeps their queries, so tests can check how many calls a step
 // made.
@@ -76,7 +78,8 @@ type Server struct {
 	prs      []Pull // what the pulls endpoints list
 	runs     map[int64]string
 	// AnyRun, when set, is the status of every run not given to SetRun.
-	AnyRun string
+	AnyRun   string
+	settings repoSettings // environments and the OIDC subject (settings.go)
 }
 
 // New starts a fake for repo, closed when the test ends.
@@ -92,6 +95,7 @@ func New(t testing.TB, repo string) *Server {
 	mux.HandleFunc("GET "+prefix+"/pulls", s.route(RouteListPulls, s.listPulls))
 	mux.HandleFunc("GET "+prefix+"/pulls/{number}", s.route(RoutePull, s.getPull))
 	mux.HandleFunc("GET "+prefix+"/actions/runs/{id}", s.route(RouteRun, s.getRun))
+	s.settingsRoutes(mux, prefix)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("githubfake: unexpected request %s %s", r.Method, r.URL)
 		notFound(w)

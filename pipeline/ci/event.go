@@ -38,6 +38,8 @@ type Event struct {
 	DefaultBranch string
 	SHA           string // the commit this run is about
 	Repository    string // owner/name
+	RepositoryID  int64  // the payload's repository.id (0 when absent): GitHub's immutable OIDC subject names it
+	OwnerID       int64  // the payload's repository.owner.id (0 when absent)
 	RunID         string
 	RunAttempt    string
 	RunURL        string
@@ -138,6 +140,10 @@ type githubPayload struct {
 	} `json:"merge_group"`
 	Repository *struct {
 		DefaultBranch string `json:"default_branch"`
+		ID            int64  `json:"id"`
+		Owner         struct {
+			ID int64 `json:"id"`
+		} `json:"owner"`
 	} `json:"repository"`
 }
 
@@ -173,6 +179,7 @@ func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
 	}
 	if p.Repository != nil {
 		ev.DefaultBranch = p.Repository.DefaultBranch
+		ev.RepositoryID, ev.OwnerID = p.Repository.ID, p.Repository.Owner.ID
 	}
 	switch ev.Name {
 	case "pull_request", "pull_request_target":

@@ -103,7 +103,7 @@ type cleanupJob struct {
 	res      *CleanupResult
 	key      string
 	lock     *stateLock
-	versions []storage.ObjectVersion // of key and key.tflock only
+	versions []storage.ObjectVersion // of key, key.tflock and the seed record only
 	ownLock  *storage.ObjectVersion  // the .tflock version we hold, removed last
 	failed   bool
 }
@@ -114,14 +114,11 @@ type cleaner struct {
 	st    backend.Stack
 	opts  CleanupOptions
 
-	prodOnce sync.Once
-	prod     prodState // production's current state
-	prodErr  error
-
 	mu   sync.Mutex // guards errs and results written by parallel steps
 	errs []error
 
-	prodETags map[string]bool // ETags of production's versions (batches only)
+	prodOnce  sync.Once
+	prodETags map[string]bool // ETags of production's versions, listed once
 }
 
 // fail records that j stopped with err.
@@ -173,9 +170,6 @@ func CleanupPRs(ctx context.Context, store CleanupStore, st backend.Stack, prs [
 			c.fail(j, err)
 			c.unlock(ctx, j)
 		}
-	}
-	if c.batch(live(jobs)) {
-		c.loadProductionETags(ctx)
 	}
 	c.each(ctx, jobs, func(ctx context.Context, j *cleanupJob) {
 		v, err := c.orphans(ctx, j)
@@ -239,9 +233,9 @@ func (c *cleaner) each(ctx context.Context, jobs []*cleanupJob, fn func(context.
 	wg.Wait()
 }
 
-// listVersions finds every version and delete marker of each job's key and
-// key.tflock: one listing of the exact key per job (the key as prefix, then
-// only the two exact keys kept), or one listing of the scheme's prefix for
+// listVersions finds every version and delete marker of each job's key,
+// key.tflock and seed record: one listing of the exact key per job (the key
+// as prefix, then only those three exact keys kept), or one listing of the scheme's prefix for
 // many PRs out of a small population.
 func (c *cleaner) listVersions(ctx context.Context, jobs []*cleanupJob) error {
 	if len(jobs) == 0 {
@@ -251,6 +245,7 @@ func (c *cleaner) listVersions(ctx context.Context, jobs []*cleanupJob) error {
 	for _, j := range jobs {
 		byKey[j.key] = j
 		byKey[j.key+".tflock"] = j
+		byKey[statekey.SeedRecordKey(j.key)] = j
 		j.versions = nil
 	}
 	keep := func(vs []storage.ObjectVersion) {

@@ -8,8 +8,8 @@ import (
 )
 
 // ownedNames checks that everything cleanup would remove for PR pr belongs
-// to that PR alone. Cleanup removes the objects key and key.tflock and the
-// items <bucket>/key and <bucket>/key-md5; with an unlucky template or
+// to that PR alone. Cleanup removes the objects key, key.tflock and the
+// seed record and the items <bucket>/key and <bucket>/key-md5; with an unlucky template or
 // production key one of those names could be production's (its state,
 // lock file, digest, or prstate's apply lock beside it) or another PR's.
 // Then nothing is removed.
@@ -18,9 +18,9 @@ func ownedNames(k statekey.Keys, pr int, key string) error {
 		return fmt.Errorf("%s is not the state key of PR #%d: left alone", key, pr)
 	}
 	prod := k.Production
-	names := []string{key, key + ".tflock", key + "-md5"}
-	// key itself may be the lock file or digest name of another key.
-	for _, suffix := range []string{".tflock", "-md5"} {
+	names := []string{key, key + ".tflock", key + "-md5", statekey.SeedRecordKey(key)}
+	// key itself may be the lock file, digest or seed record of another key.
+	for _, suffix := range []string{".tflock", "-md5", statekey.SeedRecordSuffix} {
 		if base, ok := strings.CutSuffix(key, suffix); ok {
 			names = append(names, base)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -24,20 +25,23 @@ type verdict struct {
 // seeded with: what `terraform apply` on the PR key created. Deleting the
 // state would leave those resources running with nothing tracking them.
 //
-// An untouched seed (the current version carries prstate's seed metadata
-// and the md5 it recorded, or its bytes are a seed version's or
-// production's) tracks nothing of its own, encrypted or not. Otherwise the
-// seed is the newest version carrying seed metadata. When no seed version
-// can be read (a bucket without versioning, expired noncurrent versions)
-// but the state shares production's lineage, it was seeded from production
-// and is compared with production's current resources. A state of its own
-// lineage that no seed started was created by terraform on the PR key:
-// every resource it tracks was applied. An encrypted state that is not an
-// untouched seed, or a body that is no state, cannot be read: unknown.
+// It decides from the PR state's own objects and never reads production
+// (no role a pull request can reach reads production's state): an
+// untouched seed (the current version carries prstate's seed metadata and
+// the md5 it recorded, or its bytes are a seed's) tracks nothing of its
+// own, encrypted or not. Otherwise what the seed brought is read from the
+// newest PR state version carrying seed metadata or, when none is left (a
+// bucket without versioning, expired noncurrent versions), from the seed
+// record written beside the PR state at seed time. A state whose lineage
+// is not its seed's, or that no seed started, was created by terraform on
+// the PR key: every resource it tracks was applied. An encrypted state that
+// is not an untouched seed, or a body that is no state, cannot be read:
+// unknown.
 func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) (verdict, error) {
 	// The listing, taken under the lock, often answers without a read: no
 	// current version, or one whose bytes are a production version's (same
-	// ETag): a seed, never applied to.
+	// ETag, from a metadata-only listing of production's key): a seed,
+	// never applied to.
 	current := false
 	for _, v := range j.versions {
 		if v.Key != j.key || !v.IsLatest {
@@ -46,7 +50,7 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) (verdict, error) {
 		if v.DeleteMarker {
 			return verdict{}, nil
 		}
-		if v.ETag != "" && c.prodETags[v.ETag] {
+		if v.ETag != "" && c.productionETags(ctx)[v.ETag] {
 			return verdict{}, nil
 		}
 		current = true
@@ -70,18 +74,12 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) (verdict, error) {
 	}
 	h, perr := plan.ParseState(cur.Body)
 	if perr != nil {
-		// Unreadable: it is still an untouched seed when its bytes are a
-		// seed's or production's current state.
-		seed, err := c.seedVersion(ctx, j, cur.VersionID)
+		// Unreadable: it is still an untouched seed when its bytes are the seed's.
+		seed, err := c.seed(ctx, j, cur.VersionID)
 		if err != nil {
 			return verdict{}, err
 		}
 		if seed.found && seed.md5 == sum {
-			return verdict{}, nil
-		}
-		if prod, err := c.production(ctx); err != nil {
-			return verdict{}, err
-		} else if prod.md5 == sum {
 			return verdict{}, nil
 		}
 		if errors.Is(perr, plan.ErrEncrypted) {
@@ -93,7 +91,7 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) (verdict, error) {
 	if len(addrs) == 0 {
 		return verdict{}, nil
 	}
-	seed, err := c.seedVersion(ctx, j, cur.VersionID)
+	seed, err := c.seed(ctx, j, cur.VersionID)
 	if err != nil {
 		return verdict{}, err
 	}
@@ -102,14 +100,8 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) (verdict, error) {
 		// Seeded from an encrypted state, now written plain: what the
 		// seed brought is unknown.
 		return verdict{unknown: "it was seeded from an encrypted state whose resources cannot be read", encrypted: true}, nil
-	case !seed.found:
-		prod, err := c.production(ctx)
-		if err != nil {
-			return verdict{}, err
-		}
-		if prod.header != nil && prod.header.Lineage == h.Lineage {
-			seed.addrs = prod.header.Addresses()
-		}
+	case seed.found && seed.lineage != "" && seed.lineage != h.Lineage:
+		seed.addrs = nil // a state of its own replaced the seed
 	}
 	had := map[string]bool{}
 	for _, a := range seed.addrs {
@@ -130,7 +122,41 @@ type seedFound struct {
 	found     bool
 	addrs     []string // its managed resources
 	md5       string   // of its body
+	lineage   string   // "" when unknown (encrypted)
 	encrypted bool
+}
+
+// seed is what the PR state was seeded with: its newest seed version, or
+// else its seed record.
+func (c *cleaner) seed(ctx context.Context, j *cleanupJob, current string) (seedFound, error) {
+	s, err := c.seedVersion(ctx, j, current)
+	if err != nil || s.found {
+		return s, err
+	}
+	return c.seedRecord(ctx, j)
+}
+
+// seedRecord reads the seed record beside the PR state, when the listing
+// shows one.
+func (c *cleaner) seedRecord(ctx context.Context, j *cleanupJob) (seedFound, error) {
+	rk := statekey.SeedRecordKey(j.key)
+	present := false
+	for _, v := range j.versions {
+		if v.Key == rk && v.IsLatest && !v.DeleteMarker {
+			present = true
+		}
+	}
+	if !present {
+		return seedFound{}, nil
+	}
+	rec, err := plan.ReadSeedRecord(ctx, c.store.Bucket, j.key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return seedFound{}, nil
+	}
+	if err != nil {
+		return seedFound{}, err
+	}
+	return seedFound{found: true, addrs: rec.Resources, md5: rec.MD5, lineage: rec.Lineage, encrypted: rec.Encrypted}, nil
 }
 
 // seedVersion reads the older versions of the PR state, newest first, and
@@ -157,53 +183,35 @@ func (c *cleaner) seedVersion(ctx context.Context, j *cleanupJob, current string
 		h, err := plan.ParseState(obj.Body)
 		switch {
 		case errors.Is(err, plan.ErrEncrypted):
-			return seedFound{found: true, md5: plan.MD5Hex(obj.Body), encrypted: true}, nil
+			return seedFound{found: true, md5: plan.MD5Hex(obj.Body), lineage: h.Lineage, encrypted: true}, nil
 		case err != nil:
 			continue
 		}
-		return seedFound{found: true, addrs: h.Addresses(), md5: plan.MD5Hex(obj.Body)}, nil
+		return seedFound{found: true, addrs: h.Addresses(), md5: plan.MD5Hex(obj.Body), lineage: h.Lineage}, nil
 	}
 	return seedFound{}, nil
 }
 
-// prodState is production's current state as cleanup reads it.
-type prodState struct {
-	header *plan.StateHeader // nil when absent or unreadable
-	md5    string            // of its body; "" when absent
-}
-
-// production reads production's current state once per cleanup.
-func (c *cleaner) production(ctx context.Context) (prodState, error) {
+// productionETags lists production's versions once per cleanup: metadata
+// only (ListObjectVersions of exactly production's key; an ETag is no
+// content), so that PR states that are byte copies of a production version
+// (seeds) are recognised without a read of theirs or any of production's.
+// A listing that fails leaves the set empty: each PR state is judged from
+// its own objects instead.
+func (c *cleaner) productionETags(ctx context.Context) map[string]bool {
 	c.prodOnce.Do(func() {
-		obj, err := c.store.Bucket.GetObject(ctx, c.st.Keys.Production)
-		if errors.Is(err, storage.ErrNotFound) {
-			return
-		}
+		prod := c.st.Keys.Production
+		vs, err := c.store.Bucket.ListObjectVersions(ctx, prod)
 		if err != nil {
-			c.prodErr = fmt.Errorf("failed to read production state %s: %w", c.st.Keys.Production, err)
+			c.opts.Logf("failed to list production's versions (each PR state is judged from its own objects instead): %v", err)
 			return
 		}
-		c.prod.md5 = plan.MD5Hex(obj.Body)
-		if h, err := plan.ParseState(obj.Body); err == nil {
-			c.prod.header = &h
+		c.prodETags = map[string]bool{}
+		for _, v := range vs {
+			if v.Key == prod && v.ETag != "" && !v.DeleteMarker {
+				c.prodETags[v.ETag] = true
+			}
 		}
 	})
-	return c.prod, c.prodErr
-}
-
-// loadProductionETags lists production's versions once, so that PR states
-// that are byte copies of one (seeds) need no read of their own.
-func (c *cleaner) loadProductionETags(ctx context.Context) {
-	prod := c.st.Keys.Production
-	vs, err := c.store.Bucket.ListObjectVersions(ctx, prod)
-	if err != nil {
-		c.opts.Logf("failed to list production's versions (each PR state is read instead): %v", err)
-		return
-	}
-	c.prodETags = map[string]bool{}
-	for _, v := range vs {
-		if v.Key == prod && v.ETag != "" {
-			c.prodETags[v.ETag] = true
-		}
-	}
+	return c.prodETags
 }

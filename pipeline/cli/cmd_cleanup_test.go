@@ -64,7 +64,7 @@ func TestCleanupCommandOnClose(t *testing.T) {
 	if code := a.run("cleanup"); code != 0 {
 		t.Fatalf("exit %d: %s", code, a.stderr.String())
 	}
-	for _, want := range []string{"removed " + key + " (PR #42): 7 version(s)", "removed " + netKey + " (PR #42): 1 version(s)"} {
+	for _, want := range []string{"removed " + key + " (PR #42): 8 version(s)", "removed " + netKey + " (PR #42): 1 version(s)"} {
 		if !strings.Contains(a.stdout.String(), want) {
 			t.Errorf("stdout lacks %q:\n%s", want, a.stdout.String())
 		}
@@ -73,7 +73,7 @@ func TestCleanupCommandOnClose(t *testing.T) {
 		t.Errorf("GITHUB_OUTPUT:\n%s", out)
 	}
 	sum := a.file("github_step_summary")
-	if !strings.Contains(sum, "| PR | keys | versions removed | bytes freed | items | skipped, and why |") || !strings.Contains(sum, "| #42 | `"+key+"`<br>`"+key+".tflock` | 7 |") {
+	if !strings.Contains(sum, "| PR | keys | versions removed | bytes freed | items | skipped, and why |") || !strings.Contains(sum, "| #42 | `"+key+"`<br>`"+statekey.SeedRecordKey(key)+"`<br>`"+key+".tflock` | 8 |") {
 		t.Errorf("step summary:\n%s", sum)
 	}
 	after := cleanuptest.Take(t, s)
@@ -116,7 +116,7 @@ func TestCleanupCommandRefusesAppliedState(t *testing.T) {
 		t.Fatalf("--force: exit %d: %s", code, a.stderr.String())
 	}
 	var rep cleanupReport
-	if err := json.Unmarshal(a.stdout.Bytes(), &rep); err != nil || rep.Deleted != 1 || rep.Results[0].Versions != 5 {
+	if err := json.Unmarshal(a.stdout.Bytes(), &rep); err != nil || rep.Deleted != 1 || rep.Results[0].Versions != 6 { // state 3, .tflock 2, seed record 1
 		t.Fatalf("json %s: %+v %v", a.stdout.String(), rep, err)
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/prstate/prstate/pipeline/doctor"
 	"github.com/prstate/prstate/pipeline/iam"
@@ -13,7 +14,7 @@ var doctorCommand = command{
 	name:    "doctor",
 	summary: "check the bucket, versioning, lifecycle, conditional writes, the lock table, a job's permissions (--job) and the clock; exit 2 on a FAIL",
 	options: func(c *Config) []optionGroup {
-		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockStoreOptions, &c.JobOptions, &c.PlanOptions, &c.OutputOptions}
+		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockStoreOptions, &c.JobOptions, &c.PlanOptions, &c.GitHubOptions, &c.DoctorEnvOptions, &c.OutputOptions}
 	},
 	run: runDoctor,
 }
@@ -53,6 +54,9 @@ func runDoctor(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
+	if rep.Repository, err = inv.repositoryChecks(ctx, job); err != nil {
+		return err
+	}
 	inv.rep.SetOutput("failures", fmt.Sprint(rep.Count(doctor.Fail)))
 	inv.rep.SetOutput("warnings", fmt.Sprint(rep.Count(doctor.Warn)))
 	inv.rep.AddStepSummary(doctorSummary(rep))
@@ -68,6 +72,22 @@ func runDoctor(ctx context.Context, inv *invocation) error {
 		return doctorFailed{n}
 	}
 	return nil
+}
+
+// repositoryChecks asks GitHub, with a token, what the job's role trust
+// relies on (doctor.CheckRepository); without a token or a repository it
+// checks nothing.
+func (inv *invocation) repositoryChecks(ctx context.Context, job iam.Job) ([]doctor.Row, error) {
+	repo := firstOf(inv.ev.Repository, inv.app.Env("GITHUB_REPOSITORY"))
+	if inv.cfg.GitHubToken == "" || repo == "" {
+		return nil, nil
+	}
+	gh, err := inv.githubClient(30 * time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return doctor.CheckRepository(ctx, gh, doctor.RepoCheck{Repo: repo, DefaultBranch: inv.ev.DefaultBranch,
+		Environment: inv.cfg.DoctorEnvironment, Job: job, Seed: inv.cfg.Seed == "production"}), nil
 }
 
 // doctorJob is --job, or the job this event's `command: auto` runs.
@@ -102,6 +122,9 @@ func doctorSummary(r doctor.Report) string {
 		for _, s := range st.Settings {
 			settings = append(settings, report.DoctorSetting{Stack: st.Stack, Name: s.Name, Value: s.Value, Source: s.Source})
 		}
+	}
+	for _, row := range r.Repository {
+		rows = append(rows, report.DoctorRow{Stack: "repository (GitHub)", Status: row.Status.String(), Check: row.Check, Detail: row.Detail, Fix: row.Fix})
 	}
 	counts := fmt.Sprintf("%d OK, %d WARN, %d FAIL", r.Count(doctor.OK), r.Count(doctor.Warn), r.Count(doctor.Fail))
 	if r.Job != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/prstate/prstate/pipeline/backend"
@@ -46,6 +47,12 @@ func runIam(_ context.Context, inv *invocation) error {
 		DefaultBranch: firstOf(cfg.DefaultBranch, inv.ev.DefaultBranch),
 		Environment:   cfg.Environment,
 		AccountID:     cfg.AccountID,
+		RepositoryID:  cfg.RepositoryID,
+		OwnerID:       cfg.OwnerID,
+	}
+	// The immutable subject: the IDs given, else the event's (both or none).
+	if in.RepositoryID == "" && in.OwnerID == "" && inv.ev.RepositoryID > 0 && inv.ev.OwnerID > 0 && in.Repository == inv.ev.Repository {
+		in.RepositoryID, in.OwnerID = strconv.FormatInt(inv.ev.RepositoryID, 10), strconv.FormatInt(inv.ev.OwnerID, 10)
 	}
 	for _, st := range cfg.Stacks {
 		in.Stacks = append(in.Stacks, iamStack(st, cfg.LockBackendChoice))
@@ -60,7 +67,11 @@ func runIam(_ context.Context, inv *invocation) error {
 		}
 		return inv.printJSON(role)
 	}
-	return printRole(inv, role)
+	what := iamJobs[role.Job]
+	if job == iam.JobPlan && in.Seed {
+		what = "seeding PR states (prstate plan --seed production, in the protected environment " + in.Environment + ")"
+	}
+	return printRole(inv, role, what)
 }
 
 // iamStack is a stack as the policies see it. The apply lock lives where
@@ -79,12 +90,15 @@ func iamStack(st backend.Stack, lockBackend string) iam.Stack {
 }
 
 // printRole prints both documents, each under a comment header.
-func printRole(inv *invocation, role iam.Role) error {
+func printRole(inv *invocation, role iam.Role, what string) error {
 	w := inv.stdout()
-	fmt.Fprintf(w, "# prstate iam --job %s: the role of %s\n", role.Job, iamJobs[role.Job])
+	fmt.Fprintf(w, "# prstate iam --job %s: the role of %s\n", role.Job, what)
 	fmt.Fprintf(w, "# trusted OIDC subject: %s\n", role.Subject)
 	for _, n := range role.Notes {
 		fmt.Fprintf(w, "# note: %s\n", n)
+	}
+	for _, step := range role.Setup {
+		fmt.Fprintf(w, "# setup: %s\n", step)
 	}
 	for _, doc := range []struct {
 		title string

@@ -48,8 +48,10 @@ var (
 	jobSetting                = stringSetting("job", "", "the CI job: plan, cleanup, apply, sweep, ops (iam: whose role to print; doctor: whose permissions to probe, default from the event)")
 	repositorySetting         = stringSetting("repository", "", "iam: owner/name of the repository the role trusts (default GITHUB_REPOSITORY)")
 	defaultBranchSetting      = stringSetting("default-branch", "", "iam: the default branch apply and sweep run on (default: the event's, else main)")
-	environmentSetting        = stringSetting("environment", "", "iam: the protected environment apply, sweep or ops runs in (trusted instead of the branch)")
-	accountIDSetting          = stringSetting("account-id", "", "iam: the AWS account of the OIDC provider and lock table")
+	environmentSetting        = stringSetting("environment", "", "iam: the protected environment apply, sweep or ops runs in, or the gated seed role's (plan --seed production); doctor: the environment to check on GitHub")
+	accountIDSetting          = stringSetting("account-id", "", "iam: the AWS account (12 digits) of the OIDC provider and lock table; needed with a lock table")
+	repositoryIDSetting       = stringSetting("repository-id", "", "iam: the repository's numeric ID, for GitHub's immutable OIDC subject repo:OWNER@ID/REPO@ID (default: the event's repository.id, with owner-id)")
+	ownerIDSetting            = stringSetting("owner-id", "", "iam: the repository owner's numeric ID, for the immutable OIDC subject (default: the event's repository.owner.id)")
 )
 
 // SettingNames lists every setting name (flags, PRSTATE_ env, action inputs).

@@ -91,6 +91,9 @@ type StackReport struct {
 type Report struct {
 	Job    iam.Job       `json:"job,omitempty"`
 	Stacks []StackReport `json:"stacks"`
+	// Repository holds the GitHub checks (CheckRepository): the OIDC
+	// subject customization and the role's environment.
+	Repository []Row `json:"repository,omitempty"`
 }
 
 // Count returns how many rows have status s.
@@ -101,6 +104,11 @@ func (r Report) Count(s Status) int {
 			if row.Status == s {
 				n++
 			}
+		}
+	}
+	for _, row := range r.Repository {
+		if row.Status == s {
+			n++
 		}
 	}
 	return n

@@ -87,8 +87,8 @@ func probesFor(job iam.Job, t Target, n names, seed bool) []probe {
 	}
 	prCleanup := func() {
 		add("s3:ListBucketVersions", n.prState, "the PR state's versions")
+		add("s3:ListBucketVersions", n.state, "production's versions (their ETags, the applied-to guard)")
 		objects(n.prState, "the PR state", "s3:GetObject", "s3:DeleteObject")
-		add("s3:GetObject", n.state, "the production state (the applied-to guard)")
 		if lockfile && !table {
 			objects(n.prLockfile, "the PR lock file", "s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 		}

@@ -29,9 +29,12 @@ func TestDoctorProbesCoverIAMRoles(t *testing.T) {
 					tg.Stack.Backend.DynamoDBTable, tg.Table, tg.LockBackend = "locks", memstore.NewTable("locks"), "dynamodb"
 				}
 				for _, job := range iam.Jobs {
-					in := iam.Input{Job: job, Seed: seed, Repository: "acme/infra", Stacks: []iam.Stack{{Bucket: "acme-state", Keys: keys, DynamoDBTable: tg.Stack.Backend.DynamoDBTable, UseLockfile: lockfile, LockBackend: tg.LockBackend}}}
+					in := iam.Input{Job: job, Seed: seed, Repository: "acme/infra", AccountID: "123456789012", Stacks: []iam.Stack{{Bucket: "acme-state", Keys: keys, DynamoDBTable: tg.Stack.Backend.DynamoDBTable, UseLockfile: lockfile, LockBackend: tg.LockBackend}}}
 					if job == iam.JobOps {
 						in.Environment = "ops"
+					}
+					if job == iam.JobPlan && seed {
+						in.Environment = "pr-seed" // the gated seed role
 					}
 					role, err := iam.Generate(in)
 					if err != nil {

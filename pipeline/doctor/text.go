@@ -32,6 +32,15 @@ func WriteText(w io.Writer, r Report) error {
 			}
 		}
 	}
+	if len(r.Repository) > 0 {
+		fmt.Fprintln(tw, "\nrepository (GitHub):")
+		for _, row := range r.Repository {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", row.Status, flat(row.Check), flat(row.Detail))
+			if row.Fix != "" {
+				fmt.Fprintf(tw, "  \t\tfix: %s\n", flat(row.Fix))
+			}
+		}
+	}
 	fmt.Fprintf(tw, "\ndoctor: %d OK, %d WARN, %d FAIL\n", r.Count(OK), r.Count(Warn), r.Count(Fail))
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("failed to print the report: %w", err)

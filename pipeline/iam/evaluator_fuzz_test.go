@@ -85,7 +85,11 @@ func checkPRPolicies(t *testing.T, prod, tpl, prod2 string, workspace bool, pr i
 	}
 	checked := 0
 	for _, job := range []iam.Job{iam.JobPlan, iam.JobCleanup} {
-		role, err := iam.Generate(iam.Input{Job: job, Stacks: stacks, Seed: true, Repository: "acme/infra", AccountID: "123456789012"})
+		in := iam.Input{Job: job, Stacks: stacks, Seed: job == iam.JobPlan, Repository: "acme/infra", AccountID: "123456789012"}
+		if in.Seed {
+			in.Environment = "pr-seed" // the gated seed role
+		}
+		role, err := iam.Generate(in)
 		var ue *usage.Error
 		if errors.As(err, &ue) {
 			if !strings.Contains(err.Error(), "no IAM pattern separates") && !strings.Contains(err.Error(), "not valid UTF-8") {

@@ -60,6 +60,9 @@ func TestIamGolden(t *testing.T) {
 					if job == JobOps {
 						in.Environment = "ops"
 					}
+					if seed {
+						in.Environment = "pr-seed" // the gated seed role
+					}
 					role, err := Generate(in)
 					if err != nil {
 						t.Fatal(err)
@@ -107,7 +110,7 @@ func TestIamRefusesOverlappingPatterns(t *testing.T) {
 		{Bucket: "acme-tfstate", Keys: keys(t, "app/pr-x/terraform.tfstate", "", false), UseLockfile: true, LockBackend: "s3"},
 	}
 	for _, job := range Jobs {
-		_, err := Generate(Input{Job: job, Stacks: stacks, Repository: "acme/infra", Environment: map[bool]string{true: "ops"}[job == JobOps]})
+		_, err := Generate(Input{Job: job, Stacks: stacks, Repository: "acme/infra", AccountID: "123456789012", Environment: map[bool]string{true: "ops"}[job == JobOps]})
 		var ue *usage.Error
 		switch {
 		case job == JobApply && err != nil:

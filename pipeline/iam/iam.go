@@ -5,9 +5,13 @@
 // so a policy cannot drift from what the commands touch.
 //
 // Jobs: plan and cleanup run on pull requests and never get a write to a
-// production name (state, .tflock, digest, apply lock, ledger); apply runs
-// on the default branch (or a protected environment); sweep on a schedule
-// on the default branch; ops (status, force-unlock) in an environment.
+// production name (state, .tflock, digest, apply lock, ledger), nor a read
+// (checkPRReach: no role a pull_request job can assume reads production);
+// the gated seed role (plan with a seed) runs in a protected environment
+// that needs a reviewer's approval; apply runs on the default branch (or
+// a protected environment); sweep on a schedule on the default branch; ops
+// (status, force-unlock) in an environment. Every trust expects the
+// repository's OIDC subject to include the ref (SubjectClaimKeys).
 package iam
 
 import (
@@ -66,17 +70,25 @@ type Input struct {
 	Seed          bool   // plan seeds PR states from production
 	Repository    string // owner/name
 	DefaultBranch string // "" is main
-	Environment   string // a protected environment the job runs in (apply, sweep, ops)
-	AccountID     string // "" for any (a placeholder in the trust policy)
+	Environment   string // a protected environment the job runs in (apply, sweep, ops; plan with Seed: the gated seed role)
+	AccountID     string // 12 digits; "" puts a placeholder in the trust policy (S3-only stacks)
+	// RepositoryID and OwnerID, both or neither, select GitHub's immutable
+	// subject form repo:OWNER@OWNER_ID/REPO@REPO_ID:...
+	RepositoryID, OwnerID string
 }
 
 // Role is one job's permissions and trust.
 type Role struct {
-	Job     Job      `json:"job"`
-	Subject string   `json:"subject"` // the OIDC sub the trust policy admits
-	Policy  Policy   `json:"policy"`
-	Trust   Policy   `json:"trust_policy"`
-	Notes   []string `json:"notes,omitempty"`
+	Job     Job    `json:"job"`
+	Subject string `json:"subject"` // the OIDC sub the trust policy admits ("*": any PR number)
+	Policy  Policy `json:"policy"`
+	Trust   Policy `json:"trust_policy"`
+	// Customization is the repository's OIDC subject customization the
+	// trust expects (once per repository), Setup the calls that make it
+	// and protect the role's environment.
+	Customization Customization `json:"oidc_subject_customization"`
+	Setup         []string      `json:"setup"`
+	Notes         []string      `json:"notes,omitempty"`
 }
 
 // Generate writes the role of in.Job. For the roles that name PR keys it
@@ -87,6 +99,9 @@ func Generate(in Input) (Role, error) {
 		return Role{}, usageErrorf("no stack to write a policy for")
 	}
 	if _, err := ParseJob(string(in.Job)); err != nil {
+		return Role{}, err
+	}
+	if err := validateInput(in); err != nil {
 		return Role{}, err
 	}
 	all := make([]names, len(in.Stacks))
@@ -117,7 +132,11 @@ func Generate(in Input) (Role, error) {
 	for i := range all {
 		notes = append(notes, jobStatements(b, in, all[i])...)
 	}
-	role := Role{Job: in.Job, Subject: sub, Policy: b.policy(), Trust: trustPolicy(in.AccountID, sub), Notes: dedupe(notes)}
+	role := Role{Job: in.Job, Subject: sub, Policy: b.policy(), Trust: trustPolicy(in.AccountID, sub),
+		Customization: Customization{IncludeClaimKeys: SubjectClaimKeys}, Setup: setup(in), Notes: dedupe(notes)}
+	if err := checkPRReach(in, role, b.reads, all); err != nil {
+		return Role{}, err
+	}
 	if n := role.Policy.compactLen(); n > managedPolicyMax {
 		role.Notes = append(role.Notes, fmt.Sprintf("the policy has %d characters, more than the %d of one managed policy: split the stacks over several policies", n, managedPolicyMax))
 	}

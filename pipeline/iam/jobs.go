@@ -68,37 +68,40 @@ func terraformOn(b *builder, n names, sid string, state, lockfile, lockItem, dig
 	}
 }
 
-// plan: terraform on the PR key; with a seed, prstate plan reads
-// production's state and digest and writes the PR state and its digest.
+// plan: terraform on the PR key. With a seed (the gated seed role, in a
+// protected environment), prstate plan also reads production's state and
+// digest and writes the PR state, its digest and its seed record.
 func plan(b *builder, n names, seed bool) []string {
 	terraformOn(b, n, "PR", n.prState, n.prLockfile, n.prLockItem, n.prDigest)
 	if !seed {
-		return []string{"no access to production: plan without --seed production"}
+		return []string{"this role reads every PR's state: where any PR state was seeded, it holds production's secrets, and every PR author can read it through this role"}
 	}
 	b.objects("SeedReadProductionState", acts(s3Get), n.st.Bucket, literal(n.state))
+	b.objects("SeedWriteSeedRecord", acts(s3Put), n.st.Bucket, n.prSeedRecord)
 	if n.table != "" {
 		b.items("SeedReadProductionDigest", acts(ddbGet), n.table, literal(n.digest))
 	}
-	return []string{fmt.Sprintf("seed: PR jobs can read production's state s3://%s/%s, secrets included; seeding exposes production state to every pull request that runs this job (reads only: no write to production)", n.st.Bucket, n.state)}
+	return []string{fmt.Sprintf("seed: a seeded PR state is a copy of production's state s3://%s/%s, secrets included, and every PR author of the repository can read it (the plan role reads every PR's state); this role itself reads production and is trusted only in its protected environment (a reviewer approves each run)", n.st.Bucket, n.state)}
 }
 
 // prCleanup is what cleanup does to the PR keys of one stack
-// (pipeline/cleanup*.go): list each PR key's versions, read the state and
-// its older versions (the applied-to guard), take and give back the PR
-// state's lock, delete every version of the state and lock file, delete
-// the digest and lock items in a batch.
+// (pipeline/cleanup*.go): list each PR key's versions, read the state, its
+// older versions and its seed record (the applied-to guard), list
+// production's versions (metadata only: their ETags tell byte copies of
+// production apart without a read), take and give back the PR state's
+// lock, delete every version of the state, lock file and seed record,
+// delete the digest and lock items in a batch. It reads nothing of
+// production: the role is trusted as pull_request.
 func prCleanup(b *builder, n names) {
 	bucket := n.st.Bucket
-	b.list("CleanupListPRVersions", s3ListVer, bucket, n.prState)
-	b.objects("CleanupReadPRState", acts(s3Get, s3GetVersion), bucket, n.prState)
+	b.list("CleanupListPRVersions", s3ListVer, bucket, n.prState, literal(n.state))
+	b.objects("CleanupReadPRState", acts(s3Get, s3GetVersion), bucket, n.prState, n.prSeedRecord)
 	// DeleteObjects names a version ID for every key; in a bucket without
 	// versioning that ID is "null", which S3 may judge as a plain delete.
-	b.objects("CleanupDeletePRVersions", acts(s3Delete, s3DeleteVer), bucket, n.prState, n.prLockfile)
+	b.objects("CleanupDeletePRVersions", acts(s3Delete, s3DeleteVer), bucket, n.prState, n.prLockfile, n.prSeedRecord)
 	if n.cleanupS3Lock() {
 		b.objects("CleanupPRLockFile", acts(s3Get, s3Put, s3Delete), bucket, n.prLockfile)
 	}
-	// The guard compares a PR state without a readable seed with production.
-	b.objects("CleanupGuardReadProductionState", acts(s3Get), bucket, literal(n.state))
 	if n.table != "" {
 		b.items("CleanupPRLock", acts(ddbGet, ddbPut, ddbDelete), n.table, n.prLockItem)
 		b.items("CleanupPRItems", acts(ddbGet, ddbBatchWrite), n.table, n.prLockItem, n.prDigest)
@@ -107,7 +110,7 @@ func prCleanup(b *builder, n names) {
 
 func cleanup(b *builder, n names) []string {
 	prCleanup(b, n)
-	return []string{"cleanup reads production's current state (the applied-to guard compares a PR state with it): no write to production"}
+	return []string{"cleanup reads nothing of production: the applied-to guard decides from the PR state's own versions and seed record (production's versions are only listed, for their ETags)"}
 }
 
 // sweep: list the PR states under the scheme's prefix, then cleanup's

@@ -131,11 +131,13 @@ func accessDenied(err error) bool {
 	return errors.As(err, &ae) && ae.ErrorCode() == "AccessDenied"
 }
 
-// TestIamMotoPRPoliciesRefuseAttacks: under the generated PR policies
-// (plan, plan with seed, cleanup) moto refuses every write to production's
-// names with AccessDenied; only production's state is readable, and only
-// where the job needs it (seed, cleanup's guard). moto's verdict agrees
-// with the pure-Go evaluator's for every request.
+// TestIamMotoPRPoliciesRefuseAttacks: under the generated policies of the
+// roles PR jobs use (plan, cleanup, and the gated seed role, which a PR job
+// assumes only in its protected environment) moto refuses every write to
+// production's names with AccessDenied; production's state is readable by
+// the gated seed role alone: the roles a pull_request job can assume
+// (plan, cleanup) get AccessDenied on it. moto's verdict agrees with the
+// pure-Go evaluator's for every request.
 func TestIamMotoPRPoliciesRefuseAttacks(t *testing.T) {
 	s := newMotoStack(t)
 	prod := motoProdKey
@@ -155,8 +157,8 @@ func TestIamMotoPRPoliciesRefuseAttacks(t *testing.T) {
 	}
 	cases := []policyCase{
 		{"plan", s.role(iam.JobPlan, false), false},
-		{"plan --seed production", s.role(iam.JobPlan, true), true},
-		{"cleanup", s.role(iam.JobCleanup, false), true},
+		{"plan --seed production --environment pr-seed (gated seed role)", s.role(iam.JobPlan, true), true},
+		{"cleanup", s.role(iam.JobCleanup, false), false},
 	}
 	var table []string
 	for i, c := range cases {

@@ -115,6 +115,9 @@ func (s *motoStack) role(job iam.Job, seed bool) iam.Role {
 	if job == iam.JobOps {
 		in.Environment = "ops"
 	}
+	if job == iam.JobPlan && seed {
+		in.Environment = "pr-seed" // the gated seed role
+	}
 	r, err := iam.Generate(in)
 	if err != nil {
 		s.t.Fatal(err)

@@ -22,6 +22,7 @@ type names struct {
 
 	// every PR's
 	prState, prLockfile  glob // objects
+	prSeedRecord         glob // what a seed copied (no values)
 	prLockItem, prDigest glob // items
 	prBackup             glob
 }
@@ -47,6 +48,7 @@ func namesOf(st Stack, account string) names {
 		listPrefix:    k.ListPrefix(),
 		prState:       patternOf(pr),
 		prLockfile:    patternOf(pr + statekey.TerraformLockSuffix),
+		prSeedRecord:  patternOf(statekey.SeedRecordKey(pr)),
 		prLockItem:    patternOf(statekey.LockItemID(b, pr)),
 		prDigest:      patternOf(statekey.DigestID(b, pr)),
 		prBackup:      patternOf(pr + statekey.BackupInfix).then(""),
@@ -57,14 +59,12 @@ func namesOf(st Stack, account string) names {
 	}
 	n.workspaces = wkp + "/"
 	if st.DynamoDBTable != "" {
-		region, acct := st.Region, account
+		// validateInput requires the account with a table: never "*".
+		region := st.Region
 		if region == "" {
 			region = "*"
 		}
-		if acct == "" {
-			acct = "*"
-		}
-		n.table = "arn:aws:dynamodb:" + region + ":" + acct + ":table/" + st.DynamoDBTable
+		n.table = "arn:aws:dynamodb:" + region + ":" + account + ":table/" + st.DynamoDBTable
 	}
 	return n
 }

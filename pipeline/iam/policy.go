@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Policy is an IAM policy document.
@@ -44,7 +45,13 @@ func (p Policy) compactLen() int {
 
 // builder gathers statements; statements that differ only in their
 // resources (or only in one condition's values) are merged.
-type builder struct{ stmts []Statement }
+type builder struct {
+	stmts []Statement
+	reads []glob // every name a statement lets the role read, "s3://<bucket>/..." or "dynamodb://<table>/..."
+}
+
+// readActions are the actions that read an object's or item's content.
+var readActions = []string{s3Get, s3GetVersion, ddbGet, ddbScan}
 
 func (b *builder) policy() Policy {
 	return Policy{Version: policyVersion, Statement: append([]Statement{}, b.stmts...)}
@@ -130,6 +137,9 @@ func (b *builder) objects(sid string, actions []string, bucket string, gs ...glo
 	res := make([]string, len(gs))
 	for i, g := range gs {
 		res[i] = objectARN(bucket, g)
+		if readsAny(actions) {
+			b.reads = append(b.reads, g.prepend("s3://"+bucket+"/"))
+		}
 	}
 	b.add(Statement{Sid: sid, Action: actions, Resource: res})
 }
@@ -154,12 +164,29 @@ func (b *builder) items(sid string, actions []string, table string, keys ...glob
 	vals := make([]string, len(keys))
 	for i, k := range keys {
 		vals[i] = k.String()
+		if readsAny(actions) {
+			_, name, _ := strings.Cut(table, ":table/")
+			b.reads = append(b.reads, k.prepend("dynamodb://"+name+"/"))
+		}
 	}
 	b.add(Statement{Sid: sid, Action: actions, Resource: []string{table},
 		Condition: Condition{"ForAllValues:StringLike": {"dynamodb:LeadingKeys": uniq(vals)}}})
 }
 
+func readsAny(actions []string) bool {
+	for _, a := range actions {
+		if slices.Contains(readActions, a) {
+			return true
+		}
+	}
+	return false
+}
+
 // table allows actions on the whole table (Scan has no leading key).
 func (b *builder) table(sid string, actions []string, table string) {
+	if readsAny(actions) {
+		_, name, _ := strings.Cut(table, ":table/")
+		b.reads = append(b.reads, glob{"dynamodb://" + name + "/", ""})
+	}
 	b.add(Statement{Sid: sid, Action: actions, Resource: []string{table}})
 }

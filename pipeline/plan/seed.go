@@ -67,7 +67,8 @@ const digestWait = 10 * time.Second
 const digestPoll = 500 * time.Millisecond
 
 // Seed copies the production state into the PR key when the PR key is
-// absent or is an unmodified seed of an older production state. It reads
+// absent or is an unmodified seed of an older production state, and writes
+// the seed record beside it (SeedRecord). It reads
 // production without taking its lock. With a table (nil when none), it
 // checks production against its digest and writes the PR key's digest.
 // clk times the wait for production's object to match its digest.
@@ -113,6 +114,9 @@ func Seed(ctx context.Context, clk clock.Clock, bucket storage.ObjectReadWriter,
 			return SeedResult{Reason: "the PR state changed while seeding; left as it is"}, nil
 		}
 		return SeedResult{}, fmt.Errorf("failed to write PR state %s: %w", prKey, err)
+	}
+	if err := writeSeedRecord(ctx, bucket, prKey, production, prod.Body, h, prod.Encryption); err != nil {
+		return SeedResult{}, err
 	}
 	if table != nil {
 		item := storage.Item{storage.KeyAttr: statekey.DigestID(bucket.Name(), prKey), "Digest": sum}

@@ -37,6 +37,16 @@ func WaitersObjectKey(key string) string { return key + ".prstate-waiters.json" 
 // WaitersItemID is the DynamoDB LockID of the waiter records.
 func WaitersItemID(bucket, key string) string { return bucket + "/" + key + ".prstate-waiters" }
 
+// SeedRecordSuffix names the seed record beside a PR state: what
+// `prstate plan --seed production` copied (source, serial, lineage, md5 and
+// the managed resources' addresses; no values). Terraform never writes
+// it, so it outlives the seed version and lets cleanup's applied-to guard
+// tell what the seed brought without reading production.
+const SeedRecordSuffix = ".prstate-seed.json"
+
+// SeedRecordKey is the S3 key of the seed record of a PR state key.
+func SeedRecordKey(prKey string) string { return prKey + SeedRecordSuffix }
+
 // BackupInfix names the folder of state backups beside a state key:
 // "<key>.prstate-backup/<UTC timestamp>" (BackupKey). Never a PR key:
 // checked. Only the ops role reads them (prstate iam: OpsReadAll); they
@@ -56,5 +66,6 @@ func BackupKey(key string, t time.Time) string {
 }
 
 // siblingSuffixes name what Terraform and prstate keep beside a state key
-// (lock file, digest item, apply lock, ledger, waiters, force-unlock backups).
-var siblingSuffixes = []string{".tflock", "-md5", ".prstate-apply", ".prstate-apply.lock", ".prstate-ledger", ".prstate-ledger.json", ".prstate-waiters", ".prstate-waiters.json", ".prstate-backup"}
+// (lock file, digest item, apply lock, ledger, waiters, force-unlock backups,
+// a PR state's seed record).
+var siblingSuffixes = []string{".tflock", "-md5", ".prstate-apply", ".prstate-apply.lock", ".prstate-ledger", ".prstate-ledger.json", ".prstate-waiters", ".prstate-waiters.json", ".prstate-backup", SeedRecordSuffix}
