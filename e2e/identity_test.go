@@ -1,0 +1,242 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prstate/prstate/internal/testenv"
+)
+
+// The identity tests: prstate acts as the identity terraform acts as with
+// the same backend block. Every request reaches moto through a
+// SigningRecorder, which names the access key that signed it.
+
+const (
+	// baseKey is the job's own credentials (runnerEnv's AWS_ACCESS_KEY_ID).
+	baseKey = "test"
+	// stateRole is the role the backend block assumes to reach the state.
+	stateRole   = "arn:aws:iam::123456789012:role/tfstate"
+	sessionName = "ci-state"
+	// sessionARN is who STS says the assumed role's session is.
+	sessionARN = "arn:aws:sts::123456789012:assumed-role/tfstate/" + sessionName
+)
+
+// assumeRoleBlock is the usual way to reach a state bucket in another
+// account.
+var assumeRoleBlock = fmt.Sprintf("    assume_role = {\n      role_arn     = %q\n      session_name = %q\n    }\n", stateRole, sessionName)
+
+// identityCheckout is a checkout whose backend block reaches S3, DynamoDB
+// and STS through rec, has extra (e.g. assume_role) and leaves terraform's
+// credential validation on (sts:GetCallerIdentity), as a real block does.
+func (s *stack) identityCheckout(rec *testenv.SigningRecorder, extra string, resources ...string) *stack {
+	s.t.Helper()
+	c := s.checkout(rec.URL, resources...)
+	tf := filepath.Join(c.dir, "main.tf")
+	src := readFile(s.t, tf)
+	for old, repl := range map[string]string{
+		fmt.Sprintf("dynamodb = %q }", rec.URL): fmt.Sprintf("dynamodb = %q, sts = %q }", rec.URL, rec.URL),
+		"    skip_credentials_validation = true\n": "",
+		"    skip_requesting_account_id  = true\n": "",
+		"  backend \"s3\" {\n":                    "  backend \"s3\" {\n" + extra,
+	} {
+		if !strings.Contains(src, old) {
+			s.t.Fatalf("main.tf lacks %q:\n%s", old, src)
+		}
+		src = strings.Replace(src, old, repl, 1)
+	}
+	if err := os.WriteFile(tf, []byte(src), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	return c
+}
+
+// signerCounts is what one step sent, by service and signer.
+type signerCounts struct {
+	assumeRole, callerIdentity, s3, dynamodb int
+}
+
+func (c signerCounts) String() string {
+	return fmt.Sprintf("sts:AssumeRole %d, sts:GetCallerIdentity %d, S3 %d, DynamoDB %d", c.assumeRole, c.callerIdentity, c.s3, c.dynamodb)
+}
+
+// checkAssumedSigners checks the calls rec saw from the from-th on, made
+// by processes prstate processes (each assumes the role once; 0: terraform
+// or tofu, which configure the backend more than once per command): every
+// AssumeRole was signed by the base key, every other request by a session
+// key STS issued for the role, none by the base key.
+func checkAssumedSigners(t *testing.T, rec *testenv.SigningRecorder, from, processes int, step string) signerCounts {
+	t.Helper()
+	var n signerCounts
+	for _, c := range rec.Calls()[from:] {
+		if c.Service == "sts" && c.Action == "AssumeRole" {
+			n.assumeRole++
+			if c.AKID != baseKey || c.Status != 200 {
+				t.Errorf("%s: AssumeRole signed by %q (status %d), want the base key %q", step, c.AKID, c.Status, baseKey)
+			}
+			continue
+		}
+		switch {
+		case c.Service == "sts" && c.Action == "GetCallerIdentity":
+			n.callerIdentity++
+		case c.Service == "s3":
+			n.s3++
+		case c.Service == "dynamodb":
+			n.dynamodb++
+		default:
+			t.Errorf("%s: unexpected call %+v", step, c)
+		}
+		role, issued := rec.Issued(c.AKID)
+		if !issued || role != sessionARN {
+			t.Errorf("%s: %s %s signed by %q, not by a session key of %s (issued %v for %q)", step, c.Service, c.Action, c.AKID, sessionARN, issued, role)
+		}
+	}
+	if (processes > 0 && n.assumeRole != processes) || n.assumeRole == 0 {
+		t.Errorf("%s: %d AssumeRole calls, want one per prstate process (%d)", step, n.assumeRole, processes)
+	}
+	if n.s3+n.dynamodb == 0 {
+		t.Errorf("%s: no S3 or DynamoDB request went through the recorder", step)
+	}
+	t.Logf("%s: %s", step, n)
+	return n
+}
+
+// TestIdentityAssumeRole: with assume_role in the backend block, prstate's
+// plan (seeding the PR state), lock and its post step, run, cleanup, sweep
+// and doctor each sign one sts:AssumeRole with the job's own key and
+// everything else (S3, DynamoDB, sts:GetCallerIdentity) with the session
+// key STS gave for the role; terraform does the same with the same block
+// (init, apply, the PR's init from prstate's backend file), and so does
+// tofu. Doctor names the session (sts:GetCallerIdentity) and how it was
+// reached; it is the session terraform's own GetCallerIdentity sees.
+func TestIdentityAssumeRole(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs moto, terraform and the prstate binary")
+	}
+	t.Parallel()
+	s := newStack(t, lockDynamoDB, true, "app")
+	rec := testenv.NewSigningRecorder(t, s.moto.Endpoint)
+	gh := newRunnerAPI(t)
+	total := signerCounts{}
+	add := func(c signerCounts) {
+		total.assumeRole += c.assumeRole
+		total.callerIdentity += c.callerIdentity
+		total.s3 += c.s3
+		total.dynamodb += c.dynamodb
+	}
+
+	// Production, applied by terraform through the same block.
+	mark := len(rec.Calls())
+	prod := s.identityCheckout(rec, assumeRoleBlock, "app")
+	prodData := filepath.Join(t.TempDir(), "tf-prod")
+	prod.mustTerraform(prodData, nil, "init")
+	prod.mustTerraform(prodData, nil, "apply", "-auto-approve")
+	checkAssumedSigners(t, rec, mark, 0, "terraform init + apply")
+	tfCallers := rec.Callers()
+	if len(tfCallers) == 0 || tfCallers[0] != sessionARN {
+		t.Fatalf("terraform's GetCallerIdentity answers %v, want %s", tfCallers, sessionARN)
+	}
+
+	// plan with seed: production
+	mark = len(rec.Calls())
+	pr := s.identityCheckout(rec, assumeRoleBlock, "app", "a")
+	planInputs := map[string]string{"working-directory": "infra", "seed": "production"}
+	plan := pr.action(job{api: gh.URL}, prPayload(t, "opened", 42, false, ""), planInputs, nil)
+	plan.mustSucceed(t)
+	if !strings.Contains(plan.stderr, "seed") || plan.outputs["key"] != "app/pr-42/terraform.tfstate" {
+		t.Errorf("plan: outputs %v\n%s", plan.outputs, plan.stderr)
+	}
+	add(checkAssumedSigners(t, rec, mark, 1, "prstate plan (seed production)"))
+	// terraform on the PR key, from prstate's backend file alone
+	mark = len(rec.Calls())
+	prData := filepath.Join(t.TempDir(), "tf-pr")
+	pr.mustTerraform(prData, nil, "init", "-backend-config="+plan.outputs["backend-config"])
+	checkAssumedSigners(t, rec, mark, 0, "terraform init -backend-config=<prstate's file>")
+
+	// lock (auto on a push) and its post step
+	mark = len(rec.Calls())
+	j := &applyJob{job: job{runID: "9101", sha: mergeA, before: commitBase, api: gh.URL}, checkout: s.identityCheckout(rec, assumeRoleBlock, "app", "a")}
+	j.start(t, map[string]string{"working-directory": "infra", "lock-timeout": "1m"})
+	j.finishMain(t)
+	j.postStep(t)
+	add(checkAssumedSigners(t, rec, mark, 2, "prstate lock + post step"))
+
+	// run
+	mark = len(rec.Calls())
+	co := s.identityCheckout(rec, assumeRoleBlock, "app", "a", "b")
+	co.action(job{runID: "9102", sha: mergeB, before: mergeA, api: gh.URL, args: []string{"run", "--lock-timeout", "1m", "--", "true"}}, pushPayload(t, mergeA, mergeB), nil, nil).mustSucceed(t)
+	add(checkAssumedSigners(t, rec, mark, 1, "prstate run"))
+
+	// cleanup
+	mark = len(rec.Calls())
+	closed := pr.action(job{api: gh.URL, sha: mergeA}, prPayload(t, "closed", 42, true, mergeA), planInputs, nil)
+	closed.mustSucceed(t)
+	if closed.outputs["deleted"] != "1" {
+		t.Errorf("cleanup: outputs %v\n%s", closed.outputs, closed.stderr)
+	}
+	add(checkAssumedSigners(t, rec, mark, 1, "prstate cleanup"))
+
+	// sweep
+	mark = len(rec.Calls())
+	co.action(job{api: gh.URL}, testdataEvent(t, "schedule", "schedule.json", ""), map[string]string{"working-directory": "infra"}, nil).mustSucceed(t)
+	add(checkAssumedSigners(t, rec, mark, 1, "prstate sweep"))
+
+	// doctor
+	mark = len(rec.Calls())
+	doc := co.action(job{api: gh.URL}, pushPayload(t, mergeA, mergeB), map[string]string{"working-directory": "infra", "command": "doctor"}, nil)
+	n := checkAssumedSigners(t, rec, mark, 1, "prstate doctor")
+	add(n)
+	if n.callerIdentity != 1 {
+		t.Errorf("doctor asked sts:GetCallerIdentity %d times, want 1", n.callerIdentity)
+	}
+	row := identityRow(t, doc.stdout)
+	t.Logf("doctor's identity row (exit %d):\n%s", doc.code, row)
+	for _, fact := range []string{"OK", sessionARN, "(account 123456789012)", "assume_role " + stateRole + " from infra/main.tf:3", "chained from the environment's credentials (AWS_ACCESS_KEY_ID)"} {
+		if !strings.Contains(row, fact) {
+			t.Errorf("doctor's identity row lacks %q:\n%s", fact, row)
+		}
+	}
+	if callers := rec.Callers(); callers[len(callers)-1] != sessionARN {
+		t.Errorf("doctor's GetCallerIdentity answered %s, terraform's %s", callers[len(callers)-1], tfCallers[0])
+	}
+	t.Logf("prstate in all (7 processes): %s", total)
+
+	// terraform and tofu init with the same block through the same
+	// recorder: each acts as the same session.
+	for _, cli := range testenv.TerraformBinaries(t) {
+		mark = len(rec.Calls())
+		c := *co
+		c.tf, c.tool = cli.Path, cli.Name
+		before := len(rec.Callers())
+		c.mustTerraform(filepath.Join(t.TempDir(), "tf-"+cli.Name), nil, "init")
+		checkAssumedSigners(t, rec, mark, 0, cli.Name+" init")
+		callers := rec.Callers()[before:]
+		if len(callers) == 0 {
+			t.Errorf("%s init did not ask sts:GetCallerIdentity", cli.Name)
+		}
+		for _, a := range callers {
+			if a != sessionARN {
+				t.Errorf("%s init acts as %s, prstate as %s", cli.Name, a, sessionARN)
+			}
+		}
+	}
+}
+
+// identityRow is doctor's identity row (and its fix line) from its text.
+func identityRow(t *testing.T, out string) string {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if f := strings.Fields(l); len(f) > 1 && f[1] == "identity" {
+			row := l
+			if i+1 < len(lines) && strings.Contains(lines[i+1], "fix:") {
+				row += "\n" + lines[i+1]
+			}
+			return row
+		}
+	}
+	t.Fatalf("no identity row in doctor's report:\n%s", out)
+	return ""
+}
