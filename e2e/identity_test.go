@@ -37,10 +37,10 @@ func (s *stack) identityCheckout(rec *testenv.SigningRecorder, extra string, res
 	tf := filepath.Join(c.dir, "main.tf")
 	src := readFile(s.t, tf)
 	for old, repl := range map[string]string{
-		fmt.Sprintf("dynamodb = %q }", rec.URL): fmt.Sprintf("dynamodb = %q, sts = %q }", rec.URL, rec.URL),
+		fmt.Sprintf("dynamodb = %q }", rec.URL):    fmt.Sprintf("dynamodb = %q, sts = %q }", rec.URL, rec.URL),
 		"    skip_credentials_validation = true\n": "",
 		"    skip_requesting_account_id  = true\n": "",
-		"  backend \"s3\" {\n":                    "  backend \"s3\" {\n" + extra,
+		"  backend \"s3\" {\n":                     "  backend \"s3\" {\n" + extra,
 	} {
 		if !strings.Contains(src, old) {
 			s.t.Fatalf("main.tf lacks %q:\n%s", old, src)
