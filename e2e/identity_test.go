@@ -2,10 +2,15 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prstate/prstate/internal/testenv"
 )
@@ -239,4 +244,186 @@ func identityRow(t *testing.T, out string) string {
 	}
 	t.Fatalf("no identity row in doctor's report:\n%s", out)
 	return ""
+}
+
+// checkSignedBy checks that every call rec saw from the from-th on was
+// signed by akid, and that there were some.
+func checkSignedBy(t *testing.T, rec *testenv.SigningRecorder, from int, akid, step string) {
+	t.Helper()
+	calls := rec.Calls()[from:]
+	if len(calls) == 0 {
+		t.Errorf("%s: no request went through the recorder", step)
+	}
+	for _, c := range calls {
+		if c.AKID != akid {
+			t.Errorf("%s: %s %s signed by %q, want %q", step, c.Service, c.Action, c.AKID, akid)
+		}
+	}
+	t.Logf("%s: %d requests, all signed by %s", step, len(calls), akid)
+}
+
+// TestIdentityProfile: profile = "ci" with shared_credentials_files in the
+// block: prstate (plan, doctor) and terraform sign with the keys of that
+// profile alone, not the file's default profile nor the environment's
+// AWS_ACCESS_KEY_ID, which a profile in the block wins over in terraform.
+func TestIdentityProfile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs moto, terraform and the prstate binary")
+	}
+	t.Parallel()
+	s := newStack(t, lockDynamoDB, true, "app")
+	s.applyProduction(true)
+	rec := testenv.NewSigningRecorder(t, s.moto.Endpoint)
+	gh := newRunnerAPI(t)
+	const ciKey = "AKIAPROFILECI0000001"
+	creds := filepath.Join(t.TempDir(), "credentials")
+	if err := os.WriteFile(creds, []byte("[default]\naws_access_key_id = AKIADEFAULT000000001\naws_secret_access_key = d\n\n[ci]\naws_access_key_id = "+ciKey+"\naws_secret_access_key = c\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	block := fmt.Sprintf("    profile = \"ci\"\n    shared_credentials_files = [%q]\n", creds)
+
+	co := s.identityCheckout(rec, block, "app", "a")
+	mark := len(rec.Calls())
+	co.action(job{api: gh.URL}, prPayload(t, "opened", 7, false, ""), map[string]string{"working-directory": "infra", "seed": "production"}, nil).mustSucceed(t)
+	checkSignedBy(t, rec, mark, ciKey, "prstate plan")
+
+	mark = len(rec.Calls())
+	doc := co.action(job{api: gh.URL}, pushPayload(t, mergeA, mergeB), map[string]string{"working-directory": "infra", "command": "doctor"}, nil)
+	checkSignedBy(t, rec, mark, ciKey, "prstate doctor")
+	row := identityRow(t, doc.stdout)
+	t.Logf("doctor's identity row (exit %d):\n%s", doc.code, row)
+	for _, fact := range []string{"OK", "(account 123456789012)", `reached by profile "ci" from infra/main.tf:3 (` + creds + ")"} {
+		if !strings.Contains(row, fact) {
+			t.Errorf("doctor's identity row lacks %q:\n%s", fact, row)
+		}
+	}
+
+	for _, cli := range testenv.TerraformBinaries(t) {
+		mark = len(rec.Calls())
+		c := *co
+		c.tf, c.tool = cli.Path, cli.Name
+		c.mustTerraform(filepath.Join(t.TempDir(), "tf-"+cli.Name), nil, "init")
+		checkSignedBy(t, rec, mark, ciKey, cli.Name+" init")
+	}
+
+	// A profile the files do not have: exit 2 naming it, no request.
+	missing := s.identityCheckout(rec, fmt.Sprintf("    profile = \"nope\"\n    shared_credentials_files = [%q]\n", creds), "app")
+	mark = len(rec.Calls())
+	st := missing.action(job{api: gh.URL}, prPayload(t, "opened", 7, false, ""), map[string]string{"working-directory": "infra", "seed": "production"}, nil)
+	if st.code != 2 || !strings.Contains(st.stderr, `profile "nope" (infra/main.tf:3) is in no shared credentials or config file`) {
+		t.Errorf("missing profile: exit %d\n%s", st.code, st.stderr)
+	}
+	if n := len(rec.Calls()) - mark; n != 0 {
+		t.Errorf("a missing profile sent %d requests", n)
+	}
+}
+
+// TestIdentityMissingCredentials: a job without credentials (no keys, no
+// role; the EC2 metadata service answers nothing, as off EC2) ends in
+// under 5 s with exit 2 and one line naming the likely cause, and no line
+// of the SDK's.
+func TestIdentityMissingCredentials(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs moto, terraform and the prstate binary")
+	}
+	t.Parallel()
+	s := newStack(t, lockDynamoDB, true, "app")
+	// The block leaves the metadata service on, as most do.
+	tf := filepath.Join(s.dir, "main.tf")
+	src := readFile(t, tf)
+	if !strings.Contains(src, "    skip_metadata_api_check     = true\n") {
+		t.Fatalf("main.tf:\n%s", src)
+	}
+	if err := os.WriteFile(tf, []byte(strings.Replace(src, "    skip_metadata_api_check     = true\n", "", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var imdsHits atomic.Int64
+	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		imdsHits.Add(1)
+		<-r.Context().Done() // never answers
+	}))
+	t.Cleanup(imds.Close)
+	noCreds := []string{"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_EC2_METADATA_DISABLED=", "AWS_EC2_METADATA_SERVICE_ENDPOINT=" + imds.URL}
+	for _, tc := range []struct {
+		name  string
+		env   []string
+		cause string
+	}{
+		{"no id-token permission or a fork", nil, "give it `permissions: id-token: write` and an aws-actions/configure-aws-credentials step"},
+		{"no configure-aws-credentials step", []string{"ACTIONS_ID_TOKEN_REQUEST_URL=https://token.actions.example/x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN=t"}, "no step turned it into credentials: add aws-actions/configure-aws-credentials"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := *s
+			c.t = t
+			c.extraEnv = append(append([]string(nil), noCreds...), tc.env...)
+			start := time.Now()
+			st := c.prstate(pushPayload(t, commitBase, mergeA), map[string]string{"working-directory": "infra", "lock-timeout": "10s"})
+			took := time.Since(start)
+			var errLines []string
+			for _, l := range strings.Split(strings.TrimSpace(st.stderr), "\n") {
+				if !strings.HasPrefix(l, "::") && !strings.Contains(l, "command auto:") {
+					errLines = append(errLines, l)
+				}
+			}
+			t.Logf("exit %d after %s:\n%s", st.code, took.Round(time.Millisecond), strings.Join(errLines, "\n"))
+			if st.code != 2 || took >= 5*time.Second {
+				t.Errorf("exit %d after %s, want 2 in under 5 s", st.code, took)
+			}
+			if len(errLines) != 1 || !strings.Contains(errLines[0], "no AWS credentials") || !strings.Contains(errLines[0], tc.cause) {
+				t.Errorf("want one line naming %q, got:\n%s", tc.cause, st.stderr)
+			}
+			for _, sdk := range []string{"SDK ", "ec2imds", "IMDS", "operation error", "failed to refresh cached credentials"} {
+				if strings.Contains(st.stderr, sdk) {
+					t.Errorf("stderr has the SDK's %q:\n%s", sdk, st.stderr)
+				}
+			}
+		})
+	}
+	if imdsHits.Load() == 0 {
+		t.Error("the SDK never asked the (silent) metadata service: the bound was not exercised")
+	}
+}
+
+// TestIdentityAccountLists: allowed_account_ids and forbidden_account_ids
+// that exclude the identity (moto's account 123456789012) make prstate
+// refuse to act, as terraform does: lock exits 2 naming the rule and
+// writes nothing, doctor FAILs the identity row and writes nothing. An
+// allowed list that has the account lets lock go on.
+func TestIdentityAccountLists(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs moto, terraform and the prstate binary")
+	}
+	t.Parallel()
+	s := newStack(t, lockDynamoDB, true, "app")
+	s.applyProduction(true)
+	rec := testenv.NewSigningRecorder(t, s.moto.Endpoint)
+	gh := newRunnerAPI(t)
+	for _, tc := range []struct{ block, rule string }{
+		{`    allowed_account_ids = ["111111111111"]` + "\n", "is not in allowed_account_ids (infra/main.tf:3)"},
+		{`    forbidden_account_ids = ["123456789012"]` + "\n", "is in forbidden_account_ids (infra/main.tf:3)"},
+	} {
+		co := s.identityCheckout(rec, tc.block, "app")
+		keys, items := s.objectKeys(), s.itemIDs()
+		lock := co.action(job{runID: "9401", sha: mergeA, before: commitBase, api: gh.URL}, pushPayload(t, commitBase, mergeA), map[string]string{"working-directory": "infra"}, nil)
+		if lock.code != 2 || !strings.Contains(lock.stderr, "AWS account 123456789012 (arn:aws:sts::123456789012:user/moto) "+tc.rule+": refusing to act as it") {
+			t.Errorf("lock with %s: exit %d\n%s", strings.TrimSpace(tc.block), lock.code, lock.stderr)
+		}
+		doc := co.action(job{api: gh.URL}, pushPayload(t, commitBase, mergeA), map[string]string{"working-directory": "infra", "command": "doctor"}, nil)
+		row := identityRow(t, doc.stdout)
+		t.Logf("doctor's identity row (exit %d):\n%s", doc.code, row)
+		if doc.code != 2 || !strings.Contains(row, "FAIL") || !strings.Contains(row, tc.rule) {
+			t.Errorf("doctor with %s: exit %d\n%s", strings.TrimSpace(tc.block), doc.code, doc.stdout)
+		}
+		if got := s.objectKeys(); !slices.Equal(got, keys) {
+			t.Errorf("refused, yet the bucket changed: %v -> %v", keys, got)
+		}
+		if got := s.itemIDs(); !slices.Equal(got, items) {
+			t.Errorf("refused, yet the table changed: %v -> %v", items, got)
+		}
+	}
+	co := s.identityCheckout(rec, `    allowed_account_ids = ["123456789012"]`+"\n", "app")
+	j := &applyJob{job: job{runID: "9402", sha: mergeA, before: commitBase, api: gh.URL}, checkout: co}
+	j.start(t, map[string]string{"working-directory": "infra"})
+	j.finishMain(t)
+	j.postStep(t)
 }

@@ -49,7 +49,7 @@ const DefaultMaxAttempts = 8
 // BaseTimeout bounds finding the base credentials: with none in the
 // environment the SDK's chain ends asking the EC2 instance metadata
 // service, which a runner outside EC2 never answers.
-const BaseTimeout = 4 * time.Second
+const BaseTimeout = 3 * time.Second
 
 // Options are what Open reads besides the credential settings.
 type Options struct {
