@@ -95,6 +95,9 @@ var (
 	policyARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$`)
 	roleNamePattern  = regexp.MustCompile(`^[\w+=,.@\-]{2,64}$`)
 	accountPattern   = regexp.MustCompile(`^\d{12}$`)
+	// externalIDPattern: 2 to 1224 of these characters (checked apart:
+	// Go's regexp repeats at most 1000 times).
+	externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/\-]+$`)
 )
 
 // Credentials reads the credential settings, with env (nil: none set)
@@ -231,7 +234,7 @@ func (r *Resolved) assumeRole(tofu bool) (*AssumeRole, error) {
 	if err := r.checkUnknown(o, where, "assume_role", "role_arn", "duration", "external_id", "policy", "policy_arns", "session_name", "source_identity", "tags", "transitive_tag_keys"); err != nil {
 		return nil, err
 	}
-	if v := ar.ExternalID; v != "" && !regexp.MustCompile(`^[\w+=,.@:/\-]{2,1224}$`).MatchString(v) {
+	if v := ar.ExternalID; v != "" && (len(v) < 2 || len(v) > 1224 || !externalIDPattern.MatchString(v)) {
 		return nil, r.credErr(where, "assume_role.external_id", "want 2 to 1224 characters of letters, digits and +=,.@:/-")
 	}
 	if v := ar.SourceIdentity; v != "" && !roleNamePattern.MatchString(v) {
