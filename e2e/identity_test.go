@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/prstate/prstate/internal/testenv"
 )
 
@@ -426,4 +429,86 @@ func TestIdentityAccountLists(t *testing.T) {
 	j.start(t, map[string]string{"working-directory": "infra"})
 	j.finishMain(t)
 	j.postStep(t)
+}
+
+// TestIdentityAssumeRoleEnforced runs on a moto that enforces IAM: the
+// job's user may only assume the state role, the role may use S3. With
+// assume_role in the block, prstate plan seeds the PR state (the base key
+// signs only AssumeRole); with the block removed it acts as the user
+// itself and ends in exit 2 naming the S3 action it was denied.
+func TestIdentityAssumeRoleEnforced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs moto and the prstate binary")
+	}
+	t.Parallel()
+	m := testenv.MotoIAM(t)
+	ctx := t.Context()
+	adminS3 := s3.NewFromConfig(m.Admin, func(o *s3.Options) { o.UsePathStyle = true })
+	bucket := "prstate-enforced-" + fmt.Sprint(time.Now().UnixNano()%1e9)
+	if _, err := adminS3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	state := `{"version":4,"terraform_version":"1.11.0","serial":3,"lineage":"7d3e6a52-8f0a-4b8e-9d55-0c1c2f1d2e3f","outputs":{},"resources":[],"check_results":null}`
+	if _, err := adminS3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(prodKey), Body: strings.NewReader(state)}); err != nil {
+		t.Fatal(err)
+	}
+	user := m.User(t, "ci", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)
+	role := m.Role(t, "tfstate", "ci", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
+	rec := testenv.NewSigningRecorder(t, m.Endpoint)
+
+	s := &stack{t: t, bin: testenv.Binary(t), root: t.TempDir(), home: t.TempDir(), bucket: bucket, mode: lockS3}
+	s.dir = filepath.Join(s.root, "infra")
+	if err := os.Mkdir(s.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s.extraEnv = []string{"AWS_ACCESS_KEY_ID=" + user.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + user.SecretAccessKey}
+	write := func(extra string) {
+		block := testenv.TerraformBackend(rec.URL, extra+fmt.Sprintf("bucket = %q", bucket), fmt.Sprintf("key = %q", prodKey), "use_lockfile = true")
+		block = strings.Replace(block, fmt.Sprintf("dynamodb = %q }", rec.URL), fmt.Sprintf("dynamodb = %q, sts = %q }", rec.URL, rec.URL), 1)
+		if err := os.WriteFile(filepath.Join(s.dir, "main.tf"), []byte(block), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inputs := map[string]string{"working-directory": "infra", "seed": "production"}
+
+	write(fmt.Sprintf("assume_role = { role_arn = %q }\n    ", role))
+	st := s.prstate(prEvent(t, "opened", 5), inputs)
+	if st.code != 0 {
+		t.Fatalf("with assume_role: exit %d\n%s", st.code, st.stderr)
+	}
+	var sessionKeys int
+	for _, c := range rec.Calls() {
+		switch {
+		case c.Action == "AssumeRole":
+			if c.AKID != user.AccessKeyID || c.Status != 200 {
+				t.Errorf("AssumeRole %+v, want signed by the user and allowed", c)
+			}
+		case c.AKID == user.AccessKeyID:
+			t.Errorf("%s %s signed by the user's own key", c.Service, c.Action)
+		default:
+			if _, ok := rec.Issued(c.AKID); !ok || c.Status == 403 {
+				t.Errorf("%s %s signed by %s (status %d), not an allowed session key", c.Service, c.Action, c.AKID, c.Status)
+			}
+			sessionKeys++
+		}
+	}
+	if sessionKeys == 0 {
+		t.Error("no request signed by the session key")
+	}
+	if _, err := adminS3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("app/pr-5/terraform.tfstate")}); err != nil {
+		t.Errorf("with assume_role the PR state was not seeded: %v", err)
+	}
+
+	write("")
+	mark := len(rec.Calls())
+	st = s.prstate(prEvent(t, "opened", 6), inputs)
+	t.Logf("without assume_role: exit %d\n%s", st.code, st.stderr)
+	if st.code != 2 || !strings.Contains(st.stderr, "access denied: s3:") {
+		t.Errorf("without assume_role: exit %d, want 2 naming the S3 action denied\n%s", st.code, st.stderr)
+	}
+	for _, c := range rec.Calls()[mark:] {
+		if c.AKID != user.AccessKeyID || c.Service == "sts" {
+			t.Errorf("without assume_role: %s %s signed by %s", c.Service, c.Action, c.AKID)
+		}
+	}
 }
