@@ -187,3 +187,26 @@ func launchMotoEnv(path string, env ...string) (string, func(), error) {
 		cmd.Env = append(cmd.Environ(), env...)
 	})
 }
+
+// Role creates an IAM role that the user trustedUser may assume (moto
+// does not read an account's root as a trust principal, so the user is
+// named), whose only permissions are the inline policy, and returns its
+// ARN. Sessions of the role are judged by its policy.
+func (m *MotoIAMServer) Role(t testing.TB, name, trustedUser, policy string) string {
+	t.Helper()
+	admin, err := m.Admin.Credentials.Retrieve(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:user/%s"},"Action":"sts:AssumeRole"}]}`, motoAccount, trustedUser)
+	if _, err := m.iamCall(t.Context(), admin, url.Values{"Action": {"CreateRole"}, "RoleName": {name}, "AssumeRolePolicyDocument": {trust}}); err != nil {
+		t.Fatalf("failed to create IAM role %s: %v", name, err)
+	}
+	if _, err := m.iamCall(t.Context(), admin, url.Values{"Action": {"PutRolePolicy"}, "RoleName": {name}, "PolicyName": {name}, "PolicyDocument": {policy}}); err != nil {
+		t.Fatalf("failed to put the policy of IAM role %s: %v", name, err)
+	}
+	return fmt.Sprintf("arn:aws:iam::%s:role/%s", motoAccount, name)
+}
+
+// motoAccount is the account moto puts everything in.
+const motoAccount = "123456789012"

@@ -18,6 +18,10 @@ type Backend struct {
 	WorkspaceKeyPrefix string
 	EndpointS3         string
 	EndpointDynamoDB   string
+	// Credentials are the settings that decide the identity (see
+	// Resolved.Credentials): set for stacks whose command opens storage,
+	// nil for none (the SDK's default chain).
+	Credentials *Credentials
 }
 
 // FromResolved is the Backend of a resolved configuration.

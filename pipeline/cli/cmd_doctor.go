@@ -38,13 +38,16 @@ func runDoctor(ctx context.Context, inv *invocation) error {
 	}
 	var targets []doctor.Target
 	for _, st := range inv.cfg.Stacks {
-		store, err := inv.open(ctx, st)
+		store, err := inv.connect(ctx, st)
 		if err != nil {
 			return err
 		}
 		t := doctor.Target{Label: inv.stackLabel(st), Stack: st, LockBackend: inv.cfg.LockBackend, Bucket: store.Bucket}
 		if store.Table != nil {
 			t.Table = store.Table
+		}
+		if store.Identity != nil {
+			t.Identity = store.Identity
 		}
 		t.Settings = inv.doctorSettings(st, store)
 		targets = append(targets, t)

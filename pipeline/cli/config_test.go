@@ -51,6 +51,10 @@ func TestLoadConfigFromBackendBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := c.Main().Backend
+	if b.Credentials == nil {
+		t.Fatal("no credential settings read")
+	}
+	b.Credentials = nil
 	want := backend.Backend{Bucket: "acme-tfstate", Key: "app/terraform.tfstate", Region: "eu-west-1", DynamoDBTable: "tf-locks", UseLockfile: true, EndpointS3: "http://127.0.0.1:9000", EndpointDynamoDB: "http://127.0.0.1:9001"}
 	if b != want {
 		t.Fatalf("backend = %+v\nwant %+v", b, want)

@@ -72,8 +72,24 @@ func (inv *invocation) logf(format string, args ...any) {
 	fmt.Fprintln(inv.app.Stderr, "prstate: "+escape.Log(fmt.Sprintf(format, args...)))
 }
 
-// open connects to a stack's storage.
+// open connects to a stack's storage, and refuses to act as an identity
+// the backend's allowed_account_ids or forbidden_account_ids excludes.
 func (inv *invocation) open(ctx context.Context, st backend.Stack) (Store, error) {
+	s, err := inv.connect(ctx, st)
+	if err != nil {
+		return Store{}, err
+	}
+	if s.Identity != nil {
+		if _, err := s.Identity.CheckAccount(ctx); err != nil {
+			return Store{}, err
+		}
+	}
+	return s, nil
+}
+
+// connect connects to a stack's storage without checking the account:
+// doctor reports it as a row.
+func (inv *invocation) connect(ctx context.Context, st backend.Stack) (Store, error) {
 	s, err := inv.app.Open(ctx, st.Backend)
 	if err != nil {
 		return Store{}, fmt.Errorf("failed to connect to the state backend: %w", err)

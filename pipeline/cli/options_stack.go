@@ -134,6 +134,11 @@ func (o *StackOptions) loadStack(l *loader, dir string) (backend.Stack, error) {
 		if err := validateBucketName(st.Backend.Bucket); err != nil {
 			return backend.Stack{}, err
 		}
+		creds, err := r.Credentials(l.env)
+		if err != nil {
+			return backend.Stack{}, err
+		}
+		st.Backend.Credentials = &creds
 	}
 	if o.needs&needKey == 0 {
 		return st, nil

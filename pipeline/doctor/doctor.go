@@ -66,6 +66,7 @@ type Target struct {
 	Settings    []Setting
 	Bucket      storage.Bucket
 	Table       storage.Table // nil without a dynamodb-table
+	Identity    Identity      // nil: a store without an AWS identity (memstore)
 }
 
 // Options are what every target is checked with.
@@ -151,6 +152,9 @@ func check(ctx context.Context, t Target, o Options) StackReport {
 	c := &checker{t: t, o: o, b: t.Stack.Backend}
 	c.insp, _ = t.Bucket.(BucketInspector)
 	c.credentials(ctx)
+	if !c.stop {
+		c.identity(ctx)
+	}
 	if c.stop {
 		return StackReport{Stack: t.Label, Bucket: c.b.Bucket, Key: c.b.Key, Settings: t.Settings, Rows: c.rows}
 	}
