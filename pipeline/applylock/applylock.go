@@ -218,7 +218,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 			}
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanup)
 			defer cancel()
-			_, _ = releaseRecord(cctx, l.store, l.rec.ID, "", clock.Real, nil)
+			_, _ = releaseRecord(cctx, l.store, l.rec.ID, "", clock.Real)
 		}
 	}()
 	var (
@@ -452,13 +452,19 @@ func (l *ApplyLock) Lost() error { return l.fence.check() }
 type ReleaseResult struct {
 	Released bool   // we deleted our record
 	Holder   string // set when someone else holds it: described
+	// Retried: a delete of ours was sent, its answer lost, and the record
+	// was gone when we looked again. It was ours to delete only while we
+	// still held the lock then.
+	Retried bool
 }
 
 // Release gives our record up with a conditional write on our version,
 // retrying transient errors, and leaves anyone else's record alone. It
 // returns an error wrapping ErrLockLost when the lock was lost while we
 // held it (someone else holds it, or our fencing deadline passed): that
-// is never a clean release, even when our own record could be freed.
+// is never a clean release, even when our own record could be freed. Any
+// sign of another holder is a loss: only our own record, released, is a
+// release.
 func (l *ApplyLock) Release(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -466,10 +472,7 @@ func (l *ApplyLock) Release(ctx context.Context) error {
 		return l.fence.check()
 	}
 	lostErr := l.fence.check()
-	// A delete whose answer was lost and whose retry finds another holder
-	// did release when we still held the lock: nobody can take it over
-	// before our fencing deadline, so the other holder came after us.
-	res, err := releaseRecord(ctx, l.store, l.rec.ID, l.version, l.opts.Clock, l.fence.stillHeld)
+	res, err := releaseRecord(ctx, l.store, l.rec.ID, l.version, l.opts.Clock)
 	if err == nil || errors.Is(err, ErrLockLost) {
 		l.held = false
 	}
@@ -482,8 +485,15 @@ func (l *ApplyLock) Release(ctx context.Context) error {
 	if lostErr != nil {
 		return lostErr
 	}
-	if res.Holder != "" {
-		l.opts.Logf("released the apply lock %s; it is already held by %s", l.store.Where(), res.Holder)
+	if !res.Released {
+		return l.lost(fmt.Errorf("%w: %s was released or deleted by someone else (force-unlocked?)", ErrLockLost, l.store.Where()))
+	}
+	if res.Retried {
+		// Gone on retry: ours only if nobody could have taken it over
+		// (and released it) meanwhile, i.e. we are still within the fence.
+		if ferr := l.fence.check(); ferr != nil {
+			return l.lost(fmt.Errorf("%w: %s was gone when the release was retried after the fencing deadline; someone may have taken it over and released it", ErrLockLost, l.store.Where()))
+		}
 	}
 	return nil
 }
@@ -495,14 +505,14 @@ func ReleaseByID(ctx context.Context, store LockStore, id string, clk clock.Cloc
 	if clk == nil {
 		clk = clock.Real
 	}
-	return releaseRecord(ctx, store, id, "", clk, nil)
+	return releaseRecord(ctx, store, id, "", clk)
 }
 
 // releaseRecord deletes the record while it belongs to id; version is the
-// one we expect ("" to read it first). surelyDeleted, when not nil, tells
-// whether a delete we sent that found another holder on retry must have
-// gone through.
-func releaseRecord(ctx context.Context, store LockStore, id, version string, clk clock.Clock, surelyDeleted func() bool) (ReleaseResult, error) {
+// one we expect ("" to read it first). Another holder's record is never
+// touched, and finding one is ErrLockLost: even when a delete of ours was
+// sent before, nothing proves that it, and not a takeover, came first.
+func releaseRecord(ctx context.Context, store LockStore, id, version string, clk clock.Clock) (ReleaseResult, error) {
 	var lastErr error
 	sentDelete := false
 	backoff := 100 * time.Millisecond
@@ -517,7 +527,7 @@ func releaseRecord(ctx context.Context, store LockStore, id, version string, clk
 			obs, err := store.Read(ctx)
 			if errors.Is(err, storage.ErrNotFound) {
 				if sentDelete {
-					return ReleaseResult{Released: true}, nil // our delete went through; its answer was lost
+					return ReleaseResult{Released: true, Retried: true}, nil // our delete went through; its answer was lost
 				}
 				return ReleaseResult{}, nil
 			}
@@ -534,20 +544,20 @@ func releaseRecord(ctx context.Context, store LockStore, id, version string, clk
 				if perr == nil {
 					desc = rec.Describe(clk.Now())
 				}
-				if sentDelete && surelyDeleted != nil && surelyDeleted() {
-					return ReleaseResult{Released: true, Holder: desc}, nil
-				}
 				return ReleaseResult{Holder: desc}, fmt.Errorf("%w: %s is held by %s, not by lock ID %s: left alone", ErrLockLost, store.Where(), desc, id)
 			}
 			version = obs.Version
 		}
 		err := store.Delete(ctx, version)
+		sentBefore := sentDelete
 		sentDelete = true
 		switch {
 		case err == nil:
 			return ReleaseResult{Released: true}, nil
+		case errors.Is(err, storage.ErrNotFound) && sentBefore:
+			return ReleaseResult{Released: true, Retried: true}, nil // a retried delete whose first answer was lost
 		case errors.Is(err, storage.ErrNotFound):
-			return ReleaseResult{Released: true}, nil // a retried delete whose first answer was lost
+			return ReleaseResult{}, nil // gone before we deleted it
 		case errors.Is(err, storage.ErrPrecondition):
 			version = "" // changed or gone: look at who holds it now
 		case storage.IsPermanent(err):
