@@ -72,7 +72,7 @@ func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease 
 	if heartbeats {
 		keeper = l.Keep(ctx)
 	}
-	v, err := inv.checkSupersede(ctx, st)
+	v, err := inv.checkSupersede(ctx, l, st)
 	if err == nil && !v.Superseded {
 		return l, keeper, v, nil
 	}
