@@ -28,6 +28,14 @@ const (
 	releaseBackoffMax = 2 * time.Second
 )
 
+// MinLockLease is the shortest lease of a lock without heartbeats (the
+// lock command and its post step). Such a lock cannot stop the job's
+// steps when its lease lapses: a waiter then takes it over while the
+// job's apply may still run. Its lease must outlast the whole job; this
+// floor only refuses leases no Terraform job fits in (a run-mode lease
+// such as 30s, copied by mistake).
+const MinLockLease = time.Minute
+
 // RunChecker tells whether a GitHub Actions run has completed.
 type RunChecker interface {
 	RunCompleted(ctx context.Context, repo string, runID int64) (bool, error)
