@@ -226,7 +226,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 			}
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanup)
 			defer cancel()
-			_, _ = releaseRecord(cctx, l.store, l.rec.ID, "", clock.Real)
+			_, _ = releaseRecord(cctx, l.store, l.rec.ID, "", clock.Real, nil)
 		}
 	}()
 	var (
@@ -328,6 +328,9 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
 			tryCreate = true
+			// Free after the last holder we saw: our record says so, the
+			// proof that holder's retried release needs (releaseRecord).
+			l.rec.Holder.After = holder.ID
 			continue // free: create at once
 		case err != nil:
 			if err := stop(err); err != nil {
@@ -359,6 +362,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 				now:            now,
 			})
 			if reason != keepWaiting {
+				l.rec.Holder.After = "" // taken over: we did not find it free
 				nb, sent := l.newRecord()
 				v, err := l.store.Replace(ctx, nb, obs.Version)
 				if err == nil || l.adoptIfOurs(ctx, nb, &v, err) {
@@ -480,7 +484,7 @@ func (l *ApplyLock) Release(ctx context.Context) error {
 		return l.fence.check()
 	}
 	lostErr := l.fence.check()
-	res, err := releaseRecord(ctx, l.store, l.rec.ID, l.version, l.opts.Clock)
+	res, err := releaseRecord(ctx, l.store, l.rec.ID, l.version, l.opts.Clock, l.fence.stillHeld)
 	if err == nil || errors.Is(err, ErrLockLost) {
 		l.held = false
 	}
@@ -513,14 +517,18 @@ func ReleaseByID(ctx context.Context, store LockStore, id string, clk clock.Cloc
 	if clk == nil {
 		clk = clock.Real
 	}
-	return releaseRecord(ctx, store, id, "", clk)
+	return releaseRecord(ctx, store, id, "", clk, nil)
 }
 
 // releaseRecord deletes the record while it belongs to id; version is the
 // one we expect ("" to read it first). Another holder's record is never
-// touched, and finding one is ErrLockLost: even when a delete of ours was
-// sent before, nothing proves that it, and not a takeover, came first.
-func releaseRecord(ctx context.Context, store LockStore, id, version string, clk clock.Clock) (ReleaseResult, error) {
+// touched, and finding one is ErrLockLost, unless it proves that it came
+// after a delete of ours (one whose answer was lost): its holder saw id
+// hold the lock and then found the lock free (Holder.After), which a
+// takeover never records; and, for a holder (held not nil), we were still
+// within our fence. Our clock alone is no proof: it may be the one that
+// is wrong.
+func releaseRecord(ctx context.Context, store LockStore, id, version string, clk clock.Clock, held func() bool) (ReleaseResult, error) {
 	var lastErr error
 	sentDelete := false
 	backoff := 100 * time.Millisecond
@@ -551,6 +559,9 @@ func releaseRecord(ctx context.Context, store LockStore, id, version string, clk
 				desc := "an unreadable record"
 				if perr == nil {
 					desc = rec.Describe(clk.Now())
+				}
+				if perr == nil && sentDelete && rec.Holder.After == id && (held == nil || held()) {
+					return ReleaseResult{Released: true, Retried: true}, nil // freed by our delete, then taken
 				}
 				return ReleaseResult{Holder: desc}, fmt.Errorf("%w: %s is held by %s, not by lock ID %s: left alone", ErrLockLost, store.Where(), desc, id)
 			}

@@ -345,6 +345,56 @@ func TestAnotherHolderAtReleaseIsALoss(t *testing.T) {
 	}
 }
 
+// waitAfterDelete applies our delete, waits until a waiter that watched
+// us has taken the free lock, and loses the delete's answer.
+type waitAfterDelete struct {
+	LockStore
+	taken <-chan error
+}
+
+func (s *waitAfterDelete) Delete(ctx context.Context, expected string) error {
+	if err := s.LockStore.Delete(ctx, expected); err != nil {
+		return err
+	}
+	if err := <-s.taken; err != nil {
+		return err
+	}
+	return errLost
+}
+
+// TestSuccessorThatFoundTheLockFreeProvesTheRelease: the retry of a
+// release whose answer was lost finds a waiter's record, but the waiter
+// saw us hold the lock and then found it free (Holder.After): our delete
+// came first, no takeover happened, and that is a release. A record
+// without that proof is a loss (TestAnotherHolderAtReleaseIsALoss).
+func TestSuccessorThatFoundTheLockFreeProvesTheRelease(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"s3", "dynamodb"} {
+		var base LockStore
+		if name == "s3" {
+			base = NewS3LockStore(memstore.NewBucket("acme"), "k.prstate-apply.lock")
+		} else {
+			base = NewDynamoDBLockStore(memstore.NewTable("locks"), "acme/k.prstate-apply")
+		}
+		taken := make(chan error, 1)
+		l := NewApplyLock(&waitAfterDelete{LockStore: base, taken: taken}, Holder{}, LockOptions{Lease: time.Minute})
+		if err := l.Acquire(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		w := NewApplyLock(base, Holder{}, LockOptions{Lease: time.Minute, Poll: time.Millisecond})
+		go func() { taken <- w.Acquire(t.Context()) }()
+		time.Sleep(20 * time.Millisecond) // the waiter watches us
+		if err := l.Release(t.Context()); err != nil {
+			t.Fatalf("%s: release whose answer was lost, the lock then taken by a waiter that found it free: %v", name, err)
+		}
+		obs, err := base.Read(t.Context())
+		rec, _ := ParseApplyLockRecord(obs.Body)
+		if err != nil || rec.ID != w.ID() || rec.Holder.After != l.ID() {
+			t.Fatalf("%s: the waiter's record %+v, %v; want it, after %s", name, rec, err, l.ID())
+		}
+	}
+}
+
 // TestEarlierAttemptIsTakenOverAtOnce: a re-run finds the lock of its own
 // run's previous attempt (whose post step never ran) and takes it over
 // without waiting for the lease, while the run is in progress.
