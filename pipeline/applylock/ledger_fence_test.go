@@ -84,7 +84,7 @@ func TestPausedHolderDoesNotRecordItsApply(t *testing.T) {
 				t.Parallel()
 				w := motoLockWorld(t, kind)
 				ctx := t.Context()
-				var aClock clock.Clock = clock.Real
+				aClock := clock.Real
 				if !clockRuns {
 					aClock = clocktest.New() // stands still: A's fence never passes
 				}
