@@ -12,9 +12,9 @@ import (
 	"time"
 )
 
-// criticalSection fails with 99 when another holder is inside (mkdir is
-// atomic), and counts its entries.
-const criticalSection = `mkdir "$CS_DIR/cs" || exit 99; echo x >> "$CS_DIR/entries"; sleep 0.01; rmdir "$CS_DIR/cs"`
+// criticalSection notes an overlap and fails with 99 when another holder
+// is inside (mkdir is atomic), and counts its entries.
+const criticalSection = `mkdir "$CS_DIR/cs" || { echo x >> "$CS_DIR/overlaps"; exit 99; }; echo x >> "$CS_DIR/entries"; sleep 0.01; rmdir "$CS_DIR/cs"`
 
 // contend runs procs loops of rounds `prstate run` processes each around
 // the critical section and returns the failures.
@@ -46,6 +46,10 @@ func contend(t *testing.T, w *world, procs, rounds int, extra ...string) []strin
 	b, _ := os.ReadFile(filepath.Join(csDir, "entries"))
 	if n := strings.Count(string(b), "x"); n != procs*rounds {
 		failures = append(failures, fmt.Sprintf("%d critical sections entered, want %d", n, procs*rounds))
+	}
+	o, _ := os.ReadFile(filepath.Join(csDir, "overlaps"))
+	if n := strings.Count(string(o), "x"); n > 0 {
+		failures = append(failures, fmt.Sprintf("%d critical sections overlapped another", n))
 	}
 	return failures
 }

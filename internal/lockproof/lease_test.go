@@ -25,7 +25,9 @@ func TestForgedLeaseIsCapped(t *testing.T) {
 				t.Fatal(err)
 			}
 			written := time.Now()
-			code, stderr, took := w.run(t, nil, "lock", "--max-lease", maxLease.String(), "--lease", "3s", "--lock-timeout", "30s")
+			// run: lock refuses a lease under applylock.MinLockLease, and
+			// max-lease must not be shorter than our own lease.
+			code, stderr, took := w.run(t, nil, "run", "--max-lease", maxLease.String(), "--lease", "3s", "--lock-timeout", "30s", "--", "true")
 			t.Logf("%s: the forged 87600h lease was taken over %s after it was written (max-lease %s): exit %d", backend, time.Since(written).Round(time.Millisecond), maxLease, code)
 			if code != 0 || !strings.Contains(stderr, "took over the apply lock") || !strings.Contains(stderr, "forged-"+backend) {
 				t.Fatalf("exit %d after %s\n%s", code, took, stderr)
@@ -39,13 +41,13 @@ func TestForgedLeaseIsCapped(t *testing.T) {
 
 // TestLockModeWaitersShareTheServerClock: a `prstate lock` holder (no
 // heartbeats) dies; waiters come and go with a lock-timeout shorter than
-// its lease, so none of them ever watches the record for a whole lease on
-// its own clock. They still take it over within lease + margin of its
+// its lease (the shortest lock accepts, applylock.MinLockLease), so none
+// of them ever watches the record for a whole lease on its own clock. They still take it over within lease + margin of its
 // write, and never before the lease, by the record's age on the storage
 // server's clock (S3: Last-Modified against Date; DynamoDB: the holder's
 // write time against Date, less --clock-skew).
 func TestLockModeWaitersShareTheServerClock(t *testing.T) {
-	const lease = 5 * time.Second
+	const lease = applylock.MinLockLease
 	for _, backend := range backends {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()

@@ -28,6 +28,14 @@ const (
 	releaseBackoffMax = 2 * time.Second
 )
 
+// MinLockLease is the shortest lease of a lock without heartbeats (the
+// lock command and its post step). Such a lock cannot stop the job's
+// steps when its lease lapses: a waiter then takes it over while the
+// job's apply may still run. Its lease must outlast the whole job; this
+// floor only refuses leases no Terraform job fits in (a run-mode lease
+// such as 30s, copied by mistake).
+const MinLockLease = time.Minute
+
 // RunChecker tells whether a GitHub Actions run has completed.
 type RunChecker interface {
 	RunCompleted(ctx context.Context, repo string, runID int64) (bool, error)
@@ -320,6 +328,9 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
 			tryCreate = true
+			// Free after the last holder we saw: our record says so, the
+			// proof that holder's retried release needs (releaseRecord).
+			l.rec.Holder.After = holder.ID
 			continue // free: create at once
 		case err != nil:
 			if err := stop(err); err != nil {
@@ -351,6 +362,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 				now:            now,
 			})
 			if reason != keepWaiting {
+				l.rec.Holder.After = "" // taken over: we did not find it free
 				nb, sent := l.newRecord()
 				v, err := l.store.Replace(ctx, nb, obs.Version)
 				if err == nil || l.adoptIfOurs(ctx, nb, &v, err) {
@@ -452,13 +464,19 @@ func (l *ApplyLock) Lost() error { return l.fence.check() }
 type ReleaseResult struct {
 	Released bool   // we deleted our record
 	Holder   string // set when someone else holds it: described
+	// Retried: a delete of ours was sent, its answer lost, and the record
+	// was gone when we looked again. It was ours to delete only while we
+	// still held the lock then.
+	Retried bool
 }
 
 // Release gives our record up with a conditional write on our version,
 // retrying transient errors, and leaves anyone else's record alone. It
 // returns an error wrapping ErrLockLost when the lock was lost while we
 // held it (someone else holds it, or our fencing deadline passed): that
-// is never a clean release, even when our own record could be freed.
+// is never a clean release, even when our own record could be freed. Any
+// sign of another holder is a loss: only our own record, released, is a
+// release.
 func (l *ApplyLock) Release(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -466,9 +484,6 @@ func (l *ApplyLock) Release(ctx context.Context) error {
 		return l.fence.check()
 	}
 	lostErr := l.fence.check()
-	// A delete whose answer was lost and whose retry finds another holder
-	// did release when we still held the lock: nobody can take it over
-	// before our fencing deadline, so the other holder came after us.
 	res, err := releaseRecord(ctx, l.store, l.rec.ID, l.version, l.opts.Clock, l.fence.stillHeld)
 	if err == nil || errors.Is(err, ErrLockLost) {
 		l.held = false
@@ -482,8 +497,15 @@ func (l *ApplyLock) Release(ctx context.Context) error {
 	if lostErr != nil {
 		return lostErr
 	}
-	if res.Holder != "" {
-		l.opts.Logf("released the apply lock %s; it is already held by %s", l.store.Where(), res.Holder)
+	if !res.Released {
+		return l.lost(fmt.Errorf("%w: %s was released or deleted by someone else (force-unlocked?)", ErrLockLost, l.store.Where()))
+	}
+	if res.Retried {
+		// Gone on retry: ours only if nobody could have taken it over
+		// (and released it) meanwhile, i.e. we are still within the fence.
+		if ferr := l.fence.check(); ferr != nil {
+			return l.lost(fmt.Errorf("%w: %s was gone when the release was retried after the fencing deadline; someone may have taken it over and released it", ErrLockLost, l.store.Where()))
+		}
 	}
 	return nil
 }
@@ -499,10 +521,14 @@ func ReleaseByID(ctx context.Context, store LockStore, id string, clk clock.Cloc
 }
 
 // releaseRecord deletes the record while it belongs to id; version is the
-// one we expect ("" to read it first). surelyDeleted, when not nil, tells
-// whether a delete we sent that found another holder on retry must have
-// gone through.
-func releaseRecord(ctx context.Context, store LockStore, id, version string, clk clock.Clock, surelyDeleted func() bool) (ReleaseResult, error) {
+// one we expect ("" to read it first). Another holder's record is never
+// touched, and finding one is ErrLockLost, unless it proves that it came
+// after a delete of ours (one whose answer was lost): its holder saw id
+// hold the lock and then found the lock free (Holder.After), which a
+// takeover never records; and, for a holder (held not nil), we were still
+// within our fence. Our clock alone is no proof: it may be the one that
+// is wrong.
+func releaseRecord(ctx context.Context, store LockStore, id, version string, clk clock.Clock, held func() bool) (ReleaseResult, error) {
 	var lastErr error
 	sentDelete := false
 	backoff := 100 * time.Millisecond
@@ -517,7 +543,7 @@ func releaseRecord(ctx context.Context, store LockStore, id, version string, clk
 			obs, err := store.Read(ctx)
 			if errors.Is(err, storage.ErrNotFound) {
 				if sentDelete {
-					return ReleaseResult{Released: true}, nil // our delete went through; its answer was lost
+					return ReleaseResult{Released: true, Retried: true}, nil // our delete went through; its answer was lost
 				}
 				return ReleaseResult{}, nil
 			}
@@ -534,20 +560,23 @@ func releaseRecord(ctx context.Context, store LockStore, id, version string, clk
 				if perr == nil {
 					desc = rec.Describe(clk.Now())
 				}
-				if sentDelete && surelyDeleted != nil && surelyDeleted() {
-					return ReleaseResult{Released: true, Holder: desc}, nil
+				if perr == nil && sentDelete && rec.Holder.After == id && (held == nil || held()) {
+					return ReleaseResult{Released: true, Retried: true}, nil // freed by our delete, then taken
 				}
 				return ReleaseResult{Holder: desc}, fmt.Errorf("%w: %s is held by %s, not by lock ID %s: left alone", ErrLockLost, store.Where(), desc, id)
 			}
 			version = obs.Version
 		}
 		err := store.Delete(ctx, version)
+		sentBefore := sentDelete
 		sentDelete = true
 		switch {
 		case err == nil:
 			return ReleaseResult{Released: true}, nil
+		case errors.Is(err, storage.ErrNotFound) && sentBefore:
+			return ReleaseResult{Released: true, Retried: true}, nil // a retried delete whose first answer was lost
 		case errors.Is(err, storage.ErrNotFound):
-			return ReleaseResult{Released: true}, nil // a retried delete whose first answer was lost
+			return ReleaseResult{}, nil // gone before we deleted it
 		case errors.Is(err, storage.ErrPrecondition):
 			version = "" // changed or gone: look at who holds it now
 		case storage.IsPermanent(err):

@@ -323,7 +323,12 @@ func (s *grabAfterDelete) Delete(ctx context.Context, expected string) error {
 	return errLost
 }
 
-func TestLostDeleteThenReacquiredIsAReleaseNotALoss(t *testing.T) {
+// TestAnotherHolderAtReleaseIsALoss: our delete landed, someone took the
+// free lock, and the delete's answer was lost: the retry finds another
+// holder. Nothing proves our delete came first, so it is reported as a
+// lost lock (may have overlapped), never as released, and the other
+// holder's record stays.
+func TestAnotherHolderAtReleaseIsALoss(t *testing.T) {
 	t.Parallel()
 	base := NewS3LockStore(memstore.NewBucket("acme"), "k.prstate-apply.lock")
 	other := NewApplyLock(base, Holder{}, LockOptions{Lease: time.Minute})
@@ -331,12 +336,62 @@ func TestLostDeleteThenReacquiredIsAReleaseNotALoss(t *testing.T) {
 	if err := l.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Release(t.Context()); err != nil {
-		t.Fatalf("release: %v", err)
+	if err := l.Release(t.Context()); !errors.Is(err, ErrLockLost) || !strings.Contains(err.Error(), other.ID()) {
+		t.Fatalf("release that found another holder: %v", err)
 	}
 	obs, err := base.Read(t.Context())
 	if rec, _ := ParseApplyLockRecord(obs.Body); err != nil || rec.ID != other.ID() {
 		t.Fatalf("the other holder's lock must stay: %v", err)
+	}
+}
+
+// waitAfterDelete applies our delete, waits until a waiter that watched
+// us has taken the free lock, and loses the delete's answer.
+type waitAfterDelete struct {
+	LockStore
+	taken <-chan error
+}
+
+func (s *waitAfterDelete) Delete(ctx context.Context, expected string) error {
+	if err := s.LockStore.Delete(ctx, expected); err != nil {
+		return err
+	}
+	if err := <-s.taken; err != nil {
+		return err
+	}
+	return errLost
+}
+
+// TestSuccessorThatFoundTheLockFreeProvesTheRelease: the retry of a
+// release whose answer was lost finds a waiter's record, but the waiter
+// saw us hold the lock and then found it free (Holder.After): our delete
+// came first, no takeover happened, and that is a release. A record
+// without that proof is a loss (TestAnotherHolderAtReleaseIsALoss).
+func TestSuccessorThatFoundTheLockFreeProvesTheRelease(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"s3", "dynamodb"} {
+		var base LockStore
+		if name == "s3" {
+			base = NewS3LockStore(memstore.NewBucket("acme"), "k.prstate-apply.lock")
+		} else {
+			base = NewDynamoDBLockStore(memstore.NewTable("locks"), "acme/k.prstate-apply")
+		}
+		taken := make(chan error, 1)
+		l := NewApplyLock(&waitAfterDelete{LockStore: base, taken: taken}, Holder{}, LockOptions{Lease: time.Minute})
+		if err := l.Acquire(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		w := NewApplyLock(base, Holder{}, LockOptions{Lease: time.Minute, Poll: time.Millisecond})
+		go func() { taken <- w.Acquire(t.Context()) }()
+		time.Sleep(20 * time.Millisecond) // the waiter watches us
+		if err := l.Release(t.Context()); err != nil {
+			t.Fatalf("%s: release whose answer was lost, the lock then taken by a waiter that found it free: %v", name, err)
+		}
+		obs, err := base.Read(t.Context())
+		rec, _ := ParseApplyLockRecord(obs.Body)
+		if err != nil || rec.ID != w.ID() || rec.Holder.After != l.ID() {
+			t.Fatalf("%s: the waiter's record %+v, %v; want it, after %s", name, rec, err, l.ID())
+		}
 	}
 }
 

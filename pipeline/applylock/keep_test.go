@@ -84,28 +84,34 @@ func TestLostAnswerCountsFromItsSend(t *testing.T) {
 	}
 }
 
-// TestHeartbeatingHolderOfACompletedRunWaitsTwoIntervals: GitHub says the
-// holder's run completed, but its record still changes: it is taken over
-// only once it has not changed for two heartbeat intervals.
-func TestHeartbeatingHolderOfACompletedRunWaitsTwoIntervals(t *testing.T) {
+// TestHeartbeatingHolderOfACompletedRunWaitsForItsKillTime: GitHub says
+// the holder's run completed, but its record still changes: it is taken
+// over only once the record stood still past the holder's kill time
+// (killAfter) plus a renewal's timeout on the waiter's clock, before the
+// lease would lapse.
+func TestHeartbeatingHolderOfACompletedRunWaitsForItsKillTime(t *testing.T) {
 	t.Parallel()
+	const lease = 5 * time.Minute
 	b := memstore.NewBucket("acme")
 	clk := clocktest.New()
-	holder := newMemLock(b, Holder{Repository: "acme/infra", RunID: "77"}, LockOptions{Lease: 9 * time.Second, Heartbeats: true, Clock: clk})
+	holder := newMemLock(b, Holder{Repository: "acme/infra", RunID: "77"}, LockOptions{Lease: lease, Heartbeats: true, Clock: clk})
 	if err := holder.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	runs := &fakeRuns{completed: map[string]bool{"acme/infra/" + time.Duration(77).String(): true}}
 	var warned string
-	wclk := &heartbeatingClock{Fake: clk, every: 3 * time.Second, holder: holder, until: clk.Now().Add(30 * time.Second)}
-	w := newMemLock(b, Holder{RunID: "78"}, LockOptions{Lease: 9 * time.Second, Poll: 500 * time.Millisecond, Runs: runs, Clock: wclk, Warn: func(m string) { warned = m }})
+	every := heartbeatEvery(lease)
+	wclk := &heartbeatingClock{Fake: clk, every: every, holder: holder, until: clk.Now().Add(10 * every)}
+	w := newMemLock(b, Holder{RunID: "78"}, LockOptions{Lease: lease, Poll: 500 * time.Millisecond, Runs: runs, Clock: wclk, Warn: func(m string) { warned = m }})
 	start := clk.Now()
 	if err := w.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	got, last := clk.Now().Sub(start), wclk.last.Sub(start)
-	if last < 27*time.Second || got < last+6*time.Second || got > last+6*time.Second+625*time.Millisecond || !strings.Contains(warned, "run has completed") {
-		t.Fatalf("taken over at +%s, last heartbeat at +%s (interval 3s): %q", got, last, warned)
+	quiet := killAfter(lease) + renewTimeout(lease) // 250 s + 30 s
+	t.Logf("last heartbeat at +%s, taken over at +%s: %s later (kill time + renewal timeout %s, lease %s)", last, got, got-last, quiet, lease)
+	if last < 9*every || got <= last+quiet || got > last+quiet+2*625*time.Millisecond || got-last >= lease || !strings.Contains(warned, "run has completed") {
+		t.Fatalf("taken over at +%s, last heartbeat at +%s: %q", got, last, warned)
 	}
 }
 

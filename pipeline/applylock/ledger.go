@@ -45,16 +45,30 @@ type Ledger interface {
 	Where() string
 	Read(ctx context.Context) (LedgerRecord, error)
 	// Write replaces prev with next, only if the ledger still holds prev
-	// (ErrLedgerChanged otherwise).
+	// (ErrLedgerChanged otherwise). Under the apply lock, RecordApply
+	// writes through WriteChecked.
 	Write(ctx context.Context, prev LedgerRecord, next LedgerEntry) (LedgerRecord, error)
+	// WriteChecked is Write that, when lock is not nil, also requires lock
+	// to hold on the apply lock's item, in the same transaction
+	// (storage.ErrCheckFailed otherwise). Only a ledger in the lock's
+	// DynamoDB table takes one.
+	WriteChecked(ctx context.Context, prev LedgerRecord, next LedgerEntry, lock *storage.Check) (LedgerRecord, error)
 }
 
 // ledgerAttr holds the entry's JSON in the DynamoDB item.
 const ledgerAttr = "Ledger"
 
-// NewLedger returns the ledger of production key: in table when the apply
-// lock lives in DynamoDB (lockBackend "dynamodb"), in bucket otherwise.
-func NewLedger(bucket storage.ObjectReadWriter, table storage.ItemReadWriter, lockBackend, key string) Ledger {
+// ledgerTable is the part of the lock table the ledger uses: a write
+// under the lock is conditional on the lock's item (PutItemChecked).
+type ledgerTable interface {
+	storage.ItemReadWriter
+	PutItemChecked(ctx context.Context, item storage.Item, cond storage.Condition, check storage.Check) error
+}
+
+// NewLedger returns the ledger of production key: in table, beside the
+// apply lock's item, when the lock lives in DynamoDB (lockBackend
+// "dynamodb"), in bucket otherwise.
+func NewLedger(bucket storage.ObjectReadWriter, table ledgerTable, lockBackend, key string) Ledger {
 	if lockBackend == "dynamodb" && table != nil {
 		return &tableLedger{table: table, id: statekey.LedgerItemID(bucket.Name(), key)}
 	}
@@ -108,6 +122,13 @@ func (l *bucketLedger) Read(ctx context.Context) (LedgerRecord, error) {
 }
 
 func (l *bucketLedger) Write(ctx context.Context, prev LedgerRecord, next LedgerEntry) (LedgerRecord, error) {
+	return l.WriteChecked(ctx, prev, next, nil)
+}
+
+func (l *bucketLedger) WriteChecked(ctx context.Context, prev LedgerRecord, next LedgerEntry, lock *storage.Check) (LedgerRecord, error) {
+	if lock != nil {
+		return LedgerRecord{}, fmt.Errorf("failed to write the apply ledger %s: an S3 object cannot be written on a condition on %s", l.Where(), lock.LockID)
+	}
 	body, err := encodeLedger(next)
 	if err != nil {
 		return LedgerRecord{}, err
@@ -124,7 +145,7 @@ func (l *bucketLedger) Write(ctx context.Context, prev LedgerRecord, next Ledger
 }
 
 type tableLedger struct {
-	table storage.ItemReadWriter
+	table ledgerTable
 	id    string
 }
 
@@ -147,6 +168,10 @@ func (l *tableLedger) Read(ctx context.Context) (LedgerRecord, error) {
 }
 
 func (l *tableLedger) Write(ctx context.Context, prev LedgerRecord, next LedgerEntry) (LedgerRecord, error) {
+	return l.WriteChecked(ctx, prev, next, nil)
+}
+
+func (l *tableLedger) WriteChecked(ctx context.Context, prev LedgerRecord, next LedgerEntry, lock *storage.Check) (LedgerRecord, error) {
 	body, err := encodeLedger(next)
 	if err != nil {
 		return LedgerRecord{}, err
@@ -157,7 +182,12 @@ func (l *tableLedger) Write(ctx context.Context, prev LedgerRecord, next LedgerE
 	if prev.version != "" {
 		cond = storage.Condition{Attr: ledgerAttr, Equals: prev.version}
 	}
-	err = l.table.PutItem(ctx, storage.Item{storage.KeyAttr: l.id, ledgerAttr: string(body)}, cond)
+	item := storage.Item{storage.KeyAttr: l.id, ledgerAttr: string(body)}
+	if lock != nil {
+		err = l.table.PutItemChecked(ctx, item, cond, *lock)
+	} else {
+		err = l.table.PutItem(ctx, item, cond)
+	}
 	if errors.Is(err, storage.ErrPrecondition) {
 		return LedgerRecord{}, fmt.Errorf("failed to write the apply ledger %s: %w", l.Where(), ErrLedgerChanged)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
 
@@ -16,8 +17,8 @@ import (
 // does when the first answer was lost: the condition no longer holds.
 type lostAnswerLedger struct{ Ledger }
 
-func (l lostAnswerLedger) Write(ctx context.Context, prev LedgerRecord, next LedgerEntry) (LedgerRecord, error) {
-	if _, err := l.Ledger.Write(ctx, prev, next); err != nil {
+func (l lostAnswerLedger) WriteChecked(ctx context.Context, prev LedgerRecord, next LedgerEntry, lock *storage.Check) (LedgerRecord, error) {
+	if _, err := l.Ledger.WriteChecked(ctx, prev, next, lock); err != nil {
 		return LedgerRecord{}, err
 	}
 	return LedgerRecord{}, fmt.Errorf("failed to write the apply ledger %s: %w", l.Where(), ErrLedgerChanged)
@@ -32,13 +33,13 @@ func TestRecordApplyRecognisesItsOwnLostWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := ci.Event{SHA: strings.Repeat("c", 40), Repository: "acme/infra", RunID: "7", RunAttempt: "1"}
-	if _, err := RecordApply(ctx, l, Verdict{record: rec}, ev, time.Now()); err != nil {
+	if _, err := RecordApply(ctx, assumeHeld{}, l, Verdict{record: rec}, ev, time.Now()); err != nil {
 		t.Fatalf("own write whose answer was lost: %v", err)
 	}
 	// Someone else's entry is still an overlap.
 	rec, _ = l.Read(ctx)
 	other := lostAnswerLedger{failingLedger(l)}
-	if _, err := RecordApply(ctx, other, Verdict{record: rec}, ci.Event{SHA: strings.Repeat("d", 40), RunID: "8"}, time.Now()); !errors.Is(err, ErrLedgerChanged) {
+	if _, err := RecordApply(ctx, assumeHeld{}, other, Verdict{record: rec}, ci.Event{SHA: strings.Repeat("d", 40), RunID: "8"}, time.Now()); !errors.Is(err, ErrLedgerChanged) {
 		t.Fatalf("a write that did not land: %v, want ErrLedgerChanged", err)
 	}
 }
@@ -46,6 +47,6 @@ func TestRecordApplyRecognisesItsOwnLostWrite(t *testing.T) {
 // failingLedger's writes never land.
 type failingLedger struct{ Ledger }
 
-func (failingLedger) Write(context.Context, LedgerRecord, LedgerEntry) (LedgerRecord, error) {
+func (failingLedger) WriteChecked(context.Context, LedgerRecord, LedgerEntry, *storage.Check) (LedgerRecord, error) {
 	return LedgerRecord{}, nil
 }

@@ -81,13 +81,17 @@ func (in takeoverInput) effectiveLease() time.Duration {
 	return lease
 }
 
-// decideTakeover is the rule of DESIGN.md. A waiter takes over when
+// decideTakeover is the rule of DESIGN.md ("One clock rule"). A waiter
+// takes over when
 //   - the holder is an earlier attempt of our run, or GitHub says its run
 //     completed, and (for a holder that heartbeats) its record has not
-//     changed for two heartbeat intervals on our clock;
+//     changed for longer than runQuiet on our clock: by then the holder's
+//     command is surely gone, whatever its clock says;
 //   - the record has not changed for a whole lease on our clock;
-//   - or the record is older than the lease on the store's clock, which
-//     every waiter shares (lock mode: no waiter may stay a whole lease).
+//   - or, for a holder without heartbeats only (lock mode, where no waiter
+//     may stay a whole lease), the record is older than the lease on the
+//     store's clock, which every waiter shares. A heartbeating holder's
+//     clock never decides: a slow one would make its record look old.
 //
 // The lease is the holder's, capped at maxLease.
 func decideTakeover(in takeoverInput) takeoverReason {
@@ -95,8 +99,9 @@ func decideTakeover(in takeoverInput) takeoverReason {
 		return keepWaiting
 	}
 	unchanged := in.now.Sub(in.watch.since)
-	hb := in.holder.HeartbeatDuration()
-	if quiet := hb <= 0 || unchanged >= 2*hb; quiet {
+	lease := in.effectiveLease()
+	beats := in.holder.HeartbeatDuration() > 0
+	if quiet := !beats || lease > 0 && unchanged > runQuiet(lease); quiet {
 		if in.earlierAttempt {
 			return holderOldAttempt
 		}
@@ -104,16 +109,24 @@ func decideTakeover(in takeoverInput) takeoverReason {
 			return holderRunDone
 		}
 	}
-	lease := in.effectiveLease()
 	switch {
 	case lease <= 0:
 		return keepWaiting
 	case unchanged >= lease:
 		return holderLeaseLapse
-	case in.age.ok && in.age.d >= lease:
+	case !beats && in.age.ok && in.age.d >= lease:
 		return holderAged
 	}
 	return keepWaiting
+}
+
+// runQuiet is how long a heartbeating holder's record must stand still on
+// a waiter's clock before run liveness (run completed, earlier attempt)
+// may decide: the holder's command is surely gone killAfter(lease) after
+// the holder sent its last confirmed write, which it sent before we could
+// first see it; a renewal's timeout more covers a write still in flight.
+func runQuiet(lease time.Duration) time.Duration {
+	return killAfter(lease) + renewTimeout(lease)
 }
 
 // earlierAttempt tells whether holder is an earlier attempt of the run we

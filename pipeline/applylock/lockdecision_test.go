@@ -10,7 +10,10 @@ func TestDecideTakeover(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	w := lockWatch{}.observe("a", "v1", t0)
 	lease := func(d time.Duration) Holder { return Holder{Lease: d.String()} }
-	beating := Holder{Lease: "3m0s", Heartbeat: "1m0s"}
+	// Lease 5m: its command is surely gone 250 s after its last confirmed
+	// write (killAfter), plus a renewal's timeout (30 s): 280 s.
+	beating := Holder{Lease: "5m0s", Heartbeat: "1m40s"}
+	quiet := 280 * time.Second
 	yes := func() bool { return true }
 	cases := []struct {
 		name string
@@ -23,10 +26,15 @@ func TestDecideTakeover(t *testing.T) {
 		{"just before the lease", takeoverInput{watch: w, holder: lease(time.Minute)}, time.Minute - time.Nanosecond, keepWaiting},
 		{"a whole lease unchanged", takeoverInput{watch: w, holder: lease(time.Minute)}, time.Minute, holderLeaseLapse},
 		{"run completed, no heartbeats: at once", takeoverInput{watch: w, holder: lease(time.Hour), runCompleted: yes}, 0, holderRunDone},
-		{"run completed, heartbeats seen lately", takeoverInput{watch: w, holder: beating, runCompleted: yes}, 2*time.Minute - time.Nanosecond, keepWaiting},
-		{"run completed, two heartbeats missed", takeoverInput{watch: w, holder: beating, runCompleted: yes}, 2 * time.Minute, holderRunDone},
+		{"run completed, two heartbeats missed: its command may still run", takeoverInput{watch: w, holder: beating, runCompleted: yes}, 2 * 100 * time.Second, keepWaiting},
+		{"run completed, until its kill time and a renewal's timeout", takeoverInput{watch: w, holder: beating, runCompleted: yes}, quiet, keepWaiting},
+		{"run completed, past its kill time", takeoverInput{watch: w, holder: beating, runCompleted: yes}, quiet + time.Nanosecond, holderRunDone},
 		{"earlier attempt, heartbeats seen lately", takeoverInput{watch: w, holder: beating, earlierAttempt: true}, time.Minute, keepWaiting},
-		{"earlier attempt, two heartbeats missed", takeoverInput{watch: w, holder: beating, earlierAttempt: true}, 2 * time.Minute, holderOldAttempt},
+		{"earlier attempt, until its kill time", takeoverInput{watch: w, holder: beating, earlierAttempt: true}, quiet, keepWaiting},
+		{"earlier attempt, past its kill time", takeoverInput{watch: w, holder: beating, earlierAttempt: true}, quiet + time.Nanosecond, holderOldAttempt},
+		{"a short lease: run liveness never before the lease", takeoverInput{watch: w, holder: Holder{Lease: "3s", Heartbeat: "1s"}, runCompleted: yes}, 3*time.Second - time.Nanosecond, keepWaiting},
+		{"heartbeats: the server's clock never decides", takeoverInput{watch: w, holder: beating, age: recordAge{d: 10 * time.Hour, ok: true}}, 0, keepWaiting},
+		{"heartbeats: a whole lease on our clock", takeoverInput{watch: w, holder: beating, age: recordAge{d: 10 * time.Hour, ok: true}}, 5 * time.Minute, holderLeaseLapse},
 		{"earlier attempt without heartbeats", takeoverInput{watch: w, holder: lease(6 * time.Hour), earlierAttempt: true}, 0, holderOldAttempt},
 		{"no lease in record: fallback", takeoverInput{watch: w, fallback: 30 * time.Second}, 30 * time.Second, holderLeaseLapse},
 		{"no lease at all: wait", takeoverInput{watch: w}, 1000 * time.Hour, keepWaiting},
@@ -123,11 +131,13 @@ func TestEarlierAttempt(t *testing.T) {
 // FuzzDecideTakeover: whatever the inputs, a live holder (run not
 // completed, not an earlier attempt, record not older than the lease by
 // the server's clock) is never taken over before min(lease, cap) on our
-// clock, and a holder that heartbeats never before two heartbeats.
+// clock; a holder that heartbeats never by run liveness before its kill
+// time (plus a renewal's timeout), and never by the server's clock.
 func FuzzDecideTakeover(f *testing.F) {
 	f.Add(int64(time.Minute), int64(0), int64(0), int64(0), int64(time.Second), false)
 	f.Add(int64(0), int64(time.Minute), int64(0), int64(time.Hour), int64(time.Hour), false)
 	f.Add(int64(time.Second), int64(time.Second), int64(time.Second/3), int64(0), int64(time.Second), true)
+	f.Add(int64(time.Minute), int64(0), int64(time.Second), int64(0), int64(time.Second), true)
 	f.Fuzz(func(t *testing.T, lease, fallback, heartbeat, maxLease, elapsed int64, completed bool) {
 		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		in := takeoverInput{
@@ -136,14 +146,17 @@ func FuzzDecideTakeover(f *testing.F) {
 			fallback:     time.Duration(fallback),
 			maxLease:     time.Duration(maxLease),
 			runCompleted: func() bool { return completed },
+			age:          recordAge{d: time.Duration(elapsed) * 1000, ok: true}, // a slow holder's clock
 			now:          t0.Add(time.Duration(elapsed)),
 		}
 		got := decideTakeover(in)
 		eff := in.effectiveLease()
 		el, hb := time.Duration(elapsed), in.holder.HeartbeatDuration()
 		switch {
-		case got == holderRunDone && (!completed || hb > 0 && el < 2*hb):
-			t.Fatalf("taken over as completed after %v (completed %v, heartbeat %v)", el, completed, hb)
+		case got == holderRunDone && (!completed || hb > 0 && el <= runQuiet(eff)):
+			t.Fatalf("taken over as completed after %v (completed %v, heartbeat %v, lease %v)", el, completed, hb, eff)
+		case got == holderAged && hb > 0:
+			t.Fatalf("a heartbeating holder taken over by the server's clock after %v", el)
 		case got == holderLeaseLapse && (eff <= 0 || el < eff):
 			t.Fatalf("taken over after %v with lease %v", el, eff)
 		case maxLease > 0 && eff > time.Duration(maxLease):

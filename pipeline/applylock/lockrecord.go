@@ -29,6 +29,11 @@ type Holder struct {
 	// Heartbeat is how often the holder renews (Go duration); empty for
 	// a holder without heartbeats (lock mode).
 	Heartbeat string `json:"heartbeat,omitempty"`
+	// After is the lock ID of the holder this one saw before it found the
+	// lock free and created it (empty after a takeover, or when it saw no
+	// one): the proof a retried release of that holder needs that its own
+	// release came first.
+	After string `json:"after,omitempty"`
 	// Renewed is the holder's wall clock at the last write: shown by
 	// status; a waiter trusts it only against the store's clock, with a
 	// skew margin, where the store keeps no write time of its own.

@@ -3,6 +3,8 @@ package applylock
 import (
 	"context"
 	"time"
+
+	"github.com/prstate/prstate/pipeline/storage"
 )
 
 // LockStore is one lock record with compare-and-swap, on S3 or DynamoDB.
@@ -23,6 +25,11 @@ type LockStore interface {
 	Delete(ctx context.Context, expected string) error
 	// Where names the record for people (s3://bucket/key or dynamodb://table/LockID).
 	Where() string
+	// Guard is the condition that the record is still at version, for a
+	// write to another item of the same DynamoDB table to send in one
+	// transaction (storage.Table.PutItemChecked); nil where no write can
+	// be made conditional on the record (S3).
+	Guard(version string) *storage.Check
 }
 
 // Observation is one read of a lock record.

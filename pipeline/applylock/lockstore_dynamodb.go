@@ -61,3 +61,8 @@ func (s *dynamoLockStore) Replace(ctx context.Context, body []byte, expected str
 func (s *dynamoLockStore) Delete(ctx context.Context, expected string) error {
 	return s.t.DeleteItem(ctx, s.id, storage.Condition{Attr: "Info", Equals: expected})
 }
+
+// Guard: the lock item's Info is still version (it carries the RVN).
+func (s *dynamoLockStore) Guard(version string) *storage.Check {
+	return &storage.Check{LockID: s.id, Cond: storage.Condition{Attr: "Info", Equals: version}}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/storage"
 )
 
 // Relation is where a commit stands relative to the last applied one, in
@@ -232,9 +233,13 @@ func Supersede(ctx context.Context, ledger Ledger, cmp Comparer, ev ci.Event, al
 
 // RecordApply writes ev's commit to the ledger as the last one whose apply
 // started, on the condition that the ledger still holds what Supersede
-// read. It fails loudly when someone wrote in between: under one apply lock
-// that cannot happen unless two holders overlapped.
-func RecordApply(ctx context.Context, ledger Ledger, v Verdict, ev ci.Event, now time.Time) (LedgerEntry, error) {
+// read, and only while lock is provably held (ApplyLock.WriteHeld: on
+// DynamoDB in one transaction with a condition on the lock item). It
+// fails loudly when someone wrote in between: under one apply lock that
+// cannot happen unless two holders overlapped; and with ErrLockLost when
+// the lock was lost before (nothing written) or, on S3, by the time the
+// write was answered.
+func RecordApply(ctx context.Context, lock Held, ledger Ledger, v Verdict, ev ci.Event, now time.Time) (LedgerEntry, error) {
 	if v.Superseded {
 		return LedgerEntry{}, errors.New("failed to record the apply: the commit is superseded")
 	}
@@ -242,13 +247,19 @@ func RecordApply(ctx context.Context, ledger Ledger, v Verdict, ev ci.Event, now
 		return LedgerEntry{}, nil // nothing to compare later runs with
 	}
 	e := LedgerEntry{SHA: ev.SHA, Repository: ev.Repository, RunID: ev.RunID, RunAttempt: ev.RunAttempt, RunURL: ev.RunURL, PR: ev.PR, Started: now.UTC()}
-	if _, err := ledger.Write(ctx, v.record, e); err != nil {
+	err := lock.WriteHeld(ctx, "the apply ledger "+ledger.Where(), func(ctx context.Context, check *storage.Check) error {
+		_, err := ledger.WriteChecked(ctx, v.record, e, check)
 		if errors.Is(err, ErrLedgerChanged) && ledgerHolds(ctx, ledger, e) {
-			return e, nil // our write landed; its answer was lost and the retry found it
+			return nil // our write landed; its answer was lost and the retry found it
 		}
-		if errors.Is(err, ErrLedgerChanged) {
-			return LedgerEntry{}, fmt.Errorf("%w: another run recorded its apply while this run held the apply lock; two holders overlapped (was the lock force-unlocked?). Check the runs of this state before re-running", err)
-		}
+		return err
+	})
+	switch {
+	case errors.Is(err, ErrLockLost):
+		return LedgerEntry{}, fmt.Errorf("failed to record the apply: %w", err)
+	case errors.Is(err, ErrLedgerChanged):
+		return LedgerEntry{}, fmt.Errorf("%w: another run recorded its apply while this run held the apply lock; two holders overlapped (was the lock force-unlocked?). Check the runs of this state before re-running", err)
+	case err != nil:
 		return LedgerEntry{}, err
 	}
 	return e, nil

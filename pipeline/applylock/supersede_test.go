@@ -99,13 +99,13 @@ func TestSupersedeOutOfOrder(t *testing.T) {
 					if v.Last.SHA != repo.c || v.Last.RunID != "3" || !strings.Contains(v.SupersededMessage(), ci.ShortSHA(repo.c)) || !strings.Contains(v.SupersededMessage(), "/runs/3") {
 						t.Errorf("step %d: superseded by %+v, message %q", i, v.Last, v.SupersededMessage())
 					}
-					if _, err := RecordApply(ctx, ledger, v, ev, now); err == nil {
+					if _, err := RecordApply(ctx, assumeHeld{}, ledger, v, ev, now); err == nil {
 						t.Errorf("step %d: recorded a superseded commit", i)
 					}
 					continue
 				}
 				got = append(got, "apply "+step.run)
-				if _, err := RecordApply(ctx, ledger, v, ev, now.Add(time.Duration(i)*time.Minute)); err != nil {
+				if _, err := RecordApply(ctx, assumeHeld{}, ledger, v, ev, now.Add(time.Duration(i)*time.Minute)); err != nil {
 					t.Fatalf("step %d: record: %v", i, err)
 				}
 			}
@@ -145,7 +145,7 @@ func TestSupersedeRelations(t *testing.T) {
 			if err != nil || v.Superseded || v.Relation != RelationAhead || v.Via != cmp.Name() {
 				t.Fatalf("ahead: %+v, %v", v, err)
 			}
-			if _, err := RecordApply(ctx, l, v, pushEvent(repo.c, "8"), time.Now()); err != nil {
+			if _, err := RecordApply(ctx, assumeHeld{}, l, v, pushEvent(repo.c, "8"), time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			// identical (a re-run): go on without asking anyone.
@@ -166,10 +166,10 @@ func TestSupersedeRelations(t *testing.T) {
 			}
 			// A writer that read before us loses loudly.
 			stale, _ := Supersede(ctx, l, cmp, pushEvent(repo.d, "9"), true)
-			if _, err := RecordApply(ctx, l, v, pushEvent(repo.d, "9"), time.Now()); err != nil {
+			if _, err := RecordApply(ctx, assumeHeld{}, l, v, pushEvent(repo.d, "9"), time.Now()); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := RecordApply(ctx, l, stale, pushEvent(repo.d, "10"), time.Now()); !errors.Is(err, ErrLedgerChanged) || !strings.Contains(err.Error(), "overlapped") {
+			if _, err := RecordApply(ctx, assumeHeld{}, l, stale, pushEvent(repo.d, "10"), time.Now()); !errors.Is(err, ErrLedgerChanged) || !strings.Contains(err.Error(), "overlapped") {
 				t.Fatalf("stale record: %v", err)
 			}
 		})
@@ -185,14 +185,14 @@ func TestSupersedeEmptyLedgerAndNoCommit(t *testing.T) {
 	if err != nil || v.Superseded || v.Relation != "" {
 		t.Fatalf("empty ledger: %+v, %v", v, err)
 	}
-	if _, err := RecordApply(ctx, l, v, pushEvent(abc, "1"), time.Now()); err != nil {
+	if _, err := RecordApply(ctx, assumeHeld{}, l, v, pushEvent(abc, "1"), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	v, err = Supersede(ctx, l, never, ci.Event{Kind: ci.KindManual}, false)
 	if err != nil || v.Superseded {
 		t.Fatalf("no commit: %+v, %v", v, err)
 	}
-	if e, err := RecordApply(ctx, l, v, ci.Event{Kind: ci.KindManual}, time.Now()); err != nil || e.SHA != "" {
+	if e, err := RecordApply(ctx, assumeHeld{}, l, v, ci.Event{Kind: ci.KindManual}, time.Now()); err != nil || e.SHA != "" {
 		t.Fatalf("recorded a run without a commit: %+v, %v", e, err)
 	}
 	if rec, _ := l.Read(ctx); rec.Entry.SHA != abc {

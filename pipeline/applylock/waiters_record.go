@@ -112,3 +112,6 @@ func (s *waitersItem) Replace(ctx context.Context, body []byte, expected string)
 func (s *waitersItem) Delete(ctx context.Context, expected string) error {
 	return s.t.DeleteItem(ctx, s.id, storage.Condition{Attr: waitersAttr, Equals: expected})
 }
+
+// Guard: nothing is written under the waiters record.
+func (s *waitersItem) Guard(string) *storage.Check { return nil }

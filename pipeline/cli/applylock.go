@@ -74,6 +74,9 @@ func (inv *invocation) newApplyLock(store applylock.LockStore, defaultLease time
 	if lease < applylock.MinLease {
 		return nil, &usage.Error{Msg: fmt.Sprintf("invalid lease %s: want at least %s (a renewal must fit in a third of it)", lease, applylock.MinLease)}
 	}
+	if !heartbeats && lease < applylock.MinLockLease {
+		return nil, &usage.Error{Msg: fmt.Sprintf("invalid lease %s for the lock command: want at least %s; lock renews nothing and cannot stop the job's steps, so its lease must outlast the whole job (default 6h); prstate run renews a short lease with heartbeats", lease, applylock.MinLockLease)}
+	}
 	if inv.cfg.MaxLease > 0 && lease > inv.cfg.MaxLease {
 		return nil, &usage.Error{Msg: fmt.Sprintf("lease %s is longer than max-lease %s, which waiters honour at most", lease, inv.cfg.MaxLease)}
 	}

@@ -72,7 +72,7 @@ func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease 
 	if heartbeats {
 		keeper = l.Keep(ctx)
 	}
-	v, err := inv.checkSupersede(ctx, st)
+	v, err := inv.checkSupersede(ctx, l, st)
 	if err == nil && !v.Superseded {
 		return l, keeper, v, nil
 	}
@@ -80,6 +80,9 @@ func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease 
 		keeper.Stop()
 	}
 	if relErr := inv.releaseNow(ctx, l); relErr != nil {
+		if errors.Is(err, applylock.ErrLockLost) && errors.Is(relErr, applylock.ErrLockLost) {
+			return nil, nil, v, err // one loss, said once
+		}
 		return nil, nil, v, errors.Join(err, relErr)
 	}
 	if err != nil {

@@ -239,3 +239,27 @@ func TestRunUnderActionsLeavesNothingForThePostStep(t *testing.T) {
 		t.Fatalf("last lock_id is not empty:\n%s", state[i:])
 	}
 }
+
+// TestLockRefusesAShortLease: lock mode cannot fence the job's steps, so a
+// lease under applylock.MinLockLease is bad input (exit 2, nothing
+// written); run, which renews it with heartbeats, accepts it.
+func TestLockRefusesAShortLease(t *testing.T) {
+	t.Parallel()
+	b := memstore.NewBucket("acme-state")
+	a := newTestApp(t, Store{Bucket: b})
+	a.actions("push", "push.json")
+	if code := a.run(args("lock", "--lease", "30s")...); code != 2 || !strings.Contains(a.stderr.String(), "invalid lease 30s for the lock command: want at least 1m0s") {
+		t.Fatalf("lock --lease 30s: exit %d, want 2: %s", code, a.stderr.String())
+	}
+	if _, err := b.GetObject(t.Context(), applyLockObject); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("a refused lock wrote the apply lock: %v", err)
+	}
+	if a.file("github_output") != "" || strings.Contains(a.file("github_state"), "lock_id") {
+		t.Fatalf("a refused lock wrote outputs: %q %q", a.file("github_output"), a.file("github_state"))
+	}
+	r := newTestApp(t, Store{Bucket: b})
+	r.actions("push", "push.json")
+	if code := r.run(args("run", "--lease", "30s", "--", "true")...); code != 0 {
+		t.Fatalf("run --lease 30s: exit %d: %s", code, r.stderr.String())
+	}
+}

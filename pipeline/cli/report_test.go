@@ -113,7 +113,7 @@ func TestSupersededOutOfOrder(t *testing.T) {
 					args = append(append([]string{}, flags...), "--comment")
 				}
 				inv := a.invoke(args...)
-				v, err := inv.checkSupersede(context.Background(), Store{Bucket: bucket, Table: table})
+				v, err := inv.checkSupersede(context.Background(), assumeHeld{}, Store{Bucket: bucket, Table: table})
 				if err != nil {
 					t.Fatalf("run %s: %v", step.run, err)
 				}
@@ -173,15 +173,15 @@ func TestSupersededDivergedIsAnErrorWithTheNextStep(t *testing.T) {
 	shaD := testenv.Git(t, a.dir, "rev-parse", "HEAD")
 	flags := []string{"--bucket", "acme-state", "--key", "app/terraform.tfstate"}
 	a.push(shaC, "1")
-	if v, err := a.invoke(flags...).checkSupersede(context.Background(), Store{Bucket: bucket}); err != nil || v.Superseded {
+	if v, err := a.invoke(flags...).checkSupersede(context.Background(), assumeHeld{}, Store{Bucket: bucket}); err != nil || v.Superseded {
 		t.Fatalf("C: %v, %v", v.Superseded, err)
 	}
 	a.push(shaD, "2")
-	_, err := a.invoke(flags...).checkSupersede(context.Background(), Store{Bucket: bucket})
+	_, err := a.invoke(flags...).checkSupersede(context.Background(), assumeHeld{}, Store{Bucket: bucket})
 	if err == nil || !strings.Contains(err.Error(), "--allow-diverged") || !strings.Contains(err.Error(), ci.ShortSHA(shaC)) {
 		t.Fatalf("D: %v", err)
 	}
-	if v, err := a.invoke(append(flags, "--allow-diverged")...).checkSupersede(context.Background(), Store{Bucket: bucket}); err != nil || v.Superseded {
+	if v, err := a.invoke(append(flags, "--allow-diverged")...).checkSupersede(context.Background(), assumeHeld{}, Store{Bucket: bucket}); err != nil || v.Superseded {
 		t.Fatalf("D allowed: %v, %v", v.Superseded, err)
 	}
 	if !strings.Contains(a.stderr.String(), "::warning::") || !strings.Contains(a.stderr.String(), "allow-diverged is set") {

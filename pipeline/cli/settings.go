@@ -27,7 +27,7 @@ var (
 	workspaceKeyPrefixSetting = stringSetting("workspace-key-prefix", "", "Terraform's workspace_key_prefix (default env:)")
 	seedSetting               = stringSetting("seed", "none", "seed a new PR state from: none, production")
 	lockTimeoutSetting        = durationSetting("lock-timeout", "30m", "how long to wait for a lock before exit 3")
-	leaseSetting              = durationSetting("lease", "", "apply lock lease (default 5m for run, 6h for lock)")
+	leaseSetting              = durationSetting("lease", "", "apply lock lease (default 5m for run, at least 3s; 6h for lock, at least 1m: lock cannot stop the job's steps)")
 	lockPollSetting           = durationSetting("lock-poll", "500ms", "how often a waiter reads the apply lock (plus up to 25% jitter)")
 	maxLeaseSetting           = durationSetting("max-lease", "8h", "the longest apply lock lease a waiter honours: a holder asking for more is taken over after this")
 	clockSkewSetting          = durationSetting("clock-skew", "1m", "how far a holder's clock may be off DynamoDB's: a waiter of a lock without heartbeats adds it to the lease")

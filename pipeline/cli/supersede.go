@@ -18,8 +18,8 @@ import (
 // it sets superseded=true and warns naming that commit and its run: the
 // caller then releases the lock, skips its command and exits 0. A diverged
 // commit (without allow-diverged) is an error, as is a ledger written by
-// someone else meanwhile.
-func (inv *invocation) checkSupersede(ctx context.Context, st Store) (applylock.Verdict, error) {
+// someone else meanwhile, or the lock lost before the record was written.
+func (inv *invocation) checkSupersede(ctx context.Context, lock applylock.Held, st Store) (applylock.Verdict, error) {
 	stack := inv.cfg.Main()
 	ledger := applylock.NewLedger(st.Bucket, st.Table, inv.cfg.LockBackend, stack.Keys.Production)
 	v, err := applylock.Supersede(ctx, ledger, inv.stackComparer(), inv.ev, inv.cfg.AllowDiverged)
@@ -31,7 +31,7 @@ func (inv *invocation) checkSupersede(ctx context.Context, st Store) (applylock.
 		inv.rep.Warning(v.SupersededMessage())
 		return v, nil
 	}
-	if _, err := applylock.RecordApply(ctx, ledger, v, inv.ev, inv.app.Now()); err != nil {
+	if _, err := applylock.RecordApply(ctx, lock, ledger, v, inv.ev, inv.app.Now()); err != nil {
 		return v, err
 	}
 	inv.rep.SetOutput("superseded", "false")

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/prstate/prstate/internal/githubfake"
+	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
 
@@ -63,4 +64,12 @@ func TestLockAndRunSkipSupersededCommits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// assumeHeld runs writes under the apply lock as if it were held: for
+// tests of what the supersede check decides, not of the lock.
+type assumeHeld struct{}
+
+func (assumeHeld) WriteHeld(ctx context.Context, _ string, write func(context.Context, *storage.Check) error) error {
+	return write(ctx, nil)
 }

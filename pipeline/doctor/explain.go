@@ -53,7 +53,7 @@ func denied(err error) bool {
 // authorized: it succeeded, or was refused for the object's state (absent,
 // or a condition designed to fail).
 func allowed(err error) bool {
-	return err == nil || errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrPrecondition)
+	return err == nil || errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrPrecondition) || errors.Is(err, storage.ErrCheckFailed)
 }
 
 // classified is an error the storage adapters already put in words people

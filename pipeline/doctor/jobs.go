@@ -115,7 +115,7 @@ func probesFor(job iam.Job, t Target, n names, seed bool) []probe {
 	case iam.JobApply:
 		terraformOn(n.state, n.lockfile, n.lockItem, n.digest, "the production")
 		if table && t.LockBackend == "dynamodb" {
-			objects(n.applyItem, "the apply lock item", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")
+			objects(n.applyItem, "the apply lock item", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
 			objects(n.ledgerItem, "the ledger item", "dynamodb:GetItem", "dynamodb:PutItem")
 			objects(n.waitersItem, "the waiters item", "dynamodb:GetItem", "dynamodb:PutItem")
 		} else {

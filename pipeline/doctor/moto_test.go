@@ -86,7 +86,7 @@ func TestDoctorMoto(t *testing.T) {
 	}
 	want(t, rep, "lifecycle", doctor.OK, `rule "noncurrent" expires noncurrent versions after 30 days`)
 	want(t, rep, "table", doctor.OK, "partition key LockID (string)")
-	want(t, rep, "access: the apply lock item", doctor.OK, "dynamodb:GetItem, dynamodb:PutItem, dynamodb:DeleteItem")
+	want(t, rep, "access: the apply lock item", doctor.OK, "dynamodb:GetItem, dynamodb:PutItem, dynamodb:DeleteItem, dynamodb:ConditionCheckItem")
 	items, err := tbl.ScanItems(t.Context(), "")
 	if err != nil || len(items) != 0 {
 		t.Fatalf("doctor left items %v (%v)", items, err)

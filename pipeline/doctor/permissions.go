@@ -107,7 +107,7 @@ func (c *checker) probe(ctx context.Context, job iam.Job, p probe, probePRKey bo
 			return notProbed(check, resource, p, "the server did not prove it honours DELETE If-Match (see conditional delete): a probe could delete")
 		}
 		err = c.t.Bucket.DeleteObject(ctx, p.name, impossibleETag)
-	case "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan":
+	case "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:ConditionCheckItem":
 		insp, ok := c.t.Table.(TableInspector)
 		switch {
 		case p.action == "dynamodb:GetItem":
@@ -116,6 +116,8 @@ func (c *checker) probe(ctx context.Context, job iam.Job, p probe, probePRKey bo
 			return notProbed(check, resource, p, "this store cannot be inspected")
 		case p.action == "dynamodb:Scan":
 			err = insp.ProbeScan(ctx)
+		case p.action == "dynamodb:ConditionCheckItem":
+			err = insp.ProbeCheck(ctx, p.name)
 		default:
 			err = insp.ProbeWrite(ctx, p.name, p.action == "dynamodb:DeleteItem")
 		}

@@ -32,6 +32,9 @@ type TableInspector interface {
 	// ProbeWrite puts (or deletes) lockID under a condition that never
 	// holds: storage.ErrPrecondition means the write was allowed.
 	ProbeWrite(ctx context.Context, lockID string, del bool) error
+	// ProbeCheck sends a transaction of one condition check on lockID
+	// that never holds: storage.ErrCheckFailed means it was allowed.
+	ProbeCheck(ctx context.Context, lockID string) error
 	// ProbeScan scans one item.
 	ProbeScan(ctx context.Context) error
 }

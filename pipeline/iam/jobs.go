@@ -15,6 +15,8 @@ import "fmt"
 //	ListObjectsV2                   s3:ListBucket (condition key s3:prefix)
 //	ListObjectVersions              s3:ListBucketVersions (s3:prefix)
 //	GetItem PutItem DeleteItem      dynamodb: the same (dynamodb:LeadingKeys)
+//	TransactWriteItems              per item: ConditionCheck dynamodb:ConditionCheckItem,
+//	                                Put dynamodb:PutItem (LeadingKeys)
 //	BatchWriteItem (deletes)        dynamodb:BatchWriteItem (LeadingKeys)
 //	Scan                            dynamodb:Scan (no leading key)
 const (
@@ -28,6 +30,7 @@ const (
 	ddbGet        = "dynamodb:GetItem"
 	ddbPut        = "dynamodb:PutItem"
 	ddbDelete     = "dynamodb:DeleteItem"
+	ddbCheck      = "dynamodb:ConditionCheckItem"
 	ddbBatchWrite = "dynamodb:BatchWriteItem"
 	ddbScan       = "dynamodb:Scan"
 )
@@ -129,7 +132,9 @@ func sweep(b *builder, n names) []string {
 func apply(b *builder, n names) []string {
 	terraformOn(b, n, "Production", literal(n.state), literal(n.lockfile), literal(n.lockItem), literal(n.digest))
 	if n.applyInTable() {
-		b.items("ApplyLock", acts(ddbGet, ddbPut, ddbDelete), n.table, literal(n.applyItem))
+		// The ledger's write is conditional on the lock item, in one
+		// transaction (a ConditionCheck on it).
+		b.items("ApplyLock", acts(ddbGet, ddbPut, ddbDelete, ddbCheck), n.table, literal(n.applyItem))
 		b.items("ApplyLedger", acts(ddbGet, ddbPut), n.table, literal(n.ledgerItem))
 		b.items("ApplyWaiters", acts(ddbGet, ddbPut), n.table, literal(n.waitersItem))
 		return nil

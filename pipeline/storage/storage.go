@@ -18,6 +18,9 @@ var (
 	// ErrPrecondition: a conditional write or delete lost (the object or
 	// item exists, is absent, or changed since it was read).
 	ErrPrecondition = errors.New("precondition failed")
+	// ErrCheckFailed: the Check of a checked write failed (the other
+	// item is absent or changed); nothing was written.
+	ErrCheckFailed = errors.New("condition on another item failed")
 )
 
 // Object is an S3 object. ETag is opaque (compared, never parsed).
@@ -102,6 +105,14 @@ type Condition struct {
 	Equals string
 }
 
+// Check is a condition on another item of the table that a write depends
+// on, evaluated in the same transaction (DynamoDB's ConditionCheck in
+// TransactWriteItems).
+type Check struct {
+	LockID string
+	Cond   Condition
+}
+
 // Table is one DynamoDB table with partition key LockID (string).
 type Table interface {
 	Name() string
@@ -112,6 +123,11 @@ type Table interface {
 	GetItemAt(ctx context.Context, lockID string) (Item, time.Time, error)
 	// PutItem writes item (which must carry LockID); ErrPrecondition when cond fails.
 	PutItem(ctx context.Context, item Item, cond Condition) error
+	// PutItemChecked writes item when cond holds on it and check holds on
+	// check.LockID, atomically (one TransactWriteItems): ErrPrecondition
+	// when cond fails, ErrCheckFailed when check does; nothing is written
+	// then.
+	PutItemChecked(ctx context.Context, item Item, cond Condition, check Check) error
 	// DeleteItem deletes; ErrPrecondition when cond fails (an absent item
 	// fails any Attr condition). Unconditional delete of an absent item is fine.
 	DeleteItem(ctx context.Context, lockID string, cond Condition) error

@@ -69,3 +69,23 @@ func (c *Fake) When(t time.Time, f func()) {
 	c.hooks = append(c.hooks, hook{at: t, f: f})
 	c.mu.Unlock()
 }
+
+// Offset is the process's real clock with its wall time off by By (a host
+// whose clock is slow or fast). Its monotonic readings, and so every
+// duration measured on it, stay true, as on such a host.
+type Offset struct{ By time.Duration }
+
+// Now is the real time, its wall reading moved by By.
+func (o Offset) Now() time.Time { return time.Now().Add(o.By) }
+
+// Sleep sleeps for real.
+func (o Offset) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -7,8 +7,10 @@ import (
 	"net"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/prstate/prstate/pipeline/storage"
@@ -46,6 +48,26 @@ func s3Sentinel(err error) error {
 func dynamoSentinel(err error) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) && ae.ErrorCode() == "ConditionalCheckFailedException" {
+		return storage.ErrPrecondition
+	}
+	return nil
+}
+
+// transactSentinel maps a canceled PutItemChecked transaction (check
+// first, put second) onto storage.ErrCheckFailed or
+// storage.ErrPrecondition, or returns nil.
+func transactSentinel(err error) error {
+	var tc *types.TransactionCanceledException
+	if !errors.As(err, &tc) {
+		return dynamoSentinel(err)
+	}
+	for i, r := range tc.CancellationReasons {
+		if aws.ToString(r.Code) != "ConditionalCheckFailed" {
+			continue
+		}
+		if i == 0 {
+			return storage.ErrCheckFailed
+		}
 		return storage.ErrPrecondition
 	}
 	return nil

@@ -128,6 +128,47 @@ func (t *table) PutItem(ctx context.Context, item storage.Item, cond storage.Con
 	return nil
 }
 
+// PutItemChecked is one TransactWriteItems: a ConditionCheck on
+// check.LockID, then the Put of item with cond. A canceled transaction
+// names the failed condition per item, in order.
+func (t *table) PutItemChecked(ctx context.Context, item storage.Item, cond storage.Condition, check storage.Check) error {
+	id := item[storage.KeyAttr]
+	what := "put item " + id + " into " + t.name + " checking " + check.LockID
+	if id == "" || check.LockID == "" || check.LockID == id {
+		return fmt.Errorf("failed to %s: both keys are needed, and they must differ", what)
+	}
+	pc, err := conditionOf(cond)
+	if err != nil {
+		return fmt.Errorf("failed to %s: %w", what, err)
+	}
+	cc, err := conditionOf(check.Cond)
+	if err != nil || cc.expr == nil {
+		return fmt.Errorf("failed to %s: the check needs a condition (%v)", what, err)
+	}
+	_, err = t.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{ConditionCheck: &types.ConditionCheck{
+				TableName:                 aws.String(t.name),
+				Key:                       keyOf(check.LockID),
+				ConditionExpression:       cc.expr,
+				ExpressionAttributeNames:  cc.names,
+				ExpressionAttributeValues: cc.values,
+			}},
+			{Put: &types.Put{
+				TableName:                 aws.String(t.name),
+				Item:                      fromItem(item),
+				ConditionExpression:       pc.expr,
+				ExpressionAttributeNames:  pc.names,
+				ExpressionAttributeValues: pc.values,
+			}},
+		},
+	})
+	if err != nil {
+		return t.fail(what, "dynamodb:ConditionCheckItem and dynamodb:PutItem", transactSentinel(err), err)
+	}
+	return nil
+}
+
 func (t *table) DeleteItem(ctx context.Context, lockID string, cond storage.Condition) error {
 	what := "delete item " + lockID + " from " + t.name
 	c, err := conditionOf(cond)

@@ -57,6 +57,19 @@ func (t *table) ProbeWrite(ctx context.Context, lockID string, del bool) error {
 	return nil
 }
 
+// ProbeCheck sends a TransactWriteItems of one ConditionCheck on lockID
+// that never holds (dynamodb:ConditionCheckItem): it writes nothing.
+// Allowed: storage.ErrCheckFailed.
+func (t *table) ProbeCheck(ctx context.Context, lockID string) error {
+	_, err := t.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{ConditionCheck: &types.ConditionCheck{TableName: aws.String(t.name), Key: keyOf(lockID), ConditionExpression: impossible}},
+	}})
+	if err != nil {
+		return t.inspectErr("probe item "+lockID+" of "+t.name, "dynamodb:ConditionCheckItem", transactSentinel(err), err)
+	}
+	return nil
+}
+
 // ProbeScan scans at most one item (dynamodb:Scan).
 func (t *table) ProbeScan(ctx context.Context) error {
 	if _, err := t.client.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(t.name), Limit: aws.Int32(1)}); err != nil {

@@ -71,5 +71,14 @@ func (t *Table) ProbeWrite(_ context.Context, lockID string, _ bool) error {
 	return fmt.Errorf("failed to probe item %s of %s: %w", lockID, t.name, storage.ErrPrecondition)
 }
 
+// ProbeCheck is refused by its condition, as DynamoDB refuses it.
+func (t *Table) ProbeCheck(_ context.Context, lockID string) error {
+	t.calls.add("ProbeCheck")
+	if strings.TrimSpace(lockID) == "" {
+		return fmt.Errorf("failed to probe item of %s: empty LockID", t.name)
+	}
+	return fmt.Errorf("failed to probe item %s of %s: %w", lockID, t.name, storage.ErrCheckFailed)
+}
+
 // ProbeScan always succeeds.
 func (t *Table) ProbeScan(ctx context.Context) error { return ctx.Err() }

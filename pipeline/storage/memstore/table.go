@@ -99,6 +99,37 @@ func (t *Table) PutItem(ctx context.Context, item storage.Item, cond storage.Con
 	return nil
 }
 
+// PutItemChecked writes item when cond holds on it and check on
+// check.LockID, under one lock: ErrPrecondition or ErrCheckFailed.
+func (t *Table) PutItemChecked(ctx context.Context, item storage.Item, cond storage.Condition, c storage.Check) error {
+	t.calls.add("PutItemChecked")
+	id := item[storage.KeyAttr]
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("failed to put item %s: %w", id, err)
+	}
+	if id == "" || c.LockID == "" || c.LockID == id {
+		return fmt.Errorf("failed to put item %q checking %q: both keys are needed, and they must differ", id, c.LockID)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ok, err := check(t.items[id], cond)
+	if err != nil {
+		return fmt.Errorf("failed to put item %s: %w", id, err)
+	}
+	okCheck, err := check(t.items[c.LockID], c.Cond)
+	if err != nil {
+		return fmt.Errorf("failed to put item %s: %w", id, err)
+	}
+	switch {
+	case !okCheck:
+		return fmt.Errorf("failed to put item %s: %s: %w", id, c.LockID, storage.ErrCheckFailed)
+	case !ok:
+		return fmt.Errorf("failed to put item %s: %w", id, storage.ErrPrecondition)
+	}
+	t.items[id] = cloneItem(item)
+	return nil
+}
+
 // DeleteItem deletes lockID when cond holds; ErrPrecondition otherwise.
 // An unconditional delete of an absent item succeeds.
 func (t *Table) DeleteItem(ctx context.Context, lockID string, cond storage.Condition) error {

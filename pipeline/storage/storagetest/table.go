@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -22,6 +23,7 @@ func RunTable(t *testing.T, newTable func(t *testing.T) storage.Table) {
 		{"PutWithoutLockID", tablePutWithoutLockID},
 		{"PutIfAbsent", tablePutIfAbsent},
 		{"PutIfEquals", tablePutIfEquals},
+		{"PutChecked", tablePutChecked},
 		{"ExclusiveConditions", tableExclusiveConditions},
 		{"DeleteUnconditional", tableDeleteUnconditional},
 		{"DeleteIfEquals", tableDeleteIfEquals},
@@ -108,6 +110,40 @@ func tablePutIfAbsent(t *testing.T, tb storage.Table, p string) {
 	err := tb.PutItem(t.Context(), storage.Item{storage.KeyAttr: p + "lock", "Info": "second"}, storage.Condition{Absent: true})
 	isErr(t, err, storage.ErrPrecondition, "PutItem Absent of an existing item")
 	wantItem(t, tb, first)
+}
+
+// tablePutChecked: a put conditional on another item (a ledger entry on
+// its apply lock's record) writes only when both conditions hold, and
+// says which one failed.
+func tablePutChecked(t *testing.T, tb storage.Table, p string) {
+	lock, ledger := p+"app.prstate-apply", p+"app.prstate-ledger"
+	onLock := storage.Check{LockID: lock, Cond: storage.Condition{Attr: "Info", Equals: "ours"}}
+	first := storage.Item{storage.KeyAttr: ledger, "Ledger": "a"}
+	err := tb.PutItemChecked(t.Context(), first, storage.Condition{Absent: true}, onLock)
+	isErr(t, err, storage.ErrCheckFailed, "PutItemChecked with the checked item absent")
+	wantNoItem(t, tb, ledger)
+
+	putItem(t, tb, storage.Item{storage.KeyAttr: lock, "Info": "ours"})
+	noErr(t, tb.PutItemChecked(t.Context(), first, storage.Condition{Absent: true}, onLock), "PutItemChecked")
+	wantItem(t, tb, first)
+
+	second := storage.Item{storage.KeyAttr: ledger, "Ledger": "b"}
+	err = tb.PutItemChecked(t.Context(), second, storage.Condition{Attr: "Ledger", Equals: "stale"}, onLock)
+	isErr(t, err, storage.ErrPrecondition, "PutItemChecked with its own condition failing")
+	if errors.Is(err, storage.ErrCheckFailed) {
+		t.Fatalf("PutItemChecked blamed the check for its own condition: %v", err)
+	}
+	wantItem(t, tb, first)
+
+	putItem(t, tb, storage.Item{storage.KeyAttr: lock, "Info": "theirs"})
+	err = tb.PutItemChecked(t.Context(), second, storage.Condition{Attr: "Ledger", Equals: "a"}, onLock)
+	isErr(t, err, storage.ErrCheckFailed, "PutItemChecked after the checked item changed")
+	wantItem(t, tb, first)
+	wantItem(t, tb, storage.Item{storage.KeyAttr: lock, "Info": "theirs"})
+
+	putItem(t, tb, storage.Item{storage.KeyAttr: lock, "Info": "ours"})
+	noErr(t, tb.PutItemChecked(t.Context(), second, storage.Condition{Attr: "Ledger", Equals: "a"}, onLock), "PutItemChecked on the current version")
+	wantItem(t, tb, second)
 }
 
 func tablePutIfEquals(t *testing.T, tb storage.Table, p string) {
