@@ -198,8 +198,7 @@ func (inv *invocation) guardedEnd(name string, g *guarded, lostErr error) error 
 func exitOf(name string, e *commandExit) error {
 	switch {
 	case e.signal != 0:
-		sig := syscall.Signal(e.signal)
-		return &childExit{code: 128 + e.signal, msg: fmt.Sprintf("%s killed by %v", name, sig)}
+		return &childExit{code: 128 + e.signal, msg: fmt.Sprintf("%s killed by %s", name, signalName(syscall.Signal(e.signal)))}
 	case e.code != 0:
 		return &childExit{code: e.code, msg: fmt.Sprintf("%s exited with code %d", name, e.code)}
 	}

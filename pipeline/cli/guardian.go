@@ -85,7 +85,7 @@ type guardian struct {
 	grace   int64 // the leader ended at this time plus leftoverGrace; 0: not yet
 	stop    *stopping
 	orphan  bool // prstate is gone
-	started int   // our parent's PID when we began
+	started int  // our parent's PID when we began
 }
 
 // stopping is a stop in progress.
@@ -360,5 +360,5 @@ func signalName(sig syscall.Signal) string {
 	case syscall.SIGKILL:
 		return "SIGKILL"
 	}
-	return sig.String()
+	return fmt.Sprintf("signal %d (%v)", int(sig), sig)
 }
