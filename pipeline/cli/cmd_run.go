@@ -51,6 +51,9 @@ func runRun(ctx context.Context, inv *invocation) error {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	becomeSubreaper()
+	if lease := inv.cfg.Lease; lease >= applylock.MinLease && lease < applylock.GracefulLease {
+		inv.rep.Warning(fmt.Sprintf("lease %s leaves %s %s to stop gracefully once the lock is lost (lease/6): Terraform needs that time to let its providers finish their calls in flight and write the state; use a lease of at least %s", lease, inv.args[0], applylock.StopWindow(lease), applylock.GracefulLease))
+	}
 
 	l, keeper, v, err := inv.takeApplyLock(ctx, "run", runLease, true)
 	if err != nil || l == nil {
