@@ -21,7 +21,6 @@ type guarded struct {
 	done     chan struct{} // closed when the guardian exited: no process of the tree is left
 	err      error         // the guardian's cmd.Wait, once done is closed
 	exit     *commandExit  // how the command ended, once the guardian said so
-	stuck    int           // processes that outlived SIGKILL (the guardian gave up on them)
 	fence    [2]int64      // the fence the guardian last heard of
 }
 
@@ -48,6 +47,9 @@ func startGuarded(self string, name string, args []string, env []string, stdin i
 	cmd.Stdin, cmd.Stdout, cmd.Stderr, cmd.Env = stdin, stdout, stderr, env
 	cmd.ExtraFiles = []*os.File{ctlR, repW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A process the guardian gave up on (stuck after SIGKILL) may hold
+	// our output open: do not wait on it for ever.
+	cmd.WaitDelay = stuckAfter
 	err = cmd.Start()
 	ctlR.Close()
 	repW.Close()
@@ -74,20 +76,16 @@ func startGuarded(self string, name string, args []string, env []string, stdin i
 		return nil, fmt.Errorf("its guardian ended before the command started (%v)", cmd.ProcessState)
 	}
 	// The report pipe stays open until the guardian exits; read it to
-	// the end before done is closed, so exit and stuck are known then.
+	// the end before done is closed, so exit is known then.
 	repDone := make(chan struct{})
 	go func() {
 		defer close(repDone)
 		defer repR.Close()
 		for line := range lines {
-			f := strings.Fields(line)
-			switch {
-			case len(f) == 3 && f[0] == msgExit:
+			if f := strings.Fields(line); len(f) == 3 && f[0] == msgExit {
 				code, _ := strconv.Atoi(f[1])
 				sig, _ := strconv.Atoi(f[2])
 				g.exit = &commandExit{code, sig}
-			case len(f) == 2 && f[0] == msgStuck:
-				g.stuck, _ = strconv.Atoi(f[1])
 			}
 		}
 	}()

@@ -52,7 +52,6 @@ const (
 	msgPID   = "pid"   // pid <n>: the command started
 	msgError = "error" // error <text>: the command did not start
 	msgExit  = "exit"  // exit <code> <signal>: the command (the leader) ended
-	msgStuck = "stuck" // stuck <n>: n processes outlived SIGKILL; giving up on them
 )
 
 // leftoverGrace is how long processes may outlive the command that
@@ -338,15 +337,14 @@ func (g *guardian) signal(procs []int, sig syscall.Signal, sent map[int]bool) {
 	}
 }
 
-// stuck reports whether processes outlived SIGKILL for stuckAfter; it
-// tells prstate so.
+// stuck reports whether processes outlived SIGKILL for stuckAfter: the
+// guardian then exits and leaves them to prstate, which goes on.
 func (g *guardian) stuck() bool {
 	if g.stop == nil || g.stop.killedAt == 0 || monoNow()-g.stop.killedAt < int64(stuckAfter) {
 		return false
 	}
 	n := len(descendants(os.Getpid()))
 	g.logf("%d process(es) of %s outlived SIGKILL for %s; going on", n, g.name, stuckAfter)
-	g.send(msgStuck, strconv.Itoa(n))
 	return true
 }
 
