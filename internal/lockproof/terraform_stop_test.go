@@ -20,9 +20,11 @@ import (
 // or receives SIGTERM mid-apply. Terraform gets SIGINT, its provider
 // finishes the call in flight (3 s after the SIGINT reached it), the
 // state records the change (serial +1) and no SIGTERM or SIGKILL was
-// needed. A lost lock exits non-zero saying so. With SIGTERM first (the
-// old way) the plugin dies mid-call: the change is made, the state never
-// records it.
+// needed. A lost lock exits non-zero saying so. With `kill -9` of prstate
+// mid-apply, its guardian does the same, and terraform has exited before
+// a second `prstate run` waiting on the lock starts its command. With
+// SIGTERM first (the old way) the plugin dies mid-call: the change is
+// made, the state never records it.
 func TestTerraformStopsGracefully(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto, terraform and a provider plugin")
@@ -31,7 +33,7 @@ func TestTerraformStopsGracefully(t *testing.T) {
 	prov := testenv.BuildSlowProvider(t)
 	// StopWindow is lease/6 = 10 s: SIGTERM 7.5 s after SIGINT.
 	const lease = time.Minute
-	for _, how := range []string{"lost", "sigterm"} {
+	for _, how := range []string{"lost", "sigterm", "kill9"} {
 		t.Run(how, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t, "s3")
@@ -70,21 +72,45 @@ resource "simple_resource" "slow" {
 
 			cut := testenv.NewFaultProxy(t, w.endpoint, testenv.Faults{})
 			env := append([]string{"AWS_ENDPOINT_URL_S3=" + cut.URL}, prov.Env("10m", "3s", events)...)
-			holder := w.start(t, env, runArgs(lease, nil, []string{tf, "-chdir=" + dir, "apply", "-auto-approve", "-input=false", "-no-color", "-var=n=1"})...)
+			// The shell survives the stop's signals (no-op traps; terraform
+			// gets them as usual) to log when terraform exited.
+			apply := []string{"sh", "-c", `trap : INT TERM; "$@"; echo "terraform-exit $(date +%s%N)" >> ` + events, "sh", tf, "-chdir=" + dir, "apply", "-auto-approve", "-input=false", "-no-color", "-var=n=1"}
+			holder := w.start(t, env, runArgs(lease, nil, apply)...)
 			waitFor(t, 60*time.Second, "the provider's apply", func() bool { return !providerEvent(t, events, "apply-start").IsZero() })
+			var waiter *proc
+			if how == "kill9" {
+				waiter = w.start(t, nil, runArgs(lease, []string{"--lock-timeout", "5m"}, []string{"sh", "-c", `echo "waiter-start $(date +%s%N)" >> ` + events})...)
+			}
 			from := time.Now()
-			if how == "lost" {
+			switch how {
+			case "lost":
 				cut.Stall()
 				defer cut.Resume()
-			} else if err := holder.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
+			case "sigterm":
+				if err := holder.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+					t.Fatal(err)
+				}
+			case "kill9":
+				if err := holder.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
 			}
 			code := holder.wait(t, 2*lease)
+			if waiter != nil {
+				if wcode := waiter.wait(t, 3*lease); wcode != 0 {
+					t.Fatalf("waiter: exit %d\n%s", wcode, waiter.stderr.String())
+				}
+				tfExit, next := providerEvent(t, events, "terraform-exit"), providerEvent(t, events, "waiter-start")
+				t.Logf("kill9: terraform exited %s after the kill -9, the next holder's command started %s after it (lease %s)", tfExit.Sub(from).Round(time.Millisecond), next.Sub(from).Round(time.Millisecond), lease)
+				if tfExit.IsZero() || !tfExit.Before(next) {
+					t.Errorf("terraform exited at %v, the next holder's command started at %v: overlap", tfExit, next)
+				}
+			}
 			stderr := holder.stderr.String()
 			sigint, end := providerEvent(t, events, "provider-sigint"), providerEvent(t, events, "apply-end")
 			serial, value := w.serial(t), stateValue(t, w)
 			t.Logf("%s: SIGINT reached the provider %s after the %s, its call ended %s later, prstate exited %d %s after the SIGINT; state serial %d -> %d, value %q; stop steps: %s",
-				how, sigint.Sub(from).Round(time.Millisecond), map[string]string{"lost": "cut", "sigterm": "signal"}[how], end.Sub(sigint).Round(time.Millisecond), code, holder.ended.Sub(sigint).Round(time.Millisecond), serial0, serial, value, stopSteps(stderr))
+				how, sigint.Sub(from).Round(time.Millisecond), map[string]string{"lost": "cut", "sigterm": "signal", "kill9": "kill -9"}[how], end.Sub(sigint).Round(time.Millisecond), code, holder.ended.Sub(sigint).Round(time.Millisecond), serial0, serial, value, stopSteps(stderr))
 			if sigint.IsZero() {
 				t.Fatalf("the provider never got SIGINT\n%s", stderr)
 			}
@@ -98,6 +124,9 @@ resource "simple_resource" "slow" {
 				if strings.Contains(stderr, step) {
 					t.Errorf("terraform did not stop within the graceful window (%s)\n%s", step, stderr)
 				}
+			}
+			if how == "kill9" {
+				return // prstate died: what it said is cut short
 			}
 			if how == "lost" && (code == 0 || !strings.Contains(stderr, "lost the apply lock")) {
 				t.Errorf("exit %d after losing the lock\n%s", code, stderr)

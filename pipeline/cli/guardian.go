@@ -117,6 +117,9 @@ func runGuardian(args []string, stderr io.Writer) int {
 	// Notify, not Ignore: an ignored signal stays ignored in the command.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// A closed stderr (whoever read prstate's output is gone) must not
+	// kill us with SIGPIPE while the tree runs: writes fail instead.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 
 	cmd := exec.Command(cmdArgs[0], cmdArgs[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
