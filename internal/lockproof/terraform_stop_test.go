@@ -74,7 +74,7 @@ resource "simple_resource" "slow" {
 			env := append([]string{"AWS_ENDPOINT_URL_S3=" + cut.URL}, prov.Env("10m", "3s", events)...)
 			// The shell survives the stop's signals (no-op traps; terraform
 			// gets them as usual) to log when terraform exited.
-			apply := []string{"sh", "-c", `trap : INT TERM; "$@"; echo "terraform-exit $(date +%s%N)" >> ` + events, "sh", tf, "-chdir=" + dir, "apply", "-auto-approve", "-input=false", "-no-color", "-var=n=1"}
+			apply := []string{"sh", "-c", `trap : INT TERM; "$@"; rc=$?; echo "terraform-exit $(date +%s%N)" >> ` + events + `; exit $rc`, "sh", tf, "-chdir=" + dir, "apply", "-auto-approve", "-input=false", "-no-color", "-var=n=1"}
 			holder := w.start(t, env, runArgs(lease, nil, apply)...)
 			waitFor(t, 60*time.Second, "the provider's apply", func() bool { return !providerEvent(t, events, "apply-start").IsZero() })
 			var waiter *proc
