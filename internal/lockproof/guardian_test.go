@@ -163,3 +163,52 @@ func TestStubbornCommandIsKilledInTime(t *testing.T) {
 		})
 	}
 }
+
+// TestFrozenPrstateAloneIsFencedByItsGuardian: prstate alone is frozen
+// (SIGSTOP; its guardian and command run on), so nobody renews the lock
+// and nobody in prstate watches the fence. The guardian stops the command
+// by the fence's times on its own: gone before killAfter(lease) after
+// the freeze, and before the waiter, which takes over after the lease,
+// starts its command.
+func TestFrozenPrstateAloneIsFencedByItsGuardian(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts moto and prstate processes")
+	}
+	t.Parallel()
+	const lease = 3 * time.Second
+	w := newWorld(t, "s3")
+	tl := newTimeline(t)
+	holder := w.start(t, nil, runArgs(lease, nil, tl.forever("A"))...)
+	oldID := w.holds(t, 20*time.Second, "")
+	waitFor(t, 10*time.Second, "the holder's command", func() bool { return tl.spans(t)["A"].lines > 0 })
+	waiter := w.start(t, nil, runArgs(lease, []string{"--lock-timeout", "1m"}, tl.forLines("B", 10))...)
+	time.Sleep(lease / 2)
+	pid := holder.cmd.Process.Pid
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	frozenAt := time.Now()
+	newID := w.holds(t, 20*time.Second, oldID)
+	if code := waiter.wait(t, 60*time.Second); code != 0 {
+		t.Fatalf("waiter: exit %d\n%s", code, waiter.stderr.String())
+	}
+	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	code := holder.wait(t, 20*time.Second)
+	a, b := tl.spans(t)["A"], tl.spans(t)["B"]
+	t.Logf("the frozen holder's command stopped %s after the freeze (killAfter %s), the waiter's began %s after it: gap %s; holder exited %d once resumed\n%s",
+		a.last.Sub(frozenAt).Round(time.Millisecond), killAfter(lease), b.first.Sub(frozenAt).Round(time.Millisecond), b.first.Sub(a.last).Round(time.Millisecond), code, holder.stderr.String())
+	if !b.first.After(a.last) || tl.linesAfter(t, "A", b.first) != 0 {
+		t.Errorf("overlap: the frozen holder's command ran until %s, the waiter's began at %s", a.last, b.first)
+	}
+	if a.last.Sub(frozenAt) > killAfter(lease) {
+		t.Errorf("the frozen holder's command ran %s after the freeze, past killAfter %s", a.last.Sub(frozenAt), killAfter(lease))
+	}
+	if rec, held := w.holder(t.Context()); held && rec.ID != newID {
+		t.Errorf("the lock is held by %s, neither free nor the waiter's %s", rec.ID, newID)
+	}
+	if code == 0 || !strings.Contains(holder.stderr.String(), "lost the apply lock") {
+		t.Errorf("holder: exit %d\n%s", code, holder.stderr.String())
+	}
+}

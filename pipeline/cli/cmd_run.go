@@ -160,7 +160,11 @@ func (inv *invocation) runLocked(ctx context.Context, keeper *applylock.Keeper, 
 			lost = nil
 			lostErr = keeper.Err()
 			stopping = true
-			inv.logf("%v: stopping %s and every process it started (SIGINT, then SIGTERM, SIGKILL within %s)", lostErr, name, time.Until(keeper.KillBy()).Round(time.Millisecond))
+			steps := "SIGKILL at once: its time has passed"
+			if d := time.Until(keeper.KillBy()); d > 0 {
+				steps = fmt.Sprintf("SIGINT, then SIGTERM, SIGKILL within %s", d.Round(time.Millisecond))
+			}
+			inv.logf("%v: stopping %s and every process it started (%s)", lostErr, name, steps)
 			g.stop(keeper.KillBy())
 		case <-g.done:
 			if lostErr == nil {
