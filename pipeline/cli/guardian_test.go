@@ -41,3 +41,19 @@ func TestRunWaitsForEveryDescendant(t *testing.T) {
 		t.Fatalf("stderr: %s", a.stderr.String())
 	}
 }
+
+// BenchmarkDescendants is the cost of one scan of the process tree by
+// parent PIDs in /proc, which the guardian does every 50 ms while it
+// stops a tree (never while the command simply runs).
+//
+//	go test -run '^$' -bench Descendants ./pipeline/cli/
+func BenchmarkDescendants(b *testing.B) {
+	if runtime.GOOS != "linux" {
+		b.Skip("/proc is Linux's")
+	}
+	for b.Loop() {
+		descendants(1)
+	}
+	entries, _ := os.ReadDir("/proc")
+	b.ReportMetric(float64(len(entries)), "proc-entries")
+}
