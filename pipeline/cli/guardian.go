@@ -105,11 +105,12 @@ func runGuardian(args []string, stderr io.Writer) int {
 		return 2
 	}
 	becomeSubreaper()
-	ctl, rep := os.NewFile(3, "control"), os.NewFile(4, "report")
-	if ctl == nil || rep == nil {
-		fmt.Fprintln(stderr, "prstate: guardian: no control pipes (it is started by prstate run)")
+	var st syscall.Stat_t
+	if syscall.Fstat(3, &st) != nil || syscall.Fstat(4, &st) != nil {
+		fmt.Fprintln(stderr, "prstate: guardian: no control pipes (prstate run starts it)")
 		return 2
 	}
+	ctl, rep := os.NewFile(3, "control"), os.NewFile(4, "report")
 	syscall.CloseOnExec(3)
 	syscall.CloseOnExec(4)
 	g.report = rep
