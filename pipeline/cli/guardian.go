@@ -105,8 +105,7 @@ func runGuardian(args []string, stderr io.Writer) int {
 		return 2
 	}
 	becomeSubreaper()
-	var st syscall.Stat_t
-	if syscall.Fstat(3, &st) != nil || syscall.Fstat(4, &st) != nil {
+	if !isPipe(3) || !isPipe(4) {
 		fmt.Fprintln(stderr, "prstate: guardian: no control pipes (prstate run starts it)")
 		return 2
 	}
@@ -208,6 +207,13 @@ func parseGuardian(args []string, stderr io.Writer) (*guardian, []string, error)
 	return &guardian{name: args[4], log: stderr, lease: lease, stopBy: stopBy, killBy: killBy}, args[4:], nil
 }
 
+// isPipe reports whether fd is an open pipe (the runtime may hold fds 3
+// and 4 itself when we were not given them).
+func isPipe(fd int) bool {
+	var st syscall.Stat_t
+	return syscall.Fstat(fd, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFIFO
+}
+
 func readLines(r io.Reader, out chan<- string) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
@@ -274,7 +280,7 @@ func (g *guardian) begin(kill int64, why string) {
 		g.stop.kill = max(kill, g.stop.start)
 	}
 	if why != "" {
-		g.logf("%s: %s is already stopping (SIGKILL in %s)", why, g.name, time.Duration(g.stop.kill-now).Round(time.Millisecond))
+		g.logf("%s: %s is already stopping (SIGKILL in %s)", why, g.name, time.Duration(max(g.stop.kill-now, 0)).Round(time.Millisecond))
 	}
 }
 
