@@ -45,21 +45,21 @@ func runRun(ctx context.Context, inv *invocation) error {
 	if len(inv.args) == 0 {
 		return &usage.Error{Msg: "run needs a command: prstate run [flags] -- CMD ARGS..."}
 	}
-	// Our own subscription, next to main's NotifyContext: we must know
-	// which signal came, to forward it to the command.
+	// Our own subscription, next to main's NotifyContext: a signal stops
+	// the command the way Terraform expects (runLocked).
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	becomeSubreaper()
-	if lease := inv.cfg.Lease; lease >= applylock.MinLease && lease < applylock.GracefulLease {
-		inv.rep.Warning(fmt.Sprintf("lease %s leaves %s %s to stop gracefully once the lock is lost (lease/6): Terraform needs that time to let its providers finish their calls in flight and write the state; use a lease of at least %s", lease, inv.args[0], applylock.StopWindow(lease), applylock.GracefulLease))
-	}
 
 	l, keeper, v, err := inv.takeApplyLock(ctx, "run", runLease, true)
 	if err != nil || l == nil {
 		return err // nil: superseded, the command is skipped, exit 0
 	}
 	defer keeper.Stop()
+	if lease := keeper.Lease(); lease < applylock.GracefulLease {
+		inv.rep.Warning(fmt.Sprintf("lease %s leaves %s %s to stop gracefully once the lock is lost (lease/6): Terraform needs that time to let its providers finish their calls in flight and write the state; use a lease of at least %s", lease, inv.args[0], applylock.StopWindow(lease), applylock.GracefulLease))
+	}
 	applyReport := inv.lockedReport(v, l)
 	inv.lockOutputs(l)
 	inv.logf("holding the apply lock %s (lock ID %s): running %v", l.Where(), l.ID(), inv.args)
