@@ -136,6 +136,7 @@ func newMotoServer(endpoint string) *MotoServer {
 // in the temp directory.
 func Main(m *testing.M) {
 	defer removeBinary()
+	defer removeSlowProvider()
 	defer stopMoto()
 	defer stopMinIO()
 	m.Run()

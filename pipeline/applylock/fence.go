@@ -8,10 +8,21 @@ import (
 	"github.com/prstate/prstate/pipeline/clock"
 )
 
-// MinLease is the shortest lease a holder may ask for: its margin
-// (lease/3) must cover a renewal's timeout (lease/6) and the time to stop
-// a command (SIGTERM, then SIGKILL half a margin later).
+// MinLease is the shortest lease a holder may ask for. The lease is cut
+// into a schedule (see killAfter): the margin (lease/3) holds a renewal's
+// timeout (lease/6) and the graceful stop (StopWindow, lease/6), and a
+// reserve (lease/6) is left between SIGKILL and the earliest takeover. At
+// 3 s each of those is 0.5 s: one request to the store, three signal
+// steps polled every 50 ms, and the time for SIGKILL to land and for a
+// watchdog tick (100 ms) to be late. A shorter lease leaves no room for
+// any of them.
 const MinLease = 3 * time.Second
+
+// GracefulLease is the shortest lease that leaves a command 10 s to stop
+// gracefully (StopWindow) once the lock is lost: Terraform waits for its
+// providers' in-flight calls and writes the state in that time. `run`
+// warns below it.
+const GracefulLease = time.Minute
 
 // fenceMargin is how long before a waiter could take over a holder stops
 // its command: a third of the lease.
@@ -57,7 +68,7 @@ func (f *fence) deadline() time.Time {
 func (f *fence) deadlineLocked() time.Time { return f.sent.Add(f.lease - f.margin) }
 
 // killBy is when a command still running after the deadline gets SIGKILL:
-// half a margin later, so that it is gone before a waiter's lease ends.
+// StopWindow later, so that it is gone before a waiter's lease ends.
 func (f *fence) killBy() time.Time {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -66,11 +77,46 @@ func (f *fence) killBy() time.Time {
 
 // killAfter is how long after its last confirmed write was sent a holder's
 // command is surely gone: the fence's deadline (lease - margin) plus the
-// time the stop may take (half a margin). A waiter that decides on run
-// liveness waits longer than this (plus a renewal's timeout) so that it
-// never starts while the old command may still run.
+// time the stop may take (StopWindow, half a margin). A waiter that
+// decides on run liveness waits longer than this (plus a renewal's
+// timeout) so that it never starts while the old command may still run.
+//
+// The schedule after the last confirmed send, for a lease L (300 s, the
+// run default; 3 s, the minimum):
+//
+//	L/3    next heartbeat; each renewal may take renewTimeout (L/6)
+//	2L/3   deadline: no renewal confirmed, the lock counts as lost;
+//	       SIGINT to every descendant (Terraform's graceful stop)
+//	19L/24 SIGTERM to every descendant still there (StopSchedule)
+//	5L/6   killAfter: SIGKILL to every descendant, repeated until none is left
+//	L      the earliest a waiter may take over (on its own clock, from
+//	       after this send): the reserve L/6 covers SIGKILL landing,
+//	       the watchdog's tick and a process-tree scan
+//
+// 200 s, 237.5 s, 250 s and 300 s at the default lease; 2 s, 2.375 s,
+// 2.5 s and 3 s at the minimum. The guardian that runs the command
+// (cli/guardian.go) enforces the same times on its own, so the stop
+// happens even if prstate is frozen or killed.
 func killAfter(lease time.Duration) time.Duration {
-	return lease - fenceMargin(lease) + fenceMargin(lease)/2
+	return lease - fenceMargin(lease) + StopWindow(lease)
+}
+
+// StopWindow is how long a command may take to stop gracefully: from the
+// fence's deadline (SIGINT) to SIGKILL, half the margin (lease/6). A
+// signal received by `run` gives the command the same time.
+func StopWindow(lease time.Duration) time.Duration { return fenceMargin(lease) / 2 }
+
+// StopSchedule returns when a stop that began at start (SIGINT) and must
+// end by kill (SIGKILL) sends SIGTERM: three quarters of the way, the
+// ratio of GitHub's runner (SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s
+// after that). SIGTERM comes late because it ends provider plugins
+// mid-call (go-plugin ignores only SIGINT): only what ignored SIGINT
+// (a background job of a non-interactive shell) needs it.
+func StopSchedule(start, kill time.Time) (term time.Time) {
+	if !kill.After(start) {
+		return kill
+	}
+	return start.Add(kill.Sub(start) * 3 / 4)
 }
 
 // check returns the loss once the deadline has passed (on the clock, so a

@@ -45,6 +45,13 @@ func (k *Keeper) Err() error { return k.l.Lost() }
 // killed, so that it is gone before any waiter can take over.
 func (k *Keeper) KillBy() time.Time { return k.l.fence.killBy() }
 
+// StopBy is when the command must begin to stop unless a renewal is
+// confirmed before: the fence's deadline (SIGINT).
+func (k *Keeper) StopBy() time.Time { return k.l.fence.deadline() }
+
+// Lease is the lease we hold the lock for.
+func (k *Keeper) Lease() time.Duration { return k.l.opts.Lease }
+
 // Stop ends heartbeats and the watchdog, and waits for them.
 func (k *Keeper) Stop() {
 	k.cancel()

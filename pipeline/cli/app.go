@@ -69,6 +69,9 @@ type exitCoder interface{ ExitCode() int }
 // Run runs the CLI and returns the process exit code: 0 done, 1 failure,
 // 2 bad input or configuration, 3 lock wait timed out.
 func (a *App) Run(ctx context.Context, args []string) int {
+	if len(args) > 0 && args[0] == guardianName {
+		return runGuardian(args[1:], a.Stderr) // `run` started us to guard its command
+	}
 	rep := report.New(a.Env, a.Stderr)
 	err := a.run(ctx, args, rep)
 	if err == nil || errors.Is(err, flag.ErrHelp) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"syscall"
 	"time"
@@ -46,8 +45,8 @@ func runRun(ctx context.Context, inv *invocation) error {
 	if len(inv.args) == 0 {
 		return &usage.Error{Msg: "run needs a command: prstate run [flags] -- CMD ARGS..."}
 	}
-	// Our own subscription, next to main's NotifyContext: we must know
-	// which signal came, to forward it to the command.
+	// Our own subscription, next to main's NotifyContext: a signal stops
+	// the command the way Terraform expects (runLocked).
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -58,6 +57,9 @@ func runRun(ctx context.Context, inv *invocation) error {
 		return err // nil: superseded, the command is skipped, exit 0
 	}
 	defer keeper.Stop()
+	if lease := keeper.Lease(); lease < applylock.GracefulLease {
+		inv.rep.Warning(fmt.Sprintf("lease %s leaves %s %s to stop gracefully once the lock is lost (lease/6): Terraform needs that time to let its providers finish their calls in flight and write the state; use a lease of at least %s", lease, inv.args[0], applylock.StopWindow(lease), applylock.GracefulLease))
+	}
 	applyReport := inv.lockedReport(v, l)
 	inv.lockOutputs(l)
 	inv.logf("holding the apply lock %s (lock ID %s): running %v", l.Where(), l.ID(), inv.args)
@@ -110,30 +112,15 @@ func (e *lockLostError) Error() string {
 
 func (e *lockLostError) Unwrap() error { return e.err }
 
-// groupGrace is how long the rest of the command's process group may
-// outlive its leader before it is killed.
-const groupGrace = 10 * time.Second
-
-// lostGrace bounds how long a command may run on after SIGTERM once the
-// lock is lost, within the fencing margin.
-const lostGrace = 5 * time.Second
-
-// lostKillAt is when a command that lost the lock gets SIGKILL: by the
-// fence's kill time, within lostGrace of now, and never in the past.
-func lostKillAt(killBy, now time.Time) time.Time {
-	switch {
-	case killBy.Before(now):
-		return now
-	case killBy.After(now.Add(lostGrace)):
-		return now.Add(lostGrace)
-	}
-	return killBy
-}
-
-// runLocked runs the command under the lock, in a process group of its
-// own: SIGINT and SIGTERM are forwarded to the group; losing the lock
-// stops the group (SIGTERM, then SIGKILL before any waiter may take
-// over); it returns once no process of the group is left.
+// runLocked runs the command under the lock through its guardian
+// (guardian.go), which keeps every process the command starts in its
+// tree. A lost lock, or SIGINT or SIGTERM received, stops the tree the
+// way Terraform expects: SIGINT to every process first (Terraform's
+// graceful stop; provider plugins ignore it and finish their call), then
+// SIGTERM, then SIGKILL, timed from the lease (applylock.StopWindow,
+// Keeper.KillBy) so that it is over before any waiter may take over. The
+// guardian also gets every new fence and stops the tree by itself should
+// we be frozen or killed. It returns once no process of the tree is left.
 func (inv *invocation) runLocked(ctx context.Context, keeper *applylock.Keeper, sigs <-chan os.Signal) error {
 	name := inv.args[0]
 	if err := ctx.Err(); err != nil {
@@ -142,76 +129,85 @@ func (inv *invocation) runLocked(ctx context.Context, keeper *applylock.Keeper, 
 	if err := keeper.Check(ctx); err != nil {
 		return fmt.Errorf("did not start %s: %w", name, err)
 	}
-	cmd := exec.Command(name, inv.args[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, inv.app.Stdout, inv.app.Stderr
-	cmd.Env = append(os.Environ(), "PRSTATE_LOCK_ID="+keeper.ID())
-	g, err := startGroup(cmd)
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("failed to run %s: cannot find prstate itself to guard it: %w", name, err)
+	}
+	env := append(os.Environ(), "PRSTATE_LOCK_ID="+keeper.ID())
+	g, err := startGuarded(self, name, inv.args[1:], env, os.Stdin, inv.app.Stdout, inv.app.Stderr, keeper.Lease(), keeper.StopBy(), keeper.KillBy())
 	if err != nil {
 		return fmt.Errorf("failed to run %s: %w", name, err)
 	}
-	tick := time.NewTicker(groupPoll)
+	tick := time.NewTicker(guardianPoll)
 	defer tick.Stop()
 	var (
-		lostErr        error
-		lost           = keeper.Lost()
-		leaderDone     = g.done
-		killAt, killed time.Time
+		lostErr  error
+		lost     = keeper.Lost()
+		stopping bool
 	)
 	for {
 		select {
 		case s := <-sigs:
-			inv.logf("forwarding %v to %s and its process group", s, name)
-			g.signal(s.(syscall.Signal))
+			if stopping {
+				inv.logf("received %v: %s is already stopping", s, name)
+				break
+			}
+			stopping = true
+			window := applylock.StopWindow(keeper.Lease())
+			inv.logf("received %v: stopping %s and every process it started (SIGINT, then SIGTERM, SIGKILL within %s)", s, name, window)
+			g.stop(time.Now().Add(window))
 		case <-lost:
 			lost = nil
 			lostErr = keeper.Err()
-			killAt = lostKillAt(keeper.KillBy(), time.Now())
-			inv.logf("%v: stopping %s and its process group", lostErr, name)
-			g.signal(syscall.SIGTERM)
-		case <-leaderDone:
-			leaderDone = nil
-			if killAt.IsZero() {
-				killAt = time.Now().Add(groupGrace)
+			stopping = true
+			steps := "SIGKILL at once: its time has passed"
+			if d := time.Until(keeper.KillBy()); d > 0 {
+				steps = fmt.Sprintf("SIGINT, then SIGTERM, SIGKILL within %s", d.Round(time.Millisecond))
 			}
+			inv.logf("%v: stopping %s and every process it started (%s)", lostErr, name, steps)
+			g.stop(keeper.KillBy())
+		case <-g.done:
+			if lostErr == nil {
+				// The guardian stops the tree at the fence's deadline on
+				// its own, maybe before our watchdog's next tick.
+				lostErr = keeper.Err()
+			}
+			return inv.guardedEnd(name, g, lostErr)
 		case <-tick.C:
-		}
-		if leaderDone == nil && g.gone() {
-			if lostErr != nil {
-				return fmt.Errorf("stopped %s: %w", name, lostErr)
+			if lostErr == nil {
+				g.setFence(keeper.StopBy(), keeper.KillBy())
 			}
-			return exitOf(name, g.err)
-		}
-		now := time.Now()
-		switch {
-		case killAt.IsZero() || now.Before(killAt):
-		case killed.IsZero():
-			killed = now
-			inv.logf("killing what is left of %s's process group", name)
-			g.signal(syscall.SIGKILL)
-		case now.Sub(killed) > groupGrace:
-			// Only processes that cannot die (uninterruptible sleep, or
-			// zombies nobody reaps) remain: they write nothing more.
-			inv.logf("processes of %s's group outlived SIGKILL for %s; going on", name, groupGrace)
-			if lostErr != nil {
-				return fmt.Errorf("stopped %s: %w", name, lostErr)
-			}
-			return exitOf(name, g.err)
 		}
 	}
 }
 
+// guardedEnd is how a guarded command ended: the lock lost, or the
+// command's own exit. Should the guardian itself have died (killed, out
+// of memory), the tree was handed to us, a subreaper too: we kill it.
+func (inv *invocation) guardedEnd(name string, g *guarded, lostErr error) error {
+	if g.err != nil {
+		inv.logf("the guardian of %s ended: %v; killing what is left of %s", name, g.err, name)
+		if left := killOrphans(); left > 0 {
+			inv.logf("%d process(es) of %s outlived SIGKILL; going on", left, name)
+		}
+	}
+	switch {
+	case lostErr != nil:
+		return fmt.Errorf("stopped %s: %w", name, lostErr)
+	case g.exit == nil:
+		return fmt.Errorf("failed to run %s: its guardian ended before it (%v)", name, g.err)
+	}
+	return exitOf(name, g.exit)
+}
+
 // exitOf maps the command's end onto our exit code: its own code, or
 // 128+N when signal N killed it (as shells do).
-func exitOf(name string, err error) error {
-	if err == nil {
-		return nil
+func exitOf(name string, e *commandExit) error {
+	switch {
+	case e.signal != 0:
+		return &childExit{code: 128 + e.signal, msg: fmt.Sprintf("%s killed by %s", name, signalName(syscall.Signal(e.signal)))}
+	case e.code != 0:
+		return &childExit{code: e.code, msg: fmt.Sprintf("%s exited with code %d", name, e.code)}
 	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		return fmt.Errorf("failed to wait for %s: %w", name, err)
-	}
-	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return &childExit{code: 128 + int(ws.Signal()), msg: fmt.Sprintf("%s killed by %v", name, ws.Signal())}
-	}
-	return &childExit{code: ee.ExitCode(), msg: fmt.Sprintf("%s exited with code %d", name, ee.ExitCode())}
+	return nil
 }

@@ -2,11 +2,14 @@
 
 package cli
 
-import "syscall"
+import "time"
 
 // becomeSubreaper: only Linux has child subreapers; elsewhere orphaned
-// processes of the group are reaped by init.
+// processes are reaped by init and may outlive the guardian.
 func becomeSubreaper() {}
 
-// dieWithUs: only Linux kills a child when its parent dies.
-func dieWithUs(*syscall.SysProcAttr) {}
+// descendants: without /proc the guardian only knows its direct child.
+func descendants(int) []int { return nil }
+
+// monoNow: the wall clock, for systems prstate is not released for.
+func monoNow() int64 { return time.Now().UnixNano() }
