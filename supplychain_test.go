@@ -18,7 +18,7 @@ var (
 	tagComment   = regexp.MustCompile(`^\s+#\s+v\d+(\.\d+){0,2}\b`)
 	pinnedDocker = regexp.MustCompile(`^docker://[^@\s]+@sha256:[0-9a-f]{64}$`)
 	// fromRe is a Dockerfile FROM with its image and optional stage name.
-	fromRe      = regexp.MustCompile(`(?i)^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$`)
+	fromRe          = regexp.MustCompile(`(?i)^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$`)
 	pinnedBaseImage = regexp.MustCompile(`^[a-z0-9.-]+(?::\d+)?(/[a-z0-9._-]+)*(/)?[a-z0-9._-]+:[A-Za-z0-9._-]+@sha256:[0-9a-f]{64}$`)
 )
 
