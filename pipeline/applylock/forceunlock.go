@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/prstate/prstate/pipeline/ci"
@@ -65,15 +66,28 @@ func ForceUnlock(ctx context.Context, bucket forceUnlockBucket, table LockItemDe
 	if err != nil {
 		return ForceUnlockResult{}, err
 	}
-	var lock *LockEntry
+	var matches []*LockEntry
 	for i := range locks {
 		if locks[i].ID == id {
-			lock = &locks[i]
+			matches = append(matches, &locks[i])
 		}
 	}
-	if lock == nil {
-		return ForceUnlockResult{}, usage.Errorf("no lock with ID %s in s3://%s (run prstate status)", id, bucket.Name())
+	switch len(matches) {
+	case 0:
+		return ForceUnlockResult{}, usage.Errorf("no lock with ID %s in s3://%s (run prstate status)", escape.Log(id), escape.Log(bucket.Name()))
+	case 1:
+	default:
+		// A lock ID is a random UUID: two locks naming one were written to
+		// look alike (a PR's lock copying production's ID). Removing either
+		// could remove the wrong one.
+		where := make([]string, len(matches))
+		for i, m := range matches {
+			where[i] = fmt.Sprintf("%s lock %s of %s (%s)", m.Kind, escape.Log(m.Where), escape.Log(m.StateKey), describeEntry(*m))
+		}
+		return ForceUnlockResult{}, usage.Errorf("lock ID %s names %d locks, removing none: %s; remove the right one with `terraform force-unlock` in its stack, or delete it by hand after checking it",
+			escape.Log(id), len(matches), strings.Join(where, "; "))
 	}
+	lock := matches[0]
 	res := ForceUnlockResult{Lock: *lock, Liveness: liveness(*lock, locks)}
 	if res.Liveness == "alive" && !force {
 		return res, &LiveHolderError{Lock: *lock}

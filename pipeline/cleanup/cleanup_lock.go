@@ -42,10 +42,10 @@ type StateLockTimeoutError struct {
 func (e *StateLockTimeoutError) Error() string {
 	h := e.Holder
 	if h.ID == "" {
-		return fmt.Sprintf("PR state %s stayed locked for %s; run cleanup again when the PR's terraform run is done", e.Key, e.Waited)
+		return fmt.Sprintf("PR state %s stayed locked for %s; run cleanup again when the PR's terraform run is done", escape.Log(e.Key), e.Waited)
 	}
 	return fmt.Sprintf("PR state %s stayed locked for %s by %s; if that run is gone, `terraform force-unlock %s` and run cleanup again",
-		escape.Log(e.Key), e.Waited, h.Describe(), escape.Log(h.ID))
+		escape.Log(e.Key), e.Waited, h.Describe(), escape.Shell(h.ID))
 }
 
 // ExitCode is 3: a lock wait timed out.

