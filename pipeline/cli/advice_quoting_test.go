@@ -87,4 +87,13 @@ func TestForceUnlockRefusesAnIDNamingTwoLocks(t *testing.T) {
 	if objs, _ := b.ListObjects(ctx, "app/terraform.tfstate.prstate-backup/"); len(objs) != 0 {
 		t.Fatalf("a backup was written: %+v", objs)
 	}
+	// Terraform's own pair (lock file and item of one state, one ID) is
+	// not ambiguous.
+	if err := b.DeleteObject(ctx, "app/pr-7/terraform.tfstate.tflock", ""); err != nil {
+		t.Fatal(err)
+	}
+	b.PutObject(ctx, "app/terraform.tfstate.tflock", prod.Marshal(), storage.PutOptions{})
+	if code := a.run(args("force-unlock", "--dynamodb-table", "locks", "--lock-id", prod.ID)...); code != 0 {
+		t.Fatalf("Terraform's pair: exit %d: %s", code, a.stderr.String())
+	}
 }
