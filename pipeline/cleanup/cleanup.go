@@ -57,6 +57,9 @@ type CleanupOptions struct {
 	// prefix, when the caller knows (a sweep does). With many PRs out of a
 	// small population one listing of the prefix is cheaper than one per key.
 	Population int
+	// NoLockWait: a PR state whose Terraform lock another holder has is
+	// skipped at once (LockedError), not waited for (a sweep).
+	NoLockWait bool
 }
 
 func (o CleanupOptions) withDefaults() CleanupOptions {
@@ -121,7 +124,7 @@ type cleaner struct {
 	mu   sync.Mutex // guards errs and results written by parallel steps
 	errs []error
 
-	prodETags map[string]bool // ETags of production's versions (batches only)
+	prodETags map[string]bool // ETags of production's versions (batches, or a PR state too large to read)
 }
 
 // fail records that j stopped with err.
@@ -174,7 +177,7 @@ func CleanupPRs(ctx context.Context, store CleanupStore, st backend.Stack, prs [
 			c.unlock(ctx, j)
 		}
 	}
-	if c.batch(live(jobs)) {
+	if c.batch(live(jobs)) || tooLarge(live(jobs)) {
 		c.loadProductionETags(ctx)
 	}
 	c.each(ctx, jobs, func(ctx context.Context, j *cleanupJob) {

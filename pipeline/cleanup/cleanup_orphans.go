@@ -13,6 +13,15 @@ import (
 // the seed a PR state started from.
 const seedProbeMax = 20
 
+// MaxStateRead is the largest PR state (or seed version) cleanup and sweep
+// read to find what it tracks, by the size the version listing gives
+// before any read. A larger one is never read (a PR job can write a state
+// of any size: read whole, a few GB would take the runner down): unless
+// its bytes are a production version's (an untouched seed, by ETag), it is
+// kept as "cannot tell" and removed only with --force, which reads nothing.
+// Reading one at the limit costs about twice its size in memory.
+const MaxStateRead = 32 << 20
+
 // verdict is what cleanup found a PR state tracks.
 type verdict struct {
 	added     []string // managed resources the seed did not bring
@@ -39,6 +48,8 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) (verdict, error) {
 	// current version, or one whose bytes are a production version's (same
 	// ETag): a seed, never applied to.
 	current := false
+	var size int64
+	var etag string
 	for _, v := range j.versions {
 		if v.Key != j.key || !v.IsLatest {
 			continue
@@ -49,10 +60,18 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) (verdict, error) {
 		if v.ETag != "" && c.prodETags[v.ETag] {
 			return verdict{}, nil
 		}
-		current = true
+		current, size, etag = true, v.Size, v.ETag
 	}
 	if !current {
 		return verdict{}, nil
+	}
+	if size > MaxStateRead {
+		// Too large to read: only a byte copy of production (a seed) is
+		// known to track nothing of its own.
+		if etag != "" && c.prodETags[etag] {
+			return verdict{}, nil
+		}
+		return verdict{unknown: fmt.Sprintf("the state is %d bytes, over the %d cleanup reads (MaxStateRead)", size, MaxStateRead)}, nil
 	}
 	cur, err := c.store.Bucket.GetObject(ctx, j.key)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -144,6 +163,9 @@ func (c *cleaner) seedVersion(ctx context.Context, j *cleanupJob, current string
 		if probed++; probed > seedProbeMax {
 			break
 		}
+		if v.Size > MaxStateRead {
+			continue // not read: never a seed it can use
+		}
 		obj, err := c.store.Bucket.GetObjectVersion(ctx, j.key, v.VersionID)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue
@@ -189,6 +211,19 @@ func (c *cleaner) production(ctx context.Context) (prodState, error) {
 		}
 	})
 	return c.prod, c.prodErr
+}
+
+// tooLarge tells whether a job's current state is over MaxStateRead (then
+// production's ETags are listed first: a large seed is known by them).
+func tooLarge(jobs []*cleanupJob) bool {
+	for _, j := range jobs {
+		for _, v := range j.versions {
+			if v.Key == j.key && v.IsLatest && !v.DeleteMarker && v.Size > MaxStateRead {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // loadProductionETags lists production's versions once, so that PR states
