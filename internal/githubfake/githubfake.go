@@ -1,6 +1,7 @@
 // Package githubfake is the one httptest fake of the GitHub REST API that
 // every test uses, for the calls prstate makes: compare two commits,
-// commits-to-pulls, issue comments (listed in pages, created, edited),
+// commits-to-pulls, issue comments with their authors (listed in pages,
+// created, edited), the token's user (GET /user; 403 for a Bot),
 // pull requests (listed in pages, one by number), workflow runs, and the
 // repository settings doctor reads (environments, their deployment branch
 // policies, the OIDC subject customization: settings.go). Its
@@ -31,6 +32,7 @@ const (
 	RouteListPulls     = "list-pulls"
 	RoutePull          = "pull"
 	RouteRun           = "run"
+	RouteUser          = "user"
 )
 
 // Pull is a pull request: what the pulls and commits-to-pulls endpoints
@@ -56,7 +58,8 @@ type Comment struct {
 	ID     int64
 	Issue  int
 	Body   string
-	Author string
+	Author string // login
+	By     User   // the author as GitHub describes it
 }
 
 // Server fakes api.github.com for one repository.
@@ -80,11 +83,14 @@ type Server struct {
 	// AnyRun, when set, is the status of every run not given to SetRun.
 	AnyRun   string
 	settings repoSettings // environments and the OIDC subject (settings.go)
+	// Identity is who Token acts as: the author of the comments it
+	// creates, and GET /user's answer (403 for a Bot: an installation).
+	Identity User
 }
 
 // New starts a fake for repo, closed when the test ends.
 func New(t testing.TB, repo string) *Server {
-	s := &Server{Repo: repo, parents: map[string][]string{}, branches: map[string]string{}, pulls: map[string][]Pull{}, requests: map[string]int{}, queries: map[string][]string{}, failures: map[string]int{}, runs: map[int64]string{}, nextID: 1000, perPage: 30}
+	s := &Server{Repo: repo, parents: map[string][]string{}, branches: map[string]string{}, pulls: map[string][]Pull{}, requests: map[string]int{}, queries: map[string][]string{}, failures: map[string]int{}, runs: map[int64]string{}, nextID: 1000, perPage: 30, Identity: ActionsBot}
 	mux := http.NewServeMux()
 	prefix := "/repos/" + repo
 	mux.HandleFunc("GET "+prefix+"/compare/{spec}", s.route(RouteCompare, s.compare))
@@ -96,6 +102,7 @@ func New(t testing.TB, repo string) *Server {
 	mux.HandleFunc("GET "+prefix+"/pulls/{number}", s.route(RoutePull, s.getPull))
 	mux.HandleFunc("GET "+prefix+"/actions/runs/{id}", s.route(RouteRun, s.getRun))
 	s.settingsRoutes(mux, prefix)
+	mux.HandleFunc("GET /user", s.route(RouteUser, s.getUser))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("githubfake: unexpected request %s %s", r.Method, r.URL)
 		notFound(w)
@@ -131,12 +138,18 @@ func (s *Server) SetPullsForCommit(sha string, pulls ...Pull) {
 	s.pulls[sha] = pulls
 }
 
-// AddComment adds an existing comment (someone else's, or an old one).
+// AddComment adds an existing comment (someone else's, or an old one) by
+// the account login (UserNamed).
 func (s *Server) AddComment(issue int, author, body string) int64 {
+	return s.AddCommentBy(issue, UserNamed(author), body)
+}
+
+// AddCommentBy adds an existing comment written by by.
+func (s *Server) AddCommentBy(issue int, by User, body string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nextID++
-	s.comments = append(s.comments, &Comment{ID: s.nextID, Issue: issue, Body: body, Author: author})
+	s.comments = append(s.comments, &Comment{ID: s.nextID, Issue: issue, Body: body, Author: by.Login, By: by})
 	return s.nextID
 }
 
@@ -354,7 +367,7 @@ func (s *Server) commentJSON(c Comment) map[string]any {
 		"html_url":   fmt.Sprintf("https://github.com/%s/pull/%d#issuecomment-%d", s.Repo, c.Issue, c.ID),
 		"issue_url":  fmt.Sprintf("%s/repos/%s/issues/%d", s.URL, s.Repo, c.Issue),
 		"body":       c.Body,
-		"user":       map[string]any{"login": c.Author, "type": "Bot"},
+		"user":       c.By.json(),
 		"created_at": time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Format(time.RFC3339),
 	}
 }
@@ -368,8 +381,11 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Validation Failed"})
 		return
 	}
-	id := s.AddComment(issue, "github-actions[bot]", in.Body)
-	writeJSON(w, http.StatusCreated, s.commentJSON(Comment{ID: id, Issue: issue, Body: in.Body, Author: "github-actions[bot]"}))
+	s.mu.Lock()
+	me := s.Identity
+	s.mu.Unlock()
+	id := s.AddCommentBy(issue, me, in.Body)
+	writeJSON(w, http.StatusCreated, s.commentJSON(Comment{ID: id, Issue: issue, Body: in.Body, Author: me.Login, By: me}))
 }
 
 func (s *Server) editComment(w http.ResponseWriter, r *http.Request) {

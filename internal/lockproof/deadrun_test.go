@@ -53,7 +53,7 @@ func TestDeadRunIsTakenOverAtOnce(t *testing.T) {
 
 	w.env = []string{"GITHUB_API_URL=" + gh.URL, "PRSTATE_GITHUB_TOKEN=" + token}
 	_, stderr := w.output(3, "lock", "--lock-timeout", "2s")
-	if !strings.Contains(stderr, "prstate force-unlock --lock-id "+id) || !strings.Contains(stderr, "actions/runs/4242") {
+	if !strings.Contains(stderr, "prstate force-unlock --lock-id '"+id+"'") || !strings.Contains(stderr, "actions/runs/4242") {
 		t.Fatalf("timeout message:\n%s", stderr)
 	}
 	if rec, _ := w.holder(t.Context()); rec.ID != id {

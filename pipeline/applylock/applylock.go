@@ -16,6 +16,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/clock"
+	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -154,7 +155,7 @@ func (e *LockTimeoutError) Error() string {
 	}
 	msg := fmt.Sprintf("timed out after %s waiting for the apply lock %s, %s; inspect it with `prstate status`", e.Waited.Truncate(time.Second), e.Where, held)
 	if e.LockID != "" {
-		msg += fmt.Sprintf("; if its holder is gone, `prstate force-unlock --lock-id %s`", e.LockID)
+		msg += fmt.Sprintf("; if its holder is gone, `prstate force-unlock --lock-id %s`", escape.Shell(e.LockID))
 	}
 	return msg
 }

@@ -158,7 +158,7 @@ func TestLiveRunIsNotTakenOverAndTimesOut(t *testing.T) {
 	if !errors.As(err, &te) || te.ExitCode() != 3 || te.LockID != holder.ID() {
 		t.Fatalf("got %v, want a timeout naming the holder", err)
 	}
-	for _, want := range []string{"prstate status", "prstate force-unlock --lock-id " + holder.ID(), "actions/runs/77", "commit 0123456,"} {
+	for _, want := range []string{"prstate status", "prstate force-unlock --lock-id '" + holder.ID() + "'", "actions/runs/77", "commit 0123456,"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("timeout message lacks %q: %s", want, err)
 		}

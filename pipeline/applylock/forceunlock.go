@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/prstate/prstate/pipeline/ci"
@@ -65,15 +66,28 @@ func ForceUnlock(ctx context.Context, bucket forceUnlockBucket, table LockItemDe
 	if err != nil {
 		return ForceUnlockResult{}, err
 	}
-	var lock *LockEntry
+	var matches []*LockEntry
 	for i := range locks {
 		if locks[i].ID == id {
-			lock = &locks[i]
+			matches = append(matches, &locks[i])
 		}
 	}
-	if lock == nil {
-		return ForceUnlockResult{}, usage.Errorf("no lock with ID %s in s3://%s (run prstate status)", id, bucket.Name())
+	if len(matches) == 0 {
+		return ForceUnlockResult{}, usage.Errorf("no lock with ID %s in s3://%s (run prstate status)", escape.Log(id), escape.Log(bucket.Name()))
 	}
+	if ambiguous(matches) {
+		// A lock ID is a random UUID, shared only by the lock file and the
+		// lock item Terraform takes together on one state. Locks of other
+		// states naming it were written to look alike (a PR's lock copying
+		// production's ID): removing either could remove the wrong one.
+		where := make([]string, len(matches))
+		for i, m := range matches {
+			where[i] = fmt.Sprintf("%s lock %s of %s (%s)", m.Kind, escape.Log(m.Where), escape.Log(m.StateKey), describeEntry(*m))
+		}
+		return ForceUnlockResult{}, usage.Errorf("lock ID %s names %d locks, removing none: %s; remove the right one with `terraform force-unlock` in its stack, or delete it by hand after checking it",
+			escape.Log(id), len(matches), strings.Join(where, "; "))
+	}
+	lock := matches[len(matches)-1]
 	res := ForceUnlockResult{Lock: *lock, Liveness: liveness(*lock, locks)}
 	if res.Liveness == "alive" && !force {
 		return res, &LiveHolderError{Lock: *lock}
@@ -131,4 +145,22 @@ func liveness(l LockEntry, all []LockEntry) string {
 		}
 	}
 	return "unknown (no live apply lock on this state)"
+}
+
+// ambiguous tells whether locks with one ID are more than Terraform's own
+// pair (its S3 lock file and DynamoDB item of one state, same ID): locks
+// of different states or kinds, or two of one store.
+func ambiguous(locks []*LockEntry) bool {
+	objects, items := 0, 0
+	for _, l := range locks {
+		if l.Kind != locks[0].Kind || l.StateKey != locks[0].StateKey {
+			return true
+		}
+		if l.objectKey != "" {
+			objects++
+		} else {
+			items++
+		}
+	}
+	return objects > 1 || items > 1
 }

@@ -57,6 +57,9 @@ type CleanupOptions struct {
 	// prefix, when the caller knows (a sweep does). With many PRs out of a
 	// small population one listing of the prefix is cheaper than one per key.
 	Population int
+	// NoLockWait: a PR state whose Terraform lock another holder has is
+	// skipped at once (LockedError), not waited for (a sweep).
+	NoLockWait bool
 }
 
 func (o CleanupOptions) withDefaults() CleanupOptions {

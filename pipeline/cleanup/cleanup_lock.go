@@ -42,14 +42,32 @@ type StateLockTimeoutError struct {
 func (e *StateLockTimeoutError) Error() string {
 	h := e.Holder
 	if h.ID == "" {
-		return fmt.Sprintf("PR state %s stayed locked for %s; run cleanup again when the PR's terraform run is done", e.Key, e.Waited)
+		return fmt.Sprintf("PR state %s stayed locked for %s; run cleanup again when the PR's terraform run is done", escape.Log(e.Key), e.Waited)
 	}
 	return fmt.Sprintf("PR state %s stayed locked for %s by %s; if that run is gone, `terraform force-unlock %s` and run cleanup again",
-		escape.Log(e.Key), e.Waited, h.Describe(), escape.Log(h.ID))
+		escape.Log(e.Key), e.Waited, h.Describe(), escape.Shell(h.ID))
 }
 
 // ExitCode is 3: a lock wait timed out.
 func (e *StateLockTimeoutError) ExitCode() int { return 3 }
+
+// LockedError: with NoLockWait (a sweep), a PR state whose Terraform lock
+// someone else holds is skipped at once: kept and reported, not an error;
+// the next sweep tries again.
+type LockedError struct {
+	Key    string
+	Holder applylock.LockInfo // zero when it could not be read
+}
+
+func (e *LockedError) Error() string {
+	if e.Holder.ID == "" {
+		return fmt.Sprintf("PR state %s is locked: skipped, the next sweep tries again", escape.Log(e.Key))
+	}
+	return fmt.Sprintf("PR state %s is locked by %s: skipped, the next sweep tries again; if that run is gone, `terraform force-unlock %s`",
+		escape.Log(e.Key), e.Holder.Describe(), escape.Shell(e.Holder.ID))
+}
+
+func (*LockedError) refused() {}
 
 // usesS3Lock and usesDynamoLock tell which of the backend's locks cleanup
 // takes. With both configured, Terraform needs both and gives back a
@@ -92,6 +110,10 @@ func (c *cleaner) lockAll(ctx context.Context, jobs []*cleanupJob) {
 		err := c.lock(ctx, j.key, l, time.Time{})
 		var te *StateLockTimeoutError
 		switch {
+		case errors.As(err, &te) && c.opts.NoLockWait:
+			le := &LockedError{Key: j.key, Holder: te.Holder}
+			c.opts.Logf("%s", le.Error())
+			c.skip(j, "locked by "+lockHolderText(te.Holder)+"; the next sweep tries again", le)
 		case errors.As(err, &te):
 			mu.Lock()
 			waiters = append(waiters, j)
@@ -117,6 +139,14 @@ func (c *cleaner) lockAll(ctx context.Context, jobs []*cleanupJob) {
 		}()
 	}
 	wg.Wait()
+}
+
+// lockHolderText names who holds a lock, for a skipped result.
+func lockHolderText(h applylock.LockInfo) string {
+	if h.ID == "" {
+		return "another holder"
+	}
+	return h.Describe()
 }
 
 // lock takes the PR state's Terraform lock the way Terraform does: the S3

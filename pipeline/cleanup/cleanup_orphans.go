@@ -14,6 +14,15 @@ import (
 // the seed a PR state started from.
 const seedProbeMax = 20
 
+// MaxStateRead is the largest PR state (or seed version) cleanup and sweep
+// read to find what it tracks, by the size the version listing gives
+// before any read. A larger one is never read (a PR job can write a state
+// of any size: read whole, a few GB would take the runner down): unless
+// its bytes are a production version's (an untouched seed, by ETag), it is
+// kept as "cannot tell" and removed only with --force, which reads nothing.
+// Reading one at the limit costs about twice its size in memory.
+const MaxStateRead = 32 << 20
+
 // verdict is what cleanup found a PR state tracks.
 type verdict struct {
 	added     []string // managed resources the seed did not bring
@@ -43,6 +52,7 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) (verdict, error) {
 	// ETag, from a metadata-only listing of production's key): a seed,
 	// never applied to.
 	current := false
+	var size int64
 	for _, v := range j.versions {
 		if v.Key != j.key || !v.IsLatest {
 			continue
@@ -53,10 +63,15 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) (verdict, error) {
 		if v.ETag != "" && c.productionETags(ctx)[v.ETag] {
 			return verdict{}, nil
 		}
-		current = true
+		current, size = true, v.Size
 	}
 	if !current {
 		return verdict{}, nil
+	}
+	if size > MaxStateRead {
+		// Too large to read, and no byte copy of production (a seed, by
+		// ETag, returned above): what it tracks cannot be told.
+		return verdict{unknown: fmt.Sprintf("the state is %d bytes, over the %d cleanup reads (MaxStateRead)", size, MaxStateRead)}, nil
 	}
 	cur, err := c.store.Bucket.GetObject(ctx, j.key)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -169,6 +184,9 @@ func (c *cleaner) seedVersion(ctx context.Context, j *cleanupJob, current string
 		}
 		if probed++; probed > seedProbeMax {
 			break
+		}
+		if v.Size > MaxStateRead {
+			continue // not read: never a seed it can use
 		}
 		obj, err := c.store.Bucket.GetObjectVersion(ctx, j.key, v.VersionID)
 		if errors.Is(err, storage.ErrNotFound) {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/prstate/prstate/pipeline/report/escape"
 )
 
 // BackendFile is the PR backend file `prstate plan` writes in the working
@@ -120,7 +122,7 @@ func shellQuote(s string) string {
 	if shellSafe.MatchString(s) {
 		return s
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return escape.Shell(s)
 }
 
 // toolName is the CLI the stack in dir runs: tofu when the state is

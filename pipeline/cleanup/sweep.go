@@ -63,7 +63,19 @@ type SweepReport struct {
 	// Refused is how many PR states cleanup kept on purpose (applied to,
 	// or it cannot tell): reported, not errors.
 	Refused int `json:"refused"`
+	// Locked is how many of those were skipped at once because their
+	// Terraform lock was held (a sweep does not wait): the next sweep
+	// tries again.
+	Locked int `json:"locked"`
+	// Unmatched lists keys under the PR key prefix that the template does
+	// not match (app/pr-0042/..., app/pr-zz/...): never deleted, reported
+	// (at most MaxUnmatchedListed of UnmatchedCount).
+	Unmatched      []string `json:"unmatched,omitempty"`
+	UnmatchedCount int      `json:"unmatched_count"`
 }
+
+// MaxUnmatchedListed bounds how many unmatched keys a sweep report names.
+const MaxUnmatchedListed = 50
 
 // closedSlack is how long after a PR was closed its state may still have
 // been written (a run queued before the close); a sweep stops paging
@@ -98,9 +110,15 @@ func Sweep(ctx context.Context, targets []SweepTarget, opts SweepOptions) (Sweep
 	population := make([]int, len(targets))
 	oldest := map[int]time.Time{} // per PR, across stacks: the newest write
 	for i, tg := range targets {
-		states, n, err := findPRStates(ctx, tg.Bucket, tg.Stack.Keys)
+		states, unmatched, n, err := findPRStates(ctx, tg.Bucket, tg.Stack.Keys)
 		if err != nil {
 			return rep, err
+		}
+		rep.UnmatchedCount += len(unmatched)
+		for _, k := range unmatched {
+			if len(rep.Unmatched) < MaxUnmatchedListed {
+				rep.Unmatched = append(rep.Unmatched, k)
+			}
 		}
 		found[i], population[i] = map[int]time.Time{}, n
 		for _, s := range states {
@@ -145,6 +163,10 @@ func Sweep(ctx context.Context, targets []SweepTarget, opts SweepOptions) (Sweep
 		sort.Ints(prs)
 		co := opts.Cleanup
 		co.Population = population[i]
+		// One PR's held lock (a run in progress, or a lock planted on
+		// purpose) must not hold the nightly sweep for lock-timeout: it is
+		// skipped at once and tried again by the next sweep.
+		co.NoLockWait = true
 		res, err := CleanupPRs(ctx, CleanupStore{Bucket: tg.Bucket, Table: tg.Table}, tg.Stack, prs, co)
 		for k := range res {
 			res[k].Reason = reasons[res[k].PR]
@@ -154,6 +176,12 @@ func Sweep(ctx context.Context, targets []SweepTarget, opts SweepOptions) (Sweep
 		// the report, not an error: the sweep goes on and succeeds.
 		refused, rest := SplitRefusals(err)
 		rep.Refused += len(refused)
+		for _, r := range refused {
+			var le *LockedError
+			if errors.As(r, &le) {
+				rep.Locked++
+			}
+		}
 		if rest != nil {
 			errs = append(errs, rest)
 		}
@@ -162,24 +190,22 @@ func Sweep(ctx context.Context, targets []SweepTarget, opts SweepOptions) (Sweep
 }
 
 // findPRStates lists the objects under the scheme's prefix and keeps those
-// whose key (or whose key less .tflock) the template matches. n is how
-// many objects lie under the prefix.
-func findPRStates(ctx context.Context, b objectLister, k statekey.Keys) (states []prStateFound, n int, err error) {
+// whose key (or whose key less .tflock) the template matches; the other
+// keys under the prefix are unmatched (sorted). n is how many objects lie
+// under the prefix.
+func findPRStates(ctx context.Context, b objectLister, k statekey.Keys) (states []prStateFound, unmatched []string, n int, err error) {
 	objs, err := b.ListObjects(ctx, k.ListPrefix())
 	if err != nil {
-		return nil, 0, fmt.Errorf("failed to list PR states under %q: %w", k.ListPrefix(), err)
+		return nil, nil, 0, fmt.Errorf("failed to list PR states under %q: %w", k.ListPrefix(), err)
 	}
 	byPR := map[int]time.Time{}
 	for _, o := range objs {
-		pr, ok := k.Match(o.Key)
+		pr, ok := k.MatchObject(o.Key)
 		if !ok {
-			base, isLock := strings.CutSuffix(o.Key, ".tflock")
-			if !isLock {
-				continue
+			if o.Key != k.Production && !strings.HasPrefix(o.Key, k.Production+".") {
+				unmatched = append(unmatched, o.Key)
 			}
-			if pr, ok = k.Match(base); !ok {
-				continue
-			}
+			continue
 		}
 		if w, seen := byPR[pr]; !seen || o.LastModified.After(w) {
 			byPR[pr] = o.LastModified
@@ -189,7 +215,8 @@ func findPRStates(ctx context.Context, b objectLister, k statekey.Keys) (states 
 		states = append(states, prStateFound{pr: pr, lastWrite: w})
 	}
 	sort.Slice(states, func(i, j int) bool { return states[i].pr < states[j].pr })
-	return states, len(objs), nil
+	sort.Strings(unmatched)
+	return states, unmatched, len(objs), nil
 }
 
 // closedPRs pages through the closed PRs, most recently updated first,

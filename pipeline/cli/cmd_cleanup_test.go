@@ -140,7 +140,7 @@ func TestCleanupCommandLockTimeoutExits3(t *testing.T) {
 	if waited := clk.Now().Sub(start); waited < 10*time.Minute {
 		t.Errorf("waited %s on the App's clock, want the whole lock-timeout", waited)
 	}
-	if code != 3 || !strings.Contains(a.stderr.String(), "runner@plan") || !strings.Contains(a.stderr.String(), "force-unlock 1b6c2d4e") {
+	if code != 3 || !strings.Contains(a.stderr.String(), "runner@plan") || !strings.Contains(a.stderr.String(), "force-unlock '1b6c2d4e") {
 		t.Fatalf("exit %d, want 3: %s", code, a.stderr.String())
 	}
 	if d := cleanuptest.Diff(before, cleanuptest.Take(t, s)); len(d) > 0 {

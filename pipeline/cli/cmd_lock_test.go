@@ -103,7 +103,7 @@ func TestLockTimeoutExits3(t *testing.T) {
 	if code := a.run(args("lock", "--lock-timeout", "300ms", "--lock-poll", "50ms")...); code != 3 {
 		t.Fatalf("exit %d, want 3: %s", code, a.stderr.String())
 	}
-	for _, want := range []string{"waiting for the apply lock", "prstate status", "prstate force-unlock --lock-id " + id} {
+	for _, want := range []string{"waiting for the apply lock", "prstate status", "prstate force-unlock --lock-id '" + id + "'"} {
 		if !strings.Contains(a.stderr.String(), want) {
 			t.Errorf("stderr lacks %q: %s", want, a.stderr.String())
 		}
@@ -140,7 +140,9 @@ func TestStatusAndForceUnlock(t *testing.T) {
 	tfLock := applylock.LockInfo{ID: "tf-lock-1", Operation: "OperationTypeApply", Who: "ci@runner", Version: "1.11.0", Path: "acme-state/app/terraform.tfstate"}
 	tb.PutItem(ctx, storage.Item{storage.KeyAttr: "acme-state/app/terraform.tfstate", "Info": string(tfLock.Marshal())}, storage.Condition{})
 	tb.PutItem(ctx, storage.Item{storage.KeyAttr: "acme-state/app/terraform.tfstate-md5", "Digest": "abc"}, storage.Condition{})
-	b.PutObject(ctx, "other/terraform.tfstate.tflock", tfLock.Marshal(), storage.PutOptions{})
+	other := tfLock
+	other.ID = "tf-lock-2" // IDs are unique: one ID naming two locks is refused (TestForceUnlockRefusesAnIDNamingTwoLocks)
+	b.PutObject(ctx, "other/terraform.tfstate.tflock", other.Marshal(), storage.PutOptions{})
 
 	// GitHub says run 9001 is in progress.
 	gh := githubfake.New(t, "acme/infra")

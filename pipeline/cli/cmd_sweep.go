@@ -9,6 +9,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline/cleanup"
 	"github.com/prstate/prstate/pipeline/github"
+	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -74,8 +75,22 @@ func runSweep(ctx context.Context, inv *invocation) error {
 	}
 	for _, r := range rep.Results {
 		if r.Skipped != "" && r.Error == "" {
-			inv.rep.Warning(fmt.Sprintf("sweep kept %s (PR #%d): %s", r.Key, r.PR, r.Skipped))
+			inv.rep.Warning(fmt.Sprintf("sweep kept %s (PR #%d): %s", escape.Log(r.Key), r.PR, escape.Log(r.Skipped)))
 		}
+	}
+	if rep.UnmatchedCount > 0 {
+		// Keys a PR job (or a person) wrote under the PR prefix in a form
+		// the template does not produce: never deleted, listed for a human.
+		names := make([]string, len(rep.Unmatched))
+		for i, k := range rep.Unmatched {
+			names[i] = escape.Log(k)
+		}
+		more := ""
+		if n := rep.UnmatchedCount - len(rep.Unmatched); n > 0 {
+			more = fmt.Sprintf(" and %d more", n)
+		}
+		inv.rep.Warning(fmt.Sprintf("sweep: %d key(s) under the PR prefix do not match the key template and are never deleted: %s%s; remove them by hand if they are not needed",
+			rep.UnmatchedCount, strings.Join(names, ", "), more))
 	}
 	out := sweepReport{DryRun: inv.cfg.DryRun, SweepReport: rep}
 	out.Deleted = countDeleted(rep.Results)
@@ -94,8 +109,14 @@ func sweepPreface(rep cleanup.SweepReport, olderThan time.Duration) string {
 	if olderThan > 0 {
 		parts = append(parts, "also removing PR states not written for "+olderThan.String())
 	}
-	if rep.Refused > 0 {
-		parts = append(parts, fmt.Sprintf("%d kept: applied to or cannot tell, see below (not an error)", rep.Refused))
+	if n := rep.Refused - rep.Locked; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d kept: applied to or cannot tell, see below (not an error)", n))
+	}
+	if rep.Locked > 0 {
+		parts = append(parts, fmt.Sprintf("%d skipped: locked, the next sweep tries again (not an error)", rep.Locked))
+	}
+	if rep.UnmatchedCount > 0 {
+		parts = append(parts, fmt.Sprintf("%d key(s) under the PR prefix not matching the template: listed as a warning, never deleted", rep.UnmatchedCount))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -52,8 +52,12 @@ func (inv *invocation) upsertComment(ctx context.Context, st backend.Stack, sect
 			return nil
 		}
 	}
+	author, err := report.CommentAuthor(ctx, api, inv.cfg.CommentAuthor)
+	if err != nil {
+		return err
+	}
 	id := report.CommentID{Stack: inv.stackLabel(st), Key: st.Keys.Production}
-	created, err := report.UpsertComment(ctx, api, repo, pr, id, section, text)
+	created, err := report.UpsertComment(ctx, api, repo, pr, author, id, section, text)
 	if err != nil {
 		return err
 	}

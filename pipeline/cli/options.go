@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"regexp"
 	"time"
 
 	"github.com/prstate/prstate/pipeline/applylock"
@@ -144,15 +145,30 @@ func (o *GitHubOptions) load(*loader) error     { o.GitHubToken = o.githubToken.
 
 // CommentOptions keep the sticky pull request comment.
 type CommentOptions struct {
-	Comment bool
-	comment BoolValue
+	Comment       bool
+	CommentAuthor string // an app's "<slug>[bot]"; empty: github-actions[bot]
+	comment       BoolValue
+	commentAuthor StringValue
 }
 
-func (o *CommentOptions) addFlags(s *settingSet) { o.comment = s.Bool(commentSetting) }
+func (o *CommentOptions) addFlags(s *settingSet) {
+	o.comment = s.Bool(commentSetting)
+	o.commentAuthor = s.String(commentAuthorSetting)
+}
+
+// appBotLogin is an app's bot account: its slug and "[bot]", which no
+// user login can be.
+var appBotLogin = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,99}\[bot\]$`)
 
 func (o *CommentOptions) load(*loader) (err error) {
-	o.Comment, _, err = o.comment.Get()
-	return err
+	if o.Comment, _, err = o.comment.Get(); err != nil {
+		return err
+	}
+	o.CommentAuthor = o.commentAuthor.Text()
+	if o.CommentAuthor != "" && !appBotLogin.MatchString(o.CommentAuthor) {
+		return usage.Errorf("invalid comment-author %q: want an app's bot account, <app-slug>[bot]", o.CommentAuthor)
+	}
+	return nil
 }
 
 // OutputOptions say how the result (and an error) is printed.

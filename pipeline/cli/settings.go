@@ -34,6 +34,7 @@ var (
 	debugSetting              = boolSetting("debug", "false", "print the storage SDK's raw error detail (request IDs)")
 	githubTokenSetting        = stringSetting("github-token", "", "GitHub token for the API (run liveness, PR states, comments)")
 	commentSetting            = boolSetting("comment", "false", "keep a sticky comment on the pull request")
+	commentAuthorSetting      = stringSetting("comment-author", "", "the app whose sticky comments prstate adopts when github-token is a GitHub App's installation token, as <app-slug>[bot] (default github-actions[bot]; a personal token is asked with GET /user)")
 	dryRunSetting             = boolSetting("dry-run", "false", "print what would be deleted, delete nothing")
 	olderThanSetting          = durationSetting("older-than", "", "sweep: also remove PR states not written for this long")
 	forceSetting              = boolSetting("force", "false", "delete a PR state that was applied to; force-unlock a live holder")

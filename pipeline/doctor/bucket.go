@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -89,7 +90,7 @@ func (c *checker) versioning(ctx context.Context) {
 		c.add("versioning", OK, "enabled", "")
 	default:
 		c.add("versioning", Warn, "off ("+orWord(string(v), "never enabled")+"): cleanup and recovery are weaker: an overwritten or deleted state cannot be restored",
-			"aws s3api put-bucket-versioning --bucket "+c.b.Bucket+" --versioning-configuration Status=Enabled")
+			"aws s3api put-bucket-versioning --bucket "+escape.Shell(c.b.Bucket)+" --versioning-configuration Status=Enabled")
 	}
 }
 
@@ -119,7 +120,7 @@ func (c *checker) lifecycle(ctx context.Context) {
 		}
 	}
 	c.add("lifecycle", Warn, "no enabled rule expires noncurrent versions of "+c.b.Key+": every apply lock heartbeat and state write adds a version that is kept forever",
-		fmt.Sprintf(`aws s3api put-bucket-lifecycle-configuration --bucket %s --lifecycle-configuration '{"Rules":[{"ID":"prstate-noncurrent","Status":"Enabled","Filter":{"Prefix":""},"NoncurrentVersionExpiration":{"NoncurrentDays":90}}]}' (this replaces the bucket's rules: merge yours in)`, c.b.Bucket))
+		fmt.Sprintf(`aws s3api put-bucket-lifecycle-configuration --bucket %s --lifecycle-configuration '{"Rules":[{"ID":"prstate-noncurrent","Status":"Enabled","Filter":{"Prefix":""},"NoncurrentVersionExpiration":{"NoncurrentDays":90}}]}' (this replaces the bucket's rules: merge yours in)`, escape.Shell(c.b.Bucket)))
 }
 
 func orWord(s, word string) string {

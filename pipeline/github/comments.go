@@ -11,9 +11,10 @@ import (
 )
 
 // FindIssueComment pages through the comments of issue (a pull request's
-// number) and returns the first one whose body starts with prefix; id 0
-// when there is none.
-func (c *Client) FindIssueComment(ctx context.Context, repo string, issue int, prefix string) (id int64, body string, err error) {
+// number) and returns the first one written by author whose body starts
+// with prefix; id 0 when there is none. Comments by anyone else are
+// passed over whatever they say.
+func (c *Client) FindIssueComment(ctx context.Context, repo string, issue int, prefix string, author Author) (id int64, body string, err error) {
 	owner, name, err := splitRepo(repo)
 	if err != nil {
 		return 0, "", err
@@ -26,7 +27,7 @@ func (c *Client) FindIssueComment(ctx context.Context, repo string, issue int, p
 		}
 		for _, cm := range comments {
 			// A prefix, not a substring: a reply quoting our comment starts with "> ".
-			if strings.HasPrefix(cm.GetBody(), prefix) {
+			if strings.HasPrefix(cm.GetBody(), prefix) && authorOf(cm.GetUser()).Is(author) {
 				return cm.GetID(), cm.GetBody(), nil
 			}
 		}
@@ -37,17 +38,18 @@ func (c *Client) FindIssueComment(ctx context.Context, repo string, issue int, p
 	}
 }
 
-// CreateIssueComment comments on issue and returns the comment's ID.
-func (c *Client) CreateIssueComment(ctx context.Context, repo string, issue int, body string) (int64, error) {
+// CreateIssueComment comments on issue and returns the comment's ID and
+// who GitHub says wrote it.
+func (c *Client) CreateIssueComment(ctx context.Context, repo string, issue int, body string) (int64, Author, error) {
 	owner, name, err := splitRepo(repo)
 	if err != nil {
-		return 0, err
+		return 0, Author{}, err
 	}
 	cm, _, err := c.gh.Issues.CreateComment(ctx, owner, name, issue, &gh.IssueComment{Body: gh.String(body)})
 	if err != nil {
-		return 0, fmt.Errorf("failed to comment on #%d in %s: %w", issue, repo, withPermissionHint(err))
+		return 0, Author{}, fmt.Errorf("failed to comment on #%d in %s: %w", issue, repo, withPermissionHint(err))
 	}
-	return cm.GetID(), nil
+	return cm.GetID(), authorOf(cm.GetUser()), nil
 }
 
 // EditIssueComment replaces the body of comment id.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -10,7 +11,9 @@ import (
 
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/github"
 	"github.com/prstate/prstate/pipeline/plan"
+	"github.com/prstate/prstate/pipeline/report/escape"
 )
 
 // The sticky comment's sections, in the order they appear. Each step
@@ -92,33 +95,79 @@ func sanitizeSection(s string) string {
 
 // CommentAPI is the part of the GitHub client the sticky comment uses.
 type CommentAPI interface {
-	FindIssueComment(ctx context.Context, repo string, issue int, prefix string) (int64, string, error)
-	CreateIssueComment(ctx context.Context, repo string, issue int, body string) (int64, error)
+	TokenUser(ctx context.Context) (github.Author, error)
+	FindIssueComment(ctx context.Context, repo string, issue int, prefix string, author github.Author) (int64, string, error)
+	CreateIssueComment(ctx context.Context, repo string, issue int, body string) (int64, github.Author, error)
 	EditIssueComment(ctx context.Context, repo string, id int64, body string) error
+}
+
+// CommentAuthor returns the account whose comments prstate adopts as its
+// own: the token's. A personal or user token is asked (GET /user). An app
+// installation's token (the Actions GITHUB_TOKEN, a GitHub App's) cannot
+// ask, so it is configured (comment-author, an app's "<slug>[bot]") or
+// else github-actions[bot], GITHUB_TOKEN's author. A comment by anyone
+// else is never edited, whatever marker it carries.
+func CommentAuthor(ctx context.Context, api CommentAPI, configured string) (github.Author, error) {
+	me, err := api.TokenUser(ctx)
+	switch {
+	case err == nil:
+		return me, nil
+	case !errors.Is(err, github.ErrInstallationToken):
+		return github.Author{}, err
+	case configured != "":
+		return github.Author{Login: configured, Type: "Bot"}, nil
+	default:
+		return github.ActionsBot, nil
+	}
+}
+
+// AuthorMismatchError says the comment prstate created was written by
+// another account than the one it adopts comments of: each run would add
+// another comment.
+type AuthorMismatchError struct {
+	Want, Got github.Author
+}
+
+func (e *AuthorMismatchError) Error() string {
+	return fmt.Sprintf("the comment was written as %s, but prstate adopts only comments of %s: set comment-author: %s (the token is an app's), or each run adds a comment",
+		escape.Log(e.Got.Login), escape.Log(e.Want.Login), escape.Log(e.Got.Login))
 }
 
 // UpsertComment sets one section of the sticky comment of pr and stack:
 // it creates the comment the first time and edits it in place afterwards,
-// keeping the other sections. created tells which.
-func UpsertComment(ctx context.Context, api CommentAPI, repo string, pr int, id CommentID, section, text string) (created bool, err error) {
+// keeping the other sections. Only a comment written by author (see
+// CommentAuthor) is adopted, and of it only the sections prstate writes
+// (plan, apply, cleanup); a comment anyone else planted with the marker
+// is left alone. created tells which.
+func UpsertComment(ctx context.Context, api CommentAPI, repo string, pr int, author github.Author, id CommentID, section, text string) (created bool, err error) {
 	if pr <= 0 {
 		return false, fmt.Errorf("failed to update the pull request comment: no pull request")
 	}
-	cid, body, err := api.FindIssueComment(ctx, repo, pr, id.Marker()+"\n")
+	if _, known := sectionOrder[section]; !known {
+		return false, fmt.Errorf("failed to update the pull request comment: unknown section %q", section)
+	}
+	cid, body, err := api.FindIssueComment(ctx, repo, pr, id.Marker()+"\n", author)
 	if err != nil {
 		return false, err
 	}
 	c := StickyComment{ID: id, Sections: map[string]string{}}
 	if cid != 0 {
 		if parsed, ok := ParseStickyComment(body); ok {
-			c.Sections = parsed.Sections
+			for name, kept := range parsed.Sections {
+				if _, known := sectionOrder[name]; known {
+					c.Sections[name] = kept
+				}
+			}
 		}
 	}
 	c.Sections[section] = sanitizeSection(text)
 	next := c.Render()
 	switch {
 	case cid == 0:
-		_, err = api.CreateIssueComment(ctx, repo, pr, next)
+		_, got, err := api.CreateIssueComment(ctx, repo, pr, next)
+		if err == nil && !got.Is(author) {
+			err = &AuthorMismatchError{Want: author, Got: got}
+		}
 		return true, err
 	case next == body:
 		return false, nil

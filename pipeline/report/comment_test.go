@@ -40,7 +40,7 @@ func TestUpsertCommentCreatesOnceThenEdits(t *testing.T) {
 	step := func(section, text string) (bool, int, int, int) {
 		t.Helper()
 		fake.ResetRequests()
-		created, err := UpsertComment(ctx, api, fake.Repo, 42, id, section, text)
+		created, err := UpsertComment(ctx, api, fake.Repo, 42, github.ActionsBot, id, section, text)
 		if err != nil {
 			t.Fatalf("%s: %v", section, err)
 		}
@@ -71,7 +71,7 @@ func TestUpsertCommentCreatesOnceThenEdits(t *testing.T) {
 		t.Fatalf("edited someone's quote: %q", comments[3].Body)
 	}
 	// Another stack of the same PR has its own comment.
-	if created, err := UpsertComment(ctx, api, fake.Repo, 42, CommentID{Stack: "net", Key: "net/terraform.tfstate"}, SectionPlan, "net plan"); err != nil || !created {
+	if created, err := UpsertComment(ctx, api, fake.Repo, 42, github.ActionsBot, CommentID{Stack: "net", Key: "net/terraform.tfstate"}, SectionPlan, "net plan"); err != nil || !created {
 		t.Fatalf("second stack: %v, %v", created, err)
 	}
 	if n := len(fake.Comments(42)); n != 152 {
@@ -83,11 +83,11 @@ func TestUpsertCommentForbidden(t *testing.T) {
 	t.Parallel()
 	fake, api := newCommentAPI(t)
 	fake.Fail(githubfake.RouteCreateComment, http.StatusForbidden)
-	_, err := UpsertComment(context.Background(), api, fake.Repo, 7, CommentID{Stack: ".", Key: "terraform.tfstate"}, SectionPlan, "x")
+	_, err := UpsertComment(context.Background(), api, fake.Repo, 7, github.ActionsBot, CommentID{Stack: ".", Key: "terraform.tfstate"}, SectionPlan, "x")
 	if err == nil || !strings.Contains(err.Error(), "pull-requests: write") {
 		t.Fatalf("forbidden: %v", err)
 	}
-	if _, err := UpsertComment(context.Background(), api, fake.Repo, 0, CommentID{}, SectionPlan, "x"); err == nil {
+	if _, err := UpsertComment(context.Background(), api, fake.Repo, 0, github.ActionsBot, CommentID{}, SectionPlan, "x"); err == nil {
 		t.Fatal("commented on PR 0")
 	}
 }

@@ -1,6 +1,9 @@
 package statekey
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // ApplyLockSuffix and ApplyLockItemSuffix name the apply lock beside a
 // production state: an S3 object "<key>.prstate-apply.lock", or the
@@ -69,3 +72,23 @@ func BackupKey(key string, t time.Time) string {
 // (lock file, digest item, apply lock, ledger, waiters, force-unlock backups,
 // a PR state's seed record).
 var siblingSuffixes = []string{".tflock", "-md5", ".prstate-apply", ".prstate-apply.lock", ".prstate-ledger", ".prstate-ledger.json", ".prstate-waiters", ".prstate-waiters.json", ".prstate-backup", SeedRecordSuffix}
+
+// prObjectSuffixes name the S3 objects kept beside a PR state that belong
+// to it and go with it: Terraform's lock file and prstate's seed record.
+var prObjectSuffixes = []string{TerraformLockSuffix, SeedRecordSuffix}
+
+// MatchObject is Match for any S3 object of a PR state: the state itself or
+// one kept beside it (prObjectSuffixes). The sweep finds PRs by them.
+func (k Keys) MatchObject(key string) (int, bool) {
+	if pr, ok := k.Match(key); ok {
+		return pr, true
+	}
+	for _, s := range prObjectSuffixes {
+		if base, ok := strings.CutSuffix(key, s); ok {
+			if pr, ok := k.Match(base); ok {
+				return pr, true
+			}
+		}
+	}
+	return 0, false
+}

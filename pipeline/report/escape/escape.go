@@ -10,38 +10,45 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
 // dangerous tells whether r must not reach a log line as itself: control
-// characters (C0, DEL, C1), line and paragraph separators, and the bidi
-// controls that reorder what a reader sees (U+200E/F, U+202A–U+202E,
-// U+2066–U+2069), and the byte-order mark.
+// characters (C0, DEL, C1), line and paragraph separators, and every
+// Unicode format character (category Cf): the bidi controls that reorder
+// what a reader sees (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069),
+// zero-width ones that hide text or split words (U+200B–U+200D, U+2060,
+// U+FEFF), soft hyphens, tag characters and the rest of Cf.
 func dangerous(r rune) bool {
 	switch {
 	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
 		return true
-	case r == 0x200e, r == 0x200f, r == 0x2028, r == 0x2029, r == 0xfeff:
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+	case r == 0x2028, r == 0x2029:
 		return true
 	}
-	return false
+	return r >= 0xad && unicode.Is(unicode.Cf, r)
 }
 
-// IsDangerous tells whether r is a control or bidi character that Log
-// escapes (statekey rejects them in keys).
+// mentionBreak is what MarkdownText puts after '@' so that no one is
+// notified (U+2060 WORD JOINER). Log keeps it there, and only there, so
+// markdown escaped once stays as it was.
+const mentionBreak = '\u2060'
+
+// IsDangerous tells whether r is a control, format (Cf) or bidi character
+// that Log escapes (statekey rejects them in keys).
 func IsDangerous(r rune) bool { return dangerous(r) }
 
-// Log makes s one safe piece of a plain log line: control and bidi
-// characters become Go escapes (\n, \r, \x1b, \u202e), invalid UTF-8 bytes
-// \xNN. The result has no line break, so no line of it can start a
-// workflow command. Backslashes are kept: Log(Log(s)) == Log(s).
+// Log makes s one safe piece of a plain log line: control, format and bidi
+// characters become Go escapes (\n, \r, \x1b, \u202e, \u200b), invalid
+// UTF-8 bytes \xNN. The result has no line break, so no line of it can
+// start a workflow command. Backslashes are kept: Log(Log(s)) == Log(s).
 func Log(s string) string {
 	if !needsLog(s) {
 		return s
 	}
 	var b strings.Builder
+	prev := rune(0)
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
@@ -55,22 +62,29 @@ func Log(s string) string {
 			b.WriteString(`\t`)
 		case r < 0x80 && dangerous(r):
 			fmt.Fprintf(&b, `\x%02x`, r)
+		case r == mentionBreak && prev == '@':
+			b.WriteString(s[i : i+n])
+		case dangerous(r) && r > 0xffff:
+			fmt.Fprintf(&b, `\U%08x`, r)
 		case dangerous(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+n])
 		}
+		prev = r
 		i += n
 	}
 	return b.String()
 }
 
 func needsLog(s string) bool {
+	prev := rune(0)
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && n == 1) || dangerous(r) {
+		if (r == utf8.RuneError && n == 1) || (dangerous(r) && !(r == mentionBreak && prev == '@')) {
 			return true
 		}
+		prev = r
 		i += n
 	}
 	return false
@@ -136,7 +150,8 @@ func MarkdownText(s string) string {
 	for _, r := range s {
 		switch {
 		case r == '@':
-			b.WriteString("@\u2060")
+			b.WriteRune('@')
+			b.WriteRune(mentionBreak)
 		case r < 0x80 && strings.ContainsRune(markdownSpecial, r):
 			b.WriteByte('\\')
 			b.WriteRune(r)
@@ -170,4 +185,13 @@ func MarkdownCode(s string) string {
 		return "-"
 	}
 	return "`" + strings.ReplaceAll(Log(s), "`", "'") + "`"
+}
+
+// Shell makes s one word of a command a user copies into a shell: single
+// quoted, each quote inside as close-quote, backslash-quote, open-quote
+// (POSIX), after Log (so the command stays one line and shows control and
+// format characters as escapes). Nothing inside single quotes is
+// expanded: no ;, |, $(), backticks or globs run.
+func Shell(s string) string {
+	return "'" + strings.ReplaceAll(Log(s), "'", `'\''`) + "'"
 }

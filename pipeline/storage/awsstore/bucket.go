@@ -66,7 +66,7 @@ func (b *bucket) GetObject(ctx context.Context, key string) (storage.Object, err
 // objectFrom reads a GetObject answer (current or older version) whole.
 func (b *bucket) objectFrom(key string, out *s3.GetObjectOutput) (storage.Object, error) {
 	defer out.Body.Close()
-	body, err := io.ReadAll(out.Body)
+	body, err := readBody(out.Body, aws.ToInt64(out.ContentLength))
 	if err != nil {
 		return storage.Object{}, fmt.Errorf("failed to read object s3://%s/%s version %s: %w", b.name, key, aws.ToString(out.VersionId), err)
 	}
@@ -80,6 +80,20 @@ func (b *bucket) objectFrom(key string, out *s3.GetObjectOutput) (storage.Object
 		LastModified: aws.ToTime(out.LastModified),
 		Encryption:   storage.Encryption{SSE: string(out.ServerSideEncryption), KMSKeyID: aws.ToString(out.SSEKMSKeyId)},
 	}, nil
+}
+
+// readBody reads a body whose length S3 announced into one buffer of that
+// size (io.ReadAll would grow to twice the body on the way).
+func readBody(r io.Reader, n int64) ([]byte, error) {
+	if n <= 0 || n > 1<<32 {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	rest, err := io.ReadAll(r) // nothing, unless the length was wrong
+	return append(buf, rest...), err
 }
 
 // PutObject maps IfNoneMatch to "If-None-Match: *" and IfMatch to
