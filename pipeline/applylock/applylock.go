@@ -16,7 +16,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/clock"
-	"github.com/prstate/prstate/pipeline/report/escape"
+	"github.com/prstate/prstate/pipeline/escape"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/prstate/prstate/pipeline/ci"
-	"github.com/prstate/prstate/pipeline/report/escape"
+	"github.com/prstate/prstate/pipeline/escape"
 )
 
 // UntrustedLedgerError: the ledger says a newer commit started its apply,

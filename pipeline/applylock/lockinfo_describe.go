@@ -3,7 +3,7 @@ package applylock
 import (
 	"time"
 
-	"github.com/prstate/prstate/pipeline/report/escape"
+	"github.com/prstate/prstate/pipeline/escape"
 )
 
 // Describe names a Terraform state lock's holder for a log line: who,

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/ci"
-	"github.com/prstate/prstate/pipeline/report/escape"
+	"github.com/prstate/prstate/pipeline/escape"
 )
 
 // applyLockOperation is the LockInfo operation of an apply lock.

@@ -5,7 +5,7 @@ import (
 	"sort"
 
 	"github.com/prstate/prstate/pipeline/ci"
-	"github.com/prstate/prstate/pipeline/report/escape"
+	"github.com/prstate/prstate/pipeline/escape"
 )
 
 // newerLive is a live waiter of this repository whose commit contains

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/prstate/prstate/pipeline/report/escape"
+	"github.com/prstate/prstate/pipeline/escape"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
 )

@@ -8,7 +8,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/prstate/prstate/pipeline/report/escape"
+	"github.com/prstate/prstate/pipeline/escape"
 )
 
 // BackendFile is the PR backend file `prstate plan` writes in the working

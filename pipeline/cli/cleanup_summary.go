@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/prstate/prstate/pipeline/cleanup"
+	"github.com/prstate/prstate/pipeline/escape"
 	"github.com/prstate/prstate/pipeline/report"
-	"github.com/prstate/prstate/pipeline/report/escape"
 )
 
 // printCleanup prints one line per PR state, and the resources a refused

@@ -8,8 +8,8 @@ import (
 
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/escape"
 	"github.com/prstate/prstate/pipeline/report"
-	"github.com/prstate/prstate/pipeline/report/escape"
 )
 
 var statusCommand = command{
@@ -72,7 +72,7 @@ func staleOf(l applylock.LockEntry) string {
 }
 
 // statusSummary renders the locks as a markdown table; every field came
-// from the store, so each is escaped (report/escape), run URLs are links
+// from the store, so each is escaped (package escape), run URLs are links
 // only to this repository's runs, and SHAs are shown only when they are.
 func statusSummary(locks []applylock.LockEntry, links ci.Links) string {
 	var b strings.Builder

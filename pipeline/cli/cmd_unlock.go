@@ -6,8 +6,8 @@ import (
 	"fmt"
 
 	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/escape"
 	"github.com/prstate/prstate/pipeline/report"
-	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 

@@ -11,9 +11,9 @@ import (
 
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/escape"
 	"github.com/prstate/prstate/pipeline/github"
 	"github.com/prstate/prstate/pipeline/plan"
-	"github.com/prstate/prstate/pipeline/report/escape"
 )
 
 // The sticky comment's sections, in the order they appear. Each step

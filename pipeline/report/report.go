@@ -15,7 +15,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/prstate/prstate/pipeline/report/escape"
+	"github.com/prstate/prstate/pipeline/escape"
 	"github.com/sethvargo/go-githubactions"
 )
 

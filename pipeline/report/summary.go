@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/escape"
 	"github.com/prstate/prstate/pipeline/plan"
-	"github.com/prstate/prstate/pipeline/report/escape"
 )
 
 // Summary is a command's step summary: one row per stack.

@@ -3,7 +3,7 @@ package report
 import (
 	"strings"
 
-	"github.com/prstate/prstate/pipeline/report/escape"
+	"github.com/prstate/prstate/pipeline/escape"
 )
 
 // Table renders a GitHub-flavoured markdown table: the header row, then
