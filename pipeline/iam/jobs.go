@@ -72,6 +72,7 @@ func terraformOn(b *builder, n names, sid string, state, lockfile, lockItem, dig
 // production's state and digest and writes the PR state and its digest.
 func plan(b *builder, n names, seed bool) []string {
 	terraformOn(b, n, "PR", n.prState, n.prLockfile, n.prLockItem, n.prDigest)
+	b.objects("PRReviewedPlan", acts(s3Put), n.st.Bucket, n.prPlans)
 	if !seed {
 		return []string{"no access to production: plan without --seed production"}
 	}
@@ -93,7 +94,7 @@ func prCleanup(b *builder, n names) {
 	b.objects("CleanupReadPRState", acts(s3Get, s3GetVersion), bucket, n.prState)
 	// DeleteObjects names a version ID for every key; in a bucket without
 	// versioning that ID is "null", which S3 may judge as a plain delete.
-	b.objects("CleanupDeletePRVersions", acts(s3Delete, s3DeleteVer), bucket, n.prState, n.prLockfile)
+	b.objects("CleanupDeletePRVersions", acts(s3Delete, s3DeleteVer), bucket, n.prState, n.prLockfile, n.prPlans)
 	if n.cleanupS3Lock() {
 		b.objects("CleanupPRLockFile", acts(s3Get, s3Put, s3Delete), bucket, n.prLockfile)
 	}
@@ -125,6 +126,7 @@ func sweep(b *builder, n names) []string {
 // waiters record (coalescing).
 func apply(b *builder, n names) []string {
 	terraformOn(b, n, "Production", literal(n.state), literal(n.lockfile), literal(n.lockItem), literal(n.digest))
+	b.objects("ApplyReadReviewedPlans", acts(s3Get), n.st.Bucket, n.prPlans)
 	if n.applyInTable() {
 		b.items("ApplyLock", acts(ddbGet, ddbPut, ddbDelete), n.table, literal(n.applyItem))
 		b.items("ApplyLedger", acts(ddbGet, ddbPut), n.table, literal(n.ledgerItem))

@@ -24,6 +24,7 @@ type names struct {
 	prState, prLockfile  glob // objects
 	prLockItem, prDigest glob // items
 	prBackup             glob
+	prPlans              glob // reviewed-plan records (statekey.ReviewedPlanKey)
 }
 
 func namesOf(st Stack, account string) names {
@@ -50,6 +51,7 @@ func namesOf(st Stack, account string) names {
 		prLockItem:    patternOf(statekey.LockItemID(b, pr)),
 		prDigest:      patternOf(statekey.DigestID(b, pr)),
 		prBackup:      patternOf(pr + statekey.BackupInfix).then(""),
+		prPlans:       patternOf(pr + statekey.ReviewedPlanInfix).then(""),
 	}
 	wkp := st.WorkspaceKeyPrefix
 	if wkp == "" {

@@ -55,6 +55,19 @@ func BackupKey(key string, t time.Time) string {
 	return key + BackupInfix + t.UTC().Format(BackupTimeFormat)
 }
 
+// ReviewedPlanInfix names the folder of reviewed-plan records beside a PR
+// state key: "<PR key>.prstate-plan/<head SHA>.json", one per commit the
+// PR was planned at (ReviewedPlanKey), and "latest.json", the last one.
+// Only under PR keys: the plan role writes them, the apply role reads
+// them, cleanup and sweep delete them with the PR's state.
+const ReviewedPlanInfix = ".prstate-plan/"
+
+// ReviewedPlanKey is the S3 key of the reviewed-plan record of the PR key
+// prKey made at commit sha ("latest" for the last one recorded).
+func ReviewedPlanKey(prKey, sha string) string {
+	return prKey + ReviewedPlanInfix + sha + ".json"
+}
+
 // siblingSuffixes name what Terraform and prstate keep beside a state key
 // (lock file, digest item, apply lock, ledger, waiters, force-unlock backups).
-var siblingSuffixes = []string{".tflock", "-md5", ".prstate-apply", ".prstate-apply.lock", ".prstate-ledger", ".prstate-ledger.json", ".prstate-waiters", ".prstate-waiters.json", ".prstate-backup"}
+var siblingSuffixes = []string{".tflock", "-md5", ".prstate-apply", ".prstate-apply.lock", ".prstate-ledger", ".prstate-ledger.json", ".prstate-waiters", ".prstate-waiters.json", ".prstate-backup", ".prstate-plan"}
