@@ -241,7 +241,10 @@ func RecordApply(ctx context.Context, ledger Ledger, v Verdict, ev ci.Event, now
 	if ev.SHA == "" {
 		return LedgerEntry{}, nil // nothing to compare later runs with
 	}
-	e := LedgerEntry{SHA: ev.SHA, Repository: ev.Repository, RunID: ev.RunID, RunAttempt: ev.RunAttempt, RunURL: ev.RunURL, PR: ev.PR, Started: now.UTC()}
+	e := LedgerEntry{SHA: ev.SHA, Repository: ev.Repository, RunID: ev.RunID, RunAttempt: ev.RunAttempt, RunURL: ev.RunURL, PR: ev.PR, Started: now.UTC(), Previous: v.Last.SHA}
+	if e.Previous == e.SHA {
+		e.Previous = v.Last.Previous // a re-run of the same commit keeps what it brings
+	}
 	if _, err := ledger.Write(ctx, v.record, e); err != nil {
 		if errors.Is(err, ErrLedgerChanged) && ledgerHolds(ctx, ledger, e) {
 			return e, nil // our write landed; its answer was lost and the retry found it

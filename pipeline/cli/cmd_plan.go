@@ -15,7 +15,7 @@ var planCommand = command{
 	name:    "plan",
 	summary: "PR step: the PR key, a backend-config file for terraform init, optionally a seed from production",
 	options: func(c *Config) []optionGroup {
-		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.PlanOptions, &c.GitHubOptions, &c.CommentOptions, &c.OutputOptions}
+		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.PlanOptions, &c.PlanJSONOptions, &c.GitHubOptions, &c.CommentOptions, &c.OutputOptions}
 	},
 	run: runPlan,
 }
@@ -92,6 +92,11 @@ func runPlan(ctx context.Context, inv *invocation) error {
 			Key: t.Key, Workspace: t.Workspace, Production: st.Keys.Production, Seed: res.Seed,
 			Commit: inv.ev.SHA, RunURL: inv.ev.RunURL, At: inv.app.Now(),
 		}, inv.ev.Links()))
+	}
+	if inv.cfg.PlanJSON != "" && t.IsPR && !inv.deferPlanRecord() {
+		if err := inv.recordReviewedPlan(ctx); err != nil {
+			return err
+		}
 	}
 	if inv.cfg.JSON {
 		return inv.printJSON(res)

@@ -36,6 +36,8 @@ type Config struct {
 	SupersedeOptions
 	IAMOptions
 	JobOptions
+	PlanJSONOptions
+	VerifyPlanOptions
 }
 
 // stack is the StackOptions group with what the command needs of it.

@@ -23,8 +23,8 @@ type Reviewed struct {
 	BaseSHA string `json:"base_sha,omitempty"`
 	// Base is the production state the PR state was seeded from (Seeded),
 	// or the PR state's own serial and lineage (not seeded).
+	// The tool's version and the plan format are in Changes.
 	Base       StateRef  `json:"state"`
-	Tool       string    `json:"tool,omitempty"`
 	RunURL     string    `json:"run_url,omitempty"`
 	RecordedAt time.Time `json:"recorded_at"`
 	Changes    ChangeSet `json:"changes"`

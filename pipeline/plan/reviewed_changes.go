@@ -18,9 +18,8 @@ import (
 // on a pull request and compares at apply. It holds addresses, actions and
 // digests only: no value from the plan is kept in clear.
 type ChangeSet struct {
-	// Tool is "terraform" or "tofu" when the JSON says (OpenTofu's
-	// show -json has no field of its own: "" then), Version its
-	// terraform_version, Format its format_version.
+	// Version is the plan's terraform_version (OpenTofu writes its own
+	// version there), Format its format_version.
 	Version string `json:"version,omitempty"`
 	Format  string `json:"format,omitempty"`
 	// Resources are the resource_changes whose actions are not no-op,
