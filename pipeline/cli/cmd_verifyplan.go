@@ -117,6 +117,9 @@ func (inv *invocation) reportVerify(v plan.Verdict) error {
 	for _, c := range v.Drift {
 		inv.logf("verify-plan: drift (not a mismatch): %s %s", c.Address, c.ActionWords())
 	}
+	for _, d := range v.Restored {
+		inv.logf("verify-plan: drift (not a mismatch): %s: %s", d.Address, d.Kind)
+	}
 	res := verifyResult{Matches: v.Matches, Differences: v.Differences, Shared: v.Shared, Headline: headline}
 	for _, p := range v.PRs {
 		res.PRs = append(res.PRs, p.PR)
@@ -126,6 +129,9 @@ func (inv *invocation) reportVerify(v plan.Verdict) error {
 	}
 	for _, c := range v.Drift {
 		res.Drift = append(res.Drift, c.Address)
+	}
+	for _, d := range v.Restored {
+		res.Drift = append(res.Drift, d.Address)
 	}
 	if inv.cfg.JSON {
 		if err := inv.printJSON(res); err != nil {

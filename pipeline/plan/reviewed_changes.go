@@ -29,6 +29,18 @@ type ChangeSet struct {
 	// Drift is resource_drift: what a refresh found changed outside
 	// Terraform. Shown apart, never a mismatch.
 	Drift []Change `json:"drift,omitempty"`
+	// Unchanged are the managed resources the plan leaves as they are,
+	// with their values' digests: verify-plan tells an apply-time change
+	// that only restores what a reviewer saw (production changed out of
+	// band since the plan) from one nobody reviewed.
+	Unchanged []Snapshot `json:"unchanged,omitempty"`
+}
+
+// Snapshot is the digests of one unchanged resource's values, by the
+// paths Attr uses.
+type Snapshot struct {
+	Address string            `json:"address"`
+	Values  map[string]string `json:"values"`
 }
 
 // Change is one resource's (or output's) planned change: the actions, and
@@ -120,7 +132,7 @@ func ReadChangeSet(r io.Reader) (ChangeSet, error) {
 				return ChangeSet{}, notPlanJSON(err)
 			}
 		case "resource_changes", "resource_drift":
-			list, err := readChanges(dec, key == "resource_changes")
+			list, err := readChanges(dec, key == "resource_changes", &cs.Unchanged)
 			if err != nil {
 				return ChangeSet{}, notPlanJSON(err)
 			}
@@ -178,7 +190,7 @@ func skipValue(dec *json.Decoder) error {
 
 // readChanges reads an array of resource changes; with managedOnly, data
 // sources' reads are left out (they are not changes to infrastructure).
-func readChanges(dec *json.Decoder, managedOnly bool) ([]Change, error) {
+func readChanges(dec *json.Decoder, managedOnly bool, unchanged *[]Snapshot) ([]Change, error) {
 	if tok, err := dec.Token(); err != nil {
 		return nil, err
 	} else if tok == nil {
@@ -193,6 +205,14 @@ func readChanges(dec *json.Decoder, managedOnly bool) ([]Change, error) {
 			return nil, err
 		}
 		if managedOnly && pc.Mode == "data" {
+			continue
+		}
+		if managedOnly && len(pc.Change.Actions) == 1 && pc.Change.Actions[0] == "no-op" {
+			snap, err := snapshot(pc)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", pc.Address, err)
+			}
+			*unchanged = append(*unchanged, snap)
 			continue
 		}
 		c, ok, err := normalize(pc)
@@ -303,6 +323,34 @@ func normalize(pc planChange) (Change, bool, error) {
 		c.Attrs = append(c.Attrs, Attr{Path: displayPath(p), Before: b, After: a, Sensitive: underAny(p, sens)})
 	}
 	return c, true, nil
+}
+
+// snapshot digests an unchanged resource's values (before: the same as
+// after), stopping where the sensitivity masks say, as normalize does.
+func snapshot(pc planChange) (Snapshot, error) {
+	var before, bSens any
+	for _, p := range []struct {
+		raw json.RawMessage
+		v   *any
+	}{{pc.Change.Before, &before}, {pc.Change.BeforeSensitive, &bSens}} {
+		if len(p.raw) == 0 {
+			continue
+		}
+		d := json.NewDecoder(bytes.NewReader(p.raw))
+		d.UseNumber()
+		if err := d.Decode(p.v); err != nil {
+			return Snapshot{}, err
+		}
+	}
+	stops := map[string]bool{}
+	markStops(bSens, "", stops, nil)
+	leaves := map[string]string{}
+	flatten(before, "", stops, leaves)
+	snap := Snapshot{Address: pc.Address, Values: make(map[string]string, len(leaves))}
+	for p, d := range leaves {
+		snap.Values[displayPath(p)] = d
+	}
+	return snap, nil
 }
 
 // markStops adds the paths where mask is true (a whole value marked) to

@@ -149,3 +149,23 @@ func TestReadChangeSetOutputsDriftAndBadInput(t *testing.T) {
 		}
 	}
 }
+
+// An out-of-band change on production since the plan, which the apply
+// puts back to what the review saw unchanged, is drift, not a mismatch;
+// a change to other values is never reviewed.
+func TestVerifyOutOfBandRestoreIsDrift(t *testing.T) {
+	reviewed := read(t, planJSON(t,
+		rc("terraform_data.a", []string{"no-op"}, map[string]any{"input": "v1", "output": "v1"}, map[string]any{"input": "v1", "output": "v1"}, nil),
+		rc("terraform_data.c", []string{"create"}, nil, map[string]any{"input": "c"}, nil)))
+	pr := []ReviewedPR{{PR: 5, AtHead: true, Record: &Reviewed{PR: 5, Changes: reviewed}}}
+	restore := rc("terraform_data.a", []string{"update"}, map[string]any{"input": "oob", "output": "oob"}, map[string]any{"input": "v1", "output": nil}, map[string]any{"after_unknown": map[string]any{"output": true}})
+	c := rc("terraform_data.c", []string{"create"}, nil, map[string]any{"input": "c"}, nil)
+	v := Verify(read(t, planJSON(t, restore, c)), pr, StateRef{})
+	if !v.Matches || len(v.Restored) != 1 {
+		t.Fatalf("restore: %+v", v)
+	}
+	other := rc("terraform_data.a", []string{"update"}, map[string]any{"input": "oob"}, map[string]any{"input": "v9"}, nil)
+	if v := Verify(read(t, planJSON(t, other, c)), pr, StateRef{}); v.Matches || v.Differences[0].Kind != NeverReviewed {
+		t.Fatalf("other: %+v", v)
+	}
+}

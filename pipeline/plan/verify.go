@@ -35,6 +35,10 @@ type DiffKind string
 const (
 	NotPlannedNow  DiffKind = "planned in review but not now"
 	NeverReviewed  DiffKind = "planned now but never reviewed"
+	// Restores: the change only puts back what the PR's reviewers saw
+	// (production changed out of band since the plan). Drift, not a
+	// mismatch.
+	Restores DiffKind = "restores what was reviewed (production changed out of band since the plan)"
 	ActionsDiffer  DiffKind = "different actions"
 	ValuesDiffer   DiffKind = "different values"
 	SharedAddress  DiffKind = "changed by several pull requests: actions compared only"
@@ -49,6 +53,9 @@ type Verdict struct {
 	// change whose actions agree (said, not a mismatch).
 	Differences []Difference
 	Shared      []Difference
+	// Restored are changes no PR made that put back what a PR's plan saw
+	// unchanged: production changed out of band since. Drift, said apart.
+	Restored []Difference
 	// Drift is the apply-time plan's resource_drift: said apart.
 	Drift []Change
 	// Production is production's serial now, to say how far it moved
@@ -77,6 +84,9 @@ func (v Verdict) Unplanned() []ReviewedPR {
 // without a current plan.
 func Verify(now ChangeSet, prs []ReviewedPR, production StateRef) Verdict {
 	v := Verdict{PRs: prs, Drift: now.Drift, Production: production}
+	byAddr := func(l []Difference) {
+		sort.Slice(l, func(i, j int) bool { return l[i].Address < l[j].Address })
+	}
 	type reviewed struct {
 		prs     []int
 		changes []Change
@@ -132,18 +142,54 @@ func Verify(now ChangeSet, prs []ReviewedPR, production StateRef) Verdict {
 			v.Differences = append(v.Differences, d)
 		}
 	}
-	for addr, c := range current {
-		if union[addr] == nil {
-			v.Differences = append(v.Differences, Difference{Address: addr, Kind: NeverReviewed, Now: c.ActionWords()})
+	seen := map[string][]Snapshot{}
+	for _, p := range prs {
+		if p.Record == nil {
+			continue
+		}
+		for _, s := range p.Record.Changes.Unchanged {
+			seen[s.Address] = append(seen[s.Address], s)
 		}
 	}
-	byAddr := func(l []Difference) {
-		sort.Slice(l, func(i, j int) bool { return l[i].Address < l[j].Address })
+	for addr, c := range current {
+		if union[addr] != nil {
+			continue
+		}
+		d := Difference{Address: addr, Kind: NeverReviewed, Now: c.ActionWords()}
+		if restores(c, seen[addr]) {
+			d.Kind = Restores
+			v.Restored = append(v.Restored, d)
+			continue
+		}
+		v.Differences = append(v.Differences, d)
 	}
+	byAddr(v.Restored)
 	byAddr(v.Differences)
 	byAddr(v.Shared)
 	v.Matches = len(v.Differences) == 0 && len(v.Unplanned()) == 0
 	return v
+}
+
+// restores reports whether an update c only puts back the values an
+// unchanged resource had in a reviewed plan: every changing attribute's
+// after digest is the reviewed one (or known only after apply).
+func restores(c Change, snaps []Snapshot) bool {
+	if len(c.Actions) != 1 || c.Actions[0] != "update" {
+		return false
+	}
+	for _, s := range snaps {
+		ok := true
+		for _, a := range c.Attrs {
+			if a.After != Unknown && a.After != s.Values[a.Path] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }
 
 // actionsOf is the actions of the reviewed changes, each once.

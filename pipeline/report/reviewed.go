@@ -92,6 +92,13 @@ func VerifySummary(v plan.Verdict, links ci.Links) string {
 	if len(v.Drift) > 0 {
 		fmt.Fprintf(&b, "\nDrift (changed outside Terraform; not a mismatch): %s.\n", addressList(v.Drift))
 	}
+	if len(v.Restored) > 0 {
+		var addrs []plan.Change
+		for _, d := range v.Restored {
+			addrs = append(addrs, plan.Change{Address: d.Address})
+		}
+		fmt.Fprintf(&b, "\nDrift (production changed out of band since the plan; this apply puts back what was reviewed; not a mismatch): %s.\n", addressList(addrs))
+	}
 	return b.String()
 }
 
