@@ -33,12 +33,12 @@ type Difference struct {
 type DiffKind string
 
 const (
-	NotPlannedNow  DiffKind = "planned in review but not now"
-	NeverReviewed  DiffKind = "planned now but never reviewed"
+	NotPlannedNow DiffKind = "planned in review but not now"
+	NeverReviewed DiffKind = "planned now but never reviewed"
 	// Restores: the change only puts back what the PR's reviewers saw
 	// (production changed out of band since the plan). Drift, not a
 	// mismatch.
-	Restores DiffKind = "restores what was reviewed (production changed out of band since the plan)"
+	Restores       DiffKind = "restores what was reviewed (production changed out of band since the plan)"
 	ActionsDiffer  DiffKind = "different actions"
 	ValuesDiffer   DiffKind = "different values"
 	SharedAddress  DiffKind = "changed by several pull requests: actions compared only"
