@@ -327,7 +327,7 @@ func TestReviewedPlanGate(t *testing.T) {
 	if v.code != 1 || applied {
 		t.Fatalf("(3) on-plan-change fail: exit %d, applied %v", v.code, applied)
 	}
-	wantIn(t, v.summary, "summary (3)", "`terraform_data.a`", "different values", "input",
+	wantIn(t, v.summary, "summary (3)", "`terraform_data.a`", "different values", "input (before)",
 		fmt.Sprintf("planned at serial %d, production now at serial %d", planned, before))
 	if before != planned+1 {
 		t.Errorf("(3) production serial %d, want %d (one apply since the plans)", before, planned+1)
@@ -364,6 +364,6 @@ func TestReviewedPlanGate(t *testing.T) {
 	}
 	// The plan JSON itself does hold it (so the grep can fail).
 	if raw, _ := os.ReadFile(filepath.Join(g.s.dir, "plan.json")); !strings.Contains(string(raw), gateSecret) {
-		t.Log("note: terraform's plan JSON did not contain the sensitive value")
+		t.Error("terraform's plan JSON does not hold the sensitive value: the grep above proves nothing")
 	}
 }

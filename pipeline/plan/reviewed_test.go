@@ -79,7 +79,7 @@ func TestVerifyCatchesUndo(t *testing.T) {
 		t.Fatalf("same plan: %+v", v.Differences)
 	}
 	v := Verify(now, pr, StateRef{})
-	if v.Matches || len(v.Differences) != 1 || v.Differences[0].Kind != ValuesDiffer || strings.Join(v.Differences[0].Attrs, ",") != "input" {
+	if v.Matches || len(v.Differences) != 1 || v.Differences[0].Kind != ValuesDiffer || strings.Join(v.Differences[0].Attrs, ",") != "input (before)" {
 		t.Fatalf("undo not caught: %+v", v)
 	}
 }

@@ -204,8 +204,9 @@ func actionsOf(cs []Change) string {
 }
 
 // attrDiff names the attributes whose before or after digests differ
-// between reviewed and now (either side having a change the other has
-// not counts).
+// between reviewed and now, each with which side differs: "input
+// (before)" is an apply that starts from another value than the review
+// did (another change landed meanwhile, or one would be undone).
 func attrDiff(reviewed, now []Attr) []string {
 	idx := func(as []Attr) map[string]Attr {
 		m := make(map[string]Attr, len(as))
@@ -215,23 +216,41 @@ func attrDiff(reviewed, now []Attr) []string {
 		return m
 	}
 	r, n := idx(reviewed), idx(now)
-	seen := map[string]bool{}
-	var out []string
-	add := func(p string) {
+	type sides struct{ before, after bool }
+	diff := map[string]*sides{}
+	mark := func(p string, before, after bool) {
 		top, _, _ := strings.Cut(p, "#")
-		if !seen[top] {
-			seen[top] = true
-			out = append(out, top)
+		d := diff[top]
+		if d == nil {
+			d = &sides{}
+			diff[top] = d
 		}
+		d.before = d.before || before
+		d.after = d.after || after
 	}
 	for p, a := range r {
-		if b, ok := n[p]; !ok || a != b {
-			add(p)
+		b, ok := n[p]
+		switch {
+		case !ok:
+			mark(p, true, true)
+		case a != b:
+			mark(p, a.Before != b.Before, a.After != b.After || a.Sensitive != b.Sensitive)
 		}
 	}
 	for p := range n {
 		if _, ok := r[p]; !ok {
-			add(p)
+			mark(p, true, true)
+		}
+	}
+	out := make([]string, 0, len(diff))
+	for top, d := range diff {
+		switch {
+		case d.before && d.after:
+			out = append(out, top+" (before and after)")
+		case d.before:
+			out = append(out, top+" (before)")
+		default:
+			out = append(out, top+" (after)")
 		}
 	}
 	sort.Strings(out)

@@ -48,7 +48,11 @@ func VerifyHeadline(v plan.Verdict) string {
 	}
 	var parts []string
 	if n := len(v.Differences); n > 0 {
-		parts = append(parts, countWords(n, "address")+" differ from what was reviewed in "+prs)
+		verb := " differ"
+		if n == 1 {
+			verb = " differs"
+		}
+		parts = append(parts, countWords(n, "address")+verb+" from what was reviewed in "+prs)
 	}
 	if u := v.Unplanned(); len(u) > 0 {
 		parts = append(parts, PRList(u)+" not planned at its final commit")
@@ -155,7 +159,7 @@ func attrWords(d plan.Difference) string {
 	if len(d.Attrs) == 0 {
 		return "-"
 	}
-	return strings.Join(d.Attrs, ", ") + " (value digests differ)"
+	return "value digests of " + strings.Join(d.Attrs, ", ")
 }
 
 func dash(s string) string {
