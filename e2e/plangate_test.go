@@ -241,12 +241,20 @@ func wantIn(t *testing.T, where, what string, wants ...string) {
 // differs (values, serial N then N+1) and on-plan-change: fail stops the
 // apply; (6) the sensitive variable's value is in no record, log,
 // summary or comment.
+//
+// It runs with terraform and with OpenTofu, one after the other.
 func TestReviewedPlanGate(t *testing.T) {
 	if testing.Short() {
-		t.Skip("terraform and moto")
+		t.Skip("terraform, tofu and moto")
 	}
 	t.Parallel()
-	g := &gate{t: t, s: newStack(t, lockDynamoDB, true)}
+	for _, cli := range testenv.TerraformBinaries(t) {
+		t.Run(cli.Name, func(t *testing.T) { reviewedPlanGate(t, cli) })
+	}
+}
+
+func reviewedPlanGate(t *testing.T, cli testenv.TerraformCLI) {
+	g := &gate{t: t, s: newStackFor(t, cli, lockDynamoDB, true)}
 	g.fake = githubfake.New(t, "acme/infra")
 	g.fake.Token = fakeToken
 	g.fake.AnyRun = "completed"
