@@ -51,9 +51,21 @@ func runPlan(ctx context.Context, inv *invocation) error {
 		}
 	}
 	// Before any write: a destination prstate would refuse (a symlink)
-	// must not leave a seeded PR state behind.
+	// must not leave a seeded PR state behind, nor a plan JSON that cannot
+	// be recorded.
 	if err := backend.CheckDestination(path); err != nil {
 		return err
+	}
+	var reviewed *plan.ChangeSet
+	if inv.cfg.PlanJSON != "" && t.IsPR && inv.app.Env("GITHUB_ACTIONS") != "true" {
+		if err := inv.checkPlanRecord(t); err != nil {
+			return err
+		}
+		cs, err := inv.readPlanJSON(st.Dir)
+		if err != nil {
+			return err
+		}
+		reviewed = &cs
 	}
 	if inv.cfg.Seed == "production" && t.IsPR {
 		store, err := inv.open(ctx, st)
@@ -93,10 +105,12 @@ func runPlan(ctx context.Context, inv *invocation) error {
 			Commit: inv.ev.SHA, RunURL: inv.ev.RunURL, At: inv.app.Now(),
 		}, inv.ev.Links()))
 	}
-	if inv.cfg.PlanJSON != "" && t.IsPR && !inv.deferPlanRecord() {
-		if err := inv.recordReviewedPlan(ctx); err != nil {
+	if reviewed != nil {
+		if err := inv.saveReviewedPlan(ctx, t, *reviewed); err != nil {
 			return err
 		}
+	} else if inv.cfg.PlanJSON != "" && t.IsPR {
+		inv.deferPlanRecord()
 	}
 	if inv.cfg.JSON {
 		return inv.printJSON(res)

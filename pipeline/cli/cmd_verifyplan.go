@@ -47,14 +47,9 @@ func runVerifyPlan(ctx context.Context, inv *invocation) error {
 	if inv.cfg.PlanJSON == "" {
 		return usage.Errorf("verify-plan needs plan-json: the output of terraform show -json <planfile> of the apply-time plan")
 	}
-	f, path, _, err := inv.openPlanJSON(st.Dir)
+	now, err := inv.readPlanJSON(st.Dir)
 	if err != nil {
 		return err
-	}
-	now, err := plan.ReadChangeSet(f)
-	f.Close()
-	if err != nil {
-		return usage.Errorf("plan-json %s: %v", path, err)
 	}
 	store, err := inv.open(ctx, st)
 	if err != nil {

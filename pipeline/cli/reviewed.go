@@ -8,6 +8,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/report/escape"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -18,16 +19,11 @@ import (
 // records it (STATE_prstate_plan_json); elsewhere `prstate plan
 // --plan-json FILE`, run after terraform show, records it at once.
 
-// deferPlanRecord tells whether the record is left to the post step
-// (GitHub Actions, where the action's post step runs after the job's
-// terraform plan).
-func (inv *invocation) deferPlanRecord() bool {
-	if inv.app.Env("GITHUB_ACTIONS") != "true" {
-		return false
-	}
+// deferPlanRecord leaves the record to the post step (GitHub Actions,
+// where the action's post step runs after the job's terraform plan).
+func (inv *invocation) deferPlanRecord() {
 	inv.rep.SaveState("prstate_plan_json", "true")
 	inv.logf("plan-json: the post step records %s once the job's plan has run", inv.cfg.PlanJSON)
-	return true
 }
 
 // openPlanJSON opens the stack's plan JSON; missing is true when there is
@@ -44,26 +40,53 @@ func (inv *invocation) openPlanJSON(dir string) (f fs.File, path string, missing
 	return f, path, false, nil
 }
 
-// recordReviewedPlan stores the reviewed-plan record of this pull request's
-// plan, and shows its change set in the sticky comment and the summary.
-func (inv *invocation) recordReviewedPlan(ctx context.Context) error {
-	st := inv.cfg.Main()
-	t, err := plan.ResolveTarget(st, inv.ev)
+// readPlanJSON reads the stack's plan JSON into a change set: bad input
+// (exit 2) when it is missing or not a saved plan's JSON.
+func (inv *invocation) readPlanJSON(dir string) (plan.ChangeSet, error) {
+	f, path, _, err := inv.openPlanJSON(dir)
 	if err != nil {
-		return err
+		return plan.ChangeSet{}, err
 	}
+	defer f.Close()
+	cs, err := plan.ReadChangeSet(f)
+	if err != nil {
+		return plan.ChangeSet{}, usage.Errorf("plan-json %s: %v", path, err)
+	}
+	return cs, nil
+}
+
+// checkPlanRecord checks what a record needs before anything is written:
+// a pull request with a head commit.
+func (inv *invocation) checkPlanRecord(t plan.Target) error {
 	if !t.IsPR {
 		return usage.Errorf("plan-json records a pull request's reviewed plan: this run is not a pull request's (use --pr outside CI, or verify-plan on the default branch)")
 	}
-	f, path, _, err := inv.openPlanJSON(st.Dir)
+	if !escape.IsSHA(inv.ev.SHA) {
+		return usage.Errorf("plan-json: the pull request's head commit is not known (no commit SHA in the event; outside CI set GITHUB_SHA)")
+	}
+	return nil
+}
+
+// recordReviewedPlan reads the plan JSON and stores the record.
+func (inv *invocation) recordReviewedPlan(ctx context.Context) error {
+	t, err := plan.ResolveTarget(inv.cfg.Main(), inv.ev)
 	if err != nil {
 		return err
 	}
-	cs, err := plan.ReadChangeSet(f)
-	f.Close()
-	if err != nil {
-		return usage.Errorf("plan-json %s: %v", path, err)
+	if err := inv.checkPlanRecord(t); err != nil {
+		return err
 	}
+	cs, err := inv.readPlanJSON(inv.cfg.Main().Dir)
+	if err != nil {
+		return err
+	}
+	return inv.saveReviewedPlan(ctx, t, cs)
+}
+
+// saveReviewedPlan stores the reviewed-plan record of this pull request's
+// plan, and shows its change set in the sticky comment and the summary.
+func (inv *invocation) saveReviewedPlan(ctx context.Context, t plan.Target, cs plan.ChangeSet) error {
+	st := inv.cfg.Main()
 	store, err := inv.open(ctx, st)
 	if err != nil {
 		return err

@@ -10,8 +10,7 @@ import (
 )
 
 // SectionReviewedPlan is the sticky comment's section of the reviewed-plan
-// record (after plan, before apply: sections without an order sort last
-// by name, and the record is written after the plan).
+// record, after plan's.
 const SectionReviewedPlan = "reviewed-plan"
 
 // maxRows bounds the tables of a comment or summary (GitHub caps a
