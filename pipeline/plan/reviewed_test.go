@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -168,4 +169,58 @@ func TestVerifyOutOfBandRestoreIsDrift(t *testing.T) {
 	if v := Verify(read(t, planJSON(t, other, c)), pr, StateRef{}); v.Matches || v.Differences[0].Kind != NeverReviewed {
 		t.Fatalf("other: %+v", v)
 	}
+}
+
+// FuzzReadChangeSet: any input either fails or yields a change set that
+// keeps of the plan's values only digests: every before, after and
+// snapshot value is a 32-hex digest, "unknown" or empty (addresses,
+// actions, attribute names and the version are not values).
+func FuzzReadChangeSet(f *testing.F) {
+	f.Add(`{"format_version":"1.2","resource_changes":[{"address":"a.b","mode":"managed","change":{"actions":["update"],"before":{"x":"SECRETVALUE"},"after":{"x":"SECRETVALUE2"}}}]}`)
+	f.Add(`{"format_version":"1.2","output_changes":{"o":{"actions":["create"],"before":null,"after":"SECRETVALUE","after_unknown":false}}}`)
+	f.Add(`{"format_version":"1.2","resource_changes":[{"address":"a.b","change":{"actions":["no-op"],"before":{"m":{"k":["SECRETVALUE"]}},"before_sensitive":{"m":true}}}]}`)
+	digestOK := func(s string) bool {
+		if s == "" || s == Unknown {
+			return true
+		}
+		if len(s) != 32 {
+			return false
+		}
+		_, err := hex.DecodeString(s)
+		return err == nil
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		cs, err := ReadChangeSet(strings.NewReader(doc))
+		if err != nil {
+			return
+		}
+		for _, list := range [][]Change{cs.Resources, cs.Outputs, cs.Drift} {
+			for _, c := range list {
+				for _, a := range c.Attrs {
+					if !digestOK(a.Before) || !digestOK(a.After) {
+						t.Fatalf("%s %s: not a digest: %q -> %q", c.Address, a.Path, a.Before, a.After)
+					}
+					if _, nested, ok := strings.Cut(a.Path, "#"); ok && (len(nested) != 12 || !digestOK(nested+strings.Repeat("0", 20))) {
+						t.Fatalf("nested path kept in clear: %q", a.Path)
+					}
+				}
+			}
+		}
+		for _, s := range cs.Unchanged {
+			for p, v := range s.Values {
+				if !digestOK(v) {
+					t.Fatalf("%s %s: not a digest: %q", s.Address, p, v)
+				}
+			}
+		}
+		again, err := ReadChangeSet(strings.NewReader(doc))
+		if err != nil {
+			t.Fatalf("not deterministic: %v", err)
+		}
+		a, _ := json.Marshal(cs)
+		b, _ := json.Marshal(again)
+		if string(a) != string(b) {
+			t.Fatalf("not deterministic:\n%s\n%s", a, b)
+		}
+	})
 }
