@@ -224,3 +224,18 @@ func FuzzReadChangeSet(f *testing.F) {
 		}
 	})
 }
+
+// A resource deleted out of band since the plan, created again as the
+// review saw it, is drift too.
+func TestVerifyOutOfBandDeleteIsDrift(t *testing.T) {
+	reviewed := read(t, planJSON(t, rc("terraform_data.a", []string{"no-op"}, map[string]any{"input": "v1", "id": "x"}, map[string]any{"input": "v1", "id": "x"}, nil)))
+	pr := []ReviewedPR{{PR: 5, AtHead: true, Record: &Reviewed{PR: 5, Changes: reviewed}}}
+	create := rc("terraform_data.a", []string{"create"}, nil, map[string]any{"input": "v1", "id": nil}, map[string]any{"after_unknown": map[string]any{"id": true}})
+	if v := Verify(read(t, planJSON(t, create)), pr, StateRef{}); !v.Matches || len(v.Restored) != 1 {
+		t.Fatalf("%+v", v)
+	}
+	other := rc("terraform_data.a", []string{"create"}, nil, map[string]any{"input": "v2", "id": nil}, map[string]any{"after_unknown": map[string]any{"id": true}})
+	if v := Verify(read(t, planJSON(t, other)), pr, StateRef{}); v.Matches {
+		t.Fatalf("%+v", v)
+	}
+}

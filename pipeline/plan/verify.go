@@ -170,11 +170,12 @@ func Verify(now ChangeSet, prs []ReviewedPR, production StateRef) Verdict {
 	return v
 }
 
-// restores reports whether an update c only puts back the values an
-// unchanged resource had in a reviewed plan: every changing attribute's
-// after digest is the reviewed one (or known only after apply).
+// restores reports whether an update (or a create: deleted out of band)
+// c only puts back the values an unchanged resource had in a reviewed
+// plan: every changing attribute's after digest is the reviewed one (or
+// known only after apply).
 func restores(c Change, snaps []Snapshot) bool {
-	if len(c.Actions) != 1 || c.Actions[0] != "update" {
+	if len(c.Actions) != 1 || c.Actions[0] != "update" && c.Actions[0] != "create" {
 		return false
 	}
 	for _, s := range snaps {
