@@ -55,3 +55,31 @@ func TestCleanupRemovesReviewedPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestCleanupRemovesReviewedPlansWithoutState: a PR planned without a
+// seed may have records and no state (terraform plan writes none): cleanup
+// removes the records all the same.
+func TestCleanupRemovesReviewedPlansWithoutState(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := memstore.NewBucket("acme-state")
+	s := cleanuptest.Store{Bucket: b, Table: memstore.NewTable("tf-locks")}
+	st := cleanuptest.Stack(t, s, false, true, false)
+	cleanuptest.Production(t, s)
+	key, err := st.Keys.Render(9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := statekey.ReviewedPlanKey(key, "latest")
+	if _, err := b.PutObject(ctx, rec, []byte(`{}`), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := cleanup.CleanupPRs(ctx, cleanuptest.CleanupStore(st, s), st, []int{9}, cleanup.CleanupOptions{})
+	if err != nil || len(res) != 1 || res[0].Error != "" {
+		t.Fatalf("cleanup: %+v, %v", res, err)
+	}
+	if vs, _ := b.ListObjectVersions(ctx, rec); len(vs) != 0 {
+		t.Fatalf("%s: %d versions left (%+v)", rec, len(vs), res)
+	}
+}
+

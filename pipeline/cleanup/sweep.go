@@ -162,7 +162,8 @@ func Sweep(ctx context.Context, targets []SweepTarget, opts SweepOptions) (Sweep
 }
 
 // findPRStates lists the objects under the scheme's prefix and keeps those
-// whose key (or whose key less .tflock) the template matches. n is how
+// whose key (or whose key less .tflock, or a reviewed-plan record's PR
+// key) the template matches. n is how
 // many objects lie under the prefix.
 func findPRStates(ctx context.Context, b objectLister, k statekey.Keys) (states []prStateFound, n int, err error) {
 	objs, err := b.ListObjects(ctx, k.ListPrefix())
@@ -174,6 +175,11 @@ func findPRStates(ctx context.Context, b objectLister, k statekey.Keys) (states 
 		pr, ok := k.Match(o.Key)
 		if !ok {
 			base, isLock := strings.CutSuffix(o.Key, ".tflock")
+			if !isLock {
+				// A PR's reviewed-plan record: a PR planned without a
+				// seed may have records and no state.
+				base, _, isLock = strings.Cut(o.Key, statekey.ReviewedPlanInfix)
+			}
 			if !isLock {
 				continue
 			}
