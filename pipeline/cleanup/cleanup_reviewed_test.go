@@ -82,4 +82,3 @@ func TestCleanupRemovesReviewedPlansWithoutState(t *testing.T) {
 		t.Fatalf("%s: %d versions left (%+v)", rec, len(vs), res)
 	}
 }
-

@@ -273,4 +273,3 @@ func recordOwner(entry string) string {
 	}
 	return base
 }
-
