@@ -232,4 +232,15 @@ func TestGitLabExample(t *testing.T) {
 			t.Fatalf("a PR key of a PR key: %s", k)
 		}
 	}
+
+	// The plan job recorded the reviewed plan at the merge request's
+	// commit; the merge's apply (its commit message names the merge
+	// request) verifies against it under the apply lock.
+	if _, ok := s.getObject(statekey.ReviewedPlanKey(prKey, gitlabPipeline(42)["CI_COMMIT_SHA"])); !ok {
+		t.Fatalf("no reviewed plan recorded: %v", s.objectKeys())
+	}
+	merged := run(0, map[string]string{"CI_COMMIT_MESSAGE": "Merge branch 'feature' into 'main'\n\nSee merge request acme/infra!42"})
+	if outs := readDotenv(t, filepath.Join(merged["apply"], "prstate.env")); outs["PRSTATE_OUT_PLAN_MATCHES"] != "true" || outs["PRSTATE_OUT_PLAN_PRS"] != "42" {
+		t.Fatalf("verify-plan in the apply job: %v", outs)
+	}
 }

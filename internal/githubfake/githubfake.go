@@ -42,6 +42,7 @@ type Pull struct {
 	State          string // open, closed
 	Merged         bool
 	MergeCommitSHA string
+	HeadSHA        string // the pull request's last commit (default: derived from its number)
 	UpdatedAt      time.Time
 }
 
@@ -274,9 +275,11 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 	ab, ah := s.ancestors(base), s.ancestors(head)
 	s.mu.Unlock()
 	aheadBy, behindBy := 0, 0
-	for c := range ah {
+	commits := []any{}
+	for _, c := range s.newestFirst(head) {
 		if !ab[c] {
 			aheadBy++
+			commits = append([]any{map[string]any{"sha": c, "url": s.URL + "/repos/" + s.Repo + "/commits/" + c}}, commits...)
 		}
 	}
 	for c := range ab {
@@ -302,9 +305,42 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 		"ahead_by":      aheadBy,
 		"behind_by":     behindBy,
 		"total_commits": aheadBy,
-		"commits":       []any{},
+		"commits":       commits,
 		"files":         []any{},
 	})
+}
+
+// newestFirst lists sha and its ancestors, each after every commit that
+// has it as an ancestor on the walk (a reverse topological order).
+func (s *Server) newestFirst(sha string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[string]bool{}
+	var post []string
+	var walk func(c string)
+	walk = func(c string) {
+		if seen[c] {
+			return
+		}
+		seen[c] = true
+		for _, p := range s.parents[c] {
+			walk(p)
+		}
+		post = append(post, c)
+	}
+	walk(sha)
+	for i, j := 0, len(post)-1; i < j; i, j = i+1, j-1 {
+		post[i], post[j] = post[j], post[i]
+	}
+	return post
+}
+
+// headSHA is the pull request's head commit.
+func (p Pull) headSHA() string {
+	if p.HeadSHA != "" {
+		return p.HeadSHA
+	}
+	return fmt.Sprintf("%040x", p.Number+1)
 }
 
 func (s *Server) commitPulls(w http.ResponseWriter, r *http.Request) {
@@ -323,6 +359,7 @@ func (s *Server) commitPulls(w http.ResponseWriter, r *http.Request) {
 			"state":            p.State,
 			"merged_at":        mergedAt,
 			"merge_commit_sha": p.MergeCommitSHA,
+			"head":             map[string]any{"sha": p.headSHA()},
 			"html_url":         fmt.Sprintf("https://github.com/%s/pull/%d", s.Repo, p.Number),
 		})
 	}

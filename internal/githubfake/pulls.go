@@ -133,7 +133,7 @@ func (s *Server) pullJSON(p Pull) map[string]any {
 		"merged_at":          mergedAt,
 		"merge_commit_sha":   sha,
 		"draft":              false,
-		"head":               map[string]any{"label": "acme:feature", "ref": fmt.Sprintf("feature-%d", p.Number), "sha": fmt.Sprintf("%040x", p.Number+1)},
+		"head":               map[string]any{"label": "acme:feature", "ref": fmt.Sprintf("feature-%d", p.Number), "sha": p.headSHA()},
 		"base":               map[string]any{"label": "acme:main", "ref": "main", "sha": fmt.Sprintf("%040x", 7)},
 		"author_association": "MEMBER",
 	}

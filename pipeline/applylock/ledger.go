@@ -23,6 +23,10 @@ type LedgerEntry struct {
 	RunURL     string    `json:"run_url,omitempty"`
 	PR         int       `json:"pr,omitempty"`
 	Started    time.Time `json:"started"`
+	// Previous is the commit the ledger held before this one: what
+	// verify-plan, run under the lock after the ledger moved, compares
+	// since (the pull requests this apply brings).
+	Previous string `json:"previous,omitempty"`
 }
 
 // LedgerRecord is what Read returned: the entry (zero when the ledger is

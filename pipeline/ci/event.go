@@ -37,6 +37,7 @@ type Event struct {
 	Ref           string
 	DefaultBranch string
 	SHA           string // the commit this run is about
+	BaseSHA       string // a pull request's base commit, when the event says
 	Repository    string // owner/name
 	RepositoryID  int64  // the payload's repository.id (0 when absent): GitHub's immutable OIDC subject names it
 	OwnerID       int64  // the payload's repository.owner.id (0 when absent)
@@ -87,6 +88,9 @@ func DetectEvent(env Env, readFile ReadFileFunc, prFlag int) (Event, error) {
 	if err := validSHA(ev.SHA); err != nil {
 		return Event{}, err
 	}
+	if !escape.IsSHA(ev.BaseSHA) {
+		ev.BaseSHA = "" // only ever recorded: an odd value is dropped
+	}
 	return ev.WithPR(prFlag)
 }
 
@@ -132,6 +136,9 @@ type githubPayload struct {
 		Head   struct {
 			SHA string `json:"sha"`
 		} `json:"head"`
+		Base struct {
+			SHA string `json:"sha"`
+		} `json:"base"`
 		MergeCommitSHA string `json:"merge_commit_sha"`
 	} `json:"pull_request"`
 	MergeGroup *struct {
@@ -198,6 +205,7 @@ func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
 		if p.PullRequest.Head.SHA != "" {
 			ev.SHA = p.PullRequest.Head.SHA
 		}
+		ev.BaseSHA = p.PullRequest.Base.SHA
 		if ev.Merged && p.PullRequest.MergeCommitSHA != "" {
 			ev.SHA = p.PullRequest.MergeCommitSHA
 		}
@@ -254,6 +262,7 @@ func gitlabEvent(env Env) (Event, error) {
 			return Event{}, err
 		}
 		ev.Kind, ev.PR, ev.Action = KindPullRequest, pr, "synchronize"
+		ev.BaseSHA = env("CI_MERGE_REQUEST_DIFF_BASE_SHA")
 	case env("CI_PIPELINE_SOURCE") == "schedule":
 		ev.Kind = KindSchedule
 	case env("CI_COMMIT_BRANCH") != "":

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -253,7 +254,14 @@ func (c *cleaner) listVersions(ctx context.Context, jobs []*cleanupJob) error {
 	}
 	keep := func(vs []storage.ObjectVersion) {
 		for _, v := range vs {
-			if j, ok := byKey[v.Key]; ok {
+			j, ok := byKey[v.Key]
+			if !ok {
+				// The PR's reviewed-plan records (statekey.ReviewedPlanKey).
+				if prKey, _, found := strings.Cut(v.Key, statekey.ReviewedPlanInfix); found {
+					j, ok = byKey[prKey]
+				}
+			}
+			if ok {
 				j.versions = append(j.versions, v)
 			}
 		}

@@ -190,7 +190,8 @@ func Sweep(ctx context.Context, targets []SweepTarget, opts SweepOptions) (Sweep
 }
 
 // findPRStates lists the objects under the scheme's prefix and keeps those
-// whose key (or whose key less .tflock) the template matches; the other
+// whose key, or the PR key of an object kept beside it (statekey.MatchObject:
+// .tflock, seed record, reviewed-plan records), the template matches; the other
 // keys under the prefix are unmatched (sorted). n is how many objects lie
 // under the prefix.
 func findPRStates(ctx context.Context, b objectLister, k statekey.Keys) (states []prStateFound, unmatched []string, n int, err error) {

@@ -147,6 +147,7 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys statekey.Keys) (deleted, col
 	put(prod+".tflock", 1, r.IntN(2) == 0)
 	put(prod+".prstate-apply.lock", 1, false)
 	put(prod+".prstate-apply", 1, false)
+	put(statekey.ReviewedPlanKey(prod, "latest"), 1, false) // never a PR's: stays
 	prs := map[int]bool{4: true}
 	for range 1 + r.IntN(12) {
 		pr := []int{1, 4, 7, 40, 42, 420, 5, 9, 10, 100}[r.IntN(10)] + r.IntN(3)
@@ -159,6 +160,9 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys statekey.Keys) (deleted, col
 		if r.IntN(2) == 0 {
 			put(key+".tflock", 1, true)
 		}
+		if r.IntN(2) == 0 { // a reviewed-plan record, without a state now and then
+			put(statekey.ReviewedPlanKey(key, "latest"), 1+r.IntN(2), r.IntN(4) == 0)
+		}
 		if r.IntN(3) == 0 || (pr == 4 && r.IntN(2) == 0) {
 			closed = append(closed, pr)
 		}
@@ -170,6 +174,9 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys statekey.Keys) (deleted, col
 	}
 	// Closed PRs that have no state, and PRs close to the closed ones.
 	closed = append(closed, 3, 34, 41, 421)
+	if k41, err := keys.Render(41); err == nil && !prs[41] { // records only: planned without a seed
+		put(statekey.ReviewedPlanKey(k41, strings.Repeat("a", 40)), 1, false)
+	}
 	before := cleanuptest.Take(t, s)
 	st := backend.Stack{Dir: "/w", Backend: backend.Backend{Bucket: "acme-state", DynamoDBTable: "tf-locks", UseLockfile: r.IntN(2) == 0}, Keys: keys}
 	opts := cleanup.SweepOptions{
@@ -179,8 +186,9 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys statekey.Keys) (deleted, col
 	rep, err := cleanup.Sweep(ctx, []cleanup.SweepTarget{{Stack: st, Bucket: b, Table: tb}}, opts)
 	after := cleanuptest.Take(t, s)
 
-	// What may go: all of a closed PR's key and lock file, its two items.
-	// A sweep finds a PR state by a current object at its key or lock file.
+	// What may go: all of a closed PR's key, lock file and reviewed-plan
+	// records, its two items. A sweep finds a PR state by a current object
+	// at its key, lock file or record.
 	current := map[string]bool{}
 	for k, v := range before {
 		if strings.HasPrefix(k, "s3:") && strings.Contains(v, "marker=false latest=true") {
@@ -190,7 +198,11 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys statekey.Keys) (deleted, col
 	allowed := map[string]int{}
 	for _, pr := range closed {
 		key, err := keys.Render(pr)
-		if err != nil || !(current["s3:"+key] || current["s3:"+key+".tflock"]) {
+		hasRecord := false
+		for k := range current {
+			hasRecord = hasRecord || strings.HasPrefix(k, "s3:"+key+statekey.ReviewedPlanInfix)
+		}
+		if err != nil || !(current["s3:"+key] || current["s3:"+key+".tflock"] || hasRecord) {
 			continue
 		}
 		if m, ok := keys.Match(key); !ok || m != pr {
@@ -227,10 +239,7 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys statekey.Keys) (deleted, col
 		if entry == d {
 			return 0, 0, fmt.Errorf("sweep wrote something: %s", d)
 		}
-		base := entry
-		if strings.HasPrefix(base, "s3:") {
-			base = base[:strings.LastIndex(base, "@")]
-		}
+		base := recordOwner(entry)
 		pr, ok := allowed[base]
 		if !ok {
 			return 0, 0, fmt.Errorf("deleted %s, which belongs to no closed PR's key (sweep err %v)", entry, err)
@@ -242,10 +251,7 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys statekey.Keys) (deleted, col
 	}
 	// And everything allowed of a PR not skipped is gone.
 	for k := range after {
-		base := k
-		if strings.HasPrefix(base, "s3:") {
-			base = base[:strings.LastIndex(base, "@")]
-		}
+		base := recordOwner(k)
 		if pr, ok := allowed[base]; ok && !skipped[pr] {
 			return 0, 0, fmt.Errorf("left %s of closed PR #%d", k, pr)
 		}
@@ -259,4 +265,17 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys statekey.Keys) (deleted, col
 		}
 	}
 	return deleted, collisions, nil
+}
+
+// recordOwner is the name an entry of a snapshot belongs to: its key
+// without the version, and a reviewed-plan record's PR key.
+func recordOwner(entry string) string {
+	if !strings.HasPrefix(entry, "s3:") {
+		return entry
+	}
+	base := entry[:strings.LastIndex(entry, "@")]
+	if prKey, _, ok := strings.Cut(base, statekey.ReviewedPlanInfix); ok {
+		return prKey
+	}
+	return base
 }

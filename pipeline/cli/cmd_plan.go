@@ -15,7 +15,7 @@ var planCommand = command{
 	name:    "plan",
 	summary: "PR step: the PR key, a backend-config file for terraform init, optionally a seed from production",
 	options: func(c *Config) []optionGroup {
-		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.PlanOptions, &c.GitHubOptions, &c.CommentOptions, &c.OutputOptions}
+		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.PlanOptions, &c.PlanJSONOptions, &c.GitHubOptions, &c.CommentOptions, &c.OutputOptions}
 	},
 	run: runPlan,
 }
@@ -51,9 +51,21 @@ func runPlan(ctx context.Context, inv *invocation) error {
 		}
 	}
 	// Before any write: a destination prstate would refuse (a symlink)
-	// must not leave a seeded PR state behind.
+	// must not leave a seeded PR state behind, nor a plan JSON that cannot
+	// be recorded.
 	if err := backend.CheckDestination(path); err != nil {
 		return err
+	}
+	var reviewed *plan.ChangeSet
+	if inv.cfg.PlanJSON != "" && t.IsPR && inv.app.Env("GITHUB_ACTIONS") != "true" {
+		if err := inv.checkPlanRecord(t); err != nil {
+			return err
+		}
+		cs, err := inv.readPlanJSON(st.Dir)
+		if err != nil {
+			return err
+		}
+		reviewed = &cs
 	}
 	if inv.cfg.Seed == "production" && t.IsPR {
 		store, err := inv.open(ctx, st)
@@ -92,6 +104,13 @@ func runPlan(ctx context.Context, inv *invocation) error {
 			Key: t.Key, Workspace: t.Workspace, Production: st.Keys.Production, Seed: res.Seed,
 			Commit: inv.ev.SHA, RunURL: inv.ev.RunURL, At: inv.app.Now(),
 		}, inv.ev.Links()))
+	}
+	if reviewed != nil {
+		if err := inv.saveReviewedPlan(ctx, t, *reviewed); err != nil {
+			return err
+		}
+	} else if inv.cfg.PlanJSON != "" && t.IsPR {
+		inv.deferPlanRecord()
 	}
 	if inv.cfg.JSON {
 		return inv.printJSON(res)

@@ -37,6 +37,8 @@ type Config struct {
 	IAMOptions
 	JobOptions
 	DoctorEnvOptions
+	PlanJSONOptions
+	VerifyPlanOptions
 }
 
 // stack is the StackOptions group with what the command needs of it.

@@ -33,6 +33,9 @@ func (a *App) postStep(ctx context.Context, rep report.Reporter) error {
 	if raw != "" {
 		checkErr = a.checkPRInit(raw)
 	}
+	if a.Env("STATE_prstate_plan_json") == "true" && raw != "" {
+		checkErr = errors.Join(checkErr, a.postPlanJSON(ctx, rep, checkErr))
+	}
 	id := a.Env("STATE_lock_id")
 	if id == "" {
 		fmt.Fprintln(a.Stderr, "prstate: post step: no lock to release")
@@ -44,6 +47,20 @@ func (a *App) postStep(ctx context.Context, rep report.Reporter) error {
 	}
 	fmt.Fprintf(a.Stderr, "prstate: post step: releasing apply lock %s\n", id)
 	return errors.Join(checkErr, runUnlock(ctx, inv))
+}
+
+// postPlanJSON records the reviewed plan in the post step, unless the
+// init check failed (the plan did not run on the PR state).
+func (a *App) postPlanJSON(ctx context.Context, rep report.Reporter, checkErr error) error {
+	if checkErr != nil {
+		fmt.Fprintln(a.Stderr, "prstate: post step: no reviewed plan recorded: the plan did not run on the pull request's state")
+		return nil
+	}
+	inv, err := a.prepare(planCommand, nil, rep, ci.Once(a.Env, a.ReadFile))
+	if err != nil {
+		return fmt.Errorf("failed to record the reviewed plan in the post step: %w", err)
+	}
+	return a.postRecordPlan(ctx, inv)
 }
 
 // savePRInitCheck saves for the post step what the PR job's init must

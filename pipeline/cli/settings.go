@@ -12,7 +12,7 @@ import (
 // groups (options_*.go) bind them; a command reads only the groups it
 // declares.
 var (
-	commandSetting            = stringSetting("command", "auto", "what to do: auto, key, plan, lock, unlock, run, status, force-unlock, cleanup, sweep, iam, doctor")
+	commandSetting            = stringSetting("command", "auto", "what to do: auto, key, plan, lock, unlock, run, status, force-unlock, cleanup, sweep, iam, doctor, verify-plan")
 	backendConfigSetting      = listSetting("backend-config", "", "what you pass to terraform init -backend-config: a file (relative to the working directory) or key=value; repeat it (input and PRSTATE_BACKEND_CONFIG: newline or comma separated)")
 	binarySetting             = stringSetting("binary", "auto", "whose configuration file rules apply: auto, terraform (*.tf, *.tf.json) or tofu (also *.tofu, *.tofu.json)")
 	workingDirectorySetting   = stringSetting("working-directory", ".", "Terraform root module(s) whose backend \"s3\" block is read; for cleanup several, comma/newline separated or a glob (inside the workspace)")
@@ -53,6 +53,8 @@ var (
 	accountIDSetting          = stringSetting("account-id", "", "iam: the AWS account (12 digits) of the OIDC provider and lock table; needed with a lock table")
 	repositoryIDSetting       = stringSetting("repository-id", "", "iam: the repository's numeric ID, for GitHub's immutable OIDC subject repo:OWNER@ID/REPO@ID (default: the event's repository.id, with owner-id)")
 	ownerIDSetting            = stringSetting("owner-id", "", "iam: the repository owner's numeric ID, for the immutable OIDC subject (default: the event's repository.owner.id)")
+	planJSONSetting           = stringSetting("plan-json", "", "the output of terraform show -json <planfile> (relative to the working directory): plan records it as the reviewed plan, verify-plan compares the apply-time plan with the records")
+	onPlanChangeSetting       = stringSetting("on-plan-change", "warn", "verify-plan when the apply-time plan is not what was reviewed: warn (a warning, exit 0) or fail (exit 1)")
 )
 
 // SettingNames lists every setting name (flags, PRSTATE_ env, action inputs).

@@ -34,7 +34,7 @@ func (n names) productionNames() []named {
 // prNames are the patterns PR jobs are granted writes on, named alike.
 func (n names) prNames() []named {
 	obj := func(g glob) glob { return g.prepend("s3://" + n.st.Bucket + "/") }
-	out := []named{{"PR state", obj(n.prState)}, {"PR lock file", obj(n.prLockfile)}, {"PR seed record", obj(n.prSeedRecord)}}
+	out := []named{{"PR state", obj(n.prState)}, {"PR lock file", obj(n.prLockfile)}, {"PR seed record", obj(n.prSeedRecord)}, {"PR reviewed plans", obj(n.prPlans)}}
 	if n.table != "" {
 		item := func(g glob) glob { return g.prepend("dynamodb://" + n.st.DynamoDBTable + "/") }
 		out = append(out, named{"PR lock item", item(n.prLockItem)}, named{"PR digest item", item(n.prDigest)})

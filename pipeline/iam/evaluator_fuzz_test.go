@@ -121,6 +121,7 @@ func denyProductionWrites(t *testing.T, job iam.Job, p iam.Policy, k statekey.Ke
 		"state": prod, "lock file": prod + statekey.TerraformLockSuffix, "apply lock": statekey.ApplyLockKey(prod),
 		"ledger": statekey.LedgerObjectKey(prod), "backup": prod + statekey.BackupInfix + "20261201T090000.000000000Z",
 		"waiters record": statekey.WaitersObjectKey(prod),
+		"reviewed plan":  statekey.ReviewedPlanKey(prod, "latest"),
 	}
 	for what, key := range objects {
 		for _, a := range objectWrites {
@@ -172,10 +173,12 @@ func allowPRWrites(t *testing.T, job iam.Job, p iam.Policy, k statekey.Keys, pr 
 			request{action: "s3:PutObject", resource: objectARN(key + statekey.TerraformLockSuffix)},
 			request{action: "dynamodb:PutItem", resource: evalTable, leadingKeys: []string{lock}},
 			request{action: "dynamodb:PutItem", resource: evalTable, leadingKeys: []string{digest}},
-			request{action: "s3:GetObject", resource: objectARN(k.Production)})
+			request{action: "s3:GetObject", resource: objectARN(k.Production)},
+			request{action: "s3:PutObject", resource: objectARN(statekey.ReviewedPlanKey(key, strings.Repeat("a", 40)))})
 	case iam.JobCleanup:
 		want = append(want,
 			request{action: "s3:DeleteObjectVersion", resource: objectARN(key)},
+			request{action: "s3:DeleteObjectVersion", resource: objectARN(statekey.ReviewedPlanKey(key, "latest"))},
 			request{action: "s3:ListBucketVersions", resource: "arn:aws:s3:::" + evalBucket, prefix: &key},
 			request{action: "dynamodb:BatchWriteItem", resource: evalTable, leadingKeys: []string{lock, digest}})
 	}

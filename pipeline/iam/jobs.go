@@ -76,6 +76,7 @@ func terraformOn(b *builder, n names, sid string, state, lockfile, lockItem, dig
 // digest and writes the PR state, its digest and its seed record.
 func plan(b *builder, n names, seed bool) []string {
 	terraformOn(b, n, "PR", n.prState, n.prLockfile, n.prLockItem, n.prDigest)
+	b.objects("PRReviewedPlan", acts(s3Put), n.st.Bucket, n.prPlans)
 	if !seed {
 		return []string{"this role reads every PR's state: where any PR state was seeded, it holds production's secrets, and every PR author can read it through this role"}
 	}
@@ -101,7 +102,7 @@ func prCleanup(b *builder, n names) {
 	b.objects("CleanupReadPRState", acts(s3Get, s3GetVersion), bucket, n.prState, n.prSeedRecord)
 	// DeleteObjects names a version ID for every key; in a bucket without
 	// versioning that ID is "null", which S3 may judge as a plain delete.
-	b.objects("CleanupDeletePRVersions", acts(s3Delete, s3DeleteVer), bucket, n.prState, n.prLockfile, n.prSeedRecord)
+	b.objects("CleanupDeletePRVersions", acts(s3Delete, s3DeleteVer), bucket, n.prState, n.prLockfile, n.prSeedRecord, n.prPlans)
 	if n.cleanupS3Lock() {
 		b.objects("CleanupPRLockFile", acts(s3Get, s3Put, s3Delete), bucket, n.prLockfile)
 	}
@@ -131,6 +132,7 @@ func sweep(b *builder, n names) []string {
 // waiters record (coalescing).
 func apply(b *builder, n names) []string {
 	terraformOn(b, n, "Production", literal(n.state), literal(n.lockfile), literal(n.lockItem), literal(n.digest))
+	b.objects("ApplyReadReviewedPlans", acts(s3Get), n.st.Bucket, n.prPlans)
 	if n.applyInTable() {
 		// The ledger's write is conditional on the lock item, in one
 		// transaction (a ConditionCheck on it).

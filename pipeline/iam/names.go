@@ -25,6 +25,7 @@ type names struct {
 	prSeedRecord         glob // what a seed copied (no values)
 	prLockItem, prDigest glob // items
 	prBackup             glob
+	prPlans              glob // reviewed-plan records (statekey.ReviewedPlanKey)
 }
 
 func namesOf(st Stack, account string) names {
@@ -52,6 +53,7 @@ func namesOf(st Stack, account string) names {
 		prLockItem:    patternOf(statekey.LockItemID(b, pr)),
 		prDigest:      patternOf(statekey.DigestID(b, pr)),
 		prBackup:      patternOf(pr + statekey.BackupInfix).then(""),
+		prPlans:       patternOf(pr + statekey.ReviewedPlanInfix).then(""),
 	}
 	wkp := st.WorkspaceKeyPrefix
 	if wkp == "" {

@@ -24,7 +24,7 @@ const (
 	SectionCleanup = "cleanup"
 )
 
-var sectionOrder = map[string]int{SectionPlan: 0, SectionApply: 1, SectionCleanup: 2}
+var sectionOrder = map[string]int{SectionPlan: 0, SectionReviewedPlan: 1, SectionApply: 2, SectionCleanup: 3}
 
 // CommentID names the one comment per pull request and stack.
 type CommentID struct {

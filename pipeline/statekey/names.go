@@ -68,20 +68,41 @@ func BackupKey(key string, t time.Time) string {
 	return key + BackupInfix + t.UTC().Format(BackupTimeFormat)
 }
 
+// ReviewedPlanInfix names the folder of reviewed-plan records beside a PR
+// state key: "<PR key>.prstate-plan/<head SHA>.json", one per commit the
+// PR was planned at (ReviewedPlanKey), and "latest.json", the last one.
+// Only under PR keys: the plan role writes them, the apply role reads
+// them, cleanup and sweep delete them with the PR's state.
+const ReviewedPlanInfix = ".prstate-plan/"
+
+// ReviewedPlanKey is the S3 key of the reviewed-plan record of the PR key
+// prKey made at commit sha ("latest" for the last one recorded).
+func ReviewedPlanKey(prKey, sha string) string {
+	return prKey + ReviewedPlanInfix + sha + ".json"
+}
+
 // siblingSuffixes name what Terraform and prstate keep beside a state key
 // (lock file, digest item, apply lock, ledger, waiters, force-unlock backups,
-// a PR state's seed record).
-var siblingSuffixes = []string{".tflock", "-md5", ".prstate-apply", ".prstate-apply.lock", ".prstate-ledger", ".prstate-ledger.json", ".prstate-waiters", ".prstate-waiters.json", ".prstate-backup", SeedRecordSuffix}
+// a PR state's seed record, its reviewed-plan records).
+var siblingSuffixes = []string{".tflock", "-md5", ".prstate-apply", ".prstate-apply.lock", ".prstate-ledger", ".prstate-ledger.json", ".prstate-waiters", ".prstate-waiters.json", ".prstate-backup", SeedRecordSuffix, ".prstate-plan"}
 
 // prObjectSuffixes name the S3 objects kept beside a PR state that belong
-// to it and go with it: Terraform's lock file and prstate's seed record.
+// to it and go with it: Terraform's lock file and prstate's seed record
+// (and, under ReviewedPlanInfix, its reviewed-plan records).
 var prObjectSuffixes = []string{TerraformLockSuffix, SeedRecordSuffix}
 
 // MatchObject is Match for any S3 object of a PR state: the state itself or
-// one kept beside it (prObjectSuffixes). The sweep finds PRs by them.
+// one kept beside it (prObjectSuffixes, reviewed-plan records). The sweep
+// finds PRs by them: a PR planned without a seed may have records and no
+// state.
 func (k Keys) MatchObject(key string) (int, bool) {
 	if pr, ok := k.Match(key); ok {
 		return pr, true
+	}
+	if base, _, ok := strings.Cut(key, ReviewedPlanInfix); ok {
+		if pr, ok := k.Match(base); ok {
+			return pr, true
+		}
 	}
 	for _, s := range prObjectSuffixes {
 		if base, ok := strings.CutSuffix(key, s); ok {
