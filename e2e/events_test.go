@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // TestPlanPerEvent runs the plan step on each kind of event GitHub sends,
@@ -52,7 +54,8 @@ func TestPlanPerEvent(t *testing.T) {
 			t.Errorf("%s: stderr lacks %q:\n%s", name, tc.wantSeed, st.stderr)
 		}
 	}
-	want := append([]string{prKey}, prodObjects...) // "app/pr-42/..." sorts before "app/terraform..."
+	// "app/pr-42/..." sorts before "app/terraform..."; the seed left its record beside the PR state.
+	want := append([]string{prKey, statekey.SeedRecordKey(prKey)}, prodObjects...)
 	if got := s.objectKeys(); !reflect.DeepEqual(got, want) {
 		t.Errorf("objects %v, want %v", got, want)
 	}
