@@ -16,7 +16,7 @@ import (
 // applyLockOptions are the option groups of the commands that take the
 // apply lock (lock, run).
 func applyLockOptions(c *Config) []optionGroup {
-	return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockStoreOptions, &c.LockTimeoutOptions, &c.LeaseOptions, &c.SupersedeOptions, &c.GitHubOptions, &c.CommentOptions, &c.OutputOptions}
+	return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &ApplyEventGuard{}, &c.LockStoreOptions, &c.LockTimeoutOptions, &c.LeaseOptions, &c.SupersedeOptions, &c.GitHubOptions, &c.CommentOptions, &c.OutputOptions}
 }
 
 // githubTimeout bounds one GitHub API call: a slow API must not stall a
