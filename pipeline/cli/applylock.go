@@ -82,6 +82,7 @@ func (inv *invocation) newApplyLock(store applylock.LockStore, defaultLease time
 		return nil, err
 	}
 	return applylock.NewApplyLock(store, applylock.HolderFromEvent(inv.ev), applylock.LockOptions{
+		ID:         inv.lockID,
 		Lease:      lease,
 		Heartbeats: heartbeats,
 		MaxLease:   inv.cfg.MaxLease,

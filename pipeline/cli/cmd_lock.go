@@ -23,6 +23,9 @@ var lockCommand = command{
 const lockLease = 6 * time.Hour
 
 func runLock(ctx context.Context, inv *invocation) error {
+	if len(inv.cfg.Stacks) > 1 {
+		return runLockStacks(ctx, inv)
+	}
 	l, _, v, err := inv.takeApplyLock(ctx, "lock", lockLease, false)
 	if err != nil {
 		return err

@@ -43,6 +43,9 @@ func (e *childExit) Error() string { return e.msg }
 func (e *childExit) ExitCode() int { return e.code }
 
 func runRun(ctx context.Context, inv *invocation) error {
+	if len(inv.cfg.Stacks) > 1 {
+		return runRunStacks(ctx, inv)
+	}
 	if len(inv.args) == 0 {
 		return &usage.Error{Msg: "run needs a command: prstate run [flags] -- CMD ARGS..."}
 	}
@@ -134,7 +137,7 @@ func lostKillAt(killBy, now time.Time) time.Time {
 // own: SIGINT and SIGTERM are forwarded to the group; losing the lock
 // stops the group (SIGTERM, then SIGKILL before any waiter may take
 // over); it returns once no process of the group is left.
-func (inv *invocation) runLocked(ctx context.Context, keeper *applylock.Keeper, sigs <-chan os.Signal) error {
+func (inv *invocation) runLocked(ctx context.Context, keeper runKeeper, sigs <-chan os.Signal) error {
 	name := inv.args[0]
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("failed to run %s: interrupted before it started: %w", name, err)

@@ -34,6 +34,9 @@ func runUnlock(ctx context.Context, inv *invocation) error {
 	if id == "" {
 		return &usage.Error{Msg: "no lock ID: pass --lock-id (the lock step prints it and saves it for the post step)"}
 	}
+	if len(inv.cfg.Stacks) > 1 {
+		return runUnlockStacks(ctx, inv, id)
+	}
 	store, _, err := inv.applyLockStore(ctx)
 	if err != nil {
 		return err
