@@ -31,50 +31,15 @@ type planResult struct {
 }
 
 func runPlan(ctx context.Context, inv *invocation) error {
+	if len(inv.cfg.Stacks) > 1 {
+		return runPlanStacks(ctx, inv)
+	}
 	st := inv.cfg.Main()
-	t, err := plan.ResolveTarget(st, inv.ev)
+	res, err := inv.writePlan(ctx, st)
 	if err != nil {
 		return err
 	}
-	res := planResult{Target: t, BackendConfig: inv.cfg.BackendFile}
-	path := res.BackendConfig
-	if path == "" {
-		res.BackendConfig = defaultBackendFile
-		path = filepath.Join(st.Dir, defaultBackendFile)
-	} else if !filepath.IsAbs(path) {
-		// Written where the user said (relative to the current directory),
-		// reported relative to the working directory, where terraform runs
-		// with the output or TF_CLI_ARGS_init.
-		path = filepath.Join(inv.app.Cwd, path)
-		if rel, err := filepath.Rel(st.Dir, path); err == nil {
-			res.BackendConfig = rel
-		}
-	}
-	// Before any write: a destination prstate would refuse (a symlink)
-	// must not leave a seeded PR state behind.
-	if err := backend.CheckDestination(path); err != nil {
-		return err
-	}
-	if inv.cfg.Seed == "production" && t.IsPR {
-		store, err := inv.open(ctx, st)
-		if err != nil {
-			return err
-		}
-		var table storage.ItemReadWriter
-		if store.Table != nil {
-			table = store.Table
-		}
-		seed, err := plan.Seed(ctx, inv.app.Clock, store.Bucket, table, st.Keys.Production, t.Key)
-		if err != nil {
-			return fmt.Errorf("failed to seed %s from production: %w", t.Key, err)
-		}
-		res.Seed = &seed
-		inv.logf("seed: %s", seed.Reason)
-	}
-	// Atomically, never through a symlink: init never reads half a file.
-	if err := backend.WriteFile(path, []byte(plan.BackendConfig(st, t)), 0o644); err != nil {
-		return err
-	}
+	t := res.Target
 	if t.IsPR {
 		inv.savePRInitCheck(st, t, res.BackendConfig)
 	}
@@ -98,6 +63,57 @@ func runPlan(ctx context.Context, inv *invocation) error {
 	}
 	fmt.Fprintln(inv.stdout(), t.Key)
 	return nil
+}
+
+// writePlan resolves the stack's target for this event, seeds the PR
+// state from production when asked, and writes the backend-config file
+// init reads (in the stack's directory unless backend-config-file says
+// otherwise).
+func (inv *invocation) writePlan(ctx context.Context, st backend.Stack) (planResult, error) {
+	t, err := plan.ResolveTarget(st, inv.ev)
+	if err != nil {
+		return planResult{}, err
+	}
+	res := planResult{Target: t, BackendConfig: inv.cfg.BackendFile}
+	path := res.BackendConfig
+	if path == "" {
+		res.BackendConfig = defaultBackendFile
+		path = filepath.Join(st.Dir, defaultBackendFile)
+	} else if !filepath.IsAbs(path) {
+		// Written where the user said (relative to the current directory),
+		// reported relative to the working directory, where terraform runs
+		// with the output or TF_CLI_ARGS_init.
+		path = filepath.Join(inv.app.Cwd, path)
+		if rel, err := filepath.Rel(st.Dir, path); err == nil {
+			res.BackendConfig = rel
+		}
+	}
+	// Before any write: a destination prstate would refuse (a symlink)
+	// must not leave a seeded PR state behind.
+	if err := backend.CheckDestination(path); err != nil {
+		return planResult{}, err
+	}
+	if inv.cfg.Seed == "production" && t.IsPR {
+		store, err := inv.open(ctx, st)
+		if err != nil {
+			return planResult{}, err
+		}
+		var table storage.ItemReadWriter
+		if store.Table != nil {
+			table = store.Table
+		}
+		seed, err := plan.Seed(ctx, inv.app.Clock, store.Bucket, table, st.Keys.Production, t.Key)
+		if err != nil {
+			return planResult{}, fmt.Errorf("failed to seed %s from production: %w", t.Key, err)
+		}
+		res.Seed = &seed
+		inv.logf("seed: %s", seed.Reason)
+	}
+	// Atomically, never through a symlink: init never reads half a file.
+	if err := backend.WriteFile(path, []byte(plan.BackendConfig(st, t)), 0o644); err != nil {
+		return planResult{}, err
+	}
+	return res, nil
 }
 
 func (inv *invocation) planSummary(st backend.Stack, r planResult) string {

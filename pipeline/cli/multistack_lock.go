@@ -206,3 +206,13 @@ func runUnlockStacks(ctx context.Context, inv *invocation, id string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// oneStackError refuses several stacks for a command that works on one,
+// naming them all.
+func oneStackError(cwd, spec string, dirs []string) error {
+	names := make([]string, len(dirs))
+	for i, d := range dirs {
+		names[i] = displayDir(cwd, d)
+	}
+	return usage.Errorf("this command works on one stack, but working-directory %q names %d: %s (run it once per stack, e.g. in a matrix)", spec, len(dirs), strings.Join(names, ", "))
+}
