@@ -10,6 +10,8 @@ package githubfake
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -65,6 +67,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	parents  map[string][]string
+	files    map[string][]string // commit -> the files it changed
 	branches map[string]string // name -> head commit
 	pulls    map[string][]Pull
 	comments []*Comment
@@ -81,7 +84,7 @@ type Server struct {
 
 // New starts a fake for repo, closed when the test ends.
 func New(t testing.TB, repo string) *Server {
-	s := &Server{Repo: repo, parents: map[string][]string{}, branches: map[string]string{}, pulls: map[string][]Pull{}, requests: map[string]int{}, queries: map[string][]string{}, failures: map[string]int{}, runs: map[int64]string{}, nextID: 1000, perPage: 30}
+	s := &Server{Repo: repo, parents: map[string][]string{}, files: map[string][]string{}, branches: map[string]string{}, pulls: map[string][]Pull{}, requests: map[string]int{}, queries: map[string][]string{}, failures: map[string]int{}, runs: map[int64]string{}, nextID: 1000, perPage: 30}
 	mux := http.NewServeMux()
 	prefix := "/repos/" + repo
 	mux.HandleFunc("GET "+prefix+"/compare/{spec}", s.route(RouteCompare, s.compare))
@@ -110,6 +113,14 @@ func (s *Server) AddCommit(sha string, parents ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.parents[sha] = parents
+}
+
+// SetCommitFiles sets the files commit sha changed: compare lists the
+// files of the commits head has and base has not.
+func (s *Server) SetCommitFiles(sha string, files ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[sha] = files
 }
 
 // SetBranch points branch at sha; compare resolves branch names as GitHub
@@ -255,12 +266,23 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ab, ah := s.ancestors(base), s.ancestors(head)
-	s.mu.Unlock()
 	aheadBy, behindBy := 0, 0
+	changed := map[string]bool{}
 	for c := range ah {
 		if !ab[c] {
 			aheadBy++
+			for _, f := range s.files[c] {
+				changed[f] = true
+			}
 		}
+	}
+	s.mu.Unlock()
+	files := []any{}
+	for _, f := range slices.Sorted(maps.Keys(changed)) {
+		if len(files) == 300 { // GitHub lists at most 300 files
+			break
+		}
+		files = append(files, map[string]any{"filename": f, "status": "modified"})
 	}
 	for c := range ab {
 		if !ah[c] {
@@ -286,7 +308,7 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 		"behind_by":     behindBy,
 		"total_commits": aheadBy,
 		"commits":       []any{},
-		"files":         []any{},
+		"files":         files,
 	})
 }
 

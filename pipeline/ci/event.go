@@ -37,12 +37,15 @@ type Event struct {
 	Ref           string
 	DefaultBranch string
 	SHA           string // the commit this run is about
-	Repository    string // owner/name
-	RunID         string
-	RunAttempt    string
-	RunURL        string
-	ServerURL     string
-	Actor         string
+	// BaseSHA is what the change is compared with ("" when unknown): a
+	// pull request's base, a merge group's base, a push's before.
+	BaseSHA    string
+	Repository string // owner/name
+	RunID      string
+	RunAttempt string
+	RunURL     string
+	ServerURL  string
+	Actor      string
 }
 
 // IsPullRequest tells whether plans of this event use a PR key.
@@ -82,8 +85,10 @@ func DetectEvent(env Env, readFile ReadFileFunc, prFlag int) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	if err := validSHA(ev.SHA); err != nil {
-		return Event{}, err
+	for _, sha := range []string{ev.SHA, ev.BaseSHA} {
+		if err := validSHA(sha); err != nil {
+			return Event{}, err
+		}
 	}
 	return ev.WithPR(prFlag)
 }
@@ -124,17 +129,22 @@ type githubPayload struct {
 	Number      int    `json:"number"`
 	Ref         string `json:"ref"`
 	After       string `json:"after"`
+	Before      string `json:"before"`
 	PullRequest *struct {
 		Number int  `json:"number"`
 		Merged bool `json:"merged"`
 		Head   struct {
 			SHA string `json:"sha"`
 		} `json:"head"`
+		Base struct {
+			SHA string `json:"sha"`
+		} `json:"base"`
 		MergeCommitSHA string `json:"merge_commit_sha"`
 	} `json:"pull_request"`
 	MergeGroup *struct {
 		HeadRef string `json:"head_ref"`
 		HeadSHA string `json:"head_sha"`
+		BaseSHA string `json:"base_sha"`
 	} `json:"merge_group"`
 	Repository *struct {
 		DefaultBranch string `json:"default_branch"`
@@ -187,6 +197,7 @@ func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
 		if err := statekey.ValidatePR(ev.PR); err != nil {
 			return Event{}, err
 		}
+		ev.BaseSHA = p.PullRequest.Base.SHA
 		// GITHUB_SHA is the test merge commit; the PR's own commit is the head.
 		if p.PullRequest.Head.SHA != "" {
 			ev.SHA = p.PullRequest.Head.SHA
@@ -208,6 +219,9 @@ func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
 			return Event{}, err
 		}
 		ev.Kind, ev.PR, ev.Action = KindPullRequest, pr, "merge_group"
+		if p.MergeGroup != nil {
+			ev.BaseSHA = p.MergeGroup.BaseSHA
+		}
 	case "push":
 		ev.Kind = KindPush
 		if p.Ref != "" {
@@ -215,6 +229,9 @@ func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
 		}
 		if p.After != "" && strings.Trim(p.After, "0") != "" {
 			ev.SHA = p.After
+		}
+		if strings.Trim(p.Before, "0") != "" {
+			ev.BaseSHA = p.Before
 		}
 	case "schedule":
 		ev.Kind = KindSchedule
@@ -247,6 +264,7 @@ func gitlabEvent(env Env) (Event, error) {
 			return Event{}, err
 		}
 		ev.Kind, ev.PR, ev.Action = KindPullRequest, pr, "synchronize"
+		ev.BaseSHA = env("CI_MERGE_REQUEST_DIFF_BASE_SHA")
 	case env("CI_PIPELINE_SOURCE") == "schedule":
 		ev.Kind = KindSchedule
 	case env("CI_COMMIT_BRANCH") != "":

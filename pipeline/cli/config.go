@@ -36,6 +36,7 @@ type Config struct {
 	SupersedeOptions
 	IAMOptions
 	JobOptions
+	StacksOptions
 }
 
 // stack is the StackOptions group with what the command needs of it.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/report"
@@ -18,9 +17,9 @@ type stackPlan struct {
 }
 
 // runPlanStacks is plan over several stacks: one PR backend file in each
-// stack's directory (and each its seed), outputs as a JSON list (plans)
-// and per stack (key-<dir>, backend-config-<dir>, <dir> with every
-// character but letters and digits as "-"). All backend files have the
+// stack's directory (and each its seed), and output plans: a JSON list
+// with each stack's working directory, key, workspace and backend file
+// (fromJSON(steps.x.outputs.plans)). All backend files have the
 // same name relative to their stack, so backend-config (and
 // TF_CLI_ARGS_init with export-env) serve every stack.
 func runPlanStacks(ctx context.Context, inv *invocation) error {
@@ -42,9 +41,6 @@ func runPlanStacks(ctx context.Context, inv *invocation) error {
 		if res.IsPR {
 			inits = append(inits, inv.prInit(st, res.Target, res.BackendConfig))
 		}
-		slug := outputSlug(dir)
-		inv.rep.SetOutput("key-"+slug, res.Key)
-		inv.rep.SetOutput("backend-config-"+slug, res.BackendConfig)
 		result := report.SeedWords(res.Seed)
 		if res.Workspace != "" {
 			result = "workspace `" + res.Workspace + "`, " + result
@@ -82,15 +78,4 @@ func runPlanStacks(ctx context.Context, inv *invocation) error {
 		fmt.Fprintln(inv.stdout(), p.Key)
 	}
 	return nil
-}
-
-// outputSlug turns a directory into a part of an output name: letters,
-// digits and "-" only.
-func outputSlug(dir string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
-			return r
-		}
-		return '-'
-	}, dir)
 }

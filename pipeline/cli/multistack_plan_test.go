@@ -49,7 +49,7 @@ func TestPlanOverStacksWritesOneBackendFilePerStack(t *testing.T) {
 		}
 	}
 	out := a.file("github_output")
-	for _, w := range []string{"key-stacks-app<<", "prod/c-app/pr-42/terraform.tfstate", "backend-config-stacks-db<<", "plans<<", "\"working_directory\":\"stacks/net\""} {
+	for _, w := range []string{"plans<<", "prod/c-app/pr-42/terraform.tfstate", "\"working_directory\":\"stacks/net\"", "backend-config<<_GitHubActionsFileCommandDelimeter_\nprstate.s3.tfbackend\n"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("GITHUB_OUTPUT lacks %q:\n%s", w, out)
 		}
