@@ -11,9 +11,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"slices"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,7 +68,7 @@ type Server struct {
 	mu       sync.Mutex
 	parents  map[string][]string
 	files    map[string][]string // commit -> the files it changed
-	branches map[string]string // name -> head commit
+	branches map[string]string   // name -> head commit
 	pulls    map[string][]Pull
 	comments []*Comment
 	nextID   int64
