@@ -61,6 +61,7 @@ func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease 
 	}
 	if inv.cfg.LockBackend == "dynamodb" {
 		if err := inv.checkStateBucket(ctx, st); err != nil {
+			inv.reportLockTimeout(command, err)
 			return nil, nil, applylock.Verdict{}, err
 		}
 	}
@@ -69,6 +70,7 @@ func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease 
 		if v, ok := inv.skippedWhileWaiting(ctx, command, l, err); ok {
 			return nil, nil, v, nil
 		}
+		inv.reportLockTimeout(command, err)
 		return nil, nil, applylock.Verdict{}, err
 	}
 	var keeper *applylock.Keeper
