@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
 
@@ -56,7 +57,7 @@ func TestApplyLockRefusedOnPullRequestEvents(t *testing.T) {
 				if calls := tb.Calls(); len(calls) != 0 {
 					t.Errorf("table calls %v", calls)
 				}
-				for _, key := range []string{applyLockObject, "app/terraform.tfstate.prstate-apply.ledger"} {
+				for _, key := range []string{applyLockObject, statekey.LedgerObjectKey("app/terraform.tfstate")} {
 					if _, err := b.GetObject(t.Context(), key); err == nil {
 						t.Errorf("%s exists", key)
 					}
