@@ -56,7 +56,7 @@ func (o *StacksOptions) load(l *loader) error {
 		return err
 	}
 	o.Base = strings.TrimSpace(o.base.Text())
-	if o.Base != "" && (strings.HasPrefix(o.Base, "-") || strings.ContainsAny(o.Base, " \t\n.:")) {
+	if o.Base != "" && (strings.HasPrefix(o.Base, "-") || strings.Contains(o.Base, "..") || strings.ContainsAny(o.Base, " \t\n:^~")) {
 		return usage.Errorf("invalid base %q: want a commit SHA or a branch name", o.Base)
 	}
 	return nil

@@ -99,12 +99,18 @@ func TestStacksChangedFromCompareAPI(t *testing.T) {
 }
 
 // TestStacksChangedNeedsABase: outside a pull request or push, --changed
-// without --base is exit 2.
+// without --base is exit 2, and so is a base git would read as an option
+// or a range.
 func TestStacksChangedNeedsABase(t *testing.T) {
 	t.Parallel()
 	a := newTestApp(t, Store{})
 	writeThreeStacks(t, a.dir)
 	if code := a.run("stacks", "--changed"); code != 2 || !strings.Contains(a.stderr.String(), "needs the commit to compare with") {
 		t.Fatalf("exit %d: %s", code, a.stderr.String())
+	}
+	for _, base := range []string{"--output=/tmp/x", "main..HEAD", "HEAD~1"} {
+		if code := a.run("stacks", "--changed", "--base="+base); code != 2 || !strings.Contains(a.stderr.String(), "invalid base") {
+			t.Errorf("base %q: exit %d: %s", base, code, a.stderr.String())
+		}
 	}
 }
