@@ -67,7 +67,6 @@ func codeSpan(md string) (string, bool) {
 	if n == 0 || len(md) < 2*n {
 		return "", false
 	}
-	fence := md[:n]
 	inner := md[n:]
 	for i := 0; i < len(inner); {
 		if inner[i] != '`' {
@@ -90,7 +89,6 @@ func codeSpan(md string) (string, bool) {
 		}
 		i = j
 	}
-	_ = fence
 	return "", false
 }
 
