@@ -25,10 +25,20 @@ import (
 
 // forStack is inv narrowed to one stack: every per-stack step (the lock
 // store, the ledger, the waiters record, the reports) reads cfg.Main().
+// Under lock-backend auto each stack's apply lock lives where that
+// stack's own auto would put it (DynamoDB when its backend has a table):
+// the same place a job of that stack alone locks, so the two exclude
+// each other.
 func (inv *invocation) forStack(st backend.Stack) *invocation {
 	c := *inv
 	c.cfg.Stacks = []backend.Stack{st}
 	c.cmp = nil
+	if lb := c.cfg.LockStoreOptions.lockBackend.Text(); lb == "" || lb == "auto" {
+		c.cfg.LockBackend = "s3"
+		if st.Backend.DynamoDBTable != "" {
+			c.cfg.LockBackend = "dynamodb"
+		}
+	}
 	return &c
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -132,5 +133,34 @@ func TestRunOverStacks(t *testing.T) {
 		if obj, err := b.GetObject(t.Context(), key); err != nil || !applylock.IsReleasedRecord(obj.Body) {
 			t.Errorf("%s not released: %v", key, err)
 		}
+	}
+}
+
+// TestLockOverStacksPutsEachLockWhereItsStackAloneWould: under
+// lock-backend auto, a stack with a DynamoDB table gets its apply lock in
+// the table and one without in S3, whatever the other stacks of the job
+// have: the same place a job of that stack alone locks, so the two
+// exclude each other.
+func TestLockOverStacksPutsEachLockWhereItsStackAloneWould(t *testing.T) {
+	t.Parallel()
+	b, tb := memstore.NewBucket("acme-state"), memstore.NewTable("tf-locks")
+	a := newTestApp(t, Store{Bucket: b, Table: tb})
+	a.actions("push", "push.json")
+	writeStack(t, filepath.Join(a.dir, "stacks", "zz"), "a/terraform.tfstate") // with dynamodb_table, after the others
+	writeThreeStacks(t, a.dir)                                                 // without
+	if code := a.run("lock", "--working-directory", "stacks/zz"); code != 0 {
+		t.Fatalf("lock zz alone: exit %d: %s", code, a.stderr.String())
+	}
+	if code := a.run("lock", "--working-directory", "stacks/*", "--lock-timeout", "300ms", "--lock-poll", "50ms"); code != 3 {
+		t.Fatalf("lock over all while a is held: exit %d, want 3: %s", code, a.stderr.String())
+	}
+	if _, err := tb.GetItem(t.Context(), "acme-state/a/terraform.tfstate.prstate-apply"); err != nil {
+		t.Fatalf("a's lock is not in the table: %v", err)
+	}
+	if _, err := b.GetObject(t.Context(), "a/terraform.tfstate.prstate-apply.lock"); err == nil {
+		t.Fatal("a's lock was also taken in S3")
+	}
+	if code := a.run("lock", "--working-directory", "stacks/*", "--lock-backend", "dynamodb"); code != 2 || !strings.Contains(a.stderr.String(), "has none") {
+		t.Fatalf("lock-backend dynamodb with stacks without a table: exit %d: %s", code, a.stderr.String())
 	}
 }
