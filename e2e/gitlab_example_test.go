@@ -20,8 +20,14 @@ type gitlabJob struct {
 	Variables map[string]string `yaml:"variables"`
 	Script    []string          `yaml:"script"`
 	Rules     []struct {
-		If string `yaml:"if"`
+		If   string `yaml:"if"`
+		When string `yaml:"when"`
 	} `yaml:"rules"`
+	Environment struct {
+		Name   string `yaml:"name"`
+		OnStop string `yaml:"on_stop"`
+		Action string `yaml:"action"`
+	} `yaml:"environment"`
 	Artifacts struct {
 		Reports struct {
 			Dotenv string `yaml:"dotenv"`
@@ -62,9 +68,19 @@ func gitlabExample(t *testing.T) (map[string]string, map[string]gitlabJob) {
 
 var ruleIf = regexp.MustCompile(`^\$(\w+) == (?:"([^"]*)"|\$(\w+))$`)
 
-// runs tells whether one of the job's rules matches the pipeline's
-// variables (the `$A == "x"` and `$A == $B` forms the example uses).
+// runs tells whether GitLab starts the job by itself in the pipeline:
+// its first rule that matches the pipeline's variables (the `$A == "x"`
+// and `$A == $B` forms the example uses) is not `when: never` or
+// `when: manual`.
 func (j gitlabJob) runs(t *testing.T, ci map[string]string) bool {
+	t.Helper()
+	when := j.when(t, ci)
+	return when != "" && when != "never" && when != "manual"
+}
+
+// when is the `when` of the job's first rule that matches the pipeline's
+// variables ("on_success" when it says none), "" when none matches.
+func (j gitlabJob) when(t *testing.T, ci map[string]string) string {
 	t.Helper()
 	for _, r := range j.Rules {
 		m := ruleIf.FindStringSubmatch(r.If)
@@ -76,10 +92,16 @@ func (j gitlabJob) runs(t *testing.T, ci map[string]string) bool {
 			want = ci[m[3]]
 		}
 		if ci[m[1]] == want {
-			return true
+			if r.When == "" {
+				return "on_success"
+			}
+			return r.When
 		}
 	}
-	return len(j.Rules) == 0
+	if len(j.Rules) == 0 {
+		return "on_success"
+	}
+	return ""
 }
 
 // gitlabPipeline is the CI_* variables of a pipeline: a merge request's
@@ -155,10 +177,15 @@ func TestGitLabExample(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, lockDynamoDB, true, "app")
 	vars, jobs := gitlabExample(t)
+	var runIn func(ci, extra map[string]string) map[string]string
 	// run runs the pipeline's jobs; it returns the checkout of each.
 	run := func(iid int, extra map[string]string) map[string]string {
 		t.Helper()
-		ci := gitlabPipeline(iid)
+		return runIn(gitlabPipeline(iid), extra)
+	}
+	runIn = func(ci map[string]string, extra map[string]string) map[string]string {
+		t.Helper()
+		iid := ci["CI_MERGE_REQUEST_IID"]
 		ran := map[string]string{}
 		for _, name := range slices.Sorted(maps.Keys(jobs)) {
 			j := jobs[name]
@@ -167,12 +194,12 @@ func TestGitLabExample(t *testing.T) {
 			}
 			dir, err := s.runGitLabJob(name, j, vars, ci, extra)
 			if err != nil {
-				t.Fatalf("job %s (pipeline of MR %d): exit %d", name, iid, exitCode(t, err))
+				t.Fatalf("job %s (pipeline of MR %q): exit %d", name, iid, exitCode(t, err))
 			}
 			ran[name] = dir
 		}
 		if len(ran) == 0 {
-			t.Fatalf("no job of the example runs in the pipeline of MR %d", iid)
+			t.Fatalf("no job of the example runs in the pipeline of MR %q", iid)
 		}
 		return ran
 	}
@@ -242,5 +269,46 @@ func TestGitLabExample(t *testing.T) {
 	merged := run(0, map[string]string{"CI_COMMIT_MESSAGE": "Merge branch 'feature' into 'main'\n\nSee merge request acme/infra!42"})
 	if outs := readDotenv(t, filepath.Join(merged["apply"], "prstate.env")); outs["PRSTATE_OUT_PLAN_MATCHES"] != "true" || outs["PRSTATE_OUT_PLAN_PRS"] != "42" {
 		t.Fatalf("verify-plan in the apply job: %v", outs)
+	}
+
+	// The merge request is merged: GitLab runs the stop job of the plan
+	// job's environment, which removes the PR state, its digest and its
+	// lock items.
+	var stop string
+	for _, j := range jobs {
+		if j.runs(t, gitlabPipeline(42)) && j.Environment.OnStop != "" {
+			stop = j.Environment.OnStop
+		}
+	}
+	sj, ok := jobs[stop]
+	if !ok || sj.Environment.Action != "stop" || sj.when(t, gitlabPipeline(42)) != "manual" {
+		t.Fatalf("the merge request's jobs name no manual stop job (on_stop %q)", stop)
+	}
+	if _, err := s.runGitLabJob(stop, sj, vars, gitlabPipeline(42), nil); err != nil {
+		t.Fatalf("job %s: exit %d", stop, exitCode(t, err))
+	}
+	if _, ok := s.getObject(prKey); ok {
+		t.Fatalf("the stop job left the PR state: %v", s.objectKeys())
+	}
+	for _, id := range []string{statekey.DigestID(s.bucket, prKey), statekey.LockItemID(s.bucket, prKey)} {
+		if _, ok := s.getItem(id); ok {
+			t.Fatalf("the stop job left item %s", id)
+		}
+	}
+	if _, ok := s.getObject(prodKey); !ok {
+		t.Fatal("the stop job removed production's state")
+	}
+
+	// A scheduled pipeline sweeps, and does not apply.
+	sched := gitlabPipeline(0)
+	sched["CI_PIPELINE_SOURCE"] = "schedule"
+	swept := runIn(sched, nil)
+	for name := range swept {
+		if !strings.Contains(strings.Join(jobs[name].Script, "\n"), "prstate sweep") {
+			t.Errorf("job %s runs in a scheduled pipeline", name)
+		}
+	}
+	if len(swept) != 1 {
+		t.Fatalf("scheduled pipeline ran %v, want the sweep job alone", slices.Sorted(maps.Keys(swept)))
 	}
 }

@@ -13,8 +13,10 @@ package githubfake
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,7 +73,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	parents  map[string][]string
-	branches map[string]string // name -> head commit
+	files    map[string][]string // commit -> the files it changed
+	branches map[string]string   // name -> head commit
 	pulls    map[string][]Pull
 	comments []*Comment
 	nextID   int64
@@ -91,7 +94,7 @@ type Server struct {
 
 // New starts a fake for repo, closed when the test ends.
 func New(t testing.TB, repo string) *Server {
-	s := &Server{Repo: repo, parents: map[string][]string{}, branches: map[string]string{}, pulls: map[string][]Pull{}, requests: map[string]int{}, queries: map[string][]string{}, failures: map[string]int{}, runs: map[int64]string{}, nextID: 1000, perPage: 30, Identity: ActionsBot}
+	s := &Server{Repo: repo, parents: map[string][]string{}, files: map[string][]string{}, branches: map[string]string{}, pulls: map[string][]Pull{}, requests: map[string]int{}, queries: map[string][]string{}, failures: map[string]int{}, runs: map[int64]string{}, nextID: 1000, perPage: 30, Identity: ActionsBot}
 	mux := http.NewServeMux()
 	prefix := "/repos/" + repo
 	mux.HandleFunc("GET "+prefix+"/compare/{spec}", s.route(RouteCompare, s.compare))
@@ -122,6 +125,14 @@ func (s *Server) AddCommit(sha string, parents ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.parents[sha] = parents
+}
+
+// SetCommitFiles sets the files commit sha changed: compare lists the
+// files of the commits head has and base has not.
+func (s *Server) SetCommitFiles(sha string, files ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[sha] = files
 }
 
 // SetBranch points branch at sha; compare resolves branch names as GitHub
@@ -276,11 +287,24 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	aheadBy, behindBy := 0, 0
 	commits := []any{}
+	changed := map[string]bool{}
 	for _, c := range s.newestFirst(head) {
 		if !ab[c] {
 			aheadBy++
 			commits = append([]any{map[string]any{"sha": c, "url": s.URL + "/repos/" + s.Repo + "/commits/" + c}}, commits...)
+			s.mu.Lock()
+			for _, f := range s.files[c] {
+				changed[f] = true
+			}
+			s.mu.Unlock()
 		}
+	}
+	files := []any{}
+	for _, f := range slices.Sorted(maps.Keys(changed)) {
+		if len(files) == 300 { // GitHub lists at most 300 files
+			break
+		}
+		files = append(files, map[string]any{"filename": f, "status": "modified"})
 	}
 	for c := range ab {
 		if !ah[c] {
@@ -306,7 +330,7 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 		"behind_by":     behindBy,
 		"total_commits": aheadBy,
 		"commits":       commits,
-		"files":         []any{},
+		"files":         files,
 	})
 }
 

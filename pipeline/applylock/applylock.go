@@ -44,6 +44,10 @@ type RunChecker interface {
 
 // LockOptions tunes an ApplyLock. Zero values take the defaults.
 type LockOptions struct {
+	// ID is our lock ID ("": a new one). A job that takes the locks of
+	// several stacks uses one ID for all of them, so one unlock (or post
+	// step) releases them all.
+	ID    string
 	Lease time.Duration // written into our record; heartbeats renew it
 	// Heartbeats says that we renew the lease (Keep) every lease/3; it is
 	// written into our record, so waiters know to expect them.
@@ -118,8 +122,11 @@ func NewApplyLock(store LockStore, holder Holder, opts LockOptions) *ApplyLock {
 	if opts.Heartbeats {
 		holder.Heartbeat = heartbeatEvery(opts.Lease).String()
 	}
+	if opts.ID == "" {
+		opts.ID = NewLockID()
+	}
 	rec := ApplyLockRecord{
-		LockInfo: LockInfo{ID: NewLockID(), Operation: applyLockOperation, Who: opts.Who, Version: "prstate", Path: opts.Path},
+		LockInfo: LockInfo{ID: opts.ID, Operation: applyLockOperation, Who: opts.Who, Version: "prstate", Path: opts.Path},
 		Holder:   holder,
 	}
 	return &ApplyLock{store: store, opts: opts, rec: rec, sent: map[string]time.Time{}, fence: newFence(opts.Clock, opts.Lease)}

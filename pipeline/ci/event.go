@@ -37,15 +37,17 @@ type Event struct {
 	Ref           string
 	DefaultBranch string
 	SHA           string // the commit this run is about
-	BaseSHA       string // a pull request's base commit, when the event says
-	Repository    string // owner/name
-	RepositoryID  int64  // the payload's repository.id (0 when absent): GitHub's immutable OIDC subject names it
-	OwnerID       int64  // the payload's repository.owner.id (0 when absent)
-	RunID         string
-	RunAttempt    string
-	RunURL        string
-	ServerURL     string
-	Actor         string
+	// BaseSHA is what the change is compared with ("" when unknown): a
+	// pull request's base, a merge group's base, a push's before.
+	BaseSHA      string
+	Repository   string // owner/name
+	RepositoryID int64  // the payload's repository.id (0 when absent): GitHub's immutable OIDC subject names it
+	OwnerID      int64  // the payload's repository.owner.id (0 when absent)
+	RunID        string
+	RunAttempt   string
+	RunURL       string
+	ServerURL    string
+	Actor        string
 }
 
 // IsPullRequest tells whether plans of this event use a PR key.
@@ -85,8 +87,10 @@ func DetectEvent(env Env, readFile ReadFileFunc, prFlag int) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	if err := validSHA(ev.SHA); err != nil {
-		return Event{}, err
+	for _, sha := range []string{ev.SHA, ev.BaseSHA} {
+		if err := validSHA(sha); err != nil {
+			return Event{}, err
+		}
 	}
 	if !escape.IsSHA(ev.BaseSHA) {
 		ev.BaseSHA = "" // only ever recorded: an odd value is dropped
@@ -130,6 +134,7 @@ type githubPayload struct {
 	Number      int    `json:"number"`
 	Ref         string `json:"ref"`
 	After       string `json:"after"`
+	Before      string `json:"before"`
 	PullRequest *struct {
 		Number int  `json:"number"`
 		Merged bool `json:"merged"`
@@ -144,6 +149,7 @@ type githubPayload struct {
 	MergeGroup *struct {
 		HeadRef string `json:"head_ref"`
 		HeadSHA string `json:"head_sha"`
+		BaseSHA string `json:"base_sha"`
 	} `json:"merge_group"`
 	Repository *struct {
 		DefaultBranch string `json:"default_branch"`
@@ -201,6 +207,7 @@ func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
 		if err := statekey.ValidatePR(ev.PR); err != nil {
 			return Event{}, err
 		}
+		ev.BaseSHA = p.PullRequest.Base.SHA
 		// GITHUB_SHA is the test merge commit; the PR's own commit is the head.
 		if p.PullRequest.Head.SHA != "" {
 			ev.SHA = p.PullRequest.Head.SHA
@@ -223,6 +230,9 @@ func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
 			return Event{}, err
 		}
 		ev.Kind, ev.PR, ev.Action = KindPullRequest, pr, "merge_group"
+		if p.MergeGroup != nil {
+			ev.BaseSHA = p.MergeGroup.BaseSHA
+		}
 	case "push":
 		ev.Kind = KindPush
 		if p.Ref != "" {
@@ -230,6 +240,9 @@ func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
 		}
 		if p.After != "" && strings.Trim(p.After, "0") != "" {
 			ev.SHA = p.After
+		}
+		if strings.Trim(p.Before, "0") != "" {
+			ev.BaseSHA = p.Before
 		}
 	case "schedule":
 		ev.Kind = KindSchedule

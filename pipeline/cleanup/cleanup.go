@@ -396,6 +396,15 @@ func (c *cleaner) deleteItems(ctx context.Context, jobs []*cleanupJob) {
 	for _, j := range jobs {
 		ids = append(ids, statekey.DigestID(bucket, j.key), statekey.LockItemID(bucket, j.key))
 	}
+	// Reported: the items the PR state left, as the dry run reports them
+	// (not the lock item cleanup itself holds).
+	present := map[*cleanupJob][]string{}
+	c.each(ctx, jobs, func(ctx context.Context, j *cleanupJob) {
+		ids := c.presentItems(ctx, j)
+		c.mu.Lock()
+		present[j] = ids
+		c.mu.Unlock()
+	})
 	if err := c.store.Table.DeleteItems(ctx, ids); err != nil {
 		err = fmt.Errorf("failed to delete digest and lock items: %w", err)
 		for _, j := range jobs {
@@ -408,11 +417,27 @@ func (c *cleaner) deleteItems(ctx context.Context, jobs []*cleanupJob) {
 		return
 	}
 	for _, j := range jobs {
-		j.res.Items = append(j.res.Items, statekey.DigestID(bucket, j.key), statekey.LockItemID(bucket, j.key))
+		j.res.Items = append(j.res.Items, present[j]...)
 		if j.lock != nil {
 			j.lock.dynamo = false
 		}
 	}
+}
+
+// presentItems returns the digest and lock items of j's key that exist,
+// leaving out the lock item cleanup holds itself: what the PR state left.
+func (c *cleaner) presentItems(ctx context.Context, j *cleanupJob) []string {
+	bucket := c.store.Bucket.Name()
+	var out []string
+	for _, id := range []string{statekey.DigestID(bucket, j.key), statekey.LockItemID(bucket, j.key)} {
+		if id == statekey.LockItemID(bucket, j.key) && j.lock != nil && j.lock.dynamo {
+			continue
+		}
+		if _, err := c.store.Table.GetItem(ctx, id); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // releaseOwnLocks removes the .tflock versions cleanup held, by version,
@@ -453,14 +478,10 @@ func (c *cleaner) dryItems(ctx context.Context, jobs []*cleanupJob) {
 	if c.store.Table == nil {
 		return
 	}
-	bucket := c.store.Bucket.Name()
 	c.each(ctx, jobs, func(ctx context.Context, j *cleanupJob) {
-		for _, id := range []string{statekey.DigestID(bucket, j.key), statekey.LockItemID(bucket, j.key)} {
-			if _, err := c.store.Table.GetItem(ctx, id); err == nil {
-				c.mu.Lock()
-				j.res.Items = append(j.res.Items, id)
-				c.mu.Unlock()
-			}
-		}
+		ids := c.presentItems(ctx, j)
+		c.mu.Lock()
+		j.res.Items = append(j.res.Items, ids...)
+		c.mu.Unlock()
 	})
 }

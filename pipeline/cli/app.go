@@ -57,7 +57,7 @@ type command struct {
 
 func commands() map[string]command {
 	cmds := map[string]command{}
-	for _, c := range []command{keyCommand, planCommand, lockCommand, unlockCommand, runCommand, statusCommand, forceUnlockCommand, cleanupCommand, sweepCommand, iamCommand, doctorCommand, verifyPlanCommand} {
+	for _, c := range []command{keyCommand, planCommand, lockCommand, unlockCommand, runCommand, statusCommand, forceUnlockCommand, cleanupCommand, sweepCommand, iamCommand, doctorCommand, verifyPlanCommand, stacksCommand} {
 		cmds[c.name] = c
 	}
 	return cmds

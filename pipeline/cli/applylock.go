@@ -16,7 +16,7 @@ import (
 // applyLockOptions are the option groups of the commands that take the
 // apply lock (lock, run).
 func applyLockOptions(c *Config) []optionGroup {
-	return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockStoreOptions, &c.LockTimeoutOptions, &c.LeaseOptions, &c.SupersedeOptions, &c.GitHubOptions, &c.CommentOptions, &c.OutputOptions}
+	return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &ApplyEventGuard{}, &c.LockStoreOptions, &c.LockTimeoutOptions, &c.LeaseOptions, &c.SupersedeOptions, &c.GitHubOptions, &c.CommentOptions, &c.OutputOptions}
 }
 
 // githubTimeout bounds one GitHub API call: a slow API must not stall a
@@ -85,6 +85,7 @@ func (inv *invocation) newApplyLock(store applylock.LockStore, defaultLease time
 		return nil, err
 	}
 	return applylock.NewApplyLock(store, applylock.HolderFromEvent(inv.ev), applylock.LockOptions{
+		ID:         inv.lockID,
 		Lease:      lease,
 		Heartbeats: heartbeats,
 		MaxLease:   inv.cfg.MaxLease,

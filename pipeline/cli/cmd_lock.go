@@ -23,6 +23,9 @@ var lockCommand = command{
 const lockLease = 6 * time.Hour
 
 func runLock(ctx context.Context, inv *invocation) error {
+	if len(inv.cfg.Stacks) > 1 {
+		return runLockStacks(ctx, inv)
+	}
 	l, _, v, err := inv.takeApplyLock(ctx, "lock", lockLease, false)
 	if err != nil {
 		return err
@@ -58,6 +61,7 @@ func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease 
 	}
 	if inv.cfg.LockBackend == "dynamodb" {
 		if err := inv.checkStateBucket(ctx, st); err != nil {
+			inv.reportLockTimeout(command, err)
 			return nil, nil, applylock.Verdict{}, err
 		}
 	}
@@ -66,6 +70,7 @@ func (inv *invocation) takeApplyLock(ctx context.Context, command string, lease 
 		if v, ok := inv.skippedWhileWaiting(ctx, command, l, err); ok {
 			return nil, nil, v, nil
 		}
+		inv.reportLockTimeout(command, err)
 		return nil, nil, applylock.Verdict{}, err
 	}
 	var keeper *applylock.Keeper

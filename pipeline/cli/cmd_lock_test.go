@@ -3,6 +3,8 @@ package cli
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -106,6 +108,32 @@ func TestLockTimeoutExits3(t *testing.T) {
 	for _, want := range []string{"waiting for the apply lock", "prstate status", "prstate force-unlock --lock-id '" + id + "'"} {
 		if !strings.Contains(a.stderr.String(), want) {
 			t.Errorf("stderr lacks %q: %s", want, a.stderr.String())
+		}
+	}
+}
+
+// TestLockTimeoutWritesAStepSummary: a lock wait that times out (exit 3)
+// leaves a step summary naming the lock, the wait, the holder and how to
+// free it.
+func TestLockTimeoutWritesAStepSummary(t *testing.T) {
+	t.Parallel()
+	b := memstore.NewBucket("acme-state")
+	a := newTestApp(t, Store{Bucket: b})
+	a.actions("push", "push.json")
+	if code := a.run(args("lock")...); code != 0 {
+		t.Fatal(a.stderr.String())
+	}
+	id := strings.TrimSpace(a.stdout.String())
+	if err := os.Remove(filepath.Join(a.dir, "github_step_summary")); err != nil {
+		t.Fatal(err)
+	}
+	if code := a.run(args("lock", "--lock-timeout", "300ms", "--lock-poll", "50ms")...); code != 3 {
+		t.Fatalf("exit %d, want 3: %s", code, a.stderr.String())
+	}
+	s := a.file("github_step_summary")
+	for _, want := range []string{"### prstate lock", "`app/terraform.tfstate`", "timed out after", "waiting for the apply lock (exit 3), held by", "prstate status", "`" + id + "`"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
 		}
 	}
 }

@@ -28,65 +28,19 @@ type planResult struct {
 	plan.Target
 	BackendConfig string           `json:"backend_config"`
 	Seed          *plan.SeedResult `json:"seed,omitempty"`
+	reviewed      *plan.ChangeSet  // plan-json read outside Actions, recorded once the plan is written
 }
 
 func runPlan(ctx context.Context, inv *invocation) error {
+	if len(inv.cfg.Stacks) > 1 {
+		return runPlanStacks(ctx, inv)
+	}
 	st := inv.cfg.Main()
-	t, err := plan.ResolveTarget(st, inv.ev)
+	res, err := inv.writePlan(ctx, st)
 	if err != nil {
 		return err
 	}
-	res := planResult{Target: t, BackendConfig: inv.cfg.BackendFile}
-	path := res.BackendConfig
-	if path == "" {
-		res.BackendConfig = defaultBackendFile
-		path = filepath.Join(st.Dir, defaultBackendFile)
-	} else if !filepath.IsAbs(path) {
-		// Written where the user said (relative to the current directory),
-		// reported relative to the working directory, where terraform runs
-		// with the output or TF_CLI_ARGS_init.
-		path = filepath.Join(inv.app.Cwd, path)
-		if rel, err := filepath.Rel(st.Dir, path); err == nil {
-			res.BackendConfig = rel
-		}
-	}
-	// Before any write: a destination prstate would refuse (a symlink)
-	// must not leave a seeded PR state behind, nor a plan JSON that cannot
-	// be recorded.
-	if err := backend.CheckDestination(path); err != nil {
-		return err
-	}
-	var reviewed *plan.ChangeSet
-	if inv.cfg.PlanJSON != "" && t.IsPR && inv.app.Env("GITHUB_ACTIONS") != "true" {
-		if err := inv.checkPlanRecord(t); err != nil {
-			return err
-		}
-		cs, err := inv.readPlanJSON(st.Dir)
-		if err != nil {
-			return err
-		}
-		reviewed = &cs
-	}
-	if inv.cfg.Seed == "production" && t.IsPR {
-		store, err := inv.open(ctx, st)
-		if err != nil {
-			return err
-		}
-		var table storage.ItemReadWriter
-		if store.Table != nil {
-			table = store.Table
-		}
-		seed, err := plan.Seed(ctx, inv.app.Clock, store.Bucket, table, st.Keys.Production, t.Key)
-		if err != nil {
-			return fmt.Errorf("failed to seed %s from production: %w", t.Key, err)
-		}
-		res.Seed = &seed
-		inv.logf("seed: %s", seed.Reason)
-	}
-	// Atomically, never through a symlink: init never reads half a file.
-	if err := backend.WriteFile(path, []byte(plan.BackendConfig(st, t)), 0o644); err != nil {
-		return err
-	}
+	t, reviewed := res.Target, res.reviewed
 	if t.IsPR {
 		inv.savePRInitCheck(st, t, res.BackendConfig)
 	}
@@ -117,6 +71,68 @@ func runPlan(ctx context.Context, inv *invocation) error {
 	}
 	fmt.Fprintln(inv.stdout(), t.Key)
 	return nil
+}
+
+// writePlan resolves the stack's target for this event, seeds the PR
+// state from production when asked, and writes the backend-config file
+// init reads (in the stack's directory unless backend-config-file says
+// otherwise).
+func (inv *invocation) writePlan(ctx context.Context, st backend.Stack) (planResult, error) {
+	t, err := plan.ResolveTarget(st, inv.ev)
+	if err != nil {
+		return planResult{}, err
+	}
+	res := planResult{Target: t, BackendConfig: inv.cfg.BackendFile}
+	path := res.BackendConfig
+	if path == "" {
+		res.BackendConfig = defaultBackendFile
+		path = filepath.Join(st.Dir, defaultBackendFile)
+	} else if !filepath.IsAbs(path) {
+		// Written where the user said (relative to the current directory),
+		// reported relative to the working directory, where terraform runs
+		// with the output or TF_CLI_ARGS_init.
+		path = filepath.Join(inv.app.Cwd, path)
+		if rel, err := filepath.Rel(st.Dir, path); err == nil {
+			res.BackendConfig = rel
+		}
+	}
+	// Before any write: a destination prstate would refuse (a symlink)
+	// must not leave a seeded PR state behind, nor a plan JSON that cannot
+	// be recorded.
+	if err := backend.CheckDestination(path); err != nil {
+		return planResult{}, err
+	}
+	if inv.cfg.PlanJSON != "" && t.IsPR && inv.app.Env("GITHUB_ACTIONS") != "true" {
+		if err := inv.checkPlanRecord(t); err != nil {
+			return planResult{}, err
+		}
+		cs, err := inv.readPlanJSON(st.Dir)
+		if err != nil {
+			return planResult{}, err
+		}
+		res.reviewed = &cs
+	}
+	if inv.cfg.Seed == "production" && t.IsPR {
+		store, err := inv.open(ctx, st)
+		if err != nil {
+			return planResult{}, err
+		}
+		var table storage.ItemReadWriter
+		if store.Table != nil {
+			table = store.Table
+		}
+		seed, err := plan.Seed(ctx, inv.app.Clock, store.Bucket, table, st.Keys.Production, t.Key)
+		if err != nil {
+			return planResult{}, fmt.Errorf("failed to seed %s from production: %w", t.Key, err)
+		}
+		res.Seed = &seed
+		inv.logf("seed: %s", seed.Reason)
+	}
+	// Atomically, never through a symlink: init never reads half a file.
+	if err := backend.WriteFile(path, []byte(plan.BackendConfig(st, t)), 0o644); err != nil {
+		return planResult{}, err
+	}
+	return res, nil
 }
 
 func (inv *invocation) planSummary(st backend.Stack, r planResult) string {

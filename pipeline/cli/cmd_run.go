@@ -42,6 +42,9 @@ func (e *childExit) Error() string { return e.msg }
 func (e *childExit) ExitCode() int { return e.code }
 
 func runRun(ctx context.Context, inv *invocation) error {
+	if len(inv.cfg.Stacks) > 1 {
+		return runRunStacks(ctx, inv)
+	}
 	if len(inv.args) == 0 {
 		return &usage.Error{Msg: "run needs a command: prstate run [flags] -- CMD ARGS..."}
 	}
@@ -121,7 +124,7 @@ func (e *lockLostError) Unwrap() error { return e.err }
 // Keeper.KillBy) so that it is over before any waiter may take over. The
 // guardian also gets every new fence and stops the tree by itself should
 // we be frozen or killed. It returns once no process of the tree is left.
-func (inv *invocation) runLocked(ctx context.Context, keeper *applylock.Keeper, sigs <-chan os.Signal) error {
+func (inv *invocation) runLocked(ctx context.Context, keeper runKeeper, sigs <-chan os.Signal) error {
 	name := inv.args[0]
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("failed to run %s: interrupted before it started: %w", name, err)

@@ -22,15 +22,11 @@ var statusCommand = command{
 }
 
 func runStatus(ctx context.Context, inv *invocation) error {
-	store, err := inv.open(ctx, inv.cfg.Main())
-	if err != nil {
-		return err
-	}
 	runs, err := inv.runChecker()
 	if err != nil {
 		return err
 	}
-	locks, err := applylock.ListLocks(ctx, store.Bucket, tableOrNil(store), runs, inv.app.Now())
+	locks, err := inv.listStackLocks(ctx, runs)
 	if err != nil {
 		return err
 	}

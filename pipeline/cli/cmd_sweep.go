@@ -54,7 +54,7 @@ func runSweep(ctx context.Context, inv *invocation) error {
 			opts.Repo = inv.app.Env("GITHUB_REPOSITORY")
 		}
 	} else if inv.cfg.OlderThan > 0 {
-		inv.logf("no github-token: sweeping by age alone (PR states not written for %s)", inv.cfg.OlderThan)
+		inv.logf("no github-token: sweeping by age alone (PR states not written for %s)", durationWords(inv.cfg.OlderThan))
 	}
 	var targets []cleanup.SweepTarget
 	for _, st := range inv.cfg.Stacks {
@@ -107,7 +107,7 @@ func sweepPreface(rep cleanup.SweepReport, olderThan time.Duration) string {
 		parts = append(parts, fmt.Sprintf("%d of their PRs closed (%d GitHub request(s))", len(rep.ClosedPRs), rep.GitHubRequests))
 	}
 	if olderThan > 0 {
-		parts = append(parts, "also removing PR states not written for "+olderThan.String())
+		parts = append(parts, "also removing PR states not written for "+durationWords(olderThan))
 	}
 	if n := rep.Refused - rep.Locked; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d kept: applied to or cannot tell, see below (not an error)", n))

@@ -15,7 +15,7 @@ var unlockCommand = command{
 	name:    "unlock",
 	summary: "release our apply lock (--lock-id, else the ID the lock step saved); a lock someone else holds is left alone and reported lost",
 	options: func(c *Config) []optionGroup {
-		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockStoreOptions, &c.LockIDOptions, &c.OutputOptions}
+		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &ApplyEventGuard{}, &c.LockStoreOptions, &c.LockIDOptions, &c.OutputOptions}
 	},
 	run: runUnlock,
 }
@@ -33,6 +33,9 @@ func runUnlock(ctx context.Context, inv *invocation) error {
 	}
 	if id == "" {
 		return &usage.Error{Msg: "no lock ID: pass --lock-id (the lock step prints it and saves it for the post step)"}
+	}
+	if len(inv.cfg.Stacks) > 1 {
+		return runUnlockStacks(ctx, inv, id)
 	}
 	store, _, err := inv.applyLockStore(ctx)
 	if err != nil {

@@ -39,6 +39,7 @@ type Config struct {
 	DoctorEnvOptions
 	PlanJSONOptions
 	VerifyPlanOptions
+	StacksOptions
 }
 
 // stack is the StackOptions group with what the command needs of it.

@@ -23,6 +23,9 @@ type invocation struct {
 	rep  report.Reporter
 	args []string           // after the flags (run: the command to wrap)
 	cmp  applylock.Comparer // the main stack's, memoized (stackComparer)
+	// lockID is the apply lock ID shared by the stacks of one job ("": a
+	// new one per lock); see multistack_lock.go.
+	lockID string
 }
 
 // prepare parses flags and validates the option groups the command uses

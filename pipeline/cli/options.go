@@ -59,8 +59,10 @@ func (o *LockStoreOptions) load(l *loader) error {
 	case "s3":
 		o.LockBackend = "s3"
 	case "dynamodb":
-		if table == "" {
-			return usage.Errorf("lock-backend dynamodb needs a dynamodb-table")
+		for _, st := range l.cfg.Stacks {
+			if st.Backend.DynamoDBTable == "" {
+				return usage.Errorf("lock-backend dynamodb needs a dynamodb-table (%s has none)", displayDir(l.cwd, st.Dir))
+			}
 		}
 		o.LockBackend = "dynamodb"
 	default:

@@ -15,6 +15,9 @@ const (
 	needBucket stackNeeds = 1 << iota
 	// needKey: the command works on the production key and its PR keys.
 	needKey
+	// needOne: the command works on one stack; several are refused, never
+	// silently narrowed to the first.
+	needOne
 )
 
 // StackOptions are the stacks a command works on: the working directories
@@ -65,6 +68,9 @@ func (o *StackOptions) load(l *loader) error {
 	dirs, err := workingDirectories(l.fsys, l.cwd, l.workspace, o.workingDirectory.Text())
 	if err != nil {
 		return err
+	}
+	if o.needs&needOne != 0 && len(dirs) > 1 {
+		return oneStackError(l.cwd, o.workingDirectory.Text(), dirs)
 	}
 	for _, dir := range dirs {
 		st, err := o.loadStack(l, dir)

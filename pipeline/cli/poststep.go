@@ -66,14 +66,24 @@ func (a *App) postPlanJSON(ctx context.Context, rep report.Reporter, checkErr er
 // savePRInitCheck saves for the post step what the PR job's init must
 // configure in the stack's directory.
 func (inv *invocation) savePRInitCheck(st backend.Stack, t plan.Target, file string) {
-	if inv.app.Env("GITHUB_ACTIONS") != "true" {
-		return
-	}
+	inv.savePRInitChecks([]backend.PRInit{inv.prInit(st, t, file)})
+}
+
+// prInit is what the PR job's init must configure in the stack's directory.
+func (inv *invocation) prInit(st backend.Stack, t plan.Target, file string) backend.PRInit {
 	r := st.Config()
-	want := []backend.PRInit{{
+	return backend.PRInit{
 		Dir: fsPath(st.Dir), Display: displayDir(inv.app.Cwd, st.Dir), Bucket: r.Bucket(),
 		Key: plan.KeySetting(st, t), Workspace: t.Workspace, Production: r.Key(), BackendFile: file,
-	}}
+	}
+}
+
+// savePRInitChecks saves for the post step what the PR job's init must
+// configure in each stack's directory.
+func (inv *invocation) savePRInitChecks(want []backend.PRInit) {
+	if inv.app.Env("GITHUB_ACTIONS") != "true" || len(want) == 0 {
+		return
+	}
 	raw, err := json.Marshal(want)
 	if err != nil {
 		inv.logf("cannot save the init check for the post step: %v", err)

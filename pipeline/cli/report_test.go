@@ -234,8 +234,8 @@ func TestPlanCommentCreatedOnceThenEdited(t *testing.T) {
 }
 
 // Cleanup updates the same sticky comment: its section says the PR state
-// was removed (one version, the digest and the lock item), and the plan
-// section stays.
+// was removed (one version and the digest item terraform left; not the
+// lock item cleanup took itself), and the plan section stays.
 func TestCleanupCommentsOnThePR(t *testing.T) {
 	t.Parallel()
 	bucket, table := memstore.NewBucket("acme-state"), memstore.NewTable("tf-locks")
@@ -251,6 +251,9 @@ func TestCleanupCommentsOnThePR(t *testing.T) {
 	if _, err := bucket.PutObject(context.Background(), "app/pr-42/terraform.tfstate", []byte(state), storage.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	if err := table.PutItem(context.Background(), storage.Item{storage.KeyAttr: "acme-state/app/pr-42/terraform.tfstate-md5", "Digest": "0123456789abcdef0123456789abcdef"}, storage.Condition{}); err != nil {
+		t.Fatal(err)
+	}
 	a.actions("pull_request", "pull_request_closed_merged.json")
 	if code := a.run(append([]string{"cleanup"}, flags...)...); code != 0 {
 		t.Fatalf("cleanup: exit %d: %s", code, a.stderr.String())
@@ -259,7 +262,7 @@ func TestCleanupCommentsOnThePR(t *testing.T) {
 	if len(cs) != 1 {
 		t.Fatalf("%d comments", len(cs))
 	}
-	for _, want := range []string{"**Cleanup**: the PR state `app/pr-42/terraform.tfstate` was removed", "`app/pr-42/terraform.tfstate`", "(3 objects, versions and lock items)"} {
+	for _, want := range []string{"**Cleanup**: the PR state `app/pr-42/terraform.tfstate` was removed", "`app/pr-42/terraform.tfstate`", "(2 objects, versions and lock items)"} {
 		if !strings.Contains(cs[0].Body, want) {
 			t.Errorf("comment lacks %q:\n%s", want, cs[0].Body)
 		}

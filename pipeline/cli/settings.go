@@ -12,10 +12,10 @@ import (
 // groups (options_*.go) bind them; a command reads only the groups it
 // declares.
 var (
-	commandSetting            = stringSetting("command", "auto", "what to do: auto, key, plan, lock, unlock, run, status, force-unlock, cleanup, sweep, iam, doctor, verify-plan")
+	commandSetting            = stringSetting("command", "auto", "what to do: auto, key, plan, lock, unlock, run, status, force-unlock, cleanup, sweep, iam, doctor, verify-plan, stacks")
 	backendConfigSetting      = listSetting("backend-config", "", "what you pass to terraform init -backend-config: a file (relative to the working directory) or key=value; repeat it (input and PRSTATE_BACKEND_CONFIG: newline or comma separated)")
 	binarySetting             = stringSetting("binary", "auto", "whose configuration file rules apply: auto, terraform (*.tf, *.tf.json) or tofu (also *.tofu, *.tofu.json)")
-	workingDirectorySetting   = stringSetting("working-directory", ".", "Terraform root module(s) whose backend \"s3\" block is read; for cleanup several, comma/newline separated or a glob (inside the workspace)")
+	workingDirectorySetting   = stringSetting("working-directory", ".", "Terraform root module(s) whose backend \"s3\" block is read; several, comma/newline separated or a glob (inside the workspace): every command works on all, lock/run/unlock take their apply locks in bucket/key order; stacks: the directory to search")
 	bucketSetting             = stringSetting("bucket", "", "S3 bucket of the state")
 	keySetting                = stringSetting("key", "", "production state key, e.g. app/terraform.tfstate")
 	regionSetting             = stringSetting("region", "", "AWS region (default: the backend block, then the SDK chain)")
@@ -55,6 +55,8 @@ var (
 	ownerIDSetting            = stringSetting("owner-id", "", "iam: the repository owner's numeric ID, for the immutable OIDC subject (default: the event's repository.owner.id)")
 	planJSONSetting           = stringSetting("plan-json", "", "the output of terraform show -json <planfile> (relative to the working directory): plan records it as the reviewed plan, verify-plan compares the apply-time plan with the records")
 	onPlanChangeSetting       = stringSetting("on-plan-change", "warn", "verify-plan when the apply-time plan is not what was reviewed: warn (a warning, exit 0) or fail (exit 1)")
+	changedSetting            = boolSetting("changed", "false", "stacks: only the stacks the change touches (a file in the stack, or in a local module it calls)")
+	baseSetting               = stringSetting("base", "", "stacks --changed: the commit to compare with (default: the pull request's base, the push's before)")
 )
 
 // SettingNames lists every setting name (flags, PRSTATE_ env, action inputs).

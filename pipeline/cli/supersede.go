@@ -43,7 +43,7 @@ func (inv *invocation) checkSupersede(ctx context.Context, lock applylock.Held, 
 	case v.Last.SHA == "":
 		inv.logf("supersede check: first apply recorded in %s", ledger.Where())
 	default:
-		inv.logf("supersede check: commit %s is %s of %s (%s); recorded in %s", ci.ShortSHA(v.Commit), v.Relation, ci.ShortSHA(v.Last.SHA), v.Via, ledger.Where())
+		inv.logf("supersede check: %s; recorded in %s", relationWords(v), ledger.Where())
 	}
 	return v, nil
 }

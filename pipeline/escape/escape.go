@@ -175,16 +175,34 @@ func MarkdownLine(md string) string {
 // shows as |, and an already escaped \| stays one).
 func MarkdownCell(md string) string { return strings.ReplaceAll(MarkdownLine(md), "|", `\|`) }
 
-// MarkdownCode renders s as inline code ("-" when empty): nothing inside a
-// code span is formatting (no link, no HTML, no autolink), so only what
-// could end the span changes: backticks become ', line breaks and control
-// characters are escaped as Log does. In a table, MarkdownCell escapes the
-// pipes.
+// MarkdownCode renders s as inline code ("-" when empty), exactly as it
+// is (a key with a backtick shows that backtick): nothing inside a code
+// span is formatting (no link, no HTML, no autolink). The span's fence is
+// one backtick longer than the longest run of backticks in s, padded
+// with a space each side where CommonMark would otherwise read s's edge
+// as part of the fence or strip its edge spaces; line breaks and control
+// characters are escaped as Log does. In a table, MarkdownCell escapes
+// the pipes.
 func MarkdownCode(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return "`" + strings.ReplaceAll(Log(s), "`", "'") + "`"
+	s = Log(s)
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") ||
+		strings.HasPrefix(s, " ") && strings.HasSuffix(s, " ") && strings.Trim(s, " ") != "" {
+		s = " " + s + " "
+	}
+	return fence + s + fence
 }
 
 // Shell makes s one word of a command a user copies into a shell: single

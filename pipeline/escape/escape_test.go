@@ -45,8 +45,8 @@ func TestMarkdown(t *testing.T) {
 		}
 	}
 	c := MarkdownCode(attack)
-	if strings.Count(c, "`") != 2 || strings.ContainsAny(c, "\r\n") {
-		t.Fatalf("code: %q", c)
+	if got, ok := codeSpan(c); !ok || got != Log(attack) || strings.ContainsAny(c, "\r\n") {
+		t.Fatalf("code: %q reads as %q", c, got)
 	}
 	if cell := MarkdownCell(c + "\n| x"); strings.ContainsAny(cell, "\r\n") || strings.Contains(strings.ReplaceAll(cell, `\|`, ""), "|") {
 		t.Fatalf("cell: %q", cell)
@@ -137,5 +137,50 @@ func TestShellQuotesForARealShell(t *testing.T) {
 	}
 	if got := Shell("a\nb\u202ec"); got != `'a\nb\u202ec'` {
 		t.Errorf("control characters: %q", got)
+	}
+}
+
+// codeSpan reads md as CommonMark reads one code span: a fence of n
+// backticks, the content up to the next run of exactly n, one space
+// stripped from each side when both sides have one (and it is not all
+// spaces). ok is false unless md is exactly one code span.
+func codeSpan(md string) (string, bool) {
+	n := len(md) - len(strings.TrimLeft(md, "`"))
+	if n == 0 || len(md) < 2*n {
+		return "", false
+	}
+	inner := md[n:]
+	for i := 0; i < len(inner); {
+		if inner[i] != '`' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(inner) && inner[j] == '`' {
+			j++
+		}
+		if j-i == n {
+			if j != len(inner) {
+				return "", false // the span ends before md does
+			}
+			content := inner[:i]
+			if len(content) >= 2 && content[0] == ' ' && content[len(content)-1] == ' ' && strings.Trim(content, " ") != "" {
+				content = content[1 : len(content)-1]
+			}
+			return content, true
+		}
+		i = j
+	}
+	return "", false
+}
+
+// TestMarkdownCodeShowsBackticks: keys with backticks anywhere read back
+// exactly from their code span, not with ' in their place.
+func TestMarkdownCodeShowsBackticks(t *testing.T) {
+	for _, s := range []string{"app/`x`/terraform.tfstate", "`lead", "trail`", "a``b```c", "`", " spaced ", "plain"} {
+		c := MarkdownCode(s)
+		if got, ok := codeSpan(c); !ok || got != s {
+			t.Errorf("MarkdownCode(%q) = %q, reads as %q (%v)", s, c, got, ok)
+		}
 	}
 }

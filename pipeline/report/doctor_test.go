@@ -18,7 +18,7 @@ func TestDoctorSummaryEscapes(t *testing.T) {
 			t.Errorf("summary keeps %q:\n%s", bad, got)
 		}
 	}
-	for _, want := range []string{"### prstate doctor", "| `app` | ❌ FAIL | s3\\:PutObject |", "\\<img", "| `bucket` | `b'\\|c` |"} {
+	for _, want := range []string{"### prstate doctor", "| `app` | ❌ FAIL | s3\\:PutObject |", "\\<img", "| `bucket` | ``b`\\|c`` |"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("summary lacks %q:\n%s", want, got)
 		}

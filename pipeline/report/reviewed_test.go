@@ -26,7 +26,9 @@ func TestReviewedPlanRenderingEscapes(t *testing.T) {
 				}
 			}
 		}
-		if strings.Contains(md, "\n<img") || strings.Contains(md, "`y`") {
+		// The address holds single backticks: its span is fenced by two
+		// (escape.MarkdownCode), so "`y`" stays inside it.
+		if strings.Contains(md, "\n<img") || !strings.Contains(md, "``terraform_data.a[") {
 			t.Errorf("%s: the address escaped its code span:\n%s", name, md)
 		}
 	}
