@@ -31,7 +31,7 @@ type stateLock struct {
 	marker bool   // release the lock file with a delete marker (see deleteVersions)
 }
 
-// StateLockTimeoutError: the PR state stayed locked for the whole
+// StateLockTimeoutError is returned when the PR state stayed locked for the whole
 // --lock-timeout. Exit 3.
 type StateLockTimeoutError struct {
 	Key    string
