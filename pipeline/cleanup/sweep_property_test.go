@@ -190,7 +190,7 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys statekey.Keys) (deleted, col
 	allowed := map[string]int{}
 	for _, pr := range closed {
 		key, err := keys.Render(pr)
-		if err != nil || !(current["s3:"+key] || current["s3:"+key+".tflock"]) {
+		if err != nil || (!current["s3:"+key] && !current["s3:"+key+".tflock"]) {
 			continue
 		}
 		if m, ok := keys.Match(key); !ok || m != pr {
