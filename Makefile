@@ -26,3 +26,4 @@ fuzz:
 
 lint:
 	actionlint .github/workflows/*.yml examples/github/*.yml
+	golangci-lint run ./...

@@ -150,6 +150,7 @@ type LockTimeoutError struct {
 	Problem error // the last storage error, when no holder could be read
 }
 
+// ExitCode is 3: a lock wait timed out.
 func (e *LockTimeoutError) ExitCode() int { return 3 }
 
 func (e *LockTimeoutError) Error() string {
@@ -167,7 +168,7 @@ func (e *LockTimeoutError) Error() string {
 	return msg
 }
 
-// ErrLockLost: someone else holds the apply lock we held (it was taken
+// ErrLockLost is returned when someone else holds the apply lock we held (it was taken
 // over, or force-unlocked and taken again).
 var ErrLockLost = errors.New("apply lock lost")
 

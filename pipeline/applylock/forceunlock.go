@@ -36,7 +36,7 @@ type ForceUnlockResult struct {
 	Liveness string    `json:"liveness"`
 }
 
-// LiveHolderError: force-unlock refuses to remove a live holder's lock.
+// LiveHolderError is returned when force-unlock refuses to remove a live holder's lock.
 type LiveHolderError struct{ Lock LockEntry }
 
 func (e *LiveHolderError) Error() string {

@@ -39,7 +39,7 @@ type LedgerRecord struct {
 // Empty tells whether no apply was recorded yet.
 func (r LedgerRecord) Empty() bool { return r.Entry.SHA == "" }
 
-// ErrLedgerChanged: the ledger was written by someone else between our
+// ErrLedgerChanged is returned when the ledger was written by someone else between our
 // Read and Write. Under the apply lock that means two holders overlapped.
 var ErrLedgerChanged = errors.New("the apply ledger changed since it was read")
 

@@ -8,7 +8,7 @@ import (
 	"github.com/prstate/prstate/pipeline/escape"
 )
 
-// UntrustedLedgerError: the ledger says a newer commit started its apply,
+// UntrustedLedgerError is returned when the ledger says a newer commit started its apply,
 // but that commit is not on the default branch. Anyone who can write the
 // ledger (a pull request job with too wide a role) could have named its
 // own head commit to make the next merge skip its apply; so the apply

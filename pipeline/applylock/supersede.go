@@ -15,6 +15,7 @@ import (
 // the words of GitHub's compare API.
 type Relation string
 
+// The relations GitHub's compare API reports.
 const (
 	RelationAhead     Relation = "ahead"     // the last applied commit is an ancestor
 	RelationIdentical Relation = "identical" // the same commit (a re-run)
@@ -83,10 +84,15 @@ type Unavailable struct{ name, why string }
 // NoComparer is the comparer named name that cannot answer because of why.
 func NoComparer(name, why string) Comparer { return Unavailable{name: name, why: why} }
 
+// Name is the name of the comparer that cannot answer.
 func (u Unavailable) Name() string { return u.name }
+
+// Compare fails with the reason the comparer cannot answer.
 func (u Unavailable) Compare(context.Context, string, string) (Relation, error) {
 	return "", errors.New(u.why)
 }
+
+// OnBranch fails with the reason the comparer cannot answer.
 func (u Unavailable) OnBranch(context.Context, string, string) (bool, error) {
 	return false, errors.New(u.why)
 }
@@ -175,7 +181,7 @@ type Verdict struct {
 	record   LedgerRecord
 }
 
-// DivergedError: this commit and the last applied one are on different
+// DivergedError is returned when this commit and the last applied one are on different
 // histories (a force-push, or an apply from another branch).
 type DivergedError struct {
 	Commit string

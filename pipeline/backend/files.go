@@ -19,6 +19,7 @@ import (
 // x.tf (x.tf.json) where x.tofu (x.tofu.json) exists.
 type Binary string
 
+// The values of the binary setting.
 const (
 	// Auto uses terraform's rules unless the directory has .tofu files:
 	// then tofu's, when only they find a backend block, and an error when

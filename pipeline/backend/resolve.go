@@ -53,6 +53,7 @@ type Override struct {
 // SourceKind says which of the inputs gave a setting.
 type SourceKind int
 
+// The inputs a setting can come from; FromNone when none set it.
 const (
 	FromNone              SourceKind = iota
 	FromBlock                        // the backend block of a configuration file
@@ -389,13 +390,26 @@ func (r *Resolved) SourceOf(name string) (Source, bool) {
 	return s.From, ok
 }
 
-func (r *Resolved) Bucket() string        { return r.String("bucket") }
-func (r *Resolved) Key() string           { return r.String("key") }
-func (r *Resolved) Region() string        { return r.String("region") }
+// Bucket is the bucket setting.
+func (r *Resolved) Bucket() string { return r.String("bucket") }
+
+// Key is the key setting.
+func (r *Resolved) Key() string { return r.String("key") }
+
+// Region is the region setting.
+func (r *Resolved) Region() string { return r.String("region") }
+
+// DynamoDBTable is the dynamodb_table setting.
 func (r *Resolved) DynamoDBTable() string { return r.String("dynamodb_table") }
-func (r *Resolved) UseLockfile() bool     { return r.Bool("use_lockfile") }
-func (r *Resolved) Encrypt() bool         { return r.Bool("encrypt") }
-func (r *Resolved) KMSKeyID() string      { return r.String("kms_key_id") }
+
+// UseLockfile reports whether use_lockfile is set.
+func (r *Resolved) UseLockfile() bool { return r.Bool("use_lockfile") }
+
+// Encrypt reports whether encrypt is set.
+func (r *Resolved) Encrypt() bool { return r.Bool("encrypt") }
+
+// KMSKeyID is the kms_key_id setting.
+func (r *Resolved) KMSKeyID() string { return r.String("kms_key_id") }
 
 // WorkspaceKeyPrefix is workspace_key_prefix, or its default env:.
 func (r *Resolved) WorkspaceKeyPrefix() string {

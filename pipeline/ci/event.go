@@ -20,6 +20,7 @@ import (
 // Kind is what triggered this run, as far as state keys are concerned.
 type Kind string
 
+// The kinds of run.
 const (
 	KindPullRequest Kind = "pull_request" // pull_request, pull_request_target, merge_group, --pr
 	KindPush        Kind = "push"
@@ -314,6 +315,7 @@ func ShortSHA(sha string) string {
 	return sha
 }
 
+// OrWord is s, or word when s is empty.
 func OrWord(s, word string) string {
 	if s == "" {
 		return word

@@ -31,7 +31,7 @@ type stateLock struct {
 	marker bool   // release the lock file with a delete marker (see deleteVersions)
 }
 
-// StateLockTimeoutError: the PR state stayed locked for the whole
+// StateLockTimeoutError is returned when the PR state stayed locked for the whole
 // --lock-timeout. Exit 3.
 type StateLockTimeoutError struct {
 	Key    string
@@ -51,7 +51,7 @@ func (e *StateLockTimeoutError) Error() string {
 // ExitCode is 3: a lock wait timed out.
 func (e *StateLockTimeoutError) ExitCode() int { return 3 }
 
-// LockedError: with NoLockWait (a sweep), a PR state whose Terraform lock
+// LockedError says that, with NoLockWait (a sweep), a PR state whose Terraform lock
 // someone else holds is skipped at once: kept and reported, not an error;
 // the next sweep tries again.
 type LockedError struct {

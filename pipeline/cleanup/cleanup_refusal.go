@@ -15,7 +15,7 @@ import (
 // directory; the advice of a refusal inits with it to reach the PR key.
 const BackendFile = "prstate.s3.tfbackend"
 
-// OrphanError: a PR state was applied to; deleting it would orphan real
+// OrphanError is returned when a PR state was applied to; deleting it would orphan real
 // infrastructure. Addresses are only what the PR added (what its state
 // tracks beyond the seed): a seeded PR state also tracks production's
 // resources, so the advice is a targeted destroy, never a plain one.
@@ -32,7 +32,7 @@ func (e *OrphanError) Error() string {
 
 func (*OrphanError) refused() {}
 
-// CannotTellError: a PR state whose resources cleanup cannot read (an
+// CannotTellError is returned for a PR state whose resources cleanup cannot read (an
 // OpenTofu encrypted state that is not an untouched seed, or a body that
 // is not a state). It may track resources the PR created, so it is kept
 // unless --force.

@@ -202,7 +202,7 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys statekey.Keys) (deleted, col
 		for k := range current {
 			hasRecord = hasRecord || strings.HasPrefix(k, "s3:"+key+statekey.ReviewedPlanInfix)
 		}
-		if err != nil || !(current["s3:"+key] || current["s3:"+key+".tflock"] || hasRecord) {
+		if err != nil || (!current["s3:"+key] && !current["s3:"+key+".tflock"] && !hasRecord) {
 			continue
 		}
 		if m, ok := keys.Match(key); !ok || m != pr {

@@ -44,7 +44,7 @@ type Config struct {
 
 // stack is the StackOptions group with what the command needs of it.
 func (c *Config) stack(needs stackNeeds) *StackOptions {
-	c.StackOptions.needs = needs
+	c.needs = needs
 	return &c.StackOptions
 }
 

@@ -251,7 +251,7 @@ func (o *DryRunOptions) load(*loader) (err error) {
 	return err
 }
 
-// SweepOptions: which PR states a sweep removes by age.
+// SweepOptions says which PR states a sweep removes by age.
 type SweepOptions struct {
 	OlderThan time.Duration
 	olderThan DurationValue
@@ -264,7 +264,7 @@ func (o *SweepOptions) load(*loader) (err error) {
 	return err
 }
 
-// SupersedeOptions: what the supersede check lets through.
+// SupersedeOptions says what the supersede check lets through.
 // Coalesce: waiters coalesce (applylock/waiters.go).
 type SupersedeOptions struct {
 	AllowDiverged bool

@@ -29,7 +29,7 @@ func (o PlanJSONOptions) planJSONPath(dir string) string {
 	return filepath.Join(dir, o.PlanJSON)
 }
 
-// VerifyPlanOptions: which pull requests an apply brings (--pr N[,M] by
+// VerifyPlanOptions say which pull requests an apply brings (--pr N[,M] by
 // hand; else found from the commits since the ledger's), and what a
 // mismatch does. It reads the event itself: on verify-plan, --pr names
 // the pull requests to compare with, it does not make the run a pull

@@ -169,7 +169,7 @@ func validateBucketName(b string) error {
 		return usage.Errorf("invalid bucket %q: must be 3 to 63 characters", b)
 	}
 	for _, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c >= 'A' && c <= 'Z') {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '.' && c != '_' && (c < 'A' || c > 'Z') {
 			return usage.Errorf("invalid bucket %q: unexpected character %q", b, c)
 		}
 	}

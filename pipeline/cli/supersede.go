@@ -53,7 +53,7 @@ func (inv *invocation) checkSupersede(ctx context.Context, lock applylock.Held, 
 // no git: there (GITHUB_ACTIONS=true and no git on PATH) the compare API
 // is the only comparer, and its error is the step's error.
 func (inv *invocation) comparer(st backend.Stack) applylock.Comparer {
-	var git applylock.Comparer = applylock.FetchingGitComparer(st.Dir, inv.ev.DefaultBranch)
+	git := applylock.FetchingGitComparer(st.Dir, inv.ev.DefaultBranch)
 	if inv.app.Env("GITHUB_ACTIONS") == "true" && !onPath(inv.app.Env("PATH"), "git") {
 		git = applylock.NoComparer("git merge-base", "this runs in prstate's action image, which has no git: pass github-token (the default, github.token, needs contents: read) so the GitHub compare API answers")
 	}

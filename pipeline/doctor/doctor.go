@@ -24,6 +24,7 @@ import (
 // Status is a check's verdict.
 type Status int
 
+// The verdicts, from best to worst.
 const (
 	OK Status = iota
 	Warn

@@ -81,7 +81,7 @@ func needsLog(s string) bool {
 	prev := rune(0)
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && n == 1) || (dangerous(r) && !(r == mentionBreak && prev == '@')) {
+		if (r == utf8.RuneError && n == 1) || (dangerous(r) && (r != mentionBreak || prev != '@')) {
 			return true
 		}
 		prev = r

@@ -28,7 +28,7 @@ func prSubjects(in Input, trust Policy) []string {
 			for _, v := range st.Condition[op][oidcHost+":sub"] {
 				if _, rest, ok := strings.Cut(v, ":environment:"); ok {
 					e, _, _ := strings.Cut(rest, ":")
-					if !(in.gatedSeed() && e == in.Environment) {
+					if !in.gatedSeed() || e != in.Environment {
 						envs = append(envs, e)
 					}
 				}

@@ -81,7 +81,7 @@ func (s *Session) CheckAccount(ctx context.Context) (Caller, error) {
 		return Caller{}, nil
 	}
 	var who Caller
-	if !(s.creds.SkipCredentialsValidation && s.creds.SkipRequestingAccountID) {
+	if !s.creds.SkipCredentialsValidation || !s.creds.SkipRequestingAccountID {
 		var err error
 		if who, err = s.Caller(ctx); err != nil {
 			return Caller{}, err

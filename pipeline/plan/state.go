@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// ErrEncrypted: the state is encrypted (OpenTofu state encryption), so its
+// ErrEncrypted is returned when the state is encrypted (OpenTofu state encryption), so its
 // resources cannot be read. ParseState returns it with what the envelope
 // shows in plain text (serial and lineage, when there).
 var ErrEncrypted = errors.New("the state is encrypted (OpenTofu state encryption): its resources cannot be read")

@@ -32,10 +32,11 @@ type Difference struct {
 // DiffKind says how an address differs.
 type DiffKind string
 
+// The kinds of difference verify reports, per address.
 const (
 	NotPlannedNow DiffKind = "planned in review but not now"
 	NeverReviewed DiffKind = "planned now but never reviewed"
-	// Restores: the change only puts back what the PR's reviewers saw
+	// Restores says the change only puts back what the PR's reviewers saw
 	// (production changed out of band since the plan). Drift, not a
 	// mismatch.
 	Restores       DiffKind = "restores what was reviewed (production changed out of band since the plan)"

@@ -222,6 +222,7 @@ func PlanSection(r PlanReport, l ci.Links) string {
 // ApplyOutcome is how an apply after merge ended (so far).
 type ApplyOutcome string
 
+// The apply outcomes.
 const (
 	ApplyStarted    ApplyOutcome = "started"    // the lock is held, the apply runs
 	ApplyApplied    ApplyOutcome = "applied"    // the wrapped command succeeded

@@ -58,18 +58,25 @@ type GitHub struct {
 	warned map[string]bool
 }
 
-// SetOutput, SaveState and SetEnv write name<<DELIM, the value and DELIM
-// (go-githubactions, a fixed delimiter): escape.Output keeps a value from
-// ending itself early and writing another name.
+// SetOutput sets a step output. SetOutput, SaveState and SetEnv write
+// name<<DELIM, the value and DELIM (go-githubactions, a fixed delimiter):
+// escape.Output keeps a value from ending itself early and writing another
+// name.
 func (g *GitHub) SetOutput(name, value string) {
 	g.fileCommand("GITHUB_OUTPUT", "outputs", func() { g.a.SetOutput(escape.Output(name), escape.Output(value)) })
 }
+
+// SaveState saves a value for the post step.
 func (g *GitHub) SaveState(name, value string) {
 	g.fileCommand("GITHUB_STATE", "state for the post step", func() { g.a.SaveState(escape.Output(name), escape.Output(value)) })
 }
+
+// SetEnv exports an environment variable to the job's later steps.
 func (g *GitHub) SetEnv(name, value string) {
 	g.fileCommand("GITHUB_ENV", "exporting "+name, func() { g.a.SetEnv(escape.Output(name), escape.Output(value)) })
 }
+
+// AddStepSummary appends markdown to the job summary.
 func (g *GitHub) AddStepSummary(markdown string) {
 	g.fileCommand("GITHUB_STEP_SUMMARY", "job summaries", func() { g.a.AddStepSummary(markdown) })
 }
@@ -104,12 +111,19 @@ func (g *GitHub) warnOnce(env, msg string) {
 	}
 }
 
-// Annotations: go-githubactions encodes %, \r and \n as the toolkit does
-// (%25, %0D, %0A), so a message is one line; escape.Annotation escapes
-// the other control and bidi characters.
-func (g *GitHub) Notice(msg string)  { g.a.Noticef("%s", escape.Annotation(msg)) }
+// Notice writes a notice annotation. For annotations go-githubactions
+// encodes %, \r and \n as the toolkit does (%25, %0D, %0A), so a message
+// is one line; escape.Annotation escapes the other control and bidi
+// characters.
+func (g *GitHub) Notice(msg string) { g.a.Noticef("%s", escape.Annotation(msg)) }
+
+// Warning writes a warning annotation.
 func (g *GitHub) Warning(msg string) { g.a.Warningf("%s", escape.Annotation(msg)) }
-func (g *GitHub) Error(msg string)   { g.a.Errorf("%s", escape.Annotation(msg)) }
+
+// Error writes an error annotation.
+func (g *GitHub) Error(msg string) { g.a.Errorf("%s", escape.Annotation(msg)) }
+
+// Mask hides secret in the rest of the job's log.
 func (g *GitHub) Mask(secret string) {
 	if secret != "" {
 		g.a.AddMask(secret)
@@ -119,14 +133,29 @@ func (g *GitHub) Mask(secret string) {
 // Plain prints annotations to W and drops the rest.
 type Plain struct{ W io.Writer }
 
+// SetOutput drops the output.
 func (p *Plain) SetOutput(string, string) {}
+
+// SaveState drops the value.
 func (p *Plain) SaveState(string, string) {}
-func (p *Plain) SetEnv(string, string)    {}
-func (p *Plain) AddStepSummary(string)    {}
-func (p *Plain) Notice(msg string)        { fmt.Fprintln(p.W, "notice:", escape.Log(msg)) }
-func (p *Plain) Warning(msg string)       { fmt.Fprintln(p.W, "warning:", escape.Log(msg)) }
-func (p *Plain) Error(msg string)         { fmt.Fprintln(p.W, "error:", escape.Log(msg)) }
-func (p *Plain) Mask(string)              {}
+
+// SetEnv drops the variable.
+func (p *Plain) SetEnv(string, string) {}
+
+// AddStepSummary drops the summary.
+func (p *Plain) AddStepSummary(string) {}
+
+// Notice prints msg as a notice.
+func (p *Plain) Notice(msg string) { fmt.Fprintln(p.W, "notice:", escape.Log(msg)) }
+
+// Warning prints msg as a warning.
+func (p *Plain) Warning(msg string) { fmt.Fprintln(p.W, "warning:", escape.Log(msg)) }
+
+// Error prints msg as an error.
+func (p *Plain) Error(msg string) { fmt.Fprintln(p.W, "error:", escape.Log(msg)) }
+
+// Mask does nothing: a plain log has no masking.
+func (p *Plain) Mask(string) {}
 
 // GitLab writes outputs as PRSTATE_OUT_<NAME>=value lines to a dotenv file
 // (declare it as artifacts:reports:dotenv). Later jobs get them as
@@ -147,6 +176,8 @@ func GitLabOutputName(output string) string {
 	return GitLabOutputPrefix + strings.ToUpper(strings.ReplaceAll(output, "-", "_"))
 }
 
+// SetOutput writes the output to the dotenv file as
+// GitLabOutputName(name)=value.
 func (g *GitLab) SetOutput(name, value string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -30,7 +30,7 @@ func (e *Error) Unwrap() []error {
 	return out
 }
 
-// ExitCode: 2 for a permanent error (configuration), 1 otherwise.
+// ExitCode is 2 for a permanent error (configuration), 1 otherwise.
 func (e *Error) ExitCode() int {
 	if e.Permanent {
 		return 2

@@ -12,6 +12,7 @@ type BucketHead struct {
 // Versioning is a bucket's versioning status as S3 reports it.
 type Versioning string
 
+// The versioning statuses.
 const (
 	VersioningEnabled   Versioning = "Enabled"
 	VersioningSuspended Versioning = "Suspended"

@@ -13,12 +13,12 @@ import (
 )
 
 var (
-	// ErrNotFound: the object or item does not exist.
+	// ErrNotFound is returned when the object or item does not exist.
 	ErrNotFound = errors.New("not found")
-	// ErrPrecondition: a conditional write or delete lost (the object or
+	// ErrPrecondition is returned when a conditional write or delete lost (the object or
 	// item exists, is absent, or changed since it was read).
 	ErrPrecondition = errors.New("precondition failed")
-	// ErrCheckFailed: the Check of a checked write failed (the other
+	// ErrCheckFailed is returned when the Check of a checked write failed (the other
 	// item is absent or changed); nothing was written.
 	ErrCheckFailed = errors.New("condition on another item failed")
 )

@@ -96,8 +96,8 @@ func (b *bucket) LifecycleRules(ctx context.Context) ([]storage.LifecycleRule, e
 	for _, r := range out.Rules {
 		// A rule written with the legacy API (no Filter) has its prefix
 		// in the rule itself, and S3 still returns it there.
-		//lint:ignore SA1019 reading the legacy Prefix is what keeps such a rule's scope
-		lr := storage.LifecycleRule{ID: aws.ToString(r.ID), Prefix: aws.ToString(r.Prefix), Enabled: r.Status == "Enabled"}
+		lr := storage.LifecycleRule{ID: aws.ToString(r.ID), Prefix: aws.ToString(r.Prefix), Enabled: r.Status == "Enabled"} //nolint:staticcheck // old buckets' rules keep their scope in the deprecated Prefix
+
 		if f := r.Filter; f != nil {
 			switch {
 			case f.Prefix != nil:

@@ -37,7 +37,7 @@ func (b *Bucket) Versioning(context.Context) (storage.Versioning, error) {
 	return storage.VersioningEnabled, nil
 }
 
-// LifecycleRules: there are none.
+// LifecycleRules returns none: the memory bucket has no lifecycle rules.
 func (b *Bucket) LifecycleRules(context.Context) ([]storage.LifecycleRule, error) { return nil, nil }
 
 // HeadObject tells whether key has a current version.
