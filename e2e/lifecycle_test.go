@@ -441,7 +441,7 @@ func (s *stack) checkApplyLock(backend, id string) {
 		}
 		body = obj.Body
 	}
-	rec, err := applylock.ParseApplyLockRecord(body)
+	rec, err := applylock.ParseRecord(body)
 	if err != nil || rec.ID != id {
 		s.t.Fatalf("apply lock record %+v, %v; want ID %s", rec, err, id)
 	}

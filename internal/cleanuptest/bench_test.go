@@ -211,10 +211,10 @@ func BenchmarkCleanup(b *testing.B) {
 		for i := range prs {
 			prs[i] = i + 1
 		}
-		via := cleanup.CleanupStore{Bucket: awsstore.NewBucket(proxy.s3, s.Bucket.Name()), Table: awsstore.NewTable(proxy.ddb, s.Table.Name())}
+		via := cleanup.Store{Bucket: awsstore.NewBucket(proxy.s3, s.Bucket.Name()), Table: awsstore.NewTable(proxy.ddb, s.Table.Name())}
 		b.StartTimer()
 		start := time.Now()
-		res, err := cleanup.CleanupPRs(ctx, via, st, prs, cleanup.CleanupOptions{LockTimeout: time.Minute, Who: "bench", Population: n})
+		res, err := cleanup.Run(ctx, via, st, prs, cleanup.Options{LockTimeout: time.Minute, Who: "bench", Population: n})
 		ours := time.Since(start)
 		b.StopTimer()
 		ourRequests := proxy.requests.Load()

@@ -18,12 +18,12 @@ import (
 )
 
 // opts are options for tests: lock waits on a fake clock of their own.
-func opts() cleanup.CleanupOptions {
-	return cleanup.CleanupOptions{LockTimeout: 5 * time.Second, Poll: 20 * time.Millisecond, Who: "test", Logf: func(string, ...any) {}, Clock: clocktest.New()}
+func opts() cleanup.Options {
+	return cleanup.Options{LockTimeout: 5 * time.Second, Poll: 20 * time.Millisecond, Who: "test", Logf: func(string, ...any) {}, Clock: clocktest.New()}
 }
 
 // releaseAt releases a lock when the options' fake clock reaches d from now.
-func releaseAt(o cleanup.CleanupOptions, d time.Duration, release func()) {
+func releaseAt(o cleanup.Options, d time.Duration, release func()) {
 	clk := o.Clock.(*clocktest.Fake)
 	clk.When(clk.Now().Add(d), release)
 }
@@ -115,9 +115,9 @@ func batch(t *testing.T, s Store) {
 	}
 }
 
-func runCleanup(t *testing.T, s Store, st backend.Stack, o cleanup.CleanupOptions, prs ...int) ([]cleanup.CleanupResult, error) {
+func runCleanup(t *testing.T, s Store, st backend.Stack, o cleanup.Options, prs ...int) ([]cleanup.Result, error) {
 	t.Helper()
-	return cleanup.CleanupPRs(context.Background(), CleanupStore(st, s), st, prs, o)
+	return cleanup.Run(context.Background(), CleanupStore(st, s), st, prs, o)
 }
 
 // removesEverything: a seeded PR state with terraform writes and lock

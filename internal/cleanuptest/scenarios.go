@@ -70,8 +70,8 @@ func Stack(t testing.TB, s Store, lockfile, table, workspace bool) backend.Stack
 }
 
 // CleanupStore is s as cleanup sees it (no table unless the stack has one).
-func CleanupStore(st backend.Stack, s Store) cleanup.CleanupStore {
-	cs := cleanup.CleanupStore{Bucket: s.Bucket}
+func CleanupStore(st backend.Stack, s Store) cleanup.Store {
+	cs := cleanup.Store{Bucket: s.Bucket}
 	if st.Backend.DynamoDBTable != "" {
 		cs.Table = s.Table
 	}

@@ -73,7 +73,7 @@ func (l *lockTrace) s3Response(r *http.Request, body []byte, status int, at time
 	if r.Method != http.MethodPut || status != 200 {
 		return
 	}
-	rec, err := applylock.ParseApplyLockRecord(body)
+	rec, err := applylock.ParseRecord(body)
 	switch {
 	case err != nil:
 	case applylock.IsReleasedRecord(body):

@@ -29,7 +29,7 @@ func (o *observer) watch(ctx context.Context, w *world) {
 	for ctx.Err() == nil {
 		obs, err := store.Read(ctx)
 		now := time.Now()
-		rec, perr := applylock.ParseApplyLockRecord(obs.Body)
+		rec, perr := applylock.ParseRecord(obs.Body)
 		ok := err == nil && perr == nil
 		o.mu.Lock()
 		switch {

@@ -138,16 +138,16 @@ func (w *world) lockStore() applylock.LockStore {
 }
 
 // holder reads the current holder record; ok false when the lock is free.
-func (w *world) holder(ctx context.Context) (applylock.ApplyLockRecord, bool) {
+func (w *world) holder(ctx context.Context) (applylock.Record, bool) {
 	w.t.Helper()
 	obs, err := w.lockStore().Read(ctx)
 	if errors.Is(err, storage.ErrNotFound) {
-		return applylock.ApplyLockRecord{}, false
+		return applylock.Record{}, false
 	}
 	if err != nil {
 		w.t.Fatalf("read lock: %v", err)
 	}
-	rec, err := applylock.ParseApplyLockRecord(obs.Body)
+	rec, err := applylock.ParseRecord(obs.Body)
 	if err != nil {
 		w.t.Fatalf("parse lock: %v", err)
 	}

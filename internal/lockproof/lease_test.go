@@ -17,7 +17,7 @@ func TestForgedLeaseIsCapped(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t, backend)
-			forged := applylock.ApplyLockRecord{
+			forged := applylock.Record{
 				LockInfo: applylock.LockInfo{ID: "forged-" + backend, Operation: "prstate-apply", Who: "mallory@nowhere", Created: time.Now().UTC()},
 				Holder:   applylock.Holder{RVN: "forever", Lease: (10 * 365 * 24 * time.Hour).String(), Renewed: time.Now().Add(10 * 365 * 24 * time.Hour).UTC()},
 			}

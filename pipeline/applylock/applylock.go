@@ -78,8 +78,8 @@ type ApplyLock struct {
 	opts  LockOptions
 
 	mu      sync.Mutex
-	rec     ApplyLockRecord // ours
-	version string          // of our record in the store, while held
+	rec     Record // ours
+	version string // of our record in the store, while held
 	held    bool
 	// sent is when each write of ours whose outcome is not known yet was
 	// sent, by RVN: a read that finds one of them landed confirms it.
@@ -125,7 +125,7 @@ func NewApplyLock(store LockStore, holder Holder, opts LockOptions) *ApplyLock {
 	if opts.ID == "" {
 		opts.ID = NewLockID()
 	}
-	rec := ApplyLockRecord{
+	rec := Record{
 		LockInfo: LockInfo{ID: opts.ID, Operation: applyLockOperation, Who: opts.Who, Version: "prstate", Path: opts.Path},
 		Holder:   holder,
 	}
@@ -241,7 +241,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 	var (
 		watch      lockWatch
 		lastReport time.Time
-		holder     ApplyLockRecord
+		holder     Record
 		lastErr    error
 		runs       = runLiveness{checker: l.opts.Runs}
 	)
@@ -348,9 +348,9 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 			logErr(err)
 		default:
 			lastErr = nil
-			cur, perr := ParseApplyLockRecord(obs.Body)
+			cur, perr := ParseRecord(obs.Body)
 			if perr != nil {
-				cur = ApplyLockRecord{LockInfo: LockInfo{ID: "unparsable:" + obs.Version}}
+				cur = Record{LockInfo: LockInfo{ID: "unparsable:" + obs.Version}}
 			}
 			if cur.ID == l.rec.ID {
 				// Our create (or takeover) went through and its answer was
@@ -438,7 +438,7 @@ func (l *ApplyLock) Renew(ctx context.Context) error {
 	obs, rerr := l.store.Read(ctx)
 	switch {
 	case rerr == nil:
-		rec, perr := ParseApplyLockRecord(obs.Body)
+		rec, perr := ParseRecord(obs.Body)
 		switch {
 		case perr != nil:
 			return l.lost(fmt.Errorf("%w: %s holds an unreadable record", ErrLockLost, l.store.Where()))
@@ -563,7 +563,7 @@ func releaseRecord(ctx context.Context, store LockStore, id, version string, clk
 				lastErr = err
 				continue
 			}
-			rec, perr := ParseApplyLockRecord(obs.Body)
+			rec, perr := ParseRecord(obs.Body)
 			if perr != nil || rec.ID != id {
 				desc := "an unreadable record"
 				if perr == nil {
@@ -607,7 +607,7 @@ type runLiveness struct {
 	warned    bool
 }
 
-func (r *runLiveness) completed(ctx context.Context, rec ApplyLockRecord, now time.Time, logf func(string, ...any)) bool {
+func (r *runLiveness) completed(ctx context.Context, rec Record, now time.Time, logf func(string, ...any)) bool {
 	if r.checker == nil || rec.Holder.Repository == "" || rec.Holder.RunID == "" {
 		return false
 	}

@@ -40,7 +40,7 @@ func TestAcquireFreeAndRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, _ := ParseApplyLockRecord(obj.Body)
+	rec, _ := ParseRecord(obj.Body)
 	if rec.ID != l.ID() || rec.Holder.Lease != "1m0s" || rec.Holder.RVN == "" || rec.Operation != "prstate-apply" {
 		t.Fatalf("record %+v", rec)
 	}
@@ -89,7 +89,7 @@ func TestTakeoverAfterLease(t *testing.T) {
 		t.Fatalf("old holder release after loss: %v, want ErrLockLost (lost, never released)", err)
 	}
 	obj, err := b.GetObject(t.Context(), "app/terraform.tfstate.prstate-apply.lock")
-	if rec, _ := ParseApplyLockRecord(obj.Body); err != nil || rec.ID != w.ID() {
+	if rec, _ := ParseRecord(obj.Body); err != nil || rec.ID != w.ID() {
 		t.Fatalf("lock should be the waiter's: %v", err)
 	}
 }
@@ -340,7 +340,7 @@ func TestAnotherHolderAtReleaseIsALoss(t *testing.T) {
 		t.Fatalf("release that found another holder: %v", err)
 	}
 	obs, err := base.Read(t.Context())
-	if rec, _ := ParseApplyLockRecord(obs.Body); err != nil || rec.ID != other.ID() {
+	if rec, _ := ParseRecord(obs.Body); err != nil || rec.ID != other.ID() {
 		t.Fatalf("the other holder's lock must stay: %v", err)
 	}
 }
@@ -388,7 +388,7 @@ func TestSuccessorThatFoundTheLockFreeProvesTheRelease(t *testing.T) {
 			t.Fatalf("%s: release whose answer was lost, the lock then taken by a waiter that found it free: %v", name, err)
 		}
 		obs, err := base.Read(t.Context())
-		rec, _ := ParseApplyLockRecord(obs.Body)
+		rec, _ := ParseRecord(obs.Body)
 		if err != nil || rec.ID != w.ID() || rec.Holder.After != l.ID() {
 			t.Fatalf("%s: the waiter's record %+v, %v; want it, after %s", name, rec, err, l.ID())
 		}

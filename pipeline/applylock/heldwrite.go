@@ -95,7 +95,7 @@ func (l *ApplyLock) stillOurs(ctx context.Context) error {
 		}
 		return fmt.Errorf("failed to check the apply lock %s: %w", l.store.Where(), err)
 	}
-	rec, perr := ParseApplyLockRecord(obs.Body)
+	rec, perr := ParseRecord(obs.Body)
 	switch {
 	case perr != nil:
 		return l.lost(fmt.Errorf("%w: %s holds an unreadable record", ErrLockLost, l.store.Where()))

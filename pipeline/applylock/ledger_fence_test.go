@@ -170,7 +170,7 @@ func TestLedgerWriteRacingATakeover(t *testing.T) {
 			if err := a.Acquire(ctx); err != nil {
 				t.Fatal(err)
 			}
-			other := ApplyLockRecord{LockInfo: LockInfo{ID: "other-holder", Operation: applyLockOperation}, Holder: Holder{RVN: "x", Lease: "1h0m0s"}}
+			other := Record{LockInfo: LockInfo{ID: "other-holder", Operation: applyLockOperation}, Holder: Holder{RVN: "x", Lease: "1h0m0s"}}
 			wrapped.takeover = func() {
 				obs, err := w.store().Read(ctx)
 				if err != nil {

@@ -46,7 +46,7 @@ func skewOf(t *testing.T, store LockStore) time.Duration {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := ParseApplyLockRecord(obs.Body)
+	rec, err := ParseRecord(obs.Body)
 	if err != nil || obs.ServerNow.IsZero() {
 		t.Fatalf("record %s, server time %s: %v", obs.Body, obs.ServerNow, err)
 	}
@@ -77,7 +77,7 @@ func TestSlowClockHeartbeatingHolderIsNeverTakenOver(t *testing.T) {
 	if !errors.As(err, &te) {
 		t.Fatalf("after %s: %v, want a timeout: a live heartbeating holder was taken over", waited, err)
 	}
-	rec, _ := ParseApplyLockRecord(mustRead(t, store))
+	rec, _ := ParseRecord(mustRead(t, store))
 	t.Logf("holder 10 min slow, record %s behind DynamoDB's clock: not taken over in %s (3 leases of %s); waiter timed out", skewOf(t, store).Round(time.Second), waited.Round(time.Millisecond), clockLease)
 	if rec.ID != holder.ID() || k.Err() != nil {
 		t.Fatalf("holder lost the lock: record %s, %v", rec.ID, k.Err())

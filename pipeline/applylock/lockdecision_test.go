@@ -81,7 +81,7 @@ func TestRecordAge(t *testing.T) {
 
 func TestApplyLockRecordEncoding(t *testing.T) {
 	t.Parallel()
-	r := ApplyLockRecord{
+	r := Record{
 		LockInfo: LockInfo{ID: "id-1", Operation: "prstate-apply", Who: "runner@host", Version: "prstate", Created: time.Date(2026, 11, 23, 1, 2, 3, 4, time.UTC), Path: "app/terraform.tfstate"},
 		Holder:   Holder{Repository: "acme/infra", RunID: "9001", RunAttempt: "1", RunURL: "https://github.com/acme/infra/actions/runs/9001", SHA: "abc", PR: 7, RVN: "r1", Lease: "5m0s"},
 	}
@@ -93,11 +93,11 @@ func TestApplyLockRecordEncoding(t *testing.T) {
 	if string(li.Marshal()) != string(b) {
 		t.Fatalf("not Terraform's encoding: %s vs %s", li.Marshal(), b)
 	}
-	back, err := ParseApplyLockRecord(b)
+	back, err := ParseRecord(b)
 	if err != nil || back.Holder.RunID != "9001" || back.Holder.LeaseDuration() != 5*time.Minute || back.ID != "id-1" {
 		t.Fatalf("round trip: %+v, %v", back, err)
 	}
-	tf, err := ParseApplyLockRecord([]byte(`{"ID":"x","Operation":"OperationTypeApply","Info":"","Who":"a@b","Version":"1.11.0","Created":"2026-01-01T00:00:00Z","Path":"b/k"}`))
+	tf, err := ParseRecord([]byte(`{"ID":"x","Operation":"OperationTypeApply","Info":"","Who":"a@b","Version":"1.11.0","Created":"2026-01-01T00:00:00Z","Path":"b/k"}`))
 	if err != nil || tf.ID != "x" || tf.Holder.RunID != "" {
 		t.Fatalf("terraform record: %+v, %v", tf, err)
 	}

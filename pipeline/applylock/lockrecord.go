@@ -63,15 +63,15 @@ func HolderFromEvent(ev ci.Event) Holder {
 	return Holder{Repository: ev.Repository, RunID: ev.RunID, RunAttempt: ev.RunAttempt, RunURL: ev.RunURL, SHA: ev.SHA, PR: ev.PR}
 }
 
-// ApplyLockRecord is the stored holder record: Terraform's LockInfo with
+// Record is the stored holder record: Terraform's LockInfo with
 // the Holder encoded in Info.
-type ApplyLockRecord struct {
+type Record struct {
 	LockInfo
 	Holder Holder
 }
 
 // Marshal encodes the record in Terraform's exact LockInfo encoding.
-func (r ApplyLockRecord) Marshal() []byte {
+func (r Record) Marshal() []byte {
 	info, err := json.Marshal(r.Holder)
 	if err != nil {
 		panic(fmt.Sprintf("failed to encode holder: %v", err)) // cannot happen: plain fields
@@ -81,14 +81,14 @@ func (r ApplyLockRecord) Marshal() []byte {
 	return li.Marshal()
 }
 
-// ParseApplyLockRecord decodes a stored record. A record whose Info is not
+// ParseRecord decodes a stored record. A record whose Info is not
 // a holder (a Terraform lock) parses with an empty Holder.
-func ParseApplyLockRecord(b []byte) (ApplyLockRecord, error) {
+func ParseRecord(b []byte) (Record, error) {
 	li, err := ParseLockInfo(b)
 	if err != nil {
-		return ApplyLockRecord{}, err
+		return Record{}, err
 	}
-	r := ApplyLockRecord{LockInfo: li}
+	r := Record{LockInfo: li}
 	if strings.HasPrefix(strings.TrimSpace(li.Info), "{") {
 		_ = json.Unmarshal([]byte(li.Info), &r.Holder) // best effort: a foreign Info is not an error
 	}
@@ -99,11 +99,11 @@ func ParseApplyLockRecord(b []byte) (ApplyLockRecord, error) {
 // Every field came from the store, so each is escaped for a log line, and
 // without Links to check it against the run URL is marked unverified: see
 // DescribeFor.
-func (r ApplyLockRecord) Describe(now time.Time) string { return r.DescribeFor(now, ci.Links{}) }
+func (r Record) Describe(now time.Time) string { return r.DescribeFor(now, ci.Links{}) }
 
 // DescribeFor is Describe with the run URL shown as it is only when it is
 // one of links' repository's runs on its server.
-func (r ApplyLockRecord) DescribeFor(now time.Time, links ci.Links) string {
+func (r Record) DescribeFor(now time.Time, links ci.Links) string {
 	s := "unknown holder"
 	switch {
 	case r.Holder.RunURL != "":

@@ -117,7 +117,7 @@ func tableName(t lockItemScanner) string {
 
 func newLockEntry(kind, state string, body []byte, now time.Time) LockEntry {
 	e := LockEntry{Kind: kind, StateKey: state}
-	rec, err := ParseApplyLockRecord(body)
+	rec, err := ParseRecord(body)
 	if err != nil {
 		e.ID, e.Operation = "?", "unreadable record"
 		return e

@@ -18,8 +18,8 @@ import (
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
-// CleanupBucket is the part of a bucket cleanup uses.
-type CleanupBucket interface {
+// Bucket is the part of a bucket cleanup uses.
+type Bucket interface {
 	Name() string
 	GetObject(ctx context.Context, key string) (storage.Object, error)
 	PutObject(ctx context.Context, key string, body []byte, opts storage.PutOptions) (string, error)
@@ -29,22 +29,22 @@ type CleanupBucket interface {
 	DeleteObjectVersions(ctx context.Context, versions []storage.ObjectVersion) error
 }
 
-// CleanupTable is the part of a lock table cleanup uses.
-type CleanupTable interface {
+// Table is the part of a lock table cleanup uses.
+type Table interface {
 	GetItem(ctx context.Context, lockID string) (storage.Item, error)
 	PutItem(ctx context.Context, item storage.Item, cond storage.Condition) error
 	DeleteItem(ctx context.Context, lockID string, cond storage.Condition) error
 	DeleteItems(ctx context.Context, lockIDs []string) error
 }
 
-// CleanupStore is one stack's bucket and table (nil without a table).
-type CleanupStore struct {
-	Bucket CleanupBucket
-	Table  CleanupTable
+// Store is one stack's bucket and table (nil without a table).
+type Store struct {
+	Bucket Bucket
+	Table  Table
 }
 
-// CleanupOptions tune a cleanup.
-type CleanupOptions struct {
+// Options tune a cleanup.
+type Options struct {
 	LockTimeout time.Duration // how long to wait for the PR state's lock
 	Force       bool          // delete PR states that were applied to
 	DryRun      bool          // read and report, write nothing
@@ -63,7 +63,7 @@ type CleanupOptions struct {
 	NoLockWait bool
 }
 
-func (o CleanupOptions) withDefaults() CleanupOptions {
+func (o Options) withDefaults() Options {
 	if o.Poll <= 0 {
 		o.Poll = time.Second
 	}
@@ -82,8 +82,8 @@ func (o CleanupOptions) withDefaults() CleanupOptions {
 	return o
 }
 
-// CleanupResult says what cleanup did (or, dry, would do) to one PR state.
-type CleanupResult struct {
+// Result says what cleanup did (or, dry, would do) to one PR state.
+type Result struct {
 	Stack    string   `json:"stack,omitempty"`
 	PR       int      `json:"pr"`
 	Key      string   `json:"key"`
@@ -100,11 +100,11 @@ type CleanupResult struct {
 }
 
 // Removed tells whether the PR state is gone (or, dry, would be).
-func (r CleanupResult) Removed() bool { return r.Skipped == "" && r.Error == "" }
+func (r Result) Removed() bool { return r.Skipped == "" && r.Error == "" }
 
 // cleanupJob is one PR state going through the steps.
 type cleanupJob struct {
-	res      *CleanupResult
+	res      *Result
 	key      string
 	lock     *stateLock
 	versions []storage.ObjectVersion // of key, key.tflock and the seed record only
@@ -114,9 +114,9 @@ type cleanupJob struct {
 
 // cleaner runs the steps for one stack.
 type cleaner struct {
-	store CleanupStore
+	store Store
 	st    backend.Stack
-	opts  CleanupOptions
+	opts  Options
 
 	mu   sync.Mutex // guards errs and results written by parallel steps
 	errs []error
@@ -143,23 +143,23 @@ func (c *cleaner) skip(j *cleanupJob, reason string, err error) {
 	c.errs = append(c.errs, err)
 }
 
-// CleanupPRs removes everything the given PRs' states left in one stack:
+// Run removes everything the given PRs' states left in one stack:
 // every version and delete marker of the state object and of its .tflock,
 // the md5 digest item and the lock item. Per PR it first takes the state's
 // own Terraform lock (waiting up to LockTimeout, so an in-flight plan
 // finishes) and refuses a state that was applied to unless Force. Requests
 // are batched across PRs. A missing object is fine; what failed is in the
 // results and the joined error, and a second run finishes the job.
-func CleanupPRs(ctx context.Context, store CleanupStore, st backend.Stack, prs []int, opts CleanupOptions) ([]CleanupResult, error) {
+func Run(ctx context.Context, store Store, st backend.Stack, prs []int, opts Options) ([]Result, error) {
 	c := &cleaner{store: store, st: st, opts: opts.withDefaults()}
 	jobs := make([]*cleanupJob, 0, len(prs))
-	results := make([]CleanupResult, len(prs))
+	results := make([]Result, len(prs))
 	for i, pr := range prs {
 		key, err := st.Keys.Render(pr)
 		if err != nil {
 			return nil, err
 		}
-		results[i] = CleanupResult{Stack: st.Dir, PR: pr, Key: key, Keys: []string{}, Items: []string{}, DryRun: c.opts.DryRun}
+		results[i] = Result{Stack: st.Dir, PR: pr, Key: key, Keys: []string{}, Items: []string{}, DryRun: c.opts.DryRun}
 		j := &cleanupJob{res: &results[i], key: key}
 		if err := ownedNames(st.Keys, pr, key); err != nil {
 			c.skip(j, err.Error(), err)

@@ -44,7 +44,7 @@ func TestCleanupSeedRecordDecides(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.reads = 0 // the seeds read it; cleanup must not
-	res, err := cleanup.CleanupPRs(ctx, cleanuptest.CleanupStore(st, s), st, []int{1, 2, 3, 4}, fastOpts())
+	res, err := cleanup.Run(ctx, cleanuptest.CleanupStore(st, s), st, []int{1, 2, 3, 4}, fastOpts())
 	var refused []string
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		for _, e := range j.Unwrap() {

@@ -37,7 +37,7 @@ func TestCleanupRemovesReviewedPlans(t *testing.T) {
 	for _, k := range append(append([]string(nil), mine...), keep...) {
 		put(k)
 	}
-	res, err := cleanup.CleanupPRs(ctx, cleanuptest.CleanupStore(st, s), st, []int{7}, cleanup.CleanupOptions{})
+	res, err := cleanup.Run(ctx, cleanuptest.CleanupStore(st, s), st, []int{7}, cleanup.Options{})
 	if err != nil || len(res) != 1 || !res[0].Removed() {
 		t.Fatalf("cleanup: %+v, %v", res, err)
 	}
@@ -74,7 +74,7 @@ func TestCleanupRemovesReviewedPlansWithoutState(t *testing.T) {
 	if _, err := b.PutObject(ctx, rec, []byte(`{}`), storage.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := cleanup.CleanupPRs(ctx, cleanuptest.CleanupStore(st, s), st, []int{9}, cleanup.CleanupOptions{})
+	res, err := cleanup.Run(ctx, cleanuptest.CleanupStore(st, s), st, []int{9}, cleanup.Options{})
 	if err != nil || len(res) != 1 || res[0].Error != "" {
 		t.Fatalf("cleanup: %+v, %v", res, err)
 	}

@@ -42,9 +42,9 @@ func TestCleanupManyHeldLocksWaitOnce(t *testing.T) {
 		prs = append(prs, pr)
 	}
 	clk := clocktest.New()
-	opts := cleanup.CleanupOptions{LockTimeout: 5 * time.Minute, Poll: time.Second, Parallel: 4, Clock: clk}
+	opts := cleanup.Options{LockTimeout: 5 * time.Minute, Poll: time.Second, Parallel: 4, Clock: clk}
 	start := clk.Now()
-	res, err := cleanup.CleanupPRs(context.Background(), cleanuptest.CleanupStore(st, s), st, prs, opts)
+	res, err := cleanup.Run(context.Background(), cleanuptest.CleanupStore(st, s), st, prs, opts)
 	// One deadline for every waiter: 20 held locks cost one lock-timeout.
 	if d := clk.Now().Sub(start); d < opts.LockTimeout || d > opts.LockTimeout+opts.Poll {
 		t.Fatalf("20 held locks took %s with a %s timeout", d, opts.LockTimeout)

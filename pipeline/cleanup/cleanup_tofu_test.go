@@ -20,8 +20,8 @@ func encryptedState(serial, data string) []byte {
 	return []byte(`{"serial":` + serial + `,"lineage":"` + cleanuptest.Lineage + `","meta":{"key_provider.pbkdf2.k":"eyJzYWx0Ijoi"},"encrypted_data":"` + data + `","encryption_version":"v0"}`)
 }
 
-func fastOpts() cleanup.CleanupOptions {
-	return cleanup.CleanupOptions{LockTimeout: 5 * time.Second, Poll: 20 * time.Millisecond, Who: "test"}
+func fastOpts() cleanup.Options {
+	return cleanup.Options{LockTimeout: 5 * time.Second, Poll: 20 * time.Millisecond, Who: "test"}
 }
 
 // An untouched encrypted seed is removed; an encrypted PR state tofu wrote
@@ -45,7 +45,7 @@ func TestCleanupEncryptedStates(t *testing.T) {
 	cleanuptest.Put(t, s, copied, prodBody)
 	before := cleanuptest.Take(t, s)
 
-	res, err := cleanup.CleanupPRs(ctx, cleanuptest.CleanupStore(st, s), st, []int{1, 2, 3}, fastOpts())
+	res, err := cleanup.Run(ctx, cleanuptest.CleanupStore(st, s), st, []int{1, 2, 3}, fastOpts())
 	var ct *cleanup.CannotTellError
 	if !errors.As(err, &ct) || ct.Key != written || ct.Tool != "tofu" || !cleanup.IsRefusal(err) {
 		t.Fatalf("err %v, want CannotTellError for %s", err, written)
@@ -72,14 +72,14 @@ func TestCleanupEncryptedStates(t *testing.T) {
 	// A body that is no state at all: cannot tell either, no invented count.
 	garbled, _ := st.Keys.Render(4)
 	cleanuptest.Put(t, s, garbled, []byte("<html>proxy error</html>"))
-	res, err = cleanup.CleanupPRs(ctx, cleanuptest.CleanupStore(st, s), st, []int{4}, fastOpts())
+	res, err = cleanup.Run(ctx, cleanuptest.CleanupStore(st, s), st, []int{4}, fastOpts())
 	if !errors.As(err, &ct) || ct.Tool != "terraform (or tofu)" || strings.Contains(err.Error(), "resource(s)") || res[0].Removed() || len(res[0].Orphans) != 0 {
 		t.Fatalf("unreadable PR state: %+v, %v", res, err)
 	}
 
 	o := fastOpts()
 	o.Force = true
-	res, err = cleanup.CleanupPRs(ctx, cleanuptest.CleanupStore(st, s), st, []int{2}, o)
+	res, err = cleanup.Run(ctx, cleanuptest.CleanupStore(st, s), st, []int{2}, o)
 	if err != nil || !res[0].Removed() || res[0].Versions < 3 {
 		t.Fatalf("--force: %+v, %v", res, err)
 	}
@@ -111,7 +111,7 @@ func TestCleanupAppliedToAdvice(t *testing.T) {
 			key := cleanuptest.SeededPR(t, s, st, 9, 1)
 			cleanuptest.Put(t, s, key, []byte(strings.Replace(string(cleanuptest.StateJSON(9, cleanuptest.Lineage, "terraform_data.a", "terraform_data.b", "terraform_data.pr_only")),
 				`"resources":[`, `"resources":[{"module":"module.m","mode":"managed","type":"terraform_data","name":"x","instances":[]},`, 1)))
-			res, err := cleanup.CleanupPRs(context.Background(), cleanuptest.CleanupStore(st, s), st, []int{9}, fastOpts())
+			res, err := cleanup.Run(context.Background(), cleanuptest.CleanupStore(st, s), st, []int{9}, fastOpts())
 			var oe *cleanup.OrphanError
 			if !errors.As(err, &oe) || !cleanup.IsRefusal(err) {
 				t.Fatalf("err %v", err)

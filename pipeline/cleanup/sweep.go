@@ -34,7 +34,7 @@ type objectLister interface {
 
 // SweepBucket is the part of a bucket a sweep uses: cleanup's, and a listing.
 type SweepBucket interface {
-	CleanupBucket
+	Bucket
 	objectLister
 }
 
@@ -42,12 +42,12 @@ type SweepBucket interface {
 type SweepTarget struct {
 	Stack  backend.Stack
 	Bucket SweepBucket
-	Table  CleanupTable
+	Table  Table
 }
 
 // SweepOptions tune a sweep.
 type SweepOptions struct {
-	Cleanup   CleanupOptions
+	Cleanup   Options
 	OlderThan time.Duration     // also remove PR states not written for this long (0: never)
 	Pulls     PullRequestLister // nil: by age alone
 	Repo      string            // owner/name
@@ -55,11 +55,11 @@ type SweepOptions struct {
 
 // SweepReport says what a sweep found and did.
 type SweepReport struct {
-	PRStates       int             `json:"pr_states"` // found under the configured keys
-	ClosedPRs      []int           `json:"closed_prs"`
-	GitHubRequests int             `json:"github_requests"`
-	AgeOnly        bool            `json:"age_only,omitempty"`
-	Results        []CleanupResult `json:"results"`
+	PRStates       int      `json:"pr_states"` // found under the configured keys
+	ClosedPRs      []int    `json:"closed_prs"`
+	GitHubRequests int      `json:"github_requests"`
+	AgeOnly        bool     `json:"age_only,omitempty"`
+	Results        []Result `json:"results"`
 	// Refused is how many PR states cleanup kept on purpose (applied to,
 	// or it cannot tell): reported, not errors.
 	Refused int `json:"refused"`
@@ -96,7 +96,7 @@ type prStateFound struct {
 // refused state is kept and reported (Refused, its result's Skipped) and
 // the sweep goes on: the error is only for what failed.
 func Sweep(ctx context.Context, targets []SweepTarget, opts SweepOptions) (SweepReport, error) {
-	rep := SweepReport{ClosedPRs: []int{}, Results: []CleanupResult{}}
+	rep := SweepReport{ClosedPRs: []int{}, Results: []Result{}}
 	if opts.Pulls == nil && opts.OlderThan <= 0 {
 		return rep, usage.Errorf("sweep needs a github-token (to find closed pull requests) or --older-than (to go by age)")
 	}
@@ -167,7 +167,7 @@ func Sweep(ctx context.Context, targets []SweepTarget, opts SweepOptions) (Sweep
 		// purpose) must not hold the nightly sweep for lock-timeout: it is
 		// skipped at once and tried again by the next sweep.
 		co.NoLockWait = true
-		res, err := CleanupPRs(ctx, CleanupStore{Bucket: tg.Bucket, Table: tg.Table}, tg.Stack, prs, co)
+		res, err := Run(ctx, Store{Bucket: tg.Bucket, Table: tg.Table}, tg.Stack, prs, co)
 		for k := range res {
 			res[k].Reason = reasons[res[k].PR]
 		}

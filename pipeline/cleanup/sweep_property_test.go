@@ -180,7 +180,7 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys statekey.Keys) (deleted, col
 	before := cleanuptest.Take(t, s)
 	st := backend.Stack{Dir: "/w", Backend: backend.Backend{Bucket: "acme-state", DynamoDBTable: "tf-locks", UseLockfile: r.IntN(2) == 0}, Keys: keys}
 	opts := cleanup.SweepOptions{
-		Cleanup: cleanup.CleanupOptions{Force: true, LockTimeout: 20 * time.Millisecond, Poll: 5 * time.Millisecond},
+		Cleanup: cleanup.Options{Force: true, LockTimeout: 20 * time.Millisecond, Poll: 5 * time.Millisecond},
 		Pulls:   closedList{closed: closed}, Repo: "acme/infra",
 	}
 	rep, err := cleanup.Sweep(ctx, []cleanup.SweepTarget{{Stack: st, Bucket: b, Table: tb}}, opts)

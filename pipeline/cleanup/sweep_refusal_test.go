@@ -40,7 +40,7 @@ func TestSweepKeepsGoingPastRefusals(t *testing.T) {
 	if rep.Refused != 2 || len(rep.Results) != 3 {
 		t.Fatalf("report %+v, want 3 results, 2 refused", rep)
 	}
-	byPR := map[int]cleanup.CleanupResult{}
+	byPR := map[int]cleanup.Result{}
 	for _, r := range rep.Results {
 		byPR[r.PR] = r
 	}

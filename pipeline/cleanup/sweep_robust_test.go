@@ -134,7 +134,7 @@ func TestCleanupRefusesAPRStateTooLargeToRead(t *testing.T) {
 	huge := cleanuptest.SeededPR(t, s, st, 2, 0)
 	cleanuptest.Put(t, s, huge, bigState(cleanup.MaxStateRead+2))
 	b.reads = 0
-	res, err := cleanup.CleanupPRs(ctx, cleanuptest.CleanupStore(st, s), st, []int{1, 2}, fastOpts())
+	res, err := cleanup.Run(ctx, cleanuptest.CleanupStore(st, s), st, []int{1, 2}, fastOpts())
 	if !cleanup.IsRefusal(err) || len(res) != 2 || !res[0].Removed() || res[1].Removed() || !strings.Contains(res[1].Skipped, "cannot tell") || !strings.Contains(res[1].Skipped, "MaxStateRead") {
 		t.Fatalf("results %+v, err %v", res, err)
 	}
@@ -143,7 +143,7 @@ func TestCleanupRefusesAPRStateTooLargeToRead(t *testing.T) {
 	}
 	o := fastOpts()
 	o.Force = true
-	if res, err := cleanup.CleanupPRs(ctx, cleanuptest.CleanupStore(st, s), st, []int{2}, o); err != nil || !res[0].Removed() {
+	if res, err := cleanup.Run(ctx, cleanuptest.CleanupStore(st, s), st, []int{2}, o); err != nil || !res[0].Removed() {
 		t.Fatalf("--force: %+v, %v", res, err)
 	}
 	if b.reads != 0 {
@@ -193,7 +193,7 @@ func sorted(s []string) []string {
 	return out
 }
 
-func tablePtr(use bool, tb *memstore.Table) cleanup.CleanupTable {
+func tablePtr(use bool, tb *memstore.Table) cleanup.Table {
 	if !use {
 		return nil
 	}

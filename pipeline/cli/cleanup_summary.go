@@ -12,7 +12,7 @@ import (
 
 // printCleanup prints one line per PR state, and the resources a refused
 // deletion would have orphaned.
-func printCleanup(w io.Writer, dry bool, results []cleanup.CleanupResult) {
+func printCleanup(w io.Writer, dry bool, results []cleanup.Result) {
 	verb := "removed"
 	if dry {
 		verb = "would remove"
@@ -43,7 +43,7 @@ func printCleanup(w io.Writer, dry bool, results []cleanup.CleanupResult) {
 }
 
 // cleanupSummary is the step summary table.
-func cleanupSummary(title, preface string, dry bool, results []cleanup.CleanupResult) string {
+func cleanupSummary(title, preface string, dry bool, results []cleanup.Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s", title)
 	if dry {

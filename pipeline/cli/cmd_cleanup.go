@@ -22,9 +22,9 @@ var cleanupCommand = command{
 
 // cleanupReport is what cleanup and sweep print with --json.
 type cleanupReport struct {
-	Deleted int                     `json:"deleted"`
-	DryRun  bool                    `json:"dry_run"`
-	Results []cleanup.CleanupResult `json:"results"`
+	Deleted int              `json:"deleted"`
+	DryRun  bool             `json:"dry_run"`
+	Results []cleanup.Result `json:"results"`
 }
 
 func runCleanup(ctx context.Context, inv *invocation) error {
@@ -33,7 +33,7 @@ func runCleanup(ctx context.Context, inv *invocation) error {
 		return &usage.Error{Msg: "cleanup needs a pull request: run it on pull_request closed, or pass --pr N"}
 	}
 	opts := inv.cleanupOptions()
-	rep := cleanupReport{DryRun: inv.cfg.DryRun, Results: []cleanup.CleanupResult{}}
+	rep := cleanupReport{DryRun: inv.cfg.DryRun, Results: []cleanup.Result{}}
 	var errs []error
 	for _, st := range inv.cfg.Stacks {
 		store, err := inv.open(ctx, st)
@@ -41,7 +41,7 @@ func runCleanup(ctx context.Context, inv *invocation) error {
 			errs = append(errs, err)
 			continue
 		}
-		res, err := cleanup.CleanupPRs(ctx, cleanupStore(store), st, []int{pr}, opts)
+		res, err := cleanup.Run(ctx, cleanupStore(store), st, []int{pr}, opts)
 		rep.Results = append(rep.Results, res...)
 		if err != nil {
 			errs = append(errs, err)
@@ -58,7 +58,7 @@ func runCleanup(ctx context.Context, inv *invocation) error {
 }
 
 // cleanupCommentReport is what the PR's comment says of one cleanup result.
-func (inv *invocation) cleanupCommentReport(r cleanup.CleanupResult) report.CleanupReport {
+func (inv *invocation) cleanupCommentReport(r cleanup.Result) report.CleanupReport {
 	cr := report.CleanupReport{Key: r.Key, At: inv.app.Now(), RunURL: inv.ev.RunURL, Removed: r.Versions + len(r.Items)}
 	switch {
 	case r.Error != "":
@@ -70,7 +70,7 @@ func (inv *invocation) cleanupCommentReport(r cleanup.CleanupResult) report.Clea
 }
 
 // cleanupOptions are the CLI's settings as cleanup options.
-func (inv *invocation) cleanupOptions() cleanup.CleanupOptions {
+func (inv *invocation) cleanupOptions() cleanup.Options {
 	who := "prstate"
 	if host, err := os.Hostname(); err == nil {
 		who += "@" + host
@@ -78,7 +78,7 @@ func (inv *invocation) cleanupOptions() cleanup.CleanupOptions {
 	if inv.ev.RunURL != "" {
 		who += " " + inv.ev.RunURL
 	}
-	return cleanup.CleanupOptions{
+	return cleanup.Options{
 		LockTimeout: inv.cfg.LockTimeout,
 		Force:       inv.cfg.Force,
 		DryRun:      inv.cfg.DryRun,
@@ -90,8 +90,8 @@ func (inv *invocation) cleanupOptions() cleanup.CleanupOptions {
 }
 
 // cleanupStore narrows a stack's store to what cleanup uses.
-func cleanupStore(s Store) cleanup.CleanupStore {
-	cs := cleanup.CleanupStore{Bucket: s.Bucket}
+func cleanupStore(s Store) cleanup.Store {
+	cs := cleanup.Store{Bucket: s.Bucket}
 	if s.Table != nil {
 		cs.Table = s.Table
 	}
@@ -99,7 +99,7 @@ func cleanupStore(s Store) cleanup.CleanupStore {
 }
 
 // countDeleted counts the PR states removed (not in a dry run).
-func countDeleted(results []cleanup.CleanupResult) int {
+func countDeleted(results []cleanup.Result) int {
 	n := 0
 	for _, r := range results {
 		if r.Removed() && r.Versions > 0 && !r.DryRun {
@@ -111,7 +111,7 @@ func countDeleted(results []cleanup.CleanupResult) int {
 
 // finishCleanup prints the summary (stdout, or asJSON with --json, and the
 // step summary), sets the outputs and returns err.
-func (inv *invocation) finishCleanup(title, preface string, dry bool, results []cleanup.CleanupResult, asJSON any, err error) error {
+func (inv *invocation) finishCleanup(title, preface string, dry bool, results []cleanup.Result, asJSON any, err error) error {
 	var versions int
 	var bytes int64
 	for _, r := range results {

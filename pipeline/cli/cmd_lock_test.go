@@ -35,7 +35,7 @@ func TestLockUnlockAndPostStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, _ := applylock.ParseApplyLockRecord(obj.Body)
+	rec, _ := applylock.ParseRecord(obj.Body)
 	if rec.ID != id || rec.Holder.RunID != "9001" || rec.Holder.Repository != "acme/infra" || rec.Holder.Lease != "6h0m0s" || rec.Holder.SHA == "" {
 		t.Fatalf("holder record %+v", rec)
 	}

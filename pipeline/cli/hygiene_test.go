@@ -22,7 +22,7 @@ const inject = "x\n::warning::pwned\n::set-output name=x::y\r\n[login](https://e
 // forgedApplyLock is an apply lock record a PR job could write, held for a
 // long lease by someone who never heartbeats.
 func forgedApplyLock() []byte {
-	return applylock.ApplyLockRecord{
+	return applylock.Record{
 		LockInfo: applylock.LockInfo{ID: "id" + inject, Operation: "prstate-apply", Who: inject, Version: "prstate", Created: time.Now().Add(-time.Minute)},
 		Holder:   applylock.Holder{Repository: "acme/infra" + inject, RunID: "1", RunURL: "https://evil.example/login" + inject, SHA: "not-a-sha" + inject, RVN: "r1", Lease: "6h", Renewed: time.Now()},
 	}.Marshal()

@@ -48,7 +48,7 @@ func TestLockOverStacksTakesEveryLockInKeyOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec, _ := applylock.ParseApplyLockRecord(obj.Body)
+		rec, _ := applylock.ParseRecord(obj.Body)
 		if rec.ID != out.LockID {
 			t.Errorf("%s held by %q, want the shared ID %q", key, rec.ID, out.LockID)
 		}
@@ -95,7 +95,7 @@ func TestLockOverStacksAllOrNothing(t *testing.T) {
 		t.Fatalf("the lock after the busy one was taken")
 	}
 	net, _ := b.GetObject(t.Context(), "prod/b-net/terraform.tfstate.prstate-apply.lock")
-	if rec, _ := applylock.ParseApplyLockRecord(net.Body); rec.ID != other {
+	if rec, _ := applylock.ParseRecord(net.Body); rec.ID != other {
 		t.Fatalf("the other job's lock changed hands: %+v", rec)
 	}
 }

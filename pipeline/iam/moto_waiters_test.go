@@ -17,7 +17,7 @@ import (
 func TestIamMotoApplyWaiters(t *testing.T) {
 	s := newMotoStack(t)
 	bin := testenv.Binary(t)
-	held := applylock.ApplyLockRecord{
+	held := applylock.Record{
 		LockInfo: applylock.LockInfo{ID: "held-by-another-run", Operation: "prstate-apply", Version: "prstate"},
 		Holder:   applylock.Holder{RVN: "1", Lease: "1h"},
 	}
