@@ -36,8 +36,9 @@ func TestDemo(t *testing.T) {
 				regexp.MustCompile(`apply B +applied: production serial 6`),
 				regexp.MustCompile(`apply C +applied: production serial 7`),
 				regexp.MustCompile(`apply A +superseded by a newer applied commit: skipped, lock released`),
-				regexp.MustCompile(`pr-101 cleanup +removed the PR state: 1 object versions`),
-				regexp.MustCompile(`pr-102 cleanup +removed the PR state: 1 object versions`),
+				// The seeded PR state and its seed record (one version each).
+				regexp.MustCompile(`pr-101 cleanup +removed the PR state: 2 object versions`),
+				regexp.MustCompile(`pr-102 cleanup +removed the PR state: 2 object versions`),
 			} {
 				if !want.MatchString(text) {
 					t.Errorf("demo output lacks %s:\n%s", want, text)
