@@ -215,19 +215,12 @@ func readChanges(dec *json.Decoder, managedOnly bool, unchanged *[]Snapshot) ([]
 			*unchanged = append(*unchanged, snap)
 			continue
 		}
-		c, ok, err := normalize(pc)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", pc.Address, err)
-		}
-		if ok {
-			out = append(out, c)
+		var err error
+		if out, err = appendNormalized(out, pc); err != nil {
+			return nil, err
 		}
 	}
-	if _, err := dec.Token(); err != nil {
-		return nil, err
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Address < out[j].Address })
-	return out, nil
+	return endSorted(dec, out)
 }
 
 // readOutputs reads output_changes, an object of name -> change.
@@ -251,14 +244,28 @@ func readOutputs(dec *json.Decoder) ([]Change, error) {
 			return nil, err
 		}
 		pc.Address = "output." + name
-		c, ok, err := normalize(pc)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", pc.Address, err)
-		}
-		if ok {
-			out = append(out, c)
+		if out, err = appendNormalized(out, pc); err != nil {
+			return nil, err
 		}
 	}
+	return endSorted(dec, out)
+}
+
+// appendNormalized appends pc's Change to out, unless it is a no-op.
+func appendNormalized(out []Change, pc planChange) ([]Change, error) {
+	c, ok, err := normalize(pc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", pc.Address, err)
+	}
+	if ok {
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// endSorted reads the closing delimiter of a list of changes and sorts
+// them by address.
+func endSorted(dec *json.Decoder, out []Change) ([]Change, error) {
 	if _, err := dec.Token(); err != nil {
 		return nil, err
 	}
