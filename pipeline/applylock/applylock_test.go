@@ -210,15 +210,19 @@ func (s *lossyStore) Delete(ctx context.Context, expected string) error {
 	return err
 }
 
+// memLockStore is an in-memory apply lock store: "s3" an object in a
+// bucket, "dynamodb" an item in a table.
+func memLockStore(name string) LockStore {
+	if name == "s3" {
+		return NewS3LockStore(memstore.NewBucket("acme"), "k.prstate-apply.lock")
+	}
+	return NewDynamoDBLockStore(memstore.NewTable("locks"), "acme/k.prstate-apply")
+}
+
 func TestLostResponsesAreRecognised(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"s3", "dynamodb"} {
-		var base LockStore
-		if name == "s3" {
-			base = NewS3LockStore(memstore.NewBucket("acme"), "k.prstate-apply.lock")
-		} else {
-			base = NewDynamoDBLockStore(memstore.NewTable("locks"), "acme/k.prstate-apply")
-		}
+		base := memLockStore(name)
 		s := &lossyStore{LockStore: base}
 		clk := clocktest.New()
 		l := NewApplyLock(s, Holder{}, LockOptions{Lease: time.Minute, Timeout: time.Minute, Clock: clk})
@@ -370,12 +374,7 @@ func (s *waitAfterDelete) Delete(ctx context.Context, expected string) error {
 func TestSuccessorThatFoundTheLockFreeProvesTheRelease(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"s3", "dynamodb"} {
-		var base LockStore
-		if name == "s3" {
-			base = NewS3LockStore(memstore.NewBucket("acme"), "k.prstate-apply.lock")
-		} else {
-			base = NewDynamoDBLockStore(memstore.NewTable("locks"), "acme/k.prstate-apply")
-		}
+		base := memLockStore(name)
 		taken := make(chan error, 1)
 		l := NewApplyLock(&waitAfterDelete{LockStore: base, taken: taken}, Holder{}, LockOptions{Lease: time.Minute})
 		if err := l.Acquire(t.Context()); err != nil {
