@@ -120,9 +120,7 @@ func checkAssumedSigners(t *testing.T, rec *testenv.SigningRecorder, from, proce
 // tofu. Doctor names the session (sts:GetCallerIdentity) and how it was
 // reached; it is the session terraform's own GetCallerIdentity sees.
 func TestIdentityAssumeRole(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs moto, terraform and the prstate binary")
-	}
+	testenv.SkipShort(t, "needs moto, terraform and the prstate binary")
 	t.Parallel()
 	s := newStack(t, lockDynamoDB, true, "app")
 	rec := testenv.NewSigningRecorder(t, s.moto.Endpoint)
@@ -270,9 +268,7 @@ func checkSignedBy(t *testing.T, rec *testenv.SigningRecorder, from int, akid, s
 // profile alone, not the file's default profile nor the environment's
 // AWS_ACCESS_KEY_ID, which a profile in the block wins over in terraform.
 func TestIdentityProfile(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs moto, terraform and the prstate binary")
-	}
+	testenv.SkipShort(t, "needs moto, terraform and the prstate binary")
 	t.Parallel()
 	s := newStack(t, lockDynamoDB, true, "app")
 	s.applyProduction(true)
@@ -326,9 +322,7 @@ func TestIdentityProfile(t *testing.T) {
 // under 5 s with exit 2 and one line naming the likely cause, and no line
 // of the SDK's.
 func TestIdentityMissingCredentials(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs moto, terraform and the prstate binary")
-	}
+	testenv.SkipShort(t, "needs moto, terraform and the prstate binary")
 	t.Parallel()
 	s := newStack(t, lockDynamoDB, true, "app")
 	// The block leaves the metadata service on, as most do.
@@ -393,9 +387,7 @@ func TestIdentityMissingCredentials(t *testing.T) {
 // writes nothing, doctor FAILs the identity row and writes nothing. An
 // allowed list that has the account lets lock go on.
 func TestIdentityAccountLists(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs moto, terraform and the prstate binary")
-	}
+	testenv.SkipShort(t, "needs moto, terraform and the prstate binary")
 	t.Parallel()
 	s := newStack(t, lockDynamoDB, true, "app")
 	s.applyProduction(true)
@@ -437,9 +429,7 @@ func TestIdentityAccountLists(t *testing.T) {
 // signs only AssumeRole); with the block removed it acts as the user
 // itself and ends in exit 2 naming the S3 action it was denied.
 func TestIdentityAssumeRoleEnforced(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs moto and the prstate binary")
-	}
+	testenv.SkipShort(t, "needs moto and the prstate binary")
 	t.Parallel()
 	m := testenv.MotoIAM(t)
 	ctx := t.Context()

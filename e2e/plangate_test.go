@@ -244,9 +244,7 @@ func wantIn(t *testing.T, where, what string, wants ...string) {
 //
 // It runs with terraform and with OpenTofu, one after the other.
 func TestReviewedPlanGate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("terraform, tofu and moto")
-	}
+	testenv.SkipShort(t, "terraform, tofu and moto")
 	t.Parallel()
 	for _, cli := range testenv.TerraformBinaries(t) {
 		t.Run(cli.Name, func(t *testing.T) { reviewedPlanGate(t, cli) })

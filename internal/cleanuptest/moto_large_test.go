@@ -84,9 +84,7 @@ func sweepRSS(t *testing.T, m *testenv.MotoServer, bucket string) (int, string, 
 // under MaxStateRead is read and judged (applied to: kept); the peak RSS of
 // that sweep is measured too.
 func TestSweepLargePRStateBoundedMemory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("uploads 1 GiB to moto and builds the binary")
-	}
+	testenv.SkipShort(t, "uploads 1 GiB to moto and builds the binary")
 	m := testenv.Moto(t)
 	bucket := m.NewBucket(t, true)
 	s := cleanuptest.Store{Bucket: m.Bucket(t, bucket)}

@@ -24,9 +24,7 @@ func (tl *timeline) writer(who string) string {
 // lock: the writer is gone before the new holder's command starts, and
 // within killAfter(lease) of the kill.
 func TestKilledHolderLeavesNoDescendant(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts moto and prstate processes")
-	}
+	testenv.SkipShort(t, "starts moto and prstate processes")
 	const lease = 3 * time.Second
 	for _, tc := range []struct {
 		name    string
@@ -112,9 +110,7 @@ func signalTimes(t *testing.T, events string) map[string]time.Time {
 // holder is cut off from the store (the lock is lost), and when it
 // receives SIGTERM (the stop takes StopWindow, lease/6).
 func TestStubbornCommandIsKilledInTime(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts moto and prstate processes")
-	}
+	testenv.SkipShort(t, "starts moto and prstate processes")
 	const lease = 6 * time.Second
 	const window = lease / 6 // applylock.StopWindow
 	for _, how := range []string{"lost", "sigterm"} {
@@ -171,9 +167,7 @@ func TestStubbornCommandIsKilledInTime(t *testing.T) {
 // the freeze, and before the waiter, which takes over after the lease,
 // starts its command.
 func TestFrozenPrstateAloneIsFencedByItsGuardian(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts moto and prstate processes")
-	}
+	testenv.SkipShort(t, "starts moto and prstate processes")
 	t.Parallel()
 	const lease = 3 * time.Second
 	w := newWorld(t, "s3")

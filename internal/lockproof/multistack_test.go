@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prstate/prstate/internal/testenv"
 )
 
 // stackSections: each job's command makes one directory per stack it
@@ -25,9 +27,7 @@ const stackSections = `for s in $STACKS; do mkdir "$CS_DIR/$s" || exit 99; done;
 // sorted by bucket/key, so every run ends (a deadlock would end in exit 3
 // at lock-timeout) and no two runs ever hold a stack at once.
 func TestOverlappingStackSetsNeverDeadlockOrOverlap(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real prstate processes on moto")
-	}
+	testenv.SkipShort(t, "real prstate processes on moto")
 	for _, backend := range []string{"s3", "dynamodb"} {
 		t.Run(backend, func(t *testing.T) {
 			w := newWorldVersioned(t, backend, false)

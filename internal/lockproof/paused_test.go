@@ -46,9 +46,7 @@ func isLedgerRead(r *http.Request, body []byte) bool {
 // C: its lock is lost. The ledger still names B, the holder's command
 // never runs, and it exits non-zero.
 func TestPausedHolderResumesWithoutRecording(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the built binary against moto and MinIO")
-	}
+	testenv.SkipShort(t, "runs the built binary against moto and MinIO")
 	for _, backend := range backends {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -15,9 +16,7 @@ import (
 // request reaches moto: the apply lock and the ledger do not exist
 // afterwards (S3 and DynamoDB lock).
 func TestApplyLockRefusedOnPullRequest(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the built binary on moto")
-	}
+	testenv.SkipShort(t, "the built binary on moto")
 	for _, backend := range []string{"s3", "dynamodb"} {
 		t.Run(backend, func(t *testing.T) {
 			w := newWorld(t, backend)

@@ -23,9 +23,7 @@ func (tl *timeline) stubborn(who string) []string {
 // kill time (and a renewal's timeout): the waiter's command starts after
 // the holder's last line.
 func TestCompletedRunOfAPartitionedHolderDoesNotOverlap(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the built binary against moto and MinIO")
-	}
+	testenv.SkipShort(t, "runs the built binary against moto and MinIO")
 	for _, backend := range backends {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()

@@ -26,9 +26,7 @@ import (
 // SIGTERM first (the old way) the plugin dies mid-call: the change is
 // made, the state never records it.
 func TestTerraformStopsGracefully(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts moto, terraform and a provider plugin")
-	}
+	testenv.SkipShort(t, "starts moto, terraform and a provider plugin")
 	tf := testenv.Terraform(t)
 	prov := testenv.BuildSlowProvider(t)
 	// StopWindow is lease/6 = 10 s: SIGTERM 7.5 s after SIGINT.

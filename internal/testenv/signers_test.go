@@ -16,9 +16,7 @@ import (
 // the base key on the AssumeRole call, the session key on the S3 and
 // GetCallerIdentity calls made with it, and the assumed role's ARN.
 func TestSigningRecorder(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs moto")
-	}
+	SkipShort(t, "needs moto")
 	m := Moto(t)
 	rec := NewSigningRecorder(t, m.Endpoint)
 	base := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIABASEKEY000000001", "secret", ""), BaseEndpoint: aws.String(rec.URL)}

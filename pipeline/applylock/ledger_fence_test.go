@@ -42,9 +42,7 @@ func (w lockWorld) ledger() Ledger { return NewLedger(w.bucket, w.table, w.kind,
 
 func motoLockWorld(t *testing.T, kind string) lockWorld {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs moto_server")
-	}
+	testenv.SkipShort(t, "needs moto_server")
 	m := testenv.Moto(t)
 	w := lockWorld{kind: kind, bucket: awsstore.NewBucket(s3.NewFromConfig(m.SerialConfig(t), func(o *s3.Options) { o.UsePathStyle = true }), m.NewBucket(t, false))}
 	if kind == "dynamodb" {

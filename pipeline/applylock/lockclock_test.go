@@ -24,9 +24,7 @@ const (
 
 func motoLockStore(t *testing.T) LockStore {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs moto_server")
-	}
+	testenv.SkipShort(t, "needs moto_server")
 	m := testenv.Moto(t)
 	tb := awsstore.NewTable(dynamodb.NewFromConfig(m.SerialConfig(t)), m.NewTable(t))
 	return NewDynamoDBLockStore(tb, "acme/app/terraform.tfstate.prstate-apply")
