@@ -363,7 +363,7 @@ func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
 			reason := decideTakeover(takeoverInput{
 				watch:          watch,
 				holder:         cur.Holder,
-				age:            obs.age(cur.Holder.Renewed, l.opts.ClockSkew),
+				age:            observedAge(obs, cur.Holder.Renewed, l.opts.ClockSkew),
 				fallback:       l.opts.Lease,
 				maxLease:       l.opts.MaxLease,
 				earlierAttempt: earlierAttempt(cur.Holder, l.rec.Holder),

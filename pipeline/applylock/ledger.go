@@ -11,6 +11,7 @@ import (
 	"github.com/prstate/prstate/pipeline/escape"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
+	"github.com/prstate/prstate/pipeline/storage/record"
 )
 
 // LedgerEntry is the last commit whose apply started under a production
@@ -62,21 +63,16 @@ type Ledger interface {
 // ledgerAttr holds the entry's JSON in the DynamoDB item.
 const ledgerAttr = "Ledger"
 
-// ledgerTable is the part of the lock table the ledger uses: a write
-// under the lock is conditional on the lock's item (PutItemChecked).
-type ledgerTable interface {
-	storage.ItemReadWriter
-	PutItemChecked(ctx context.Context, item storage.Item, cond storage.Condition, check storage.Check) error
-}
-
 // NewLedger returns the ledger of production key: in table, beside the
 // apply lock's item, when the lock lives in DynamoDB (lockBackend
-// "dynamodb"), in bucket otherwise.
-func NewLedger(bucket storage.ObjectReadWriter, table ledgerTable, lockBackend, key string) Ledger {
+// "dynamodb"), in bucket otherwise. The item's JSON is its own version:
+// it carries the start time, so two writes never produce the same value
+// by accident.
+func NewLedger(bucket record.Objects, table record.Items, lockBackend, key string) Ledger {
 	if lockBackend == "dynamodb" && table != nil {
-		return &tableLedger{table: table, id: statekey.LedgerItemID(bucket.Name(), key)}
+		return &ledger{rec: record.DynamoDB(table, statekey.LedgerItemID(bucket.Name(), key), ledgerAttr)}
 	}
-	return &bucketLedger{bucket: bucket, key: statekey.LedgerObjectKey(key)}
+	return &ledger{rec: record.S3(bucket, statekey.LedgerObjectKey(key), released{})}
 }
 
 func decodeLedger(where string, data []byte) (LedgerEntry, error) {
@@ -103,100 +99,41 @@ func encodeLedger(e LedgerEntry) ([]byte, error) {
 	return b, nil
 }
 
-type bucketLedger struct {
-	bucket storage.ObjectReadWriter
-	key    string
-}
+// ledger is the ledger's record; encodeLedger and decodeLedger are its codec.
+type ledger struct{ rec *record.Record }
 
-func (l *bucketLedger) Where() string { return "s3://" + l.bucket.Name() + "/" + l.key }
+func (l *ledger) Where() string { return l.rec.Where() }
 
-func (l *bucketLedger) Read(ctx context.Context) (LedgerRecord, error) {
-	obj, err := l.bucket.GetObject(ctx, l.key)
+func (l *ledger) Read(ctx context.Context) (LedgerRecord, error) {
+	obs, err := l.rec.Read(ctx)
 	if errors.Is(err, storage.ErrNotFound) {
 		return LedgerRecord{}, nil
 	}
 	if err != nil {
 		return LedgerRecord{}, fmt.Errorf("failed to read the apply ledger %s: %w", l.Where(), err)
 	}
-	e, err := decodeLedger(l.Where(), obj.Body)
+	e, err := decodeLedger(l.Where(), obs.Body)
 	if err != nil {
 		return LedgerRecord{}, err
 	}
-	return LedgerRecord{Entry: e, version: obj.ETag}, nil
+	return LedgerRecord{Entry: e, version: obs.Version}, nil
 }
 
-func (l *bucketLedger) Write(ctx context.Context, prev LedgerRecord, next LedgerEntry) (LedgerRecord, error) {
+func (l *ledger) Write(ctx context.Context, prev LedgerRecord, next LedgerEntry) (LedgerRecord, error) {
 	return l.WriteChecked(ctx, prev, next, nil)
 }
 
-func (l *bucketLedger) WriteChecked(ctx context.Context, prev LedgerRecord, next LedgerEntry, lock *storage.Check) (LedgerRecord, error) {
-	if lock != nil {
-		return LedgerRecord{}, fmt.Errorf("failed to write the apply ledger %s: an S3 object cannot be written on a condition on %s", l.Where(), lock.LockID)
-	}
+func (l *ledger) WriteChecked(ctx context.Context, prev LedgerRecord, next LedgerEntry, lock *storage.Check) (LedgerRecord, error) {
 	body, err := encodeLedger(next)
 	if err != nil {
 		return LedgerRecord{}, err
 	}
-	opts := storage.PutOptions{IfNoneMatch: prev.version == "", IfMatch: prev.version}
-	etag, err := l.bucket.PutObject(ctx, l.key, body, opts)
+	v, err := l.rec.Write(ctx, body, prev.version, lock)
 	if errors.Is(err, storage.ErrPrecondition) {
 		return LedgerRecord{}, fmt.Errorf("failed to write the apply ledger %s: %w", l.Where(), ErrLedgerChanged)
 	}
 	if err != nil {
 		return LedgerRecord{}, fmt.Errorf("failed to write the apply ledger %s: %w", l.Where(), err)
 	}
-	return LedgerRecord{Entry: next, version: etag}, nil
-}
-
-type tableLedger struct {
-	table ledgerTable
-	id    string
-}
-
-func (l *tableLedger) Where() string { return "DynamoDB item " + l.id }
-
-func (l *tableLedger) Read(ctx context.Context) (LedgerRecord, error) {
-	item, err := l.table.GetItem(ctx, l.id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return LedgerRecord{}, nil
-	}
-	if err != nil {
-		return LedgerRecord{}, fmt.Errorf("failed to read the apply ledger %s: %w", l.Where(), err)
-	}
-	raw := item[ledgerAttr]
-	e, err := decodeLedger(l.Where(), []byte(raw))
-	if err != nil {
-		return LedgerRecord{}, err
-	}
-	return LedgerRecord{Entry: e, version: raw}, nil
-}
-
-func (l *tableLedger) Write(ctx context.Context, prev LedgerRecord, next LedgerEntry) (LedgerRecord, error) {
-	return l.WriteChecked(ctx, prev, next, nil)
-}
-
-func (l *tableLedger) WriteChecked(ctx context.Context, prev LedgerRecord, next LedgerEntry, lock *storage.Check) (LedgerRecord, error) {
-	body, err := encodeLedger(next)
-	if err != nil {
-		return LedgerRecord{}, err
-	}
-	// The item's JSON is its own version: it carries the start time, so two
-	// writes never produce the same value by accident.
-	cond := storage.Condition{Absent: true}
-	if prev.version != "" {
-		cond = storage.Condition{Attr: ledgerAttr, Equals: prev.version}
-	}
-	item := storage.Item{storage.KeyAttr: l.id, ledgerAttr: string(body)}
-	if lock != nil {
-		err = l.table.PutItemChecked(ctx, item, cond, *lock)
-	} else {
-		err = l.table.PutItem(ctx, item, cond)
-	}
-	if errors.Is(err, storage.ErrPrecondition) {
-		return LedgerRecord{}, fmt.Errorf("failed to write the apply ledger %s: %w", l.Where(), ErrLedgerChanged)
-	}
-	if err != nil {
-		return LedgerRecord{}, fmt.Errorf("failed to write the apply ledger %s: %w", l.Where(), err)
-	}
-	return LedgerRecord{Entry: next, version: string(body)}, nil
+	return LedgerRecord{Entry: next, version: v}, nil
 }

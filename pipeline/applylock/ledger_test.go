@@ -54,7 +54,15 @@ func testLedger(t *testing.T, bucket storage.Bucket, table storage.Table, lockBa
 		t.Fatalf("final: %+v", got.Entry)
 	}
 
-	// It lives beside the apply lock, and nowhere else.
+	// It lives beside the apply lock, and nowhere else; Where names it in
+	// the one form of every record.
+	want := "s3://" + bucket.Name() + "/" + key + ".prstate-ledger.json"
+	if lockBackend == "dynamodb" {
+		want = "dynamodb://" + table.Name() + "/" + bucket.Name() + "/" + key + ".prstate-ledger"
+	}
+	if l.Where() != want {
+		t.Errorf("Where() = %q, want %q", l.Where(), want)
+	}
 	if lockBackend == "dynamodb" {
 		item, err := table.GetItem(ctx, bucket.Name()+"/"+key+".prstate-ledger")
 		if err != nil || !strings.Contains(item["Ledger"], `"sha":"`+strings.Repeat("c", 40)+`"`) {

@@ -73,7 +73,7 @@ func TestRecordAge(t *testing.T) {
 		{"nothing to compare", Observation{ServerNow: t0}, time.Time{}, recordAge{}},
 	}
 	for _, c := range cases {
-		if got := c.obs.age(c.wrote, time.Minute); got != c.want {
+		if got := observedAge(c.obs, c.wrote, time.Minute); got != c.want {
 			t.Errorf("%s: got %+v, want %+v", c.name, got, c.want)
 		}
 	}

@@ -5,11 +5,14 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/storage"
+	"github.com/prstate/prstate/pipeline/storage/record"
 )
 
-// LockStore is one lock record with compare-and-swap, on S3 or DynamoDB.
-// Version is opaque: an ETag or the stored Info. Errors wrap
-// storage.ErrNotFound (no record) and storage.ErrPrecondition (lost race).
+// LockStore is one lock record with compare-and-swap, on S3 or DynamoDB:
+// a record.Record (NewS3LockStore, NewDynamoDBLockStore), or a test's
+// wrapper of one. Version is opaque: an ETag or the stored Info. Errors
+// wrap storage.ErrNotFound (no record) and storage.ErrPrecondition (lost
+// race).
 //
 // A released lock may leave a "released" record behind (S3, where a
 // DELETE is not reliably conditional): Read reports it as ErrNotFound and
@@ -33,24 +36,41 @@ type LockStore interface {
 }
 
 // Observation is one read of a lock record.
-type Observation struct {
-	Body    []byte
-	Version string
-	// Written is when the store wrote the record, on its own clock (S3's
-	// LastModified, to the second); zero where it keeps none (DynamoDB).
-	Written time.Time
-	// ServerNow is the store's clock when it answered (the response's
-	// Date header, to the second); zero when unknown.
-	ServerNow time.Time
+type Observation = record.Observation
+
+// lockInfoAttr holds the record in the DynamoDB item, as Terraform's Info.
+const lockInfoAttr = "Info"
+
+// NewS3LockStore keeps a lock record in the object key of b, versioned by
+// its ETag: If-None-Match creates, If-Match replaces, and a release
+// leaves a released record (ReleasedRecord).
+func NewS3LockStore(b record.Objects, key string) LockStore {
+	return record.S3(b, key, released{})
 }
+
+// NewDynamoDBLockStore keeps a lock record in the Info attribute of item
+// lockID of t, as Terraform does; the Info value itself is the version
+// (every write carries a new RVN). DynamoDB honours the condition of a
+// delete, so a release deletes the item, as Terraform and OpenTofu do.
+func NewDynamoDBLockStore(t record.Items, lockID string) LockStore {
+	return record.DynamoDB(t, lockID, lockInfoAttr)
+}
+
+// released is the tombstone of the records beside a lock on S3:
+// ReleasedRecord.
+type released struct{}
+
+func (released) New() []byte         { return ReleasedRecord() }
+func (released) Is(body []byte) bool { return IsReleasedRecord(body) }
 
 // httpDateResolution: Last-Modified and Date carry whole seconds.
 const httpDateResolution = time.Second
 
-// age is how long ago the record was written on the store's clock, as a
-// lower bound. Where the store keeps no write time, the holder's own
-// write time stands in, less skew (how far its clock may be off).
-func (o Observation) age(holderWrote time.Time, skew time.Duration) recordAge {
+// observedAge is how long ago the record read in o was written, on the
+// store's clock, as a lower bound. Where the store keeps no write time,
+// the holder's own write time stands in, less skew (how far its clock may
+// be off).
+func observedAge(o Observation, holderWrote time.Time, skew time.Duration) recordAge {
 	switch {
 	case o.ServerNow.IsZero():
 		return recordAge{}

@@ -1,13 +1,12 @@
 package applylock
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/prstate/prstate/pipeline/statekey"
-	"github.com/prstate/prstate/pipeline/storage"
+	"github.com/prstate/prstate/pipeline/storage/record"
 )
 
 // Waiter is one run waiting for the apply lock of a production state, as
@@ -66,52 +65,13 @@ func marshalWaiters(ws []Waiter) []byte {
 // (attribute Waiters, never Info, so status and Terraform never take it
 // for a lock) when the lock is an item, else the S3 object
 // <key>.prstate-waiters.json. Both are compare-and-swap records, as the
-// lock is.
-func NewWaitersStore(bucket objectCAS, table storage.Table, lockBackend, key string) LockStore {
+// lock is; marshalWaiters and parseWaiters are its codec.
+func NewWaitersStore(bucket record.Objects, table record.Items, lockBackend, key string) LockStore {
 	if lockBackend == "dynamodb" && table != nil {
-		return &waitersItem{t: table, id: statekey.WaitersItemID(bucket.Name(), key)}
+		return record.DynamoDB(table, statekey.WaitersItemID(bucket.Name(), key), waitersAttr)
 	}
 	return NewS3LockStore(bucket, statekey.WaitersObjectKey(key))
 }
 
 // waitersAttr holds the record's JSON in the DynamoDB item.
 const waitersAttr = "Waiters"
-
-// waitersItem is a LockStore on one item's Waiters attribute; the JSON is
-// its own version (every write carries a new RVN).
-type waitersItem struct {
-	t  itemCAS
-	id string
-}
-
-func (s *waitersItem) Where() string { return "dynamodb://" + s.t.Name() + "/" + s.id }
-
-func (s *waitersItem) put(ctx context.Context, body []byte, cond storage.Condition) (string, error) {
-	if err := s.t.PutItem(ctx, storage.Item{storage.KeyAttr: s.id, waitersAttr: string(body)}, cond); err != nil {
-		return "", err
-	}
-	return string(body), nil
-}
-
-func (s *waitersItem) Create(ctx context.Context, body []byte) (string, error) {
-	return s.put(ctx, body, storage.Condition{Absent: true})
-}
-
-func (s *waitersItem) Read(ctx context.Context) (Observation, error) {
-	it, at, err := s.t.GetItemAt(ctx, s.id)
-	if err != nil {
-		return Observation{}, err
-	}
-	return Observation{Body: []byte(it[waitersAttr]), Version: it[waitersAttr], ServerNow: at}, nil
-}
-
-func (s *waitersItem) Replace(ctx context.Context, body []byte, expected string) (string, error) {
-	return s.put(ctx, body, storage.Condition{Attr: waitersAttr, Equals: expected})
-}
-
-func (s *waitersItem) Delete(ctx context.Context, expected string) error {
-	return s.t.DeleteItem(ctx, s.id, storage.Condition{Attr: waitersAttr, Equals: expected})
-}
-
-// Guard: nothing is written under the waiters record.
-func (s *waitersItem) Guard(string) *storage.Check { return nil }
