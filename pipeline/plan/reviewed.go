@@ -11,6 +11,7 @@ import (
 	"github.com/prstate/prstate/pipeline/escape"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
+	"github.com/prstate/prstate/pipeline/storage/record"
 )
 
 // Reviewed is the reviewed-plan record: what a pull request's plan showed
@@ -92,19 +93,17 @@ func ProductionRef(ctx context.Context, bucket storage.ObjectReadWriter, key str
 }
 
 // SaveReviewed stores r under its head SHA and as the PR's latest record,
-// encrypted as the PR state is.
+// encrypted as the PR state is. Each is a record.Record written whole:
+// every write is a new fact, so none is compared and swapped.
 func SaveReviewed(ctx context.Context, bucket storage.ObjectReadWriter, prKey string, r Reviewed, enc storage.Encryption) error {
-	if !escape.IsSHA(r.HeadSHA) {
-		return errors.New("failed to record the reviewed plan: the pull request's head commit is not known (no commit SHA in the event)")
-	}
-	body, err := json.Marshal(r)
+	body, err := encodeReviewed(r)
 	if err != nil {
-		return fmt.Errorf("failed to encode the reviewed plan: %w", err)
+		return err
 	}
 	for _, name := range []string{r.HeadSHA, "latest"} {
-		key := statekey.ReviewedPlanKey(prKey, name)
-		if _, err := bucket.PutObject(ctx, key, body, storage.PutOptions{Encryption: enc}); err != nil {
-			return fmt.Errorf("failed to write the reviewed plan %s: %w", key, err)
+		rec := record.S3Encrypted(bucket, statekey.ReviewedPlanKey(prKey, name), enc)
+		if _, err := rec.Put(ctx, body); err != nil {
+			return fmt.Errorf("failed to write the reviewed plan %s: %w", rec.Where(), err)
 		}
 	}
 	return nil
@@ -113,19 +112,39 @@ func SaveReviewed(ctx context.Context, bucket storage.ObjectReadWriter, prKey st
 // LoadReviewed reads the record of prKey made at sha ("latest" for the
 // last one); found is false when there is none.
 func LoadReviewed(ctx context.Context, bucket storage.ObjectReadWriter, prKey, sha string) (r Reviewed, found bool, err error) {
-	key := statekey.ReviewedPlanKey(prKey, sha)
-	obj, err := bucket.GetObject(ctx, key)
+	rec := record.S3(bucket, statekey.ReviewedPlanKey(prKey, sha), nil)
+	obs, err := rec.Read(ctx)
 	if errors.Is(err, storage.ErrNotFound) {
 		return Reviewed{}, false, nil
 	}
 	if err != nil {
-		return Reviewed{}, false, fmt.Errorf("failed to read the reviewed plan %s: %w", key, err)
+		return Reviewed{}, false, fmt.Errorf("failed to read the reviewed plan %s: %w", rec.Where(), err)
 	}
-	if err := json.Unmarshal(obj.Body, &r); err != nil {
-		return Reviewed{}, false, fmt.Errorf("failed to read the reviewed plan %s: not a prstate record: %w", key, err)
-	}
-	if !escape.IsSHA(r.HeadSHA) {
-		return Reviewed{}, false, fmt.Errorf("failed to read the reviewed plan %s: its head commit is not a SHA", key)
+	if r, err = decodeReviewed(obs.Body); err != nil {
+		return Reviewed{}, false, fmt.Errorf("failed to read the reviewed plan %s: %w", rec.Where(), err)
 	}
 	return r, true, nil
+}
+
+// encodeReviewed and decodeReviewed are the reviewed plan's codec.
+func encodeReviewed(r Reviewed) ([]byte, error) {
+	if !escape.IsSHA(r.HeadSHA) {
+		return nil, errors.New("failed to record the reviewed plan: the pull request's head commit is not known (no commit SHA in the event)")
+	}
+	body, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode the reviewed plan: %w", err)
+	}
+	return body, nil
+}
+
+func decodeReviewed(body []byte) (Reviewed, error) {
+	var r Reviewed
+	if err := json.Unmarshal(body, &r); err != nil {
+		return Reviewed{}, fmt.Errorf("not a prstate record: %w", err)
+	}
+	if !escape.IsSHA(r.HeadSHA) {
+		return Reviewed{}, errors.New("its head commit is not a SHA")
+	}
+	return r, nil
 }
