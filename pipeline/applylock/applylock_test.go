@@ -32,7 +32,7 @@ func newMemLock(b *memstore.Bucket, h Holder, o LockOptions) *ApplyLock {
 func TestAcquireFreeAndRelease(t *testing.T) {
 	t.Parallel()
 	b := memstore.NewBucket("acme")
-	l := newMemLock(b, Holder{RunID: "1"}, LockOptions{Lease: time.Minute, Clock: clocktest.New()})
+	l := newMemLock(b, Holder{Run: Run{RunID: "1"}}, LockOptions{Lease: time.Minute, Clock: clocktest.New()})
 	if err := l.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -62,13 +62,13 @@ func TestTakeoverAfterLease(t *testing.T) {
 	t.Parallel()
 	b := memstore.NewBucket("acme")
 	clk := clocktest.New()
-	holder := newMemLock(b, Holder{RunID: "1"}, LockOptions{Lease: 10 * time.Second, Clock: clk})
+	holder := newMemLock(b, Holder{Run: Run{RunID: "1"}}, LockOptions{Lease: 10 * time.Second, Clock: clk})
 	if err := holder.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	var warned []string
 	waiterClock := &heartbeatingClock{Fake: clk, every: 3 * time.Second, holder: holder, until: clk.Now().Add(time.Minute)}
-	w := newMemLock(b, Holder{RunID: "2"}, LockOptions{Lease: 10 * time.Second, Poll: 500 * time.Millisecond, Clock: waiterClock, Warn: func(m string) { warned = append(warned, m) }})
+	w := newMemLock(b, Holder{Run: Run{RunID: "2"}}, LockOptions{Lease: 10 * time.Second, Poll: 500 * time.Millisecond, Clock: waiterClock, Warn: func(m string) { warned = append(warned, m) }})
 	start := clk.Now()
 	if err := w.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
@@ -125,13 +125,13 @@ func TestTakeoverWhenRunCompleted(t *testing.T) {
 	t.Parallel()
 	b := memstore.NewBucket("acme")
 	clk := clocktest.New()
-	holder := newMemLock(b, Holder{Repository: "acme/infra", RunID: "77"}, LockOptions{Lease: 6 * time.Hour, Clock: clk})
+	holder := newMemLock(b, Holder{Run: Run{Repository: "acme/infra", RunID: "77"}}, LockOptions{Lease: 6 * time.Hour, Clock: clk})
 	if err := holder.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	runs := &fakeRuns{completed: map[string]bool{"acme/infra/" + time.Duration(77).String(): true}}
 	var warned string
-	w := newMemLock(b, Holder{RunID: "78"}, LockOptions{Lease: time.Hour, Runs: runs, Clock: clk, Warn: func(m string) { warned = m }})
+	w := newMemLock(b, Holder{Run: Run{RunID: "78"}}, LockOptions{Lease: time.Hour, Runs: runs, Clock: clk, Warn: func(m string) { warned = m }})
 	start := clk.Now()
 	if err := w.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
@@ -145,7 +145,7 @@ func TestLiveRunIsNotTakenOverAndTimesOut(t *testing.T) {
 	t.Parallel()
 	b := memstore.NewBucket("acme")
 	clk := clocktest.New()
-	holder := newMemLock(b, Holder{Repository: "acme/infra", RunID: "77", RunURL: "https://github.com/acme/infra/actions/runs/77", SHA: "0123456789abcdef0123456789abcdef01234567"}, LockOptions{Lease: 6 * time.Hour, Clock: clk})
+	holder := newMemLock(b, Holder{Run: Run{Repository: "acme/infra", RunID: "77", RunURL: "https://github.com/acme/infra/actions/runs/77"}, SHA: "0123456789abcdef0123456789abcdef01234567"}, LockOptions{Lease: 6 * time.Hour, Clock: clk})
 	if err := holder.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -401,13 +401,13 @@ func TestEarlierAttemptIsTakenOverAtOnce(t *testing.T) {
 	t.Parallel()
 	b := memstore.NewBucket("acme")
 	clk := clocktest.New()
-	old := newMemLock(b, Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "1"}, LockOptions{Lease: 6 * time.Hour, Clock: clk})
+	old := newMemLock(b, Holder{Run: Run{Repository: "acme/infra", RunID: "7", RunAttempt: "1"}}, LockOptions{Lease: 6 * time.Hour, Clock: clk})
 	if err := old.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	runs := &fakeRuns{completed: map[string]bool{}} // run 7 is in progress (attempt 2)
 	var warned string
-	w := newMemLock(b, Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "2"}, LockOptions{Lease: 6 * time.Hour, Runs: runs, Clock: clk, Warn: func(m string) { warned = m }})
+	w := newMemLock(b, Holder{Run: Run{Repository: "acme/infra", RunID: "7", RunAttempt: "2"}}, LockOptions{Lease: 6 * time.Hour, Runs: runs, Clock: clk, Warn: func(m string) { warned = m }})
 	start := clk.Now()
 	if err := w.Acquire(t.Context()); err != nil {
 		t.Fatal(err)

@@ -94,7 +94,7 @@ func TestHeartbeatingHolderOfACompletedRunWaitsForItsKillTime(t *testing.T) {
 	const lease = 5 * time.Minute
 	b := memstore.NewBucket("acme")
 	clk := clocktest.New()
-	holder := newMemLock(b, Holder{Repository: "acme/infra", RunID: "77"}, LockOptions{Lease: lease, Heartbeats: true, Clock: clk})
+	holder := newMemLock(b, Holder{Run: Run{Repository: "acme/infra", RunID: "77"}}, LockOptions{Lease: lease, Heartbeats: true, Clock: clk})
 	if err := holder.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestHeartbeatingHolderOfACompletedRunWaitsForItsKillTime(t *testing.T) {
 	var warned string
 	every := heartbeatEvery(lease)
 	wclk := &heartbeatingClock{Fake: clk, every: every, holder: holder, until: clk.Now().Add(10 * every)}
-	w := newMemLock(b, Holder{RunID: "78"}, LockOptions{Lease: lease, Poll: 500 * time.Millisecond, Runs: runs, Clock: wclk, Warn: func(m string) { warned = m }})
+	w := newMemLock(b, Holder{Run: Run{RunID: "78"}}, LockOptions{Lease: lease, Poll: 500 * time.Millisecond, Runs: runs, Clock: wclk, Warn: func(m string) { warned = m }})
 	start := clk.Now()
 	if err := w.Acquire(t.Context()); err != nil {
 		t.Fatal(err)

@@ -17,13 +17,10 @@ import (
 // LedgerEntry is the last commit whose apply started under a production
 // state's apply lock. Supersede compares the next commit with it.
 type LedgerEntry struct {
-	SHA        string    `json:"sha"`
-	Repository string    `json:"repository,omitempty"`
-	RunID      string    `json:"run_id,omitempty"`
-	RunAttempt string    `json:"run_attempt,omitempty"`
-	RunURL     string    `json:"run_url,omitempty"`
-	PR         int       `json:"pr,omitempty"`
-	Started    time.Time `json:"started"`
+	SHA string `json:"sha"`
+	Run
+	PR      int       `json:"pr,omitempty"`
+	Started time.Time `json:"started"`
 	// Previous is the commit the ledger held before this one: what
 	// verify-plan, run under the lock after the ledger moved, compares
 	// since (the pull requests this apply brings).

@@ -86,12 +86,12 @@ func TestPausedHolderDoesNotRecordItsApply(t *testing.T) {
 				if !clockRuns {
 					aClock = clocktest.New() // stands still: A's fence never passes
 				}
-				a := NewApplyLock(w.store(), Holder{SHA: shaC, RunID: "1"}, LockOptions{Lease: lease, Heartbeats: true, Clock: aClock})
+				a := NewApplyLock(w.store(), Holder{SHA: shaC, Run: Run{RunID: "1"}}, LockOptions{Lease: lease, Heartbeats: true, Clock: aClock})
 				if err := a.Acquire(ctx); err != nil {
 					t.Fatal(err)
 				}
 				pausedAt := time.Now() // no heartbeat, no supersede check: paused
-				b := NewApplyLock(w.store(), Holder{SHA: shaB, RunID: "2"}, LockOptions{Lease: lease, Heartbeats: true, Poll: 100 * time.Millisecond})
+				b := NewApplyLock(w.store(), Holder{SHA: shaB, Run: Run{RunID: "2"}}, LockOptions{Lease: lease, Heartbeats: true, Poll: 100 * time.Millisecond})
 				if err := b.Acquire(ctx); err != nil {
 					t.Fatal(err)
 				}
@@ -164,7 +164,7 @@ func TestLedgerWriteRacingATakeover(t *testing.T) {
 				tb = memstore.NewTable("locks")
 				w.table = &takeoverDuringPut{Table: tb, takeover: func() { wrapped.takeover() }}
 			}
-			a := NewApplyLock(w.store(), Holder{SHA: shaC, RunID: "1"}, LockOptions{Lease: time.Hour, Heartbeats: true})
+			a := NewApplyLock(w.store(), Holder{SHA: shaC, Run: Run{RunID: "1"}}, LockOptions{Lease: time.Hour, Heartbeats: true})
 			if err := a.Acquire(ctx); err != nil {
 				t.Fatal(err)
 			}

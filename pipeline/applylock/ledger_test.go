@@ -24,7 +24,7 @@ func testLedger(t *testing.T, bucket storage.Bucket, table storage.Table, lockBa
 	if err != nil || !rec.Empty() {
 		t.Fatalf("empty ledger: %+v, %v", rec, err)
 	}
-	a := LedgerEntry{SHA: strings.Repeat("a", 40), Repository: "acme/infra", RunID: "1", RunURL: "https://github.com/acme/infra/actions/runs/1", PR: 7, Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	a := LedgerEntry{SHA: strings.Repeat("a", 40), Run: Run{Repository: "acme/infra", RunID: "1", RunURL: "https://github.com/acme/infra/actions/runs/1"}, PR: 7, Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	if _, err := l.Write(ctx, rec, a); err != nil {
 		t.Fatalf("create: %v", err)
 	}
@@ -37,7 +37,7 @@ func testLedger(t *testing.T, bucket storage.Bucket, table storage.Table, lockBa
 		t.Fatalf("read back: %+v, %v; want %+v", r1.Entry, err, a)
 	}
 	r2, _ := l.Read(ctx)
-	b := LedgerEntry{SHA: strings.Repeat("b", 40), RunURL: "https://github.com/acme/infra/actions/runs/2", Started: a.Started.Add(time.Minute)}
+	b := LedgerEntry{SHA: strings.Repeat("b", 40), Run: Run{RunURL: "https://github.com/acme/infra/actions/runs/2"}, Started: a.Started.Add(time.Minute)}
 	w1, err := l.Write(ctx, r1, b)
 	if err != nil {
 		t.Fatalf("replace: %v", err)

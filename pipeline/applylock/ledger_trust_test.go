@@ -32,7 +32,7 @@ func TestForgedLedgerDoesNotSkipTheApply(t *testing.T) {
 	fake := fakeFor(t, repo)
 	fake.AddCommit(p, repo.c)
 
-	forged := LedgerEntry{SHA: p, Repository: "evil/fork\n::warning::pwned", RunURL: "https://evil.example/login\n::set-output name=x::y"}
+	forged := LedgerEntry{SHA: p, Run: Run{Repository: "evil/fork\n::warning::pwned", RunURL: "https://evil.example/login\n::set-output name=x::y"}}
 	for name, cmp := range map[string]Comparer{"github": githubComparerFor(t, fake), "git": GitComparer(repo.dir)} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

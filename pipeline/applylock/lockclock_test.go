@@ -31,7 +31,7 @@ func motoLockStore(t *testing.T) LockStore {
 }
 
 func slowLock(store LockStore, run string, heartbeats bool, timeout time.Duration) *ApplyLock {
-	return NewApplyLock(store, Holder{RunID: run}, LockOptions{
+	return NewApplyLock(store, Holder{Run: Run{RunID: run}}, LockOptions{
 		Lease: clockLease, Heartbeats: heartbeats, ClockSkew: clockSkew, Poll: clockPoll, Timeout: timeout,
 		Clock: clocktest.Offset{By: clockOffset},
 	})

@@ -83,7 +83,7 @@ func TestApplyLockRecordEncoding(t *testing.T) {
 	t.Parallel()
 	r := Record{
 		LockInfo: LockInfo{ID: "id-1", Operation: "prstate-apply", Who: "runner@host", Version: "prstate", Created: time.Date(2026, 11, 23, 1, 2, 3, 4, time.UTC), Path: "app/terraform.tfstate"},
-		Holder:   Holder{Repository: "acme/infra", RunID: "9001", RunAttempt: "1", RunURL: "https://github.com/acme/infra/actions/runs/9001", SHA: "abc", PR: 7, RVN: "r1", Lease: "5m0s"},
+		Holder:   Holder{Run: Run{Repository: "acme/infra", RunID: "9001", RunAttempt: "1", RunURL: "https://github.com/acme/infra/actions/runs/9001"}, SHA: "abc", PR: 7, RVN: "r1", Lease: "5m0s"},
 	}
 	b := r.Marshal()
 	li, err := ParseLockInfo(b)
@@ -105,25 +105,25 @@ func TestApplyLockRecordEncoding(t *testing.T) {
 
 func TestEarlierAttempt(t *testing.T) {
 	t.Parallel()
-	ours := Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "2"}
+	ours := Holder{Run: Run{Repository: "acme/infra", RunID: "7", RunAttempt: "2"}}
 	cases := []struct {
 		holder Holder
 		want   bool
 	}{
-		{Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "1"}, true},
-		{Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "2"}, false}, // another job of our attempt
-		{Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "3"}, false},
-		{Holder{Repository: "acme/infra", RunID: "8", RunAttempt: "1"}, false},
-		{Holder{Repository: "acme/other", RunID: "7", RunAttempt: "1"}, false},
-		{Holder{RunAttempt: "1"}, false},
-		{Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "x"}, false},
+		{Holder{Run: Run{Repository: "acme/infra", RunID: "7", RunAttempt: "1"}}, true},
+		{Holder{Run: Run{Repository: "acme/infra", RunID: "7", RunAttempt: "2"}}, false}, // another job of our attempt
+		{Holder{Run: Run{Repository: "acme/infra", RunID: "7", RunAttempt: "3"}}, false},
+		{Holder{Run: Run{Repository: "acme/infra", RunID: "8", RunAttempt: "1"}}, false},
+		{Holder{Run: Run{Repository: "acme/other", RunID: "7", RunAttempt: "1"}}, false},
+		{Holder{Run: Run{RunAttempt: "1"}}, false},
+		{Holder{Run: Run{Repository: "acme/infra", RunID: "7", RunAttempt: "x"}}, false},
 	}
 	for _, c := range cases {
 		if got := earlierAttempt(c.holder, ours); got != c.want {
 			t.Errorf("%+v: got %v, want %v", c.holder, got, c.want)
 		}
 	}
-	if earlierAttempt(Holder{Repository: "acme/infra", RunID: "7", RunAttempt: "1"}, Holder{}) {
+	if earlierAttempt(Holder{Run: Run{Repository: "acme/infra", RunID: "7", RunAttempt: "1"}}, Holder{}) {
 		t.Error("outside CI nothing is an earlier attempt")
 	}
 }

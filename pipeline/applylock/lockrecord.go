@@ -16,12 +16,9 @@ const applyLockOperation = "prstate-apply"
 // Holder says who holds an apply lock in CI terms. It travels as JSON in
 // LockInfo.Info, so Terraform's encoding of the record stays untouched.
 type Holder struct {
-	Repository string `json:"repository,omitempty"`
-	RunID      string `json:"run_id,omitempty"`
-	RunAttempt string `json:"run_attempt,omitempty"`
-	RunURL     string `json:"run_url,omitempty"`
-	SHA        string `json:"sha,omitempty"`
-	PR         int    `json:"pr,omitempty"`
+	Run
+	SHA string `json:"sha,omitempty"`
+	PR  int    `json:"pr,omitempty"`
 	// RVN changes at every write of the record (acquire, heartbeat); a
 	// waiter that sees it unchanged for a whole lease may take over.
 	RVN   string `json:"rvn"`
@@ -60,7 +57,7 @@ func (h Holder) HeartbeatDuration() time.Duration {
 
 // HolderFromEvent fills the CI fields from the event.
 func HolderFromEvent(ev ci.Event) Holder {
-	return Holder{Repository: ev.Repository, RunID: ev.RunID, RunAttempt: ev.RunAttempt, RunURL: ev.RunURL, SHA: ev.SHA, PR: ev.PR}
+	return Holder{Run: RunFromEvent(ev), SHA: ev.SHA, PR: ev.PR}
 }
 
 // Record is the stored holder record: Terraform's LockInfo with

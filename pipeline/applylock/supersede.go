@@ -252,7 +252,7 @@ func RecordApply(ctx context.Context, lock Held, ledger Ledger, v Verdict, ev ci
 	if ev.SHA == "" {
 		return LedgerEntry{}, nil // nothing to compare later runs with
 	}
-	e := LedgerEntry{SHA: ev.SHA, Repository: ev.Repository, RunID: ev.RunID, RunAttempt: ev.RunAttempt, RunURL: ev.RunURL, PR: ev.PR, Started: now.UTC(), Previous: v.Last.SHA}
+	e := LedgerEntry{SHA: ev.SHA, Run: RunFromEvent(ev), PR: ev.PR, Started: now.UTC(), Previous: v.Last.SHA}
 	if e.Previous == e.SHA {
 		e.Previous = v.Last.Previous // a re-run of the same commit keeps what it brings
 	}

@@ -134,7 +134,7 @@ func TestSupersedeRelations(t *testing.T) {
 			ctx := context.Background()
 			start := func(sha string) Ledger {
 				l := NewLedger(memstore.NewBucket("acme-state"), memstore.NewTable("locks"), "dynamodb", "app/terraform.tfstate")
-				if _, err := l.Write(ctx, LedgerRecord{}, LedgerEntry{SHA: sha, RunURL: "https://github.com/acme/infra/actions/runs/7"}); err != nil {
+				if _, err := l.Write(ctx, LedgerRecord{}, LedgerEntry{SHA: sha, Run: Run{RunURL: "https://github.com/acme/infra/actions/runs/7"}}); err != nil {
 					t.Fatal(err)
 				}
 				return l

@@ -84,7 +84,7 @@ func NewQueue(o QueueOptions) *Queue {
 		o.Notice = func(string) {}
 	}
 	ev := o.Event
-	me := Waiter{ID: NewLockID(), SHA: ev.SHA, Repository: ev.Repository, RunID: ev.RunID, RunAttempt: ev.RunAttempt, RunURL: ev.RunURL, PR: ev.PR, Lease: o.Lease.String()}
+	me := Waiter{ID: NewLockID(), SHA: ev.SHA, Run: RunFromEvent(ev), PR: ev.PR, Lease: o.Lease.String()}
 	return &Queue{o: o, me: me, watches: map[string]lockWatch{}, rel: map[[2]string]cached[Relation]{}, onBranch: map[string]cached[bool]{}, said: map[string]bool{}}
 }
 

@@ -14,17 +14,14 @@ import (
 // at every heartbeat; an observer that sees it unchanged for a whole
 // Lease (on its own clock) treats the waiter as gone.
 type Waiter struct {
-	ID         string    `json:"id"` // random, one per waiting process
-	SHA        string    `json:"sha"`
-	Repository string    `json:"repository,omitempty"`
-	RunID      string    `json:"run_id,omitempty"`
-	RunAttempt string    `json:"run_attempt,omitempty"`
-	RunURL     string    `json:"run_url,omitempty"`
-	PR         int       `json:"pr,omitempty"`
-	Since      time.Time `json:"since"`   // the waiter's wall clock when it started waiting
-	Renewed    time.Time `json:"renewed"` // its wall clock at its last heartbeat (shown only)
-	RVN        string    `json:"rvn"`
-	Lease      string    `json:"lease"` // Go duration
+	ID  string `json:"id"` // random, one per waiting process
+	SHA string `json:"sha"`
+	Run
+	PR      int       `json:"pr,omitempty"`
+	Since   time.Time `json:"since"`   // the waiter's wall clock when it started waiting
+	Renewed time.Time `json:"renewed"` // its wall clock at its last heartbeat (shown only)
+	RVN     string    `json:"rvn"`
+	Lease   string    `json:"lease"` // Go duration
 }
 
 // LeaseDuration parses Lease, capped at maxWaiterLease; 0 when invalid.

@@ -175,7 +175,7 @@ func TestWaiterForgedRecordIgnored(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newWaitersWorld()
-	forged := marshalWaiters([]Waiter{{ID: "forged", SHA: shaF, Repository: "acme/infra", RunID: "9", RVN: "x", Lease: "1m"}})
+	forged := marshalWaiters([]Waiter{{ID: "forged", SHA: shaF, Run: Run{Repository: "acme/infra", RunID: "9"}, RVN: "x", Lease: "1m"}})
 	if _, err := w.bucket.PutObject(ctx, statekey.WaitersObjectKey(waiterKey), forged, storage.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestWaiterSkipsOnceLedgerNamesContainingCommit(t *testing.T) {
 	if d := a.poll(ctx); d.skip != nil {
 		t.Fatal("skipped behind a diverged commit")
 	}
-	if _, err := w.ledger().Write(ctx, rec, LedgerEntry{SHA: shaC, RunURL: "https://github.com/acme/infra/actions/runs/7", Started: w.clk.Now()}); err != nil {
+	if _, err := w.ledger().Write(ctx, rec, LedgerEntry{SHA: shaC, Run: Run{RunURL: "https://github.com/acme/infra/actions/runs/7"}, Started: w.clk.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	d := a.poll(ctx)

@@ -29,12 +29,12 @@ func TestLockSkipsWhileWaitingOnceNewerApplyStarted(t *testing.T) {
 	run103 := "https://github.com/acme/infra/actions/runs/103"
 	store := applylock.NewDynamoDBLockStore(table, statekey.ApplyLockItemID("acme-state", key))
 	holder := applylock.NewApplyLock(store,
-		applylock.Holder{RunURL: run103, SHA: shaC} /* no run ID: no liveness call */, applylock.LockOptions{Lease: time.Hour})
+		applylock.Holder{Run: applylock.Run{RunURL: run103}, SHA: shaC} /* no run ID: no liveness call */, applylock.LockOptions{Lease: time.Hour})
 	if err := holder.Acquire(ctx); err != nil {
 		t.Fatal(err)
 	}
 	ledger := applylock.NewLedger(bucket, table, "dynamodb", key)
-	if _, err := ledger.Write(ctx, applylock.LedgerRecord{}, applylock.LedgerEntry{SHA: shaC, Repository: "acme/infra", RunID: "103", RunURL: run103, Started: time.Now()}); err != nil {
+	if _, err := ledger.Write(ctx, applylock.LedgerRecord{}, applylock.LedgerEntry{SHA: shaC, Run: applylock.Run{Repository: "acme/infra", RunID: "103", RunURL: run103}, Started: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	args := []string{"lock", "--bucket", "acme-state", "--key", key, "--dynamodb-table", "tf-locks", "--comment", "--lock-timeout", "3s", "--lock-poll", "50ms"}

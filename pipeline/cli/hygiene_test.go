@@ -24,7 +24,7 @@ const inject = "x\n::warning::pwned\n::set-output name=x::y\r\n[login](https://e
 func forgedApplyLock() []byte {
 	return applylock.Record{
 		LockInfo: applylock.LockInfo{ID: "id" + inject, Operation: "prstate-apply", Who: inject, Version: "prstate", Created: time.Now().Add(-time.Minute)},
-		Holder:   applylock.Holder{Repository: "acme/infra" + inject, RunID: "1", RunURL: "https://evil.example/login" + inject, SHA: "not-a-sha" + inject, RVN: "r1", Lease: "6h", Renewed: time.Now()},
+		Holder:   applylock.Holder{Run: applylock.Run{Repository: "acme/infra" + inject, RunID: "1", RunURL: "https://evil.example/login" + inject}, SHA: "not-a-sha" + inject, RVN: "r1", Lease: "6h", Renewed: time.Now()},
 	}.Marshal()
 }
 

@@ -23,7 +23,7 @@ func TestKeepersLostWhenAnyLockIsLost(t *testing.T) {
 	var stores []applylock.LockStore
 	for _, key := range []string{"a/terraform.tfstate.prstate-apply.lock", "b/terraform.tfstate.prstate-apply.lock"} {
 		store := applylock.NewS3LockStore(b, key)
-		l := applylock.NewApplyLock(store, applylock.Holder{RunID: "1"}, applylock.LockOptions{ID: id, Lease: applylock.MinLease, Heartbeats: true})
+		l := applylock.NewApplyLock(store, applylock.Holder{Run: applylock.Run{RunID: "1"}}, applylock.LockOptions{ID: id, Lease: applylock.MinLease, Heartbeats: true})
 		if err := l.Acquire(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +47,7 @@ func TestKeepersLostWhenAnyLockIsLost(t *testing.T) {
 	if _, err := applylock.ReleaseByID(ctx, stores[1], id, nil); err != nil {
 		t.Fatal(err)
 	}
-	other := applylock.NewApplyLock(stores[1], applylock.Holder{RunID: "2"}, applylock.LockOptions{Lease: time.Hour})
+	other := applylock.NewApplyLock(stores[1], applylock.Holder{Run: applylock.Run{RunID: "2"}}, applylock.LockOptions{Lease: time.Hour})
 	if err := other.Acquire(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func TestLockRefusesAForgedLedger(t *testing.T) {
 	p := strings.Repeat("7e", 20)
 	fake.AddCommit(p, shaC)
 	ledger := applylock.NewLedger(bucket, table, "dynamodb", "app/terraform.tfstate")
-	if _, err := ledger.Write(context.Background(), applylock.LedgerRecord{}, applylock.LedgerEntry{SHA: p, Repository: "acme/infra", RunURL: "https://evil.example/x\n::warning::pwned"}); err != nil {
+	if _, err := ledger.Write(context.Background(), applylock.LedgerRecord{}, applylock.LedgerEntry{SHA: p, Run: applylock.Run{Repository: "acme/infra", RunURL: "https://evil.example/x\n::warning::pwned"}}); err != nil {
 		t.Fatal(err)
 	}
 	a.push(shaC, "300")

@@ -51,7 +51,7 @@ func TestSummaryGolden(t *testing.T) {
 		Lock: LockSummary{Held: true, Waited: 130*time.Second + 400*time.Millisecond, BehindRunURL: "https://github.com/acme/infra/actions/runs/8990", BehindCommit: "1111111111111111111111111111111111111111"}}
 	superseded := ApplyReport{Outcome: ApplySuperseded, Key: "app/terraform.tfstate", Commit: shaA, RunURL: runURL, At: goldenAt,
 		Lock:  LockSummary{Held: true, Waited: 42 * time.Second, BehindRunURL: newerRunURL, BehindCommit: shaC},
-		Newer: applylock.LedgerEntry{SHA: shaC, RunURL: newerRunURL, Started: goldenAt.Add(-time.Minute)}}
+		Newer: applylock.LedgerEntry{SHA: shaC, Run: applylock.Run{RunURL: newerRunURL}, Started: goldenAt.Add(-time.Minute)}}
 	cases := map[string]Summary{
 		"summary_lock.md": {Command: "lock", Links: goldenLinks, Rows: []SummaryRow{applied.SummaryRow("app", goldenLinks)}},
 		"summary_lock_superseded.md": {Command: "lock", Links: goldenLinks, Rows: []SummaryRow{superseded.SummaryRow("app", goldenLinks)},
@@ -80,7 +80,7 @@ func TestCommentGolden(t *testing.T) {
 	waited := ApplySection(ApplyReport{Outcome: ApplyApplied, Key: "app/terraform.tfstate", Commit: shaC, RunURL: newerRunURL, At: goldenAt,
 		Lock: LockSummary{Held: true, Waited: 95 * time.Second, BehindRunURL: "https://github.com/acme/infra/actions/runs/8990", BehindCommit: "1111111111111111111111111111111111111111"}}, goldenLinks)
 	superseded := ApplySection(ApplyReport{Outcome: ApplySuperseded, Key: "app/terraform.tfstate", Commit: shaA, RunURL: runURL, At: goldenAt,
-		Newer: applylock.LedgerEntry{SHA: shaC, RunURL: newerRunURL, Started: goldenAt.Add(-time.Minute)}}, goldenLinks)
+		Newer: applylock.LedgerEntry{SHA: shaC, Run: applylock.Run{RunURL: newerRunURL}, Started: goldenAt.Add(-time.Minute)}}, goldenLinks)
 	cleanup := CleanupSection(CleanupReport{Key: "app/pr-42/terraform.tfstate", At: goldenAt.Add(time.Hour), RunURL: runURL, Removed: 5}, goldenLinks)
 	cases := map[string]StickyComment{
 		"comment_plan.md":                 {ID: id, Sections: map[string]string{SectionPlan: planned}},
