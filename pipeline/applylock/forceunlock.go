@@ -113,11 +113,11 @@ func ForceUnlock(ctx context.Context, bucket forceUnlockBucket, table LockItemDe
 	switch {
 	case lock.objectKey != "" && lock.Kind == "apply":
 		// As a release does: never trust DELETE to honour If-Match.
-		_, err = bucket.PutObject(ctx, lock.objectKey, ReleasedRecord(), storage.PutOptions{IfMatch: lock.version})
+		err = NewS3LockStore(bucket, lock.objectKey).Delete(ctx, lock.version)
 	case lock.objectKey != "":
 		err = bucket.DeleteObject(ctx, lock.objectKey, lock.version)
 	default:
-		err = table.DeleteItem(ctx, lock.itemID, storage.Condition{Attr: "Info", Equals: lock.version})
+		err = table.DeleteItem(ctx, lock.itemID, storage.Condition{Attr: lockInfoAttr, Equals: lock.version})
 	}
 	if errors.Is(err, storage.ErrPrecondition) || errors.Is(err, storage.ErrNotFound) {
 		return res, fmt.Errorf("lock %s changed while we looked (released or renewed): left alone; run prstate status", id)
