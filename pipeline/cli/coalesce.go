@@ -17,13 +17,13 @@ func (inv *invocation) waitQueue(st Store) *applylock.Queue {
 	}
 	stack := inv.cfg.Main()
 	return applylock.NewQueue(applylock.QueueOptions{
-		Store:    applylock.NewWaitersStore(st.Bucket, st.Table, inv.cfg.LockBackend, stack.Keys.Production),
-		Ledger:   applylock.NewLedger(st.Bucket, st.Table, inv.cfg.LockBackend, stack.Keys.Production),
-		Comparer: inv.stackComparer(),
-		Event:    inv.ev,
-		Clock:    inv.app.Clock,
-		Logf:     inv.logf,
-		Notice:   inv.rep.Notice,
+		Store:   applylock.NewWaitersStore(st.Bucket, st.Table, inv.cfg.LockBackend, stack.Keys.Production),
+		Ledger:  applylock.NewLedger(st.Bucket, st.Table, inv.cfg.LockBackend, stack.Keys.Production),
+		Commits: inv.stackComparer(),
+		Event:   inv.ev,
+		Clock:   inv.app.Clock,
+		Logf:    inv.logf,
+		Notice:  inv.rep.Notice,
 	})
 }
 
@@ -43,12 +43,12 @@ func (inv *invocation) skippedWhileWaiting(ctx context.Context, command string, 
 	return se.Verdict, true
 }
 
-// stackComparer is the main stack's comparer, memoized for this command:
-// the waiters' checks and the supersede check under the lock share its
+// stackComparer is the main stack's comparer for this command: the
+// waiters' checks and the supersede check under the lock share its
 // answers (one compare API call per pair of commits).
-func (inv *invocation) stackComparer() applylock.Comparer {
+func (inv *invocation) stackComparer() *applylock.Commits {
 	if inv.cmp == nil {
-		inv.cmp = applylock.MemoComparer(inv.comparer(inv.cfg.Main()))
+		inv.cmp = inv.comparer(inv.cfg.Main())
 	}
 	return inv.cmp
 }

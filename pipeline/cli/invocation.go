@@ -22,7 +22,7 @@ type invocation struct {
 	ev   ci.Event
 	rep  report.Reporter
 	args []string           // after the flags (run: the command to wrap)
-	cmp  applylock.Comparer // the main stack's, memoized (stackComparer)
+	cmp  *applylock.Commits // the main stack's (stackComparer)
 	// lockID is the apply lock ID shared by the stacks of one job ("": a
 	// new one per lock); see multistack_lock.go.
 	lockID string

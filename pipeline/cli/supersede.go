@@ -48,28 +48,34 @@ func (inv *invocation) checkSupersede(ctx context.Context, lock applylock.Held, 
 	return v, nil
 }
 
-// comparer asks GitHub's compare API when it can (a token, a GitHub
-// repository), falling back to git in the checkout. The action's image has
-// no git: there (GITHUB_ACTIONS=true and no git on PATH) the compare API
-// is the only comparer, and its error is the step's error.
-func (inv *invocation) comparer(st backend.Stack) applylock.Comparer {
+// comparer is the stack's one commit comparer: GitHub's compare API when
+// it can (a token, a GitHub repository), then git in the checkout. The
+// action's image has no git: there (GITHUB_ACTIONS=true and no git on
+// PATH) the compare API is the only source, and its error is the step's
+// error.
+func (inv *invocation) comparer(st backend.Stack) *applylock.Commits {
 	git := applylock.FetchingGitComparer(st.Dir, inv.ev.DefaultBranch)
-	if inv.app.Env("GITHUB_ACTIONS") == "true" && !onPath(inv.app.Env("PATH"), "git") {
-		git = applylock.NoComparer("git merge-base", "this runs in prstate's action image, which has no git: pass github-token (the default, github.token, needs contents: read) so the GitHub compare API answers")
+	noGit := inv.app.Env("GITHUB_ACTIONS") == "true" && !onPath(inv.app.Env("PATH"), "git")
+	const noGitWhy = "this runs in prstate's action image, which has no git: pass github-token (the default, github.token, needs contents: read) so the GitHub compare API answers"
+	gitOnly := func() *applylock.Commits {
+		if noGit {
+			return applylock.NoCommits(noGitWhy)
+		}
+		return applylock.NewCommits(git)
 	}
 	if inv.ev.Repository == "" || strings.HasPrefix(inv.ev.Name, "gitlab:") || inv.cfg.GitHubToken == "" {
-		return git
+		return gitOnly()
 	}
 	api, err := inv.reportGitHub()
 	if err != nil {
 		inv.logf("supersede check: %v; using git", err)
-		return git
+		return gitOnly()
 	}
 	gh := applylock.GitHubComparer(api, inv.ev.Repository)
-	if _, none := git.(applylock.Unavailable); none {
-		return gh
+	if noGit {
+		return applylock.NewCommits(gh)
 	}
-	return applylock.FirstComparer(gh, git)
+	return applylock.NewCommits(gh, git)
 }
 
 // onPath tells whether an executable named name is in one of path's
