@@ -88,9 +88,9 @@ func (inv *invocation) takeApplyLocks(ctx context.Context, command string, lease
 		if !deadline.IsZero() {
 			sub.cfg.LockTimeout = max(deadline.Sub(inv.app.Now()), time.Millisecond)
 		}
-		l, keeper, v, err := sub.takeApplyLock(ctx, command, lease, heartbeats)
-		if err == nil && l != nil {
-			held = append(held, heldLock{inv: sub, l: l, keeper: keeper, v: v})
+		t, err := sub.takeApplyLock(ctx, command, lease, heartbeats)
+		if err == nil && !t.Skipped {
+			held = append(held, heldLock{inv: sub, l: t.Lock, keeper: t.Keeper, v: t.Verdict})
 			continue
 		}
 		if err == nil {
@@ -111,7 +111,7 @@ func releaseHeld(ctx context.Context, held []heldLock) error {
 		if h.keeper != nil {
 			h.keeper.Stop()
 		}
-		if err := h.inv.releaseNow(ctx, h.l); err != nil {
+		if err := applylock.ReleaseNow(ctx, h.l); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -152,7 +152,7 @@ func runRunStacks(ctx context.Context, inv *invocation) error {
 	runErr := inv.runLocked(ctx, k, sigs)
 	k.Stop()
 
-	timeout := releaseTimeout
+	timeout := applylock.ReleaseTimeout
 	if k.Err() != nil {
 		timeout = lostReleaseTimeout
 	}

@@ -1,51 +1,22 @@
 package cli
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/backend"
-	"github.com/prstate/prstate/pipeline/ci"
 )
 
-// checkSupersede runs the supersede check under the apply lock (lock and
-// run call it right after acquiring). It compares this run's commit with
-// the ledger's; when this commit may go on it records it and sets the
-// output superseded=false. When a newer commit already started its apply
-// it sets superseded=true and warns naming that commit and its run: the
-// caller then releases the lock, skips its command and exits 0. A diverged
-// commit (without allow-diverged) is an error, as is a ledger written by
-// someone else meanwhile, or the lock lost before the record was written.
-func (inv *invocation) checkSupersede(ctx context.Context, lock applylock.Held, st Store) (applylock.Verdict, error) {
-	stack := inv.cfg.Main()
-	ledger := applylock.NewLedger(st.Bucket, st.Table, inv.cfg.LockBackend, stack.Keys.Production)
-	v, err := applylock.Supersede(ctx, ledger, inv.stackComparer(), inv.ev, inv.cfg.AllowDiverged)
-	if err != nil {
-		return v, err
+// stackComparer is the main stack's comparer for this command: the
+// waiters' checks and the supersede check under the lock share its
+// answers (one compare API call per pair of commits).
+func (inv *invocation) stackComparer() *applylock.Commits {
+	if inv.cmp == nil {
+		inv.cmp = inv.comparer(inv.cfg.Main())
 	}
-	if v.Superseded {
-		inv.rep.SetOutput("superseded", "true")
-		inv.rep.Warning(v.SupersededMessage())
-		return v, nil
-	}
-	if _, err := applylock.RecordApply(ctx, lock, ledger, v, inv.ev, inv.app.Now()); err != nil {
-		return v, err
-	}
-	inv.rep.SetOutput("superseded", "false")
-	switch {
-	case v.Relation == applylock.RelationDiverged:
-		inv.rep.Warning("commit " + ci.ShortSHA(v.Commit) + " diverged from " + ci.ShortSHA(v.Last.SHA) + ", the last commit applied; applying it because allow-diverged is set")
-	case v.Commit == "":
-		inv.logf("supersede check: no commit SHA (outside CI); nothing compared or recorded")
-	case v.Last.SHA == "":
-		inv.logf("supersede check: first apply recorded in %s", ledger.Where())
-	default:
-		inv.logf("supersede check: %s; recorded in %s", relationWords(v), ledger.Where())
-	}
-	return v, nil
+	return inv.cmp
 }
 
 // comparer is the stack's one commit comparer: GitHub's compare API when
