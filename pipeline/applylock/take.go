@@ -59,17 +59,17 @@ type Options struct {
 	Event ci.Event // this run: its commit, run and default branch
 	// ID is our lock ID ("": a new one; the stacks of one job share one).
 	ID    string
-	Lease time.Duration
+	Lease time.Duration // at least MinLease; without heartbeats, MinLockLease
 	// Heartbeats: the lease is renewed every lease/3 from the moment the
 	// lock is taken (Taken.Keeper), for run; lock renews nothing.
 	Heartbeats    bool
 	MaxLease      time.Duration // the longest lease a waiter honours (0: any)
-	ClockSkew     time.Duration
+	ClockSkew     time.Duration // how far a holder's clock may be off the store's
 	Timeout       time.Duration // lock-timeout, a hard bound on the wait (0: none)
-	Poll          time.Duration
-	Who           string // LockInfo.Who
-	Path          string // the production state key
-	AllowDiverged bool
+	Poll          time.Duration // between attempts (0: DefaultLockPoll)
+	Who           string        // LockInfo.Who
+	Path          string        // the production state key
+	AllowDiverged bool          // apply a commit that diverged from the ledger's
 }
 
 // Taken is how Take went.

@@ -230,3 +230,30 @@ func TestTakeWaiterLivenessOnTheInjectedClock(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTakeSkipsWhileWaiting: B holds the lock and the ledger says C's
+// apply started; A (contained in C) waits, then skips without ever
+// taking the lock: superseded=true, nothing recorded.
+func TestTakeSkipsWhileWaiting(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newTakeWorld()
+	holder := NewApplyLock(w.lock(), Holder{SHA: shaB}, LockOptions{Lease: time.Hour, Clock: w.clk})
+	if err := holder.Acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.record(t, shaC, "3")
+	got, err := Take(ctx, w.deps(t), takeOptions(shaA, "1"))
+	if err != nil || !got.Skipped || got.Held || !got.Verdict.Superseded || got.Verdict.Last.SHA != shaC {
+		t.Fatalf("Take: %+v, %v", got, err)
+	}
+	if w.rep.outputs["superseded"] != "true" || len(w.rep.warnings) != 1 || !strings.Contains(w.rep.warnings[0], ci.ShortSHA(shaC)) {
+		t.Fatalf("outputs %v, warnings %q", w.rep.outputs, w.rep.warnings)
+	}
+	if rec, err := w.lock().Read(ctx); err != nil || !strings.Contains(string(rec.Body), shaB) {
+		t.Fatalf("the lock is no longer B's: %s, %v", rec.Body, err)
+	}
+	if rec, _ := w.ledger().Read(ctx); rec.Entry.SHA != shaC {
+		t.Fatalf("ledger: %+v", rec.Entry)
+	}
+}
