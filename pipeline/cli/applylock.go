@@ -123,7 +123,7 @@ func (inv *invocation) takeApplyLock(ctx context.Context, command string, defaul
 func (inv *invocation) applyDeps(st Store) applylock.Deps {
 	return applylock.Deps{
 		Ledger:  applylock.NewLedger(st.Bucket, st.Table, inv.cfg.LockBackend, inv.cfg.Main().Keys.Production),
-		Commits: inv.stackComparer(),
+		Commits: inv.comparer(inv.cfg.Main()),
 		Clock:   inv.app.Clock,
 		Report:  inv.rep,
 		Logf:    inv.logf,

@@ -32,7 +32,6 @@ import (
 func (inv *invocation) forStack(st backend.Stack) *invocation {
 	c := *inv
 	c.cfg.Stacks = []backend.Stack{st}
-	c.cmp = nil
 	if lb := c.cfg.LockStoreOptions.lockBackend.Text(); lb == "" || lb == "auto" {
 		c.cfg.LockBackend = "s3"
 		if st.Backend.DynamoDBTable != "" {

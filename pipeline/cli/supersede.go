@@ -9,21 +9,12 @@ import (
 	"github.com/prstate/prstate/pipeline/backend"
 )
 
-// stackComparer is the main stack's comparer for this command: the
+// comparer is the stack's one commit comparer for this command (the
 // waiters' checks and the supersede check under the lock share its
-// answers (one compare API call per pair of commits).
-func (inv *invocation) stackComparer() *applylock.Commits {
-	if inv.cmp == nil {
-		inv.cmp = inv.comparer(inv.cfg.Main())
-	}
-	return inv.cmp
-}
-
-// comparer is the stack's one commit comparer: GitHub's compare API when
-// it can (a token, a GitHub repository), then git in the checkout. The
-// action's image has no git: there (GITHUB_ACTIONS=true and no git on
-// PATH) the compare API is the only source, and its error is the step's
-// error.
+// answers): GitHub's compare API when it can (a token, a GitHub
+// repository), then git in the checkout. The action's image has no git:
+// there (GITHUB_ACTIONS=true and no git on PATH) the compare API is the
+// only source, and its error is the step's error.
 func (inv *invocation) comparer(st backend.Stack) *applylock.Commits {
 	git := applylock.FetchingGitComparer(st.Dir, inv.ev.DefaultBranch)
 	noGit := inv.app.Env("GITHUB_ACTIONS") == "true" && !onPath(inv.app.Env("PATH"), "git")
