@@ -57,7 +57,7 @@ func applyEvent(sha, run string) ci.Event {
 
 // recordUnder runs the supersede check and records ev's commit under l.
 func recordUnder(ctx context.Context, l *ApplyLock, ledger Ledger, ev ci.Event) error {
-	v, err := Supersede(ctx, ledger, history, ev, false)
+	v, err := Supersede(ctx, ledger, NewCommits(history), ev, false)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func ledgerSHAText(sha string) string { return ci.ShortSHA(escape.SHA(sha)) }
 
 // trustLedger checks that the ledger's commit, newer than ev's, is on the
 // default branch before ev's commit is skipped as superseded by it.
-func trustLedger(ctx context.Context, cmp Comparer, where string, last LedgerEntry, ev ci.Event) error {
+func trustLedger(ctx context.Context, cmp *Commits, where string, last LedgerEntry, ev ci.Event) error {
 	e := &UntrustedLedgerError{Where: where, Entry: last, Commit: ev.SHA, Branch: ev.DefaultBranch, Links: ev.Links()}
 	if ev.DefaultBranch == "" {
 		return e

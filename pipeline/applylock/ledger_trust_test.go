@@ -40,7 +40,7 @@ func TestForgedLedgerDoesNotSkipTheApply(t *testing.T) {
 			if _, err := l.Write(ctx, LedgerRecord{}, forged); err != nil {
 				t.Fatal(err)
 			}
-			v, err := Supersede(ctx, l, cmp, pushEvent(repo.c, "9"), false)
+			v, err := Supersede(ctx, l, NewCommits(cmp), pushEvent(repo.c, "9"), false)
 			var ue *UntrustedLedgerError
 			if !errors.As(err, &ue) || v.Superseded {
 				t.Fatalf("forged ledger: %+v, %v; want an UntrustedLedgerError", v, err)
@@ -57,7 +57,7 @@ func TestForgedLedgerDoesNotSkipTheApply(t *testing.T) {
 			// Without the default branch in the event, nothing can be checked.
 			ev := pushEvent(repo.c, "9")
 			ev.DefaultBranch = ""
-			if _, err := Supersede(ctx, l, cmp, ev, false); !errors.As(err, &ue) || !strings.Contains(err.Error(), "does not name the default branch") {
+			if _, err := Supersede(ctx, l, NewCommits(cmp), ev, false); !errors.As(err, &ue) || !strings.Contains(err.Error(), "does not name the default branch") {
 				t.Fatalf("no default branch: %v", err)
 			}
 		})
@@ -74,7 +74,7 @@ func TestLedgerWithAnInvalidSHA(t *testing.T) {
 	if _, err := bucket.PutObject(ctx, "app/terraform.tfstate.prstate-ledger.json", []byte(`{"sha":"--upload-pack=touch /tmp/x\n::warning::x","started":"2026-01-02T03:04:05Z"}`), storage.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Supersede(ctx, l, GitComparer("/nonexistent"), pushEvent(abc, "1"), false)
+	_, err := Supersede(ctx, l, NewCommits(GitComparer("/nonexistent")), pushEvent(abc, "1"), false)
 	if err == nil || !strings.Contains(err.Error(), "(invalid)") || strings.Contains(err.Error(), "upload-pack") {
 		t.Fatalf("invalid SHA: %v", err)
 	}

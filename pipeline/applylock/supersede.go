@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/prstate/prstate/pipeline/ci"
@@ -32,7 +31,8 @@ func ParseRelation(s string) (Relation, error) {
 	return "", fmt.Errorf("unknown comparison status %q", s)
 }
 
-// Comparer tells where head stands relative to base.
+// Comparer is one source Commits asks: it tells where head stands
+// relative to base.
 type Comparer interface {
 	Compare(ctx context.Context, base, head string) (Relation, error)
 	// OnBranch tells whether sha is contained in branch's head (an
@@ -78,95 +78,6 @@ func (g githubComparer) OnBranch(ctx context.Context, branch, sha string) (bool,
 	return r == RelationBehind || r == RelationIdentical, nil
 }
 
-// Unavailable is a comparer that cannot answer, and says why.
-type Unavailable struct{ name, why string }
-
-// NoComparer is the comparer named name that cannot answer because of why.
-func NoComparer(name, why string) Comparer { return Unavailable{name: name, why: why} }
-
-// Name is the name of the comparer that cannot answer.
-func (u Unavailable) Name() string { return u.name }
-
-// Compare fails with the reason the comparer cannot answer.
-func (u Unavailable) Compare(context.Context, string, string) (Relation, error) {
-	return "", errors.New(u.why)
-}
-
-// OnBranch fails with the reason the comparer cannot answer.
-func (u Unavailable) OnBranch(context.Context, string, string) (bool, error) {
-	return false, errors.New(u.why)
-}
-
-// FirstComparer asks each comparer in turn and returns the first answer;
-// when none answers, all their errors.
-func FirstComparer(cs ...Comparer) Comparer { return firstComparer(cs) }
-
-type firstComparer []Comparer
-
-func (f firstComparer) Name() string {
-	names := make([]string, len(f))
-	for i, c := range f {
-		names[i] = c.Name()
-	}
-	return strings.Join(names, ", then ")
-}
-
-func (f firstComparer) Compare(ctx context.Context, base, head string) (Relation, error) {
-	_, r, err := f.compare(ctx, base, head)
-	return r, err
-}
-
-func (f firstComparer) OnBranch(ctx context.Context, branch, sha string) (bool, error) {
-	var errs []error
-	for _, c := range f {
-		ok, err := c.OnBranch(ctx, branch, sha)
-		if err == nil {
-			return ok, nil
-		}
-		errs = append(errs, fmt.Errorf("%s: %w", c.Name(), err))
-	}
-	return false, joinErrors(errs)
-}
-
-// joinErrors is errors.Join on one line ("; "): the comparers' errors end
-// up in one log line and one annotation.
-func joinErrors(errs []error) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	msgs := make([]string, len(errs))
-	for i, e := range errs {
-		msgs[i] = e.Error()
-	}
-	return &joinedError{msg: strings.Join(msgs, "; "), errs: errs}
-}
-
-type joinedError struct {
-	msg  string
-	errs []error
-}
-
-func (e *joinedError) Error() string   { return e.msg }
-func (e *joinedError) Unwrap() []error { return e.errs }
-
-// answeringComparer is a comparer made of others that says which answered.
-type answeringComparer interface {
-	compare(ctx context.Context, base, head string) (via string, r Relation, err error)
-}
-
-// compare also says which comparer answered.
-func (f firstComparer) compare(ctx context.Context, base, head string) (string, Relation, error) {
-	var errs []error
-	for _, c := range f {
-		r, err := c.Compare(ctx, base, head)
-		if err == nil {
-			return c.Name(), r, nil
-		}
-		errs = append(errs, fmt.Errorf("%s: %w", c.Name(), err))
-	}
-	return "", "", joinErrors(errs)
-}
-
 // Verdict is what Supersede decided for this run's commit.
 type Verdict struct {
 	// Superseded: a newer commit already started its apply; skip this one.
@@ -201,7 +112,7 @@ func (e *DivergedError) Error() string {
 // started. ahead or identical: go on (then RecordApply); behind:
 // superseded; diverged: a *DivergedError unless allowDiverged. An empty
 // ledger, or an event without a commit (a shell outside CI), goes on.
-func Supersede(ctx context.Context, ledger Ledger, cmp Comparer, ev ci.Event, allowDiverged bool) (Verdict, error) {
+func Supersede(ctx context.Context, ledger Ledger, cmp *Commits, ev ci.Event, allowDiverged bool) (Verdict, error) {
 	rec, err := ledger.Read(ctx)
 	if err != nil {
 		return Verdict{}, err
@@ -214,15 +125,11 @@ func Supersede(ctx context.Context, ledger Ledger, cmp Comparer, ev ci.Event, al
 		v.Relation = RelationIdentical
 		return v, nil
 	}
-	if f, ok := cmp.(answeringComparer); ok {
-		v.Via, v.Relation, err = f.compare(ctx, rec.Entry.SHA, ev.SHA)
-	} else {
-		v.Via = cmp.Name()
-		v.Relation, err = cmp.Compare(ctx, rec.Entry.SHA, ev.SHA)
-	}
+	a, err := cmp.Compare(ctx, rec.Entry.SHA, ev.SHA)
 	if err != nil {
 		return Verdict{}, fmt.Errorf("failed to compare commit %s with %s, the last one applied (%s): %w", ci.ShortSHA(ev.SHA), ci.ShortSHA(rec.Entry.SHA), ledger.Where(), err)
 	}
+	v.Relation, v.Via = a.Relation, a.Via
 	switch v.Relation {
 	case RelationBehind:
 		if err := trustLedger(ctx, cmp, ledger.Where(), rec.Entry, ev); err != nil {

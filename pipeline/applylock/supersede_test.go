@@ -90,7 +90,7 @@ func TestSupersedeOutOfOrder(t *testing.T) {
 			var got []string
 			for i, step := range []struct{ sha, run string }{{repo.c, "3"}, {repo.a, "1"}, {repo.b, "2"}} {
 				ev := pushEvent(step.sha, step.run)
-				v, err := Supersede(ctx, ledger, cmp, ev, false)
+				v, err := Supersede(ctx, ledger, NewCommits(cmp), ev, false)
 				if err != nil {
 					t.Fatalf("step %d: %v", i, err)
 				}
@@ -141,7 +141,7 @@ func TestSupersedeRelations(t *testing.T) {
 			}
 			// ahead: go on, and the record replaces the ledger.
 			l := start(repo.b)
-			v, err := Supersede(ctx, l, cmp, pushEvent(repo.c, "8"), false)
+			v, err := Supersede(ctx, l, NewCommits(cmp), pushEvent(repo.c, "8"), false)
 			if err != nil || v.Superseded || v.Relation != RelationAhead || v.Via != cmp.Name() {
 				t.Fatalf("ahead: %+v, %v", v, err)
 			}
@@ -150,22 +150,22 @@ func TestSupersedeRelations(t *testing.T) {
 			}
 			// identical (a re-run): go on without asking anyone.
 			before := fake.Requests(githubfake.RouteCompare)
-			v, err = Supersede(ctx, l, cmp, pushEvent(repo.c, "8"), false)
+			v, err = Supersede(ctx, l, NewCommits(cmp), pushEvent(repo.c, "8"), false)
 			if err != nil || v.Superseded || v.Relation != RelationIdentical || fake.Requests(githubfake.RouteCompare) != before {
 				t.Fatalf("identical: %+v, %v", v, err)
 			}
 			// diverged: fail with the next step, unless allowed.
-			_, err = Supersede(ctx, l, cmp, pushEvent(repo.d, "9"), false)
+			_, err = Supersede(ctx, l, NewCommits(cmp), pushEvent(repo.d, "9"), false)
 			var de *DivergedError
 			if !errors.As(err, &de) || !strings.Contains(err.Error(), "allow-diverged: true") || !strings.Contains(err.Error(), ci.ShortSHA(repo.c)) {
 				t.Fatalf("diverged: %v", err)
 			}
-			v, err = Supersede(ctx, l, cmp, pushEvent(repo.d, "9"), true)
+			v, err = Supersede(ctx, l, NewCommits(cmp), pushEvent(repo.d, "9"), true)
 			if err != nil || v.Superseded || v.Relation != RelationDiverged {
 				t.Fatalf("diverged allowed: %+v, %v", v, err)
 			}
 			// A writer that read before us loses loudly.
-			stale, _ := Supersede(ctx, l, cmp, pushEvent(repo.d, "9"), true)
+			stale, _ := Supersede(ctx, l, NewCommits(cmp), pushEvent(repo.d, "9"), true)
 			if _, err := RecordApply(ctx, assumeHeld{}, l, v, pushEvent(repo.d, "9"), time.Now()); err != nil {
 				t.Fatal(err)
 			}
@@ -181,14 +181,14 @@ func TestSupersedeEmptyLedgerAndNoCommit(t *testing.T) {
 	ctx := context.Background()
 	l := NewLedger(memstore.NewBucket("acme-state"), nil, "s3", "app/terraform.tfstate")
 	never := GitComparer("/nonexistent") // would fail if asked
-	v, err := Supersede(ctx, l, never, pushEvent(abc, "1"), false)
+	v, err := Supersede(ctx, l, NewCommits(never), pushEvent(abc, "1"), false)
 	if err != nil || v.Superseded || v.Relation != "" {
 		t.Fatalf("empty ledger: %+v, %v", v, err)
 	}
 	if _, err := RecordApply(ctx, assumeHeld{}, l, v, pushEvent(abc, "1"), time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	v, err = Supersede(ctx, l, never, ci.Event{Kind: ci.KindManual}, false)
+	v, err = Supersede(ctx, l, NewCommits(never), ci.Event{Kind: ci.KindManual}, false)
 	if err != nil || v.Superseded {
 		t.Fatalf("no commit: %+v, %v", v, err)
 	}
@@ -227,13 +227,13 @@ func TestGitComparerShallowClone(t *testing.T) {
 	}
 }
 
-// TestFirstComparerFallsBack: when GitHub cannot answer (the ledger's
+// TestCommitsFallsBack: when GitHub cannot answer (the ledger's
 // commit is unknown there), git in the checkout answers.
-func TestFirstComparerFallsBack(t *testing.T) {
+func TestCommitsFallsBack(t *testing.T) {
 	t.Parallel()
 	repo := newGitRepo(t)
 	fake := githubfake.New(t, "acme/infra") // knows no commits: 404
-	cmp := FirstComparer(githubComparerFor(t, fake), GitComparer(repo.dir))
+	cmp := NewCommits(githubComparerFor(t, fake), GitComparer(repo.dir))
 	l := NewLedger(memstore.NewBucket("acme-state"), nil, "s3", "app/terraform.tfstate")
 	ctx := context.Background()
 	if _, err := l.Write(ctx, LedgerRecord{}, LedgerEntry{SHA: repo.c}); err != nil {
@@ -243,7 +243,7 @@ func TestFirstComparerFallsBack(t *testing.T) {
 	if err != nil || !v.Superseded || v.Via != "git merge-base" || fake.Requests(githubfake.RouteCompare) != 2 {
 		t.Fatalf("fallback: %+v, %v (compare requests %d)", v, err, fake.Requests(githubfake.RouteCompare))
 	}
-	_, err = Supersede(ctx, l, FirstComparer(githubComparerFor(t, fake), GitComparer(t.TempDir())), pushEvent(repo.b, "2"), false)
+	_, err = Supersede(ctx, l, NewCommits(githubComparerFor(t, fake), GitComparer(t.TempDir())), pushEvent(repo.b, "2"), false)
 	if err == nil || !strings.Contains(err.Error(), "GitHub compare API") || !strings.Contains(err.Error(), "git merge-base") {
 		t.Fatalf("both failing: %v", err)
 	}

@@ -33,14 +33,14 @@ const (
 
 // QueueOptions configures a Queue.
 type QueueOptions struct {
-	Store    LockStore // the waiters record (NewWaitersStore)
-	Ledger   Ledger    // the ledger beside the lock
-	Comparer Comparer  // the ledger's comparer
-	Event    ci.Event  // this run: its commit, run and default branch
-	Lease    time.Duration
-	Clock    clock.Clock
-	Logf     func(format string, args ...any)
-	Notice   func(msg string) // deferring to a newer commit: an annotation
+	Store   LockStore // the waiters record (NewWaitersStore)
+	Ledger  Ledger    // the ledger beside the lock
+	Commits *Commits  // the command's comparer, shared with the check under the lock
+	Event   ci.Event  // this run: its commit, run and default branch
+	Lease   time.Duration
+	Clock   clock.Clock
+	Logf    func(format string, args ...any)
+	Notice  func(msg string) // deferring to a newer commit: an annotation
 }
 
 // Queue is this run's place among the waiters of one apply lock.
@@ -50,8 +50,6 @@ type Queue struct {
 	announced bool      // a write with our entry was sent (it may have landed)
 	beat      time.Time // when our last write that landed was sent
 	watches   map[string]lockWatch
-	rel       map[[2]string]cached[Relation]
-	onBranch  map[string]cached[bool]
 	said      map[string]bool // log lines already written once
 	deferTo   string          // the waiter ID we defer to ("" while contending)
 	reported  time.Time       // when Acquire last said whom we defer to
@@ -59,16 +57,10 @@ type Queue struct {
 	off       bool            // the record is out of reach for good
 }
 
-type cached[T any] struct {
-	v   T
-	err error
-	at  time.Time
-}
-
 // NewQueue prepares this run's waiter entry; nil when the event has no
 // commit SHA (nothing a newer commit could be compared with).
 func NewQueue(o QueueOptions) *Queue {
-	if !escape.IsSHA(o.Event.SHA) || o.Store == nil || o.Ledger == nil || o.Comparer == nil {
+	if !escape.IsSHA(o.Event.SHA) || o.Store == nil || o.Ledger == nil || o.Commits == nil {
 		return nil
 	}
 	if o.Lease <= 0 {
@@ -85,7 +77,7 @@ func NewQueue(o QueueOptions) *Queue {
 	}
 	ev := o.Event
 	me := Waiter{ID: NewLockID(), SHA: ev.SHA, Run: RunFromEvent(ev), PR: ev.PR, Lease: o.Lease.String()}
-	return &Queue{o: o, me: me, watches: map[string]lockWatch{}, rel: map[[2]string]cached[Relation]{}, onBranch: map[string]cached[bool]{}, said: map[string]bool{}}
+	return &Queue{o: o, me: me, watches: map[string]lockWatch{}, said: map[string]bool{}}
 }
 
 // Where names the waiters record.

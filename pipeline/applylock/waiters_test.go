@@ -77,9 +77,9 @@ func (w waitersWorld) ledger() Ledger { return NewLedger(w.bucket, nil, "s3", wa
 func (w waitersWorld) queue(t *testing.T, sha, run string) *Queue {
 	t.Helper()
 	q := NewQueue(QueueOptions{
-		Store:    NewWaitersStore(w.bucket, nil, "s3", waiterKey),
-		Ledger:   w.ledger(),
-		Comparer: history,
+		Store:   NewWaitersStore(w.bucket, nil, "s3", waiterKey),
+		Ledger:  w.ledger(),
+		Commits: NewCommits(history),
 		Event: ci.Event{SHA: sha, Repository: "acme/infra", RunID: run, RunAttempt: "1", DefaultBranch: "main",
 			ServerURL: "https://github.com", RunURL: "https://github.com/acme/infra/actions/runs/" + run},
 		Clock: w.clk,

@@ -19,7 +19,7 @@ func (q *Queue) newerLive(ctx context.Context, live []Waiter) *Waiter {
 		if !escape.IsSHA(w.SHA) || w.SHA == q.me.SHA || w.Repository != q.me.Repository {
 			continue
 		}
-		if _, rel, err := q.relation(ctx, q.me.SHA, w.SHA); err != nil || rel != RelationAhead {
+		if a, err := q.relation(ctx, q.me.SHA, w.SHA); err != nil || a.Relation != RelationAhead {
 			continue
 		}
 		if !q.trusted(ctx, w.SHA) {
@@ -30,23 +30,18 @@ func (q *Queue) newerLive(ctx context.Context, live []Waiter) *Waiter {
 	return nil
 }
 
-// relation compares base with head through the ledger's comparer,
-// remembering answers (and errors for compareRetry).
-func (q *Queue) relation(ctx context.Context, base, head string) (string, Relation, error) {
-	key := [2]string{base, head}
-	now := q.o.Clock.Now()
-	if c, ok := q.rel[key]; ok && (c.err == nil || now.Sub(c.at) < compareRetry) {
-		return q.o.Comparer.Name(), c.v, c.err
-	}
-	via, r, err := compareVia(ctx, q.o.Comparer, base, head)
+// relation compares base with head through the command's comparer,
+// which remembers answers (and, for the waiters, failures for
+// compareRetry).
+func (q *Queue) relation(ctx context.Context, base, head string) (Answer, error) {
+	a, asked, err := q.o.Commits.compare(ctx, base, head, polling{now: q.o.Clock.Now(), on: true})
 	if ctx.Err() != nil {
-		return via, "", ctx.Err()
+		return a, ctx.Err()
 	}
-	q.rel[key] = cached[Relation]{v: r, err: err, at: now}
-	if err != nil {
+	if err != nil && asked {
 		q.o.Logf("coalescing: cannot compare commit %s with %s: %v", ci.ShortSHA(base), ci.ShortSHA(head), err)
 	}
-	return via, r, err
+	return a, err
 }
 
 // trusted tells whether sha is on the default branch (ledger_trust.go).
@@ -56,31 +51,18 @@ func (q *Queue) trusted(ctx context.Context, sha string) bool {
 		q.once("branch", "coalescing: the event does not name the default branch, so no other waiter's commit can be trusted; waiting for the lock as usual")
 		return false
 	}
-	now := q.o.Clock.Now()
-	if c, ok := q.onBranch[sha]; ok && (c.err == nil || now.Sub(c.at) < compareRetry) {
-		return c.v
-	}
-	ok, err := q.o.Comparer.OnBranch(ctx, branch, sha)
+	ok, asked, err := q.o.Commits.onBranch(ctx, branch, sha, polling{now: q.o.Clock.Now(), on: true})
 	if ctx.Err() != nil {
 		return false
 	}
-	q.onBranch[sha] = cached[bool]{v: ok, err: err, at: now}
 	switch {
+	case !asked:
 	case err != nil:
 		q.o.Logf("coalescing: cannot tell whether commit %s is on %s: %v", ci.ShortSHA(sha), escape.Log(branch), err)
 	case !ok:
 		q.o.Logf("coalescing: a waiter record names commit %s, which is not on %s: ignored", ci.ShortSHA(sha), escape.Log(branch))
 	}
 	return err == nil && ok
-}
-
-// compareVia is Comparer.Compare that also says which comparer answered.
-func compareVia(ctx context.Context, cmp Comparer, base, head string) (string, Relation, error) {
-	if f, ok := cmp.(answeringComparer); ok {
-		return f.compare(ctx, base, head)
-	}
-	r, err := cmp.Compare(ctx, base, head)
-	return cmp.Name(), r, err
 }
 
 // ledgerSkip tells whether the ledger, read without the lock, names a
@@ -93,12 +75,12 @@ func (q *Queue) ledgerSkip(ctx context.Context) (Verdict, bool) {
 	if err != nil || rec.Empty() || rec.Entry.SHA == q.me.SHA {
 		return Verdict{}, false
 	}
-	via, rel, err := q.relation(ctx, rec.Entry.SHA, q.me.SHA)
-	if err != nil || rel != RelationBehind {
+	a, err := q.relation(ctx, rec.Entry.SHA, q.me.SHA)
+	if err != nil || a.Relation != RelationBehind {
 		return Verdict{}, false
 	}
 	if !q.trusted(ctx, rec.Entry.SHA) {
 		return Verdict{}, false
 	}
-	return Verdict{Superseded: true, Relation: rel, Via: via, Last: rec.Entry, Commit: q.me.SHA, links: q.o.Event.Links(), record: rec}, true
+	return Verdict{Superseded: true, Relation: a.Relation, Via: a.Via, Last: rec.Entry, Commit: q.me.SHA, links: q.o.Event.Links(), record: rec}, true
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/github"
+	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
 )
@@ -64,42 +65,69 @@ func (inv *invocation) githubClient(timeout time.Duration) (*github.Client, erro
 	return c, nil
 }
 
-// newApplyLock prepares our handle on the apply lock, with lease
-// defaultLease unless --lease is set, renewed by heartbeats or not.
-func (inv *invocation) newApplyLock(store applylock.LockStore, defaultLease time.Duration, heartbeats bool) (*applylock.ApplyLock, error) {
+// takeApplyLock binds the settings of the main stack and takes its apply
+// lock (applylock.Take), with lease defaultLease unless --lease is set,
+// renewed by heartbeats or not. A superseded commit is reported here; the
+// lock returned is then not held (Taken.Skipped).
+func (inv *invocation) takeApplyLock(ctx context.Context, command string, defaultLease time.Duration, heartbeats bool) (applylock.Taken, error) {
+	lock, st, err := inv.applyLockStore(ctx)
+	if err != nil {
+		return applylock.Taken{}, err
+	}
+	runs, err := inv.runChecker()
+	if err != nil {
+		return applylock.Taken{}, err
+	}
+	d := inv.applyDeps(st)
+	d.Lock, d.Runs = lock, runs
+	if inv.cfg.LockBackend == "dynamodb" {
+		d.State = st.Bucket
+	}
+	if inv.cfg.Coalesce {
+		d.Waiters = applylock.NewWaitersStore(st.Bucket, st.Table, inv.cfg.LockBackend, inv.cfg.Main().Keys.Production)
+	}
 	lease := inv.cfg.Lease
 	if lease <= 0 {
 		lease = defaultLease
 	}
-	if lease < applylock.MinLease {
-		return nil, &usage.Error{Msg: fmt.Sprintf("invalid lease %s: want at least %s (a renewal must fit in a third of it)", lease, applylock.MinLease)}
+	t, err := applylock.Take(ctx, d, applylock.Options{
+		Event:         inv.ev,
+		ID:            inv.lockID,
+		Lease:         lease,
+		Heartbeats:    heartbeats,
+		MaxLease:      inv.cfg.MaxLease,
+		ClockSkew:     inv.cfg.ClockSkew,
+		Timeout:       inv.cfg.LockTimeout,
+		Poll:          inv.cfg.LockPoll,
+		Who:           inv.who(),
+		Path:          inv.cfg.Main().Keys.Production,
+		AllowDiverged: inv.cfg.AllowDiverged,
+	})
+	switch {
+	case err != nil:
+		inv.reportLockTimeout(command, err)
+	case t.Skipped && t.Held:
+		inv.reportApply(ctx, command, inv.lockedReport(t.Verdict, t.Lock))
+	case t.Skipped:
+		// A newer commit containing ours started its apply while we
+		// waited: reported as a skip under the lock is.
+		r := inv.applyReport(t.Verdict)
+		r.Lock = report.LockSummary{Waited: t.Lock.Wait().Waited}
+		inv.reportApply(ctx, command, r)
 	}
-	if !heartbeats && lease < applylock.MinLockLease {
-		return nil, &usage.Error{Msg: fmt.Sprintf("invalid lease %s for the lock command: want at least %s; lock renews nothing and cannot stop the job's steps, so its lease must outlast the whole job (default 6h); prstate run renews a short lease with heartbeats", lease, applylock.MinLockLease)}
+	return t, err
+}
+
+// applyDeps are the main stack's ledger and comparer, with this command's
+// clock and reports: what the check under the apply lock works with.
+func (inv *invocation) applyDeps(st Store) applylock.Deps {
+	return applylock.Deps{
+		Ledger:  applylock.NewLedger(st.Bucket, st.Table, inv.cfg.LockBackend, inv.cfg.Main().Keys.Production),
+		Commits: inv.comparer(inv.cfg.Main()),
+		Clock:   inv.app.Clock,
+		Report:  inv.rep,
+		Logf:    inv.logf,
 	}
-	if inv.cfg.MaxLease > 0 && lease > inv.cfg.MaxLease {
-		return nil, &usage.Error{Msg: fmt.Sprintf("lease %s is longer than max-lease %s, which waiters honour at most", lease, inv.cfg.MaxLease)}
-	}
-	runs, err := inv.runChecker()
-	if err != nil {
-		return nil, err
-	}
-	return applylock.NewApplyLock(store, applylock.HolderFromEvent(inv.ev), applylock.LockOptions{
-		ID:         inv.lockID,
-		Lease:      lease,
-		Heartbeats: heartbeats,
-		MaxLease:   inv.cfg.MaxLease,
-		ClockSkew:  inv.cfg.ClockSkew,
-		Timeout:    inv.cfg.LockTimeout,
-		Poll:       inv.cfg.LockPoll,
-		Runs:       runs,
-		Logf:       inv.logf,
-		Warn:       inv.rep.Warning,
-		Who:        inv.who(),
-		Path:       inv.cfg.Main().Keys.Production,
-		Links:      inv.ev.Links(),
-		Clock:      inv.app.Clock,
-	}), nil
 }
 
 // who is Terraform's LockInfo.Who: user@host.

@@ -24,13 +24,10 @@ var runCommand = command{
 // runLease is the default lease under heartbeats (renewed every lease/3).
 const runLease = 5 * time.Minute
 
-// releaseTimeout bounds the release after the command ended, whatever
-// cancelled the command's context; lostReleaseTimeout bounds the attempt
-// to free our record after the lock was lost (it may still be ours).
-const (
-	releaseTimeout     = 30 * time.Second
-	lostReleaseTimeout = 5 * time.Second
-)
+// lostReleaseTimeout bounds the attempt to free our record after the
+// lock was lost (it may still be ours); applylock.ReleaseTimeout bounds
+// the release after the command ended, whatever cancelled its context.
+const lostReleaseTimeout = 5 * time.Second
 
 // childExit carries the wrapped command's exit code to the process.
 type childExit struct {
@@ -55,10 +52,11 @@ func runRun(ctx context.Context, inv *invocation) error {
 	defer signal.Stop(sigs)
 	becomeSubreaper()
 
-	l, keeper, v, err := inv.takeApplyLock(ctx, "run", runLease, true)
-	if err != nil || l == nil {
+	t, err := inv.takeApplyLock(ctx, "run", runLease, true)
+	if err != nil || t.Skipped {
 		return err // nil: superseded, the command is skipped, exit 0
 	}
+	l, keeper, v := t.Lock, t.Keeper, t.Verdict
 	defer keeper.Stop()
 	if lease := keeper.Lease(); lease < applylock.GracefulLease {
 		inv.rep.Warning(fmt.Sprintf("lease %s leaves %s %s to stop gracefully once the lock is lost (lease/6): Terraform needs that time to let its providers finish their calls in flight and write the state; use a lease of at least %s", lease, inv.args[0], applylock.StopWindow(lease), applylock.GracefulLease))
@@ -69,7 +67,7 @@ func runRun(ctx context.Context, inv *invocation) error {
 	runErr := inv.runLocked(ctx, keeper, sigs)
 	keeper.Stop()
 
-	timeout := releaseTimeout
+	timeout := applylock.ReleaseTimeout
 	if keeper.Err() != nil {
 		timeout = lostReleaseTimeout // best effort: the lock is no longer ours to wait for
 	}

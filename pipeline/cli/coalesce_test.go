@@ -8,6 +8,7 @@ import (
 
 	"github.com/prstate/prstate/internal/githubfake"
 	"github.com/prstate/prstate/pipeline/applylock"
+	"github.com/prstate/prstate/pipeline/clock/clocktest"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
@@ -59,5 +60,48 @@ func TestLockSkipsWhileWaitingOnceNewerApplyStarted(t *testing.T) {
 	}
 	if rec, _ := store.Read(ctx); !strings.Contains(string(rec.Body), shaC) {
 		t.Fatal("C no longer holds the lock")
+	}
+}
+
+// TestCoalesceWaiterLivenessOnTheAppClock: commit C's waiter announced
+// itself and went silent. Waiter liveness is timed on the App's clock (a
+// fake here): C's entry goes stale after its lease, so A contends again
+// and takes the lock once its holder leaves at 30 s. Timed on any other
+// clock, the silent entry would look live for the whole (fake) wait and
+// A would time out (exit 3) deferring to it.
+func TestCoalesceWaiterLivenessOnTheAppClock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	bucket := memstore.NewBucket("acme-state")
+	a := newTestApp(t, Store{Bucket: bucket})
+	clk := clocktest.New()
+	a.clock = clk
+	_, shaA, shaB, shaC := a.mainOnGitHub(t)
+
+	const key = "app/terraform.tfstate"
+	holder := applylock.NewApplyLock(applylock.NewS3LockStore(bucket, statekey.ApplyLockKey(key)),
+		applylock.Holder{SHA: shaB} /* no run ID: no liveness call */, applylock.LockOptions{Lease: time.Hour, Clock: clk})
+	if err := holder.Acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk.When(clk.Now().Add(30*time.Second), func() {
+		if err := holder.Release(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	silent := `{"waiters":[{"id":"silent","sha":"` + shaC + `","repository":"acme/infra","run_id":"103","since":"` + clk.Now().Format(time.RFC3339) + `","renewed":"` + clk.Now().Format(time.RFC3339) + `","rvn":"r1","lease":"10s"}]}`
+	if _, err := applylock.NewWaitersStore(bucket, nil, "s3", key).Create(ctx, []byte(silent)); err != nil {
+		t.Fatal(err)
+	}
+
+	a.push(shaA, "101")
+	if code := a.run("lock", "--bucket", "acme-state", "--key", key, "--lock-timeout", "45s", "--lock-poll", "1s"); code != 0 {
+		t.Fatalf("exit %d: %s", code, a.stderr.String())
+	}
+	if !strings.Contains(a.stderr.String(), "is contained in commit "+shaC[:7]) {
+		t.Fatalf("did not defer to C first: %s", a.stderr.String())
+	}
+	if out := a.file("github_output"); !strings.Contains(out, "lock-id<<") || !strings.Contains(out, "\nfalse\n") {
+		t.Fatalf("outputs %s", out)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/escape"
@@ -21,8 +20,7 @@ type invocation struct {
 	cfg  Config
 	ev   ci.Event
 	rep  report.Reporter
-	args []string           // after the flags (run: the command to wrap)
-	cmp  applylock.Comparer // the main stack's, memoized (stackComparer)
+	args []string // after the flags (run: the command to wrap)
 	// lockID is the apply lock ID shared by the stacks of one job ("": a
 	// new one per lock); see multistack_lock.go.
 	lockID string

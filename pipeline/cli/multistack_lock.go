@@ -32,7 +32,6 @@ import (
 func (inv *invocation) forStack(st backend.Stack) *invocation {
 	c := *inv
 	c.cfg.Stacks = []backend.Stack{st}
-	c.cmp = nil
 	if lb := c.cfg.LockStoreOptions.lockBackend.Text(); lb == "" || lb == "auto" {
 		c.cfg.LockBackend = "s3"
 		if st.Backend.DynamoDBTable != "" {
@@ -88,9 +87,9 @@ func (inv *invocation) takeApplyLocks(ctx context.Context, command string, lease
 		if !deadline.IsZero() {
 			sub.cfg.LockTimeout = max(deadline.Sub(inv.app.Now()), time.Millisecond)
 		}
-		l, keeper, v, err := sub.takeApplyLock(ctx, command, lease, heartbeats)
-		if err == nil && l != nil {
-			held = append(held, heldLock{inv: sub, l: l, keeper: keeper, v: v})
+		t, err := sub.takeApplyLock(ctx, command, lease, heartbeats)
+		if err == nil && !t.Skipped {
+			held = append(held, heldLock{inv: sub, l: t.Lock, keeper: t.Keeper, v: t.Verdict})
 			continue
 		}
 		if err == nil {
@@ -111,7 +110,7 @@ func releaseHeld(ctx context.Context, held []heldLock) error {
 		if h.keeper != nil {
 			h.keeper.Stop()
 		}
-		if err := h.inv.releaseNow(ctx, h.l); err != nil {
+		if err := applylock.ReleaseNow(ctx, h.l); err != nil {
 			errs = append(errs, err)
 		}
 	}

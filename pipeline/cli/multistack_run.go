@@ -7,7 +7,6 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -17,7 +16,7 @@ import (
 )
 
 // runKeeper is what runLocked needs of the lock(s) it runs under: one
-// stack's Keeper, or keepers, the Keepers of several stacks at once.
+// stack's Keeper, or the Keepers of several stacks at once.
 type runKeeper interface {
 	ID() string
 	Lost() <-chan struct{}
@@ -27,102 +26,6 @@ type runKeeper interface {
 	Lease() time.Duration
 	Check(ctx context.Context) error
 	Stop()
-}
-
-// keepers holds the locks of several stacks as one: lost once any of them
-// is lost, killed by the earliest kill time.
-type keepers struct {
-	ks   []*applylock.Keeper
-	lost chan struct{}
-	done chan struct{}
-	once sync.Once
-	stop sync.Once
-	wg   sync.WaitGroup
-}
-
-func newKeepers(held []heldLock) *keepers {
-	k := &keepers{lost: make(chan struct{}), done: make(chan struct{})}
-	for _, h := range held {
-		k.ks = append(k.ks, h.keeper)
-		k.wg.Add(1)
-		go func(lost <-chan struct{}) {
-			defer k.wg.Done()
-			select {
-			case <-lost:
-				k.once.Do(func() { close(k.lost) })
-			case <-k.done:
-			}
-		}(h.keeper.Lost())
-	}
-	return k
-}
-
-// ID is the lock ID the stacks share.
-func (k *keepers) ID() string { return k.ks[0].ID() }
-
-// Lost is closed once any lock is lost.
-func (k *keepers) Lost() <-chan struct{} { return k.lost }
-
-// Err is why the first lost lock was lost (of those lost, in lock order).
-func (k *keepers) Err() error {
-	for _, kk := range k.ks {
-		if err := kk.Err(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// KillBy is the earliest kill time of the locks: the command must be gone
-// before any waiter of any of them can take over.
-func (k *keepers) KillBy() time.Time {
-	t := k.ks[0].KillBy()
-	for _, kk := range k.ks[1:] {
-		if kt := kk.KillBy(); kt.Before(t) {
-			t = kt
-		}
-	}
-	return t
-}
-
-// StopBy is the earliest fence deadline of the locks: the guardian starts
-// stopping the command then, should we not.
-func (k *keepers) StopBy() time.Time {
-	t := k.ks[0].StopBy()
-	for _, kk := range k.ks[1:] {
-		if st := kk.StopBy(); st.Before(t) {
-			t = st
-		}
-	}
-	return t
-}
-
-// Lease is the shortest lease of the locks: it times the graceful stop.
-func (k *keepers) Lease() time.Duration {
-	l := k.ks[0].Lease()
-	for _, kk := range k.ks[1:] {
-		l = min(l, kk.Lease())
-	}
-	return l
-}
-
-// Check checks every lock once more, in lock order.
-func (k *keepers) Check(ctx context.Context) error {
-	for _, kk := range k.ks {
-		if err := kk.Check(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Stop ends every lock's heartbeats, in reverse lock order.
-func (k *keepers) Stop() {
-	k.stop.Do(func() { close(k.done) })
-	for _, kk := range slices.Backward(k.ks) {
-		kk.Stop()
-	}
-	k.wg.Wait()
 }
 
 // runRunStacks is run over several stacks: every stack's apply lock taken
@@ -141,7 +44,11 @@ func runRunStacks(ctx context.Context, inv *invocation) error {
 	if err != nil || held == nil {
 		return err // nil: superseded, the command is skipped, exit 0
 	}
-	k := newKeepers(held)
+	ks := make([]*applylock.Keeper, len(held))
+	for i, h := range held {
+		ks[i] = h.keeper
+	}
+	k := applylock.KeepAll(ks...)
 	defer k.Stop()
 	reports := make([]report.ApplyReport, len(held))
 	for i, h := range held {
@@ -152,7 +59,7 @@ func runRunStacks(ctx context.Context, inv *invocation) error {
 	runErr := inv.runLocked(ctx, k, sigs)
 	k.Stop()
 
-	timeout := releaseTimeout
+	timeout := applylock.ReleaseTimeout
 	if k.Err() != nil {
 		timeout = lostReleaseTimeout
 	}

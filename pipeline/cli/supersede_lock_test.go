@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/prstate/prstate/internal/githubfake"
+	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
@@ -72,4 +73,11 @@ type assumeHeld struct{}
 
 func (assumeHeld) WriteHeld(ctx context.Context, _ string, write func(context.Context, *storage.Check) error) error {
 	return write(ctx, nil)
+}
+
+// checkSupersede runs the check under the apply lock of the main stack
+// in st (applylock.CheckSupersede) with the invocation's settings, as
+// lock and run do right after acquiring.
+func (inv *invocation) checkSupersede(ctx context.Context, lock applylock.Held, st Store) (applylock.Verdict, error) {
+	return applylock.CheckSupersede(ctx, lock, inv.applyDeps(st), applylock.Options{Event: inv.ev, AllowDiverged: inv.cfg.AllowDiverged})
 }

@@ -1,4 +1,4 @@
-package cli
+package applylock
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
 
@@ -18,19 +17,19 @@ func TestKeepersLostWhenAnyLockIsLost(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := memstore.NewBucket("acme-state")
-	id := applylock.NewLockID()
-	var held []heldLock
-	var stores []applylock.LockStore
+	id := NewLockID()
+	var held []*Keeper
+	var stores []LockStore
 	for _, key := range []string{"a/terraform.tfstate.prstate-apply.lock", "b/terraform.tfstate.prstate-apply.lock"} {
-		store := applylock.NewS3LockStore(b, key)
-		l := applylock.NewApplyLock(store, applylock.Holder{Run: applylock.Run{RunID: "1"}}, applylock.LockOptions{ID: id, Lease: applylock.MinLease, Heartbeats: true})
+		store := NewS3LockStore(b, key)
+		l := NewApplyLock(store, Holder{Run: Run{RunID: "1"}}, LockOptions{ID: id, Lease: MinLease, Heartbeats: true})
 		if err := l.Acquire(ctx); err != nil {
 			t.Fatal(err)
 		}
-		held = append(held, heldLock{l: l, keeper: l.Keep(ctx)})
+		held = append(held, l.Keep(ctx))
 		stores = append(stores, store)
 	}
-	k := newKeepers(held)
+	k := KeepAll(held...)
 	defer k.Stop()
 	if k.ID() != id {
 		t.Fatalf("ID %q, want the shared %q", k.ID(), id)
@@ -39,15 +38,15 @@ func TestKeepersLostWhenAnyLockIsLost(t *testing.T) {
 		t.Fatalf("check while held: %v", err)
 	}
 	for _, h := range held {
-		if k.KillBy().After(h.keeper.KillBy()) {
-			t.Fatalf("kill time %s after a lock's %s", k.KillBy(), h.keeper.KillBy())
+		if k.KillBy().After(h.KillBy()) {
+			t.Fatalf("kill time %s after a lock's %s", k.KillBy(), h.KillBy())
 		}
 	}
 	// Someone frees the second lock (force-unlock) and another job takes it.
-	if _, err := applylock.ReleaseByID(ctx, stores[1], id, nil); err != nil {
+	if _, err := ReleaseByID(ctx, stores[1], id, nil); err != nil {
 		t.Fatal(err)
 	}
-	other := applylock.NewApplyLock(stores[1], applylock.Holder{Run: applylock.Run{RunID: "2"}}, applylock.LockOptions{Lease: time.Hour})
+	other := NewApplyLock(stores[1], Holder{Run: Run{RunID: "2"}}, LockOptions{Lease: time.Hour})
 	if err := other.Acquire(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -56,10 +55,10 @@ func TestKeepersLostWhenAnyLockIsLost(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the combined keeper did not notice the lost lock")
 	}
-	if err := k.Err(); !errors.Is(err, applylock.ErrLockLost) {
+	if err := k.Err(); !errors.Is(err, ErrLockLost) {
 		t.Fatalf("Err = %v, want ErrLockLost", err)
 	}
-	if err := held[0].keeper.Err(); err != nil {
+	if err := held[0].Err(); err != nil {
 		t.Fatalf("the first lock is still ours, but: %v", err)
 	}
 }

@@ -1,23 +1,22 @@
-package cli
+package applylock
 
 import (
-	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/ci"
 )
 
 // relationWords says in a sentence where this run's commit stands
 // relative to the last one applied, and who said so.
-func relationWords(v applylock.Verdict) string {
+func relationWords(v Verdict) string {
 	this, last := ci.ShortSHA(v.Commit), ci.ShortSHA(v.Last.SHA)
 	var s string
 	switch v.Relation {
-	case applylock.RelationIdentical:
+	case RelationIdentical:
 		return "commit " + this + " is the last one applied (a re-run)"
-	case applylock.RelationAhead:
+	case RelationAhead:
 		s = "commit " + this + " is ahead of " + last + ", the last one applied"
-	case applylock.RelationBehind:
+	case RelationBehind:
 		s = "commit " + this + " is behind " + last + ", the last one applied"
-	case applylock.RelationDiverged:
+	case RelationDiverged:
 		s = "commit " + this + " diverged from " + last + ", the last one applied"
 	default:
 		s = "commit " + this + " stands " + string(v.Relation) + " to " + last + ", the last one applied"
