@@ -20,6 +20,7 @@ import (
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
+	"github.com/prstate/prstate/pipeline/tfstate"
 )
 
 // Store is a fresh bucket and lock table to run a scenario in.
@@ -86,7 +87,7 @@ func Put(t testing.TB, s Store, key string, body []byte) {
 		t.Fatal(err)
 	}
 	if s.Table != nil {
-		if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: statekey.DigestID(s.Bucket.Name(), key), "Digest": plan.MD5Hex(body)}, storage.Condition{}); err != nil {
+		if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: statekey.DigestID(s.Bucket.Name(), key), "Digest": tfstate.MD5Hex(body)}, storage.Condition{}); err != nil {
 			t.Fatal(err)
 		}
 	}

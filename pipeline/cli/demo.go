@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/backend"
-	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/report"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
+	"github.com/prstate/prstate/pipeline/tfstate"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -246,9 +246,9 @@ func (d *demo) setup(ctx context.Context) (string, error) {
 // bumpProduction plays terraform apply on production: a new state version
 // with serial+1 and its digest.
 func (d *demo) bumpProduction(ctx context.Context) (int64, error) {
-	h := plan.StateHeader{Version: 4, Serial: 4, Lineage: "3f0c2a9e-demo"}
+	h := tfstate.Header{Version: 4, Serial: 4, Lineage: "3f0c2a9e-demo"}
 	if cur, err := d.store.Bucket.GetObject(ctx, demoKey); err == nil {
-		if h, err = plan.ParseState(cur.Body); err != nil {
+		if h, err = tfstate.Parse(cur.Body); err != nil {
 			return 0, err
 		}
 	}
@@ -257,7 +257,7 @@ func (d *demo) bumpProduction(ctx context.Context) (int64, error) {
 	if _, err := d.store.Bucket.PutObject(ctx, demoKey, body, storage.PutOptions{}); err != nil {
 		return 0, fmt.Errorf("failed to write production state: %w", err)
 	}
-	item := storage.Item{storage.KeyAttr: statekey.DigestID(demoBucket, demoKey), "Digest": plan.MD5Hex(body)}
+	item := storage.Item{storage.KeyAttr: statekey.DigestID(demoBucket, demoKey), "Digest": tfstate.MD5Hex(body)}
 	if err := d.store.Table.PutItem(ctx, item, storage.Condition{}); err != nil {
 		return 0, fmt.Errorf("failed to write production digest: %w", err)
 	}
