@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/backend"
-	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/runner"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
@@ -208,7 +208,7 @@ func readOutputs(path string) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to read outputs: %w", err)
 	}
-	out, err := report.ParseFileCommands(string(raw))
+	out, err := runner.ParseFileCommands(string(raw))
 	if err != nil {
 		return nil, fmt.Errorf("failed to read outputs %s: %w", path, err)
 	}

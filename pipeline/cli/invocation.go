@@ -12,7 +12,7 @@ import (
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/escape"
 	"github.com/prstate/prstate/pipeline/plan"
-	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/runner"
 )
 
 // invocation is one command run: validated config, the event, the runtime.
@@ -20,7 +20,7 @@ type invocation struct {
 	app  *App
 	cfg  Config
 	ev   ci.Event
-	rep  report.Reporter
+	rep  runner.Reporter
 	args []string           // after the flags (run: the command to wrap)
 	cmp  applylock.Comparer // the main stack's, memoized (stackComparer)
 	// lockID is the apply lock ID shared by the stacks of one job ("": a
@@ -32,7 +32,7 @@ type invocation struct {
 // (and the event, when it uses one) before any work starts: bad input
 // fails here, with nothing written. event is the process's event, read at
 // most once.
-func (a *App) prepare(cmd command, args []string, rep report.Reporter, event func() (ci.Event, error)) (*invocation, error) {
+func (a *App) prepare(cmd command, args []string, rep runner.Reporter, event func() (ci.Event, error)) (*invocation, error) {
 	fs := flag.NewFlagSet("prstate "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(a.Stderr)
 	var cfg Config
