@@ -8,7 +8,6 @@ import (
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/report"
-	"github.com/prstate/prstate/pipeline/storage"
 )
 
 var planCommand = command{
@@ -117,11 +116,7 @@ func (inv *invocation) writePlan(ctx context.Context, st backend.Stack) (planRes
 		if err != nil {
 			return planResult{}, err
 		}
-		var table storage.ItemReadWriter
-		if store.Table != nil {
-			table = store.Table
-		}
-		seed, err := plan.Seed(ctx, inv.app.Clock, store.Bucket, table, st.Keys.Production, t.Key)
+		seed, err := plan.Seed(ctx, inv.app.Clock, store.Bucket, store.Table, st.Keys.Production, t.Key)
 		if err != nil {
 			return planResult{}, fmt.Errorf("failed to seed %s from production: %w", t.Key, err)
 		}

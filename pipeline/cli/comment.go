@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/prstate/prstate/pipeline/backend"
@@ -72,10 +71,4 @@ func (inv *invocation) upsertComment(ctx context.Context, st backend.Stack, sect
 // stackLabel names a stack by its directory relative to the working
 // directory of the job (the repository), the same in the container and on
 // the runner.
-func (inv *invocation) stackLabel(st backend.Stack) string {
-	rel, err := filepath.Rel(inv.app.Cwd, st.Dir)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		return st.Dir
-	}
-	return filepath.ToSlash(rel)
-}
+func (inv *invocation) stackLabel(st backend.Stack) string { return displayDir(inv.app.Cwd, st.Dir) }
