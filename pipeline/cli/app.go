@@ -34,6 +34,9 @@ type App struct {
 	clock.Clock
 	// Open connects to a stack's bucket and table (AWS by default).
 	Open func(ctx context.Context, b backend.Backend) (Store, error)
+	// Demo plays `prstate demo` with this App's clock and output, in
+	// memory when endpoint is empty (package demo; main wires it).
+	Demo func(ctx context.Context, app *App, endpoint string) error
 
 	debug bool // --debug: raw storage errors too
 }
