@@ -16,7 +16,7 @@ import (
 
 // The in-memory demo, in process: both PRs plan on their own keys, B and C
 // apply in turn, A is superseded, cleanup leaves nothing of a PR.
-func TestRunInMemory(t *testing.T) {
+func TestDemoInMemory(t *testing.T) {
 	testenv.Tool(t, "git")
 	var out bytes.Buffer
 	app := &cli.App{
