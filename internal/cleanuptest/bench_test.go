@@ -72,7 +72,7 @@ const lockCycles = 2
 // production's 3 versions, as production moved on), a .tflock version and
 // its delete marker per terraform run, the digest item. Production gets
 // its 3 versions first. It writes in parallel.
-func seedPRStates(b testing.TB, s cleanuptest.Store, st backend.Stack, n int) {
+func seedPRStates(b testing.TB, s cleanuptest.Store, st statekey.Stack, n int) {
 	b.Helper()
 	ctx := context.Background()
 	var bodies [][]byte

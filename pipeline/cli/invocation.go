@@ -8,11 +8,11 @@ import (
 	"io"
 
 	"github.com/prstate/prstate/pipeline/applylock"
-	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/escape"
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/runner"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // invocation is one command run: validated config, the event, the runtime.
@@ -77,7 +77,7 @@ func (inv *invocation) logf(format string, args ...any) {
 
 // open connects to a stack's storage, and refuses to act as an identity
 // the backend's allowed_account_ids or forbidden_account_ids excludes.
-func (inv *invocation) open(ctx context.Context, st backend.Stack) (Store, error) {
+func (inv *invocation) open(ctx context.Context, st statekey.Stack) (Store, error) {
 	s, err := inv.connect(ctx, st)
 	if err != nil {
 		return Store{}, err
@@ -92,7 +92,7 @@ func (inv *invocation) open(ctx context.Context, st backend.Stack) (Store, error
 
 // connect connects to a stack's storage without checking the account:
 // doctor reports it as a row.
-func (inv *invocation) connect(ctx context.Context, st backend.Stack) (Store, error) {
+func (inv *invocation) connect(ctx context.Context, st statekey.Stack) (Store, error) {
 	s, err := inv.app.Open(ctx, st.Backend)
 	if err != nil {
 		return Store{}, fmt.Errorf("failed to connect to the state backend: %w", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/runner"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // The action's post-entrypoint runs the same image with the same inputs.
@@ -65,12 +66,12 @@ func (a *App) postPlanJSON(ctx context.Context, rep runner.Reporter, checkErr er
 
 // savePRInitCheck saves for the post step what the PR job's init must
 // configure in the stack's directory.
-func (inv *invocation) savePRInitCheck(st backend.Stack, t plan.Target, file string) {
+func (inv *invocation) savePRInitCheck(st statekey.Stack, t plan.Target, file string) {
 	inv.savePRInitChecks([]backend.PRInit{inv.prInit(st, t, file)})
 }
 
 // prInit is what the PR job's init must configure in the stack's directory.
-func (inv *invocation) prInit(st backend.Stack, t plan.Target, file string) backend.PRInit {
+func (inv *invocation) prInit(st statekey.Stack, t plan.Target, file string) backend.PRInit {
 	r := st.Config()
 	return backend.PRInit{
 		Dir: fsPath(st.Dir), Display: displayDir(inv.app.Cwd, st.Dir), Bucket: r.Bucket(),

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/prstate/prstate/pipeline/applylock"
-	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // checkSupersede runs the supersede check under the apply lock (lock and
@@ -52,7 +52,7 @@ func (inv *invocation) checkSupersede(ctx context.Context, lock applylock.Held, 
 // repository), falling back to git in the checkout. The action's image has
 // no git: there (GITHUB_ACTIONS=true and no git on PATH) the compare API
 // is the only comparer, and its error is the step's error.
-func (inv *invocation) comparer(st backend.Stack) applylock.Comparer {
+func (inv *invocation) comparer(st statekey.Stack) applylock.Comparer {
 	git := applylock.FetchingGitComparer(st.Dir, inv.ev.DefaultBranch)
 	if inv.app.Env("GITHUB_ACTIONS") == "true" && !onPath(inv.app.Env("PATH"), "git") {
 		git = applylock.NoComparer("git merge-base", "this runs in prstate's action image, which has no git: pass github-token (the default, github.token, needs contents: read) so the GitHub compare API answers")
