@@ -9,11 +9,14 @@ import (
 	"syscall"
 
 	"github.com/prstate/prstate/pipeline/cli"
+	"github.com/prstate/prstate/pipeline/demo"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.New().Run(ctx, os.Args[1:])
+	app := cli.New()
+	app.Demo = demo.Run
+	code := app.Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
 }

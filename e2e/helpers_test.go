@@ -18,7 +18,7 @@ import (
 
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline/applylock"
-	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/runner"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
@@ -358,7 +358,7 @@ func actionDefaults(t *testing.T) map[string]string {
 // parseFileCommands reads GITHUB_OUTPUT / GITHUB_ENV content.
 func parseFileCommands(t *testing.T, s string) map[string]string {
 	t.Helper()
-	out, err := report.ParseFileCommands(s)
+	out, err := runner.ParseFileCommands(s)
 	if err != nil {
 		t.Fatalf("%v in:\n%s", err, s)
 	}

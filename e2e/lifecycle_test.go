@@ -17,9 +17,9 @@ import (
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/ci"
-	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
+	"github.com/prstate/prstate/pipeline/tfstate"
 )
 
 // Commits of the lifecycle: production was applied at base; merging PR 42
@@ -384,13 +384,13 @@ func (s *stack) prodSerial() int64 { s.t.Helper(); return s.prodState().Serial }
 func (s *stack) prodAddresses() []string { s.t.Helper(); return s.prodState().Addresses() }
 
 // prodState reads and parses production's state.
-func (s *stack) prodState() plan.StateHeader {
+func (s *stack) prodState() tfstate.Header {
 	s.t.Helper()
 	obj, ok := s.getObject(prodKey)
 	if !ok {
 		s.t.Fatal("no production state")
 	}
-	h, err := plan.ParseState(obj.Body)
+	h, err := tfstate.Parse(obj.Body)
 	if err != nil {
 		s.t.Fatal(err)
 	}

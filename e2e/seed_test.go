@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
+	"github.com/prstate/prstate/pipeline/tfstate"
 )
 
 // TestSeedProduction: with seed: production a PR plan of an unchanged
@@ -30,7 +30,7 @@ func TestSeedProduction(t *testing.T) {
 
 			st := s.mustPrstate(prEvent(t, "opened", 7), inputs)
 			prod, _ := s.getObject(prodKey)
-			h, err := plan.ParseState(prod.Body)
+			h, err := tfstate.Parse(prod.Body)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +70,7 @@ func TestSeedProduction(t *testing.T) {
 			s.writeConfig(true, "app", "other")
 			s.applyProduction(true)
 			prod2, _ := s.getObject(prodKey)
-			h2, err := plan.ParseState(prod2.Body)
+			h2, err := tfstate.Parse(prod2.Body)
 			if err != nil || h2.Serial <= h.Serial {
 				t.Fatalf("production serial %d -> %d, %v", h.Serial, h2.Serial, err)
 			}
@@ -111,7 +111,7 @@ func TestSeedProduction(t *testing.T) {
 // checkSeed checks that the PR object is a copy of production's state with
 // the seed metadata, that its digest item was written (with a table), and
 // that prstate said so.
-func (s *stack) checkSeed(st step, prKey string, prodBody []byte, h plan.StateHeader, reason string) {
+func (s *stack) checkSeed(st step, prKey string, prodBody []byte, h tfstate.Header, reason string) {
 	s.t.Helper()
 	if st.outputs["key"] != prKey {
 		s.t.Errorf("key output %q, want %s", st.outputs["key"], prKey)
@@ -132,8 +132,8 @@ func (s *stack) checkSeed(st step, prKey string, prodBody []byte, h plan.StateHe
 	sum := md5.Sum(prodBody)
 	md5hex := hex.EncodeToString(sum[:])
 	for k, v := range map[string]string{
-		plan.MetaSeedSource: prodKey, plan.MetaSeedSerial: strconv.FormatInt(h.Serial, 10),
-		plan.MetaSeedLineage: h.Lineage, plan.MetaSeedMD5: md5hex,
+		tfstate.MetaSeedSource: prodKey, tfstate.MetaSeedSerial: strconv.FormatInt(h.Serial, 10),
+		tfstate.MetaSeedLineage: h.Lineage, tfstate.MetaSeedMD5: md5hex,
 	} {
 		if obj.Metadata[k] != v {
 			s.t.Errorf("PR object metadata %s = %q, want %q (all: %v)", k, obj.Metadata[k], v, obj.Metadata)

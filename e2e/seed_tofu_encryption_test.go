@@ -10,8 +10,8 @@ import (
 
 	"github.com/prstate/prstate/internal/githubfake"
 	"github.com/prstate/prstate/internal/testenv"
-	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
+	"github.com/prstate/prstate/pipeline/tfstate"
 )
 
 // tofuEncryption is OpenTofu state encryption with a passphrase: the
@@ -54,7 +54,7 @@ func TestTofuEncryptedSeedCleanupSweep(t *testing.T) {
 	gh := newRunnerAPI(t)
 	s.applyProduction(true)
 	prod, _ := s.getObject(prodKey)
-	if h, err := plan.ParseState(prod.Body); !h.Encrypted {
+	if h, err := tfstate.Parse(prod.Body); !h.Encrypted {
 		t.Fatalf("tofu wrote production unencrypted (%v):\n%s", err, prod.Body)
 	}
 	planInputs := map[string]string{"working-directory": "infra", "seed": "production"}
@@ -67,10 +67,10 @@ func TestTofuEncryptedSeedCleanupSweep(t *testing.T) {
 	if !bytes.Equal(seed.Body, prod.Body) {
 		t.Errorf("the seed is not a byte copy of production's encrypted state")
 	}
-	if d, _ := s.getItem(statekey.DigestID(s.bucket, key61)); d["Digest"] != plan.MD5Hex(prod.Body) {
-		t.Errorf("PR digest %v, want %s", d, plan.MD5Hex(prod.Body))
+	if d, _ := s.getItem(statekey.DigestID(s.bucket, key61)); d["Digest"] != tfstate.MD5Hex(prod.Body) {
+		t.Errorf("PR digest %v, want %s", d, tfstate.MD5Hex(prod.Body))
 	}
-	if seed.Metadata[plan.MetaSeedSource] != prodKey || seed.Metadata[plan.MetaSeedMD5] != plan.MD5Hex(prod.Body) || seed.Metadata[plan.MetaSeedLineage] == "" {
+	if seed.Metadata[tfstate.MetaSeedSource] != prodKey || seed.Metadata[tfstate.MetaSeedMD5] != tfstate.MD5Hex(prod.Body) || seed.Metadata[tfstate.MetaSeedLineage] == "" {
 		t.Errorf("seed provenance %v", seed.Metadata)
 	}
 	prodSnap := s.snapshot(prodKey)

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
+	"github.com/prstate/prstate/pipeline/tfstate"
 )
 
 // TestWorkspaceIsolation: with isolation: workspace prstate exports
@@ -61,7 +61,7 @@ func TestWorkspaceIsolation(t *testing.T) {
 				}
 				if tc.seed == "production" {
 					prod, _ := s.getObject(prodKey)
-					h, err := plan.ParseState(prod.Body)
+					h, err := tfstate.Parse(prod.Body)
 					if err != nil {
 						t.Fatal(err)
 					}

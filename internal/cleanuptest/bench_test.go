@@ -29,11 +29,11 @@ import (
 	"github.com/prstate/prstate/pipeline/cleanup"
 	"github.com/prstate/prstate/pipeline/cli"
 	"github.com/prstate/prstate/pipeline/clock"
-	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/awsstore"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
+	"github.com/prstate/prstate/pipeline/tfstate"
 )
 
 // parallelDo runs fn(0..n-1) on workers goroutines; the first error fails b.
@@ -72,7 +72,7 @@ const lockCycles = 2
 // production's 3 versions, as production moved on), a .tflock version and
 // its delete marker per terraform run, the digest item. Production gets
 // its 3 versions first. It writes in parallel.
-func seedPRStates(b testing.TB, s cleanuptest.Store, st backend.Stack, n int) {
+func seedPRStates(b testing.TB, s cleanuptest.Store, st statekey.Stack, n int) {
 	b.Helper()
 	ctx := context.Background()
 	var bodies [][]byte
@@ -87,7 +87,7 @@ func seedPRStates(b testing.TB, s cleanuptest.Store, st backend.Stack, n int) {
 		pr := i + 1
 		key, _ := st.Keys.Render(pr)
 		for v, body := range bodies {
-			meta := map[string]string{plan.MetaSeedSource: cleanuptest.Prod, plan.MetaSeedSerial: strconv.Itoa(v + 1), plan.MetaSeedLineage: cleanuptest.Lineage}
+			meta := map[string]string{tfstate.MetaSeedSource: cleanuptest.Prod, tfstate.MetaSeedSerial: strconv.Itoa(v + 1), tfstate.MetaSeedLineage: cleanuptest.Lineage}
 			if _, err := s.Bucket.PutObject(ctx, key, body, storage.PutOptions{Metadata: meta}); err != nil {
 				return err
 			}
@@ -277,7 +277,7 @@ func BenchmarkSweep(b *testing.B) {
 		var pulls []githubfake.Pull
 		for pr := 1; pr <= states; pr++ {
 			key, _ := st.Keys.Render(pr)
-			meta := map[string]string{plan.MetaSeedSource: cleanuptest.Prod}
+			meta := map[string]string{tfstate.MetaSeedSource: cleanuptest.Prod}
 			if _, err := bucket.PutObject(ctx, key, cleanuptest.StateJSON(1, cleanuptest.Lineage), storage.PutOptions{Metadata: meta}); err != nil {
 				b.Fatal(err)
 			}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/applylock"
-	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/cleanup"
 	"github.com/prstate/prstate/pipeline/clock/clocktest"
 	"github.com/prstate/prstate/pipeline/statekey"
@@ -115,7 +114,7 @@ func batch(t *testing.T, s Store) {
 	}
 }
 
-func runCleanup(t *testing.T, s Store, st backend.Stack, o cleanup.Options, prs ...int) ([]cleanup.Result, error) {
+func runCleanup(t *testing.T, s Store, st statekey.Stack, o cleanup.Options, prs ...int) ([]cleanup.Result, error) {
 	t.Helper()
 	return cleanup.Run(context.Background(), CleanupStore(st, s), st, prs, o)
 }
@@ -123,7 +122,7 @@ func runCleanup(t *testing.T, s Store, st backend.Stack, o cleanup.Options, prs 
 // removesEverything: a seeded PR state with terraform writes and lock
 // cycles goes entirely; production and another PR stay byte for byte;
 // a second run finds nothing and succeeds.
-func removesEverything(t *testing.T, s Store, st backend.Stack) {
+func removesEverything(t *testing.T, s Store, st statekey.Stack) {
 	Production(t, s)
 	key := SeededPR(t, s, st, 7, 2)
 	other := SeededPR(t, s, st, 71, 1)

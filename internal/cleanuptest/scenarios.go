@@ -20,6 +20,7 @@ import (
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
+	"github.com/prstate/prstate/pipeline/tfstate"
 )
 
 // Store is a fresh bucket and lock table to run a scenario in.
@@ -50,7 +51,7 @@ func StateJSON(serial int, lineage string, resources ...string) []byte {
 }
 
 // Stack is the stack of a scenario: production key Prod in s's bucket.
-func Stack(t testing.TB, s Store, lockfile, table, workspace bool) backend.Stack {
+func Stack(t testing.TB, s Store, lockfile, table, workspace bool) statekey.Stack {
 	t.Helper()
 	var keys statekey.Keys
 	var err error
@@ -66,11 +67,11 @@ func Stack(t testing.TB, s Store, lockfile, table, workspace bool) backend.Stack
 	if table {
 		b.DynamoDBTable = s.Table.Name()
 	}
-	return backend.Stack{Dir: "/work/app", Backend: b, Keys: keys}
+	return statekey.Stack{Dir: "/work/app", Backend: b, Keys: keys}
 }
 
 // CleanupStore is s as cleanup sees it (no table unless the stack has one).
-func CleanupStore(st backend.Stack, s Store) cleanup.Store {
+func CleanupStore(st statekey.Stack, s Store) cleanup.Store {
 	cs := cleanup.Store{Bucket: s.Bucket}
 	if st.Backend.DynamoDBTable != "" {
 		cs.Table = s.Table
@@ -86,7 +87,7 @@ func Put(t testing.TB, s Store, key string, body []byte) {
 		t.Fatal(err)
 	}
 	if s.Table != nil {
-		if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: statekey.DigestID(s.Bucket.Name(), key), "Digest": plan.MD5Hex(body)}, storage.Condition{}); err != nil {
+		if err := s.Table.PutItem(ctx, storage.Item{storage.KeyAttr: statekey.DigestID(s.Bucket.Name(), key), "Digest": tfstate.MD5Hex(body)}, storage.Condition{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -132,7 +133,7 @@ func Production(t testing.TB, s Store) {
 
 // SeededPR seeds PR pr from production (as `prstate plan --seed production`
 // does), then lets terraform lock it writes times.
-func SeededPR(t testing.TB, s Store, st backend.Stack, pr, writes int) string {
+func SeededPR(t testing.TB, s Store, st statekey.Stack, pr, writes int) string {
 	t.Helper()
 	key, err := st.Keys.Render(pr)
 	if err != nil {

@@ -17,8 +17,8 @@ import (
 
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline/applylock"
-	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
+	"github.com/prstate/prstate/pipeline/tfstate"
 )
 
 // tfConfig is a root module on the world's bucket (and table), through
@@ -61,7 +61,7 @@ func (w *world) serial(t *testing.T) int64 {
 	if err != nil {
 		t.Fatalf("read state: %v", err)
 	}
-	h, err := plan.ParseState(obj.Body)
+	h, err := tfstate.Parse(obj.Body)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,17 +1,13 @@
 package backend
 
-import (
-	"github.com/zclconf/go-cty/cty"
-
-	"github.com/prstate/prstate/pipeline/statekey"
-)
+import "github.com/zclconf/go-cty/cty"
 
 // Backend is what the storage adapters and the lock code read of a
 // resolved backend: the bucket, the production key setting, the lock
 // settings and the endpoints.
 type Backend struct {
 	Bucket             string
-	Key                string // the key setting (the state object outside the default workspace is Stack.Keys.Production)
+	Key                string // the key setting (the state object outside the default workspace is statekey.Stack.Keys.Production)
 	Region             string
 	DynamoDBTable      string
 	UseLockfile        bool
@@ -59,22 +55,4 @@ func FromBackend(b Backend) *Resolved {
 		set("endpoints", cty.ObjectVal(ep))
 	}
 	return r
-}
-
-// Stack is one Terraform root module: its directory, its resolved backend
-// and its key scheme.
-type Stack struct {
-	Dir      string
-	Backend  Backend
-	Keys     statekey.Keys
-	Resolved *Resolved // nil for a Stack built by hand: see Config
-}
-
-// Config is the stack's resolved backend configuration (from its Backend
-// when it was built by hand).
-func (st Stack) Config() *Resolved {
-	if st.Resolved != nil {
-		return st.Resolved
-	}
-	return FromBackend(st.Backend)
 }

@@ -13,7 +13,6 @@ import (
 	"sync"
 
 	"github.com/prstate/prstate/pipeline/escape"
-	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -105,7 +104,7 @@ func (e Event) WithPR(pr int) (Event, error) {
 	if pr == 0 {
 		return e, nil
 	}
-	if err := statekey.ValidatePR(pr); err != nil {
+	if err := ValidatePR(pr); err != nil {
 		return Event{}, err
 	}
 	if e.PR != 0 && e.PR != pr {
@@ -205,7 +204,7 @@ func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
 		if ev.PR == 0 {
 			ev.PR = p.Number
 		}
-		if err := statekey.ValidatePR(ev.PR); err != nil {
+		if err := ValidatePR(ev.PR); err != nil {
 			return Event{}, err
 		}
 		ev.BaseSHA = p.PullRequest.Base.SHA
@@ -226,7 +225,7 @@ func githubEvent(env Env, readFile ReadFileFunc) (Event, error) {
 		if m == nil {
 			return Event{}, usage.Errorf("merge_group ref %q does not name a pull request (gh-readonly-queue/<branch>/pr-N-<sha>)", ref)
 		}
-		pr, err := statekey.ParsePR(m[1])
+		pr, err := ParsePR(m[1])
 		if err != nil {
 			return Event{}, err
 		}
@@ -271,7 +270,7 @@ func gitlabEvent(env Env) (Event, error) {
 	}
 	switch {
 	case env("CI_MERGE_REQUEST_IID") != "":
-		pr, err := statekey.ParsePR(env("CI_MERGE_REQUEST_IID"))
+		pr, err := ParsePR(env("CI_MERGE_REQUEST_IID"))
 		if err != nil {
 			return Event{}, err
 		}

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
@@ -115,7 +114,7 @@ type cleanupJob struct {
 // cleaner runs the steps for one stack.
 type cleaner struct {
 	store Store
-	st    backend.Stack
+	st    statekey.Stack
 	opts  Options
 
 	mu   sync.Mutex // guards errs and results written by parallel steps
@@ -150,7 +149,7 @@ func (c *cleaner) skip(j *cleanupJob, reason string, err error) {
 // finishes) and refuses a state that was applied to unless Force. Requests
 // are batched across PRs. A missing object is fine; what failed is in the
 // results and the joined error, and a second run finishes the job.
-func Run(ctx context.Context, store Store, st backend.Stack, prs []int, opts Options) ([]Result, error) {
+func Run(ctx context.Context, store Store, st statekey.Stack, prs []int, opts Options) ([]Result, error) {
 	c := &cleaner{store: store, st: st, opts: opts.withDefaults()}
 	jobs := make([]*cleanupJob, 0, len(prs))
 	results := make([]Result, len(prs))

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
+	"github.com/prstate/prstate/pipeline/tfstate"
 )
 
 // seedProbeMax bounds how many older versions cleanup reads looking for
@@ -83,11 +83,11 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) (verdict, error) {
 	if len(cur.Body) == 0 {
 		return verdict{}, nil
 	}
-	sum := plan.MD5Hex(cur.Body)
-	if cur.Metadata[plan.MetaSeedSource] != "" && cur.Metadata[plan.MetaSeedMD5] == sum {
+	sum := tfstate.MD5Hex(cur.Body)
+	if cur.Metadata[tfstate.MetaSeedSource] != "" && cur.Metadata[tfstate.MetaSeedMD5] == sum {
 		return verdict{}, nil // an untouched seed: Terraform's writes drop the metadata
 	}
-	h, perr := plan.ParseState(cur.Body)
+	h, perr := tfstate.Parse(cur.Body)
 	if perr != nil {
 		// Unreadable: it is still an untouched seed when its bytes are the seed's.
 		seed, err := c.seed(ctx, j, cur.VersionID)
@@ -97,7 +97,7 @@ func (c *cleaner) orphans(ctx context.Context, j *cleanupJob) (verdict, error) {
 		if seed.found && seed.md5 == sum {
 			return verdict{}, nil
 		}
-		if errors.Is(perr, plan.ErrEncrypted) {
+		if errors.Is(perr, tfstate.ErrEncrypted) {
 			return verdict{unknown: "the state is encrypted (OpenTofu state encryption) and is not the untouched seed", encrypted: true}, nil
 		}
 		return verdict{unknown: "the state cannot be read (" + perr.Error() + ")"}, nil
@@ -164,7 +164,7 @@ func (c *cleaner) seedRecord(ctx context.Context, j *cleanupJob) (seedFound, err
 	if !present {
 		return seedFound{}, nil
 	}
-	rec, err := plan.ReadSeedRecord(ctx, c.store.Bucket, j.key)
+	rec, err := tfstate.ReadSeedRecord(ctx, c.store.Bucket, j.key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return seedFound{}, nil
 	}
@@ -195,17 +195,17 @@ func (c *cleaner) seedVersion(ctx context.Context, j *cleanupJob, current string
 		if err != nil {
 			return seedFound{}, fmt.Errorf("failed to read PR state %s version %s: %w", j.key, v.VersionID, err)
 		}
-		if obj.Metadata[plan.MetaSeedSource] == "" {
+		if obj.Metadata[tfstate.MetaSeedSource] == "" {
 			continue
 		}
-		h, err := plan.ParseState(obj.Body)
+		h, err := tfstate.Parse(obj.Body)
 		switch {
-		case errors.Is(err, plan.ErrEncrypted):
-			return seedFound{found: true, md5: plan.MD5Hex(obj.Body), lineage: h.Lineage, encrypted: true}, nil
+		case errors.Is(err, tfstate.ErrEncrypted):
+			return seedFound{found: true, md5: tfstate.MD5Hex(obj.Body), lineage: h.Lineage, encrypted: true}, nil
 		case err != nil:
 			continue
 		}
-		return seedFound{found: true, addrs: h.Addresses(), md5: plan.MD5Hex(obj.Body), lineage: h.Lineage}, nil
+		return seedFound{found: true, addrs: h.Addresses(), md5: tfstate.MD5Hex(obj.Body), lineage: h.Lineage}, nil
 	}
 	return seedFound{}, nil
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/usage"
@@ -40,7 +39,7 @@ type SweepBucket interface {
 
 // SweepTarget is one stack, its bucket and its table (nil without one).
 type SweepTarget struct {
-	Stack  backend.Stack
+	Stack  statekey.Stack
 	Bucket SweepBucket
 	Table  Table
 }

@@ -178,7 +178,7 @@ func sweepProperty(t *testing.T, r *rand.Rand, keys statekey.Keys) (deleted, col
 		put(statekey.ReviewedPlanKey(k41, strings.Repeat("a", 40)), 1, false)
 	}
 	before := cleanuptest.Take(t, s)
-	st := backend.Stack{Dir: "/w", Backend: backend.Backend{Bucket: "acme-state", DynamoDBTable: "tf-locks", UseLockfile: r.IntN(2) == 0}, Keys: keys}
+	st := statekey.Stack{Dir: "/w", Backend: backend.Backend{Bucket: "acme-state", DynamoDBTable: "tf-locks", UseLockfile: r.IntN(2) == 0}, Keys: keys}
 	opts := cleanup.SweepOptions{
 		Cleanup: cleanup.Options{Force: true, LockTimeout: 20 * time.Millisecond, Poll: 5 * time.Millisecond},
 		Pulls:   closedList{closed: closed}, Repo: "acme/infra",

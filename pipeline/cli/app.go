@@ -17,7 +17,7 @@ import (
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/escape"
-	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/runner"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/usage"
 )
@@ -34,6 +34,9 @@ type App struct {
 	clock.Clock
 	// Open connects to a stack's bucket and table (AWS by default).
 	Open func(ctx context.Context, b backend.Backend) (Store, error)
+	// Demo plays `prstate demo` with this App's clock and output, in
+	// memory when endpoint is empty (package demo; main wires it).
+	Demo func(ctx context.Context, app *App, endpoint string) error
 
 	debug bool // --debug: raw storage errors too
 }
@@ -72,7 +75,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	if len(args) > 0 && args[0] == guardianName {
 		return runGuardian(args[1:], a.Stderr) // `run` started us to guard its command
 	}
-	rep := report.New(a.Env, a.Stderr)
+	rep := runner.New(a.Env, a.Stderr)
 	err := a.run(ctx, args, rep)
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -97,7 +100,7 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	}
 }
 
-func (a *App) run(ctx context.Context, args []string, rep report.Reporter) error {
+func (a *App) run(ctx context.Context, args []string, rep runner.Reporter) error {
 	if a.Env("STATE_prstate_post") == "true" {
 		return a.postStep(ctx, rep)
 	}

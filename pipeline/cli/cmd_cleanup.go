@@ -41,7 +41,7 @@ func runCleanup(ctx context.Context, inv *invocation) error {
 			errs = append(errs, err)
 			continue
 		}
-		res, err := cleanup.Run(ctx, cleanupStore(store), st, []int{pr}, opts)
+		res, err := cleanup.Run(ctx, cleanup.Store{Bucket: store.Bucket, Table: store.Table}, st, []int{pr}, opts)
 		rep.Results = append(rep.Results, res...)
 		if err != nil {
 			errs = append(errs, err)
@@ -87,15 +87,6 @@ func (inv *invocation) cleanupOptions() cleanup.Options {
 		Logf:        inv.logf,
 		Clock:       inv.app.Clock,
 	}
-}
-
-// cleanupStore narrows a stack's store to what cleanup uses.
-func cleanupStore(s Store) cleanup.Store {
-	cs := cleanup.Store{Bucket: s.Bucket}
-	if s.Table != nil {
-		cs.Table = s.Table
-	}
-	return cs
 }
 
 // countDeleted counts the PR states removed (not in a dry run).

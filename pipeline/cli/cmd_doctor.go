@@ -42,10 +42,7 @@ func runDoctor(ctx context.Context, inv *invocation) error {
 		if err != nil {
 			return err
 		}
-		t := doctor.Target{Label: inv.stackLabel(st), Stack: st, LockBackend: inv.cfg.LockBackend, Bucket: store.Bucket}
-		if store.Table != nil {
-			t.Table = store.Table
-		}
+		t := doctor.Target{Label: inv.stackLabel(st), Stack: st, LockBackend: inv.cfg.LockBackend, Bucket: store.Bucket, Table: store.Table}
 		if store.Identity != nil {
 			t.Identity = store.Identity
 		}

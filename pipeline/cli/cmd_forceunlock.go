@@ -31,11 +31,7 @@ func runForceUnlock(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	var table applylock.LockItemDeleter
-	if t := tableOrNil(store); t != nil {
-		table = t
-	}
-	res, err := applylock.ForceUnlock(ctx, store.Bucket, table, st.Keys, inv.cfg.LockID, runs, inv.cfg.Force, inv.app.Now())
+	res, err := applylock.ForceUnlock(ctx, store.Bucket, store.Table, st.Keys, inv.cfg.LockID, runs, inv.cfg.Force, inv.app.Now())
 	if err != nil {
 		return err
 	}

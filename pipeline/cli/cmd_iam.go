@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/iam"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -76,7 +76,7 @@ func runIam(_ context.Context, inv *invocation) error {
 
 // iamStack is a stack as the policies see it. The apply lock lives where
 // the lock backend puts it: with auto, in the table when the stack has one.
-func iamStack(st backend.Stack, lockBackend string) iam.Stack {
+func iamStack(st statekey.Stack, lockBackend string) iam.Stack {
 	b := st.Backend
 	lb := lockBackend
 	if lb == "" || lb == "auto" {

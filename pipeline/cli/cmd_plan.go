@@ -8,7 +8,7 @@ import (
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/plan"
 	"github.com/prstate/prstate/pipeline/report"
-	"github.com/prstate/prstate/pipeline/storage"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 var planCommand = command{
@@ -77,7 +77,7 @@ func runPlan(ctx context.Context, inv *invocation) error {
 // state from production when asked, and writes the backend-config file
 // init reads (in the stack's directory unless backend-config-file says
 // otherwise).
-func (inv *invocation) writePlan(ctx context.Context, st backend.Stack) (planResult, error) {
+func (inv *invocation) writePlan(ctx context.Context, st statekey.Stack) (planResult, error) {
 	t, err := plan.ResolveTarget(st, inv.ev)
 	if err != nil {
 		return planResult{}, err
@@ -117,11 +117,7 @@ func (inv *invocation) writePlan(ctx context.Context, st backend.Stack) (planRes
 		if err != nil {
 			return planResult{}, err
 		}
-		var table storage.ItemReadWriter
-		if store.Table != nil {
-			table = store.Table
-		}
-		seed, err := plan.Seed(ctx, inv.app.Clock, store.Bucket, table, st.Keys.Production, t.Key)
+		seed, err := plan.Seed(ctx, inv.app.Clock, store.Bucket, store.Table, st.Keys.Production, t.Key)
 		if err != nil {
 			return planResult{}, fmt.Errorf("failed to seed %s from production: %w", t.Key, err)
 		}
@@ -135,7 +131,7 @@ func (inv *invocation) writePlan(ctx context.Context, st backend.Stack) (planRes
 	return res, nil
 }
 
-func (inv *invocation) planSummary(st backend.Stack, r planResult) string {
+func (inv *invocation) planSummary(st statekey.Stack, r planResult) string {
 	result := report.SeedWords(r.Seed)
 	if r.Workspace != "" {
 		result = "workspace `" + r.Workspace + "`, " + result

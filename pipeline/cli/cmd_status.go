@@ -97,14 +97,6 @@ func statusSummary(locks []applylock.LockEntry, links ci.Links) string {
 	return b.String()
 }
 
-// tableOrNil avoids handing a nil storage.Table inside a non-nil interface.
-func tableOrNil(s Store) applylock.LockItemDeleter {
-	if s.Table == nil {
-		return nil
-	}
-	return s.Table
-}
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"

@@ -62,11 +62,7 @@ func runSweep(ctx context.Context, inv *invocation) error {
 		if err != nil {
 			return err
 		}
-		tg := cleanup.SweepTarget{Stack: st, Bucket: store.Bucket}
-		if store.Table != nil {
-			tg.Table = store.Table
-		}
-		targets = append(targets, tg)
+		targets = append(targets, cleanup.SweepTarget{Stack: st, Bucket: store.Bucket, Table: store.Table})
 	}
 	rep, err := cleanup.Sweep(ctx, targets, opts)
 	var ue *usage.Error

@@ -10,8 +10,8 @@ import (
 
 	"github.com/prstate/prstate/internal/cleanuptest"
 	"github.com/prstate/prstate/internal/githubfake"
-	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/clock/clocktest"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 const testToken = "ghs_sweepTestToken0123456789"
@@ -27,7 +27,7 @@ func (a *testApp) runAt(now time.Time, args ...string) int {
 
 // sweepWorld: PR states 1..8 in a memstore, PRs 2, 5 and 8 closed among
 // 250 other closed PRs (3 pages), the rest open.
-func sweepWorld(t *testing.T) (*testApp, cleanuptest.Store, backend.Stack, *githubfake.Server) {
+func sweepWorld(t *testing.T) (*testApp, cleanuptest.Store, statekey.Stack, *githubfake.Server) {
 	t.Helper()
 	store, s := memStore()
 	a := newTestApp(t, store)

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
-	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // comment sets one section of the sticky PR comment of the main stack
@@ -21,7 +20,7 @@ func (inv *invocation) comment(ctx context.Context, section, text string) {
 }
 
 // commentStack is comment for one of several stacks (cleanup).
-func (inv *invocation) commentStack(ctx context.Context, st backend.Stack, section, text string) {
+func (inv *invocation) commentStack(ctx context.Context, st statekey.Stack, section, text string) {
 	if !inv.cfg.Comment {
 		return
 	}
@@ -30,7 +29,7 @@ func (inv *invocation) commentStack(ctx context.Context, st backend.Stack, secti
 	}
 }
 
-func (inv *invocation) upsertComment(ctx context.Context, st backend.Stack, section, text string) error {
+func (inv *invocation) upsertComment(ctx context.Context, st statekey.Stack, section, text string) error {
 	repo := inv.ev.Repository
 	if repo == "" || strings.HasPrefix(inv.ev.Name, "gitlab:") {
 		return errors.New("comment: true works on GitHub Actions only (no GITHUB_REPOSITORY)")
@@ -72,10 +71,4 @@ func (inv *invocation) upsertComment(ctx context.Context, st backend.Stack, sect
 // stackLabel names a stack by its directory relative to the working
 // directory of the job (the repository), the same in the container and on
 // the runner.
-func (inv *invocation) stackLabel(st backend.Stack) string {
-	rel, err := filepath.Rel(inv.app.Cwd, st.Dir)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		return st.Dir
-	}
-	return filepath.ToSlash(rel)
-}
+func (inv *invocation) stackLabel(st statekey.Stack) string { return displayDir(inv.app.Cwd, st.Dir) }

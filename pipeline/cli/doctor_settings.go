@@ -6,6 +6,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/doctor"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // doctorSettings lists the backend configuration prstate resolved for st
@@ -13,7 +14,7 @@ import (
 // from, then what the SDK and prstate add: the region and endpoints the
 // requests really use, the workspace, lock-backend and isolation.
 // Sensitive values are never shown.
-func (inv *invocation) doctorSettings(st backend.Stack, store Store) []doctor.Setting {
+func (inv *invocation) doctorSettings(st statekey.Stack, store Store) []doctor.Setting {
 	r := st.Config()
 	var out []doctor.Setting
 	add := func(name, value, source string) {

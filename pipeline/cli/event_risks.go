@@ -2,7 +2,7 @@ package cli
 
 import (
 	"github.com/prstate/prstate/pipeline/ci"
-	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/runner"
 )
 
 // pullRequestTargetRisk is the warning of every run on pull_request_target.
@@ -12,7 +12,7 @@ const pullRequestTargetRisk = "this job runs on pull_request_target: it has the 
 
 // warnEventRisks warns of events that put credentials next to code from
 // outside the repository.
-func warnEventRisks(rep report.Reporter, ev ci.Event) {
+func warnEventRisks(rep runner.Reporter, ev ci.Event) {
 	if ev.Name == "pull_request_target" {
 		rep.Warning(pullRequestTargetRisk)
 	}

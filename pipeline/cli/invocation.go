@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/escape"
 	"github.com/prstate/prstate/pipeline/plan"
-	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/runner"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // invocation is one command run: validated config, the event, the runtime.
@@ -19,7 +19,7 @@ type invocation struct {
 	app  *App
 	cfg  Config
 	ev   ci.Event
-	rep  report.Reporter
+	rep  runner.Reporter
 	args []string // after the flags (run: the command to wrap)
 	// lockID is the apply lock ID shared by the stacks of one job ("": a
 	// new one per lock); see multistack_lock.go.
@@ -30,7 +30,7 @@ type invocation struct {
 // (and the event, when it uses one) before any work starts: bad input
 // fails here, with nothing written. event is the process's event, read at
 // most once.
-func (a *App) prepare(cmd command, args []string, rep report.Reporter, event func() (ci.Event, error)) (*invocation, error) {
+func (a *App) prepare(cmd command, args []string, rep runner.Reporter, event func() (ci.Event, error)) (*invocation, error) {
 	fs := flag.NewFlagSet("prstate "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(a.Stderr)
 	var cfg Config
@@ -75,7 +75,7 @@ func (inv *invocation) logf(format string, args ...any) {
 
 // open connects to a stack's storage, and refuses to act as an identity
 // the backend's allowed_account_ids or forbidden_account_ids excludes.
-func (inv *invocation) open(ctx context.Context, st backend.Stack) (Store, error) {
+func (inv *invocation) open(ctx context.Context, st statekey.Stack) (Store, error) {
 	s, err := inv.connect(ctx, st)
 	if err != nil {
 		return Store{}, err
@@ -90,7 +90,7 @@ func (inv *invocation) open(ctx context.Context, st backend.Stack) (Store, error
 
 // connect connects to a stack's storage without checking the account:
 // doctor reports it as a row.
-func (inv *invocation) connect(ctx context.Context, st backend.Stack) (Store, error) {
+func (inv *invocation) connect(ctx context.Context, st statekey.Stack) (Store, error) {
 	s, err := inv.app.Open(ctx, st.Backend)
 	if err != nil {
 		return Store{}, fmt.Errorf("failed to connect to the state backend: %w", err)

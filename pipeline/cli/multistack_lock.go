@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/prstate/prstate/pipeline/applylock"
-	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/escape"
 	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -29,9 +29,9 @@ import (
 // stack's own auto would put it (DynamoDB when its backend has a table):
 // the same place a job of that stack alone locks, so the two exclude
 // each other.
-func (inv *invocation) forStack(st backend.Stack) *invocation {
+func (inv *invocation) forStack(st statekey.Stack) *invocation {
 	c := *inv
-	c.cfg.Stacks = []backend.Stack{st}
+	c.cfg.Stacks = []statekey.Stack{st}
 	if lb := c.cfg.LockStoreOptions.lockBackend.Text(); lb == "" || lb == "auto" {
 		c.cfg.LockBackend = "s3"
 		if st.Backend.DynamoDBTable != "" {
@@ -44,9 +44,9 @@ func (inv *invocation) forStack(st backend.Stack) *invocation {
 // lockOrder returns the stacks in the order their apply locks are taken:
 // by bucket, then production key. Two directories of one production state
 // are refused: one job would take that lock twice.
-func lockOrder(cwd string, stacks []backend.Stack) ([]backend.Stack, error) {
+func lockOrder(cwd string, stacks []statekey.Stack) ([]statekey.Stack, error) {
 	out := slices.Clone(stacks)
-	slices.SortStableFunc(out, func(a, b backend.Stack) int {
+	slices.SortStableFunc(out, func(a, b statekey.Stack) int {
 		return cmp.Or(strings.Compare(a.Backend.Bucket, b.Backend.Bucket), strings.Compare(a.Keys.Production, b.Keys.Production))
 	})
 	for i := 1; i < len(out); i++ {

@@ -23,7 +23,7 @@ func (inv *invocation) listStackLocks(ctx context.Context, runs applylock.RunChe
 		if err != nil {
 			return nil, err
 		}
-		locks, err := applylock.ListLocks(ctx, store.Bucket, tableOrNil(store), runs, inv.app.Now())
+		locks, err := applylock.ListLocks(ctx, store.Bucket, store.Table, runs, inv.app.Now())
 		if err != nil {
 			return nil, err
 		}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/ci"
-	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -22,7 +21,7 @@ func (o *EventOptions) addFlags(s *settingSet) { o.pr = s.String(prSetting) }
 
 func (o *EventOptions) load(l *loader) error {
 	if v, set := o.pr.Get(); set {
-		pr, err := statekey.ParsePR(v)
+		pr, err := ci.ParsePR(v)
 		if err != nil {
 			return err
 		}

@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/prstate/prstate/pipeline/statekey"
+	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -56,7 +56,7 @@ func (o *VerifyPlanOptions) load(l *loader) error {
 	}
 	seen := map[int]bool{}
 	for _, f := range strings.FieldsFunc(o.prs.Text(), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
-		pr, err := statekey.ParsePR(f)
+		pr, err := ci.ParsePR(f)
 		if err != nil {
 			return err
 		}

@@ -25,8 +25,8 @@ const (
 // it, with explicit settings on top. Only what the command needs is
 // required and validated.
 type StackOptions struct {
-	Stacks    []backend.Stack // one per working directory; most commands use Stacks[0]
-	Isolation string          // key | workspace
+	Stacks    []statekey.Stack // one per working directory; most commands use Stacks[0]
+	Isolation string           // key | workspace
 
 	needs                                                   stackNeeds
 	workingDirectory, bucket, key, region, table, keyPrefix StringValue
@@ -39,7 +39,7 @@ type StackOptions struct {
 func (o StackOptions) IsolationOrigin() string { return o.isolation.Origin() }
 
 // Main is the first stack: the one every command but cleanup works on.
-func (o StackOptions) Main() backend.Stack { return o.Stacks[0] }
+func (o StackOptions) Main() statekey.Stack { return o.Stacks[0] }
 
 func (o *StackOptions) addFlags(s *settingSet) {
 	o.workingDirectory = s.String(workingDirectorySetting)
@@ -98,10 +98,10 @@ func (o *StackOptions) backendArgs() []backendArg {
 // loadStack resolves the backend of the working directory dir as
 // terraform and tofu do (see package backend), the explicit settings on
 // top, and builds its key scheme. Only what the command needs is required.
-func (o *StackOptions) loadStack(l *loader, dir string) (backend.Stack, error) {
+func (o *StackOptions) loadStack(l *loader, dir string) (statekey.Stack, error) {
 	bin, err := backend.ParseBinary(o.binary.Text())
 	if err != nil {
-		return backend.Stack{}, err
+		return statekey.Stack{}, err
 	}
 	var overrides []backend.Override
 	for _, a := range o.backendArgs() {
@@ -111,7 +111,7 @@ func (o *StackOptions) loadStack(l *loader, dir string) (backend.Stack, error) {
 	}
 	if o.needs&needBucket != 0 && o.needs&needKey != 0 {
 		if v, set, err := o.useLockfile.Get(); err != nil {
-			return backend.Stack{}, err
+			return statekey.Stack{}, err
 		} else if set {
 			overrides = append(overrides, backend.Override{Name: "use_lockfile", Value: cty.BoolVal(v), From: o.useLockfile.Origin()})
 		}
@@ -133,16 +133,16 @@ func (o *StackOptions) loadStack(l *loader, dir string) (backend.Stack, error) {
 		IsPRKey: isPRKey, IsPRWorkspace: isPRWorkspace, Require: require,
 	})
 	if err != nil {
-		return backend.Stack{}, err
+		return statekey.Stack{}, err
 	}
-	st := backend.Stack{Dir: dir, Backend: backend.FromResolved(r), Resolved: r}
+	st := statekey.Stack{Dir: dir, Backend: backend.FromResolved(r), Resolved: r}
 	if o.needs&needBucket != 0 {
 		if err := validateBucketName(st.Backend.Bucket); err != nil {
-			return backend.Stack{}, err
+			return statekey.Stack{}, err
 		}
 		creds, err := r.Credentials(l.env)
 		if err != nil {
-			return backend.Stack{}, err
+			return statekey.Stack{}, err
 		}
 		st.Backend.Credentials = &creds
 	}
@@ -159,7 +159,7 @@ func (o *StackOptions) loadStack(l *loader, dir string) (backend.Stack, error) {
 		st.Keys, err = statekey.NewKeys(r.StateObjectKey(), o.keyTemplate.Text())
 	}
 	if err != nil {
-		return backend.Stack{}, err
+		return statekey.Stack{}, err
 	}
 	return st, nil
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/prstate/prstate/pipeline/applylock"
-	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/runner"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
 
@@ -200,7 +200,7 @@ func TestWorkingDirectoryConfined(t *testing.T) {
 func TestGitLabOutputsAreNotSettings(t *testing.T) {
 	t.Parallel()
 	for _, s := range declared {
-		if strings.HasPrefix(s.EnvName(), report.GitLabOutputPrefix) {
+		if strings.HasPrefix(s.EnvName(), runner.GitLabOutputPrefix) {
 			t.Errorf("setting %s is read from %s, the namespace of GitLab outputs", s.name, s.EnvName())
 		}
 	}

@@ -10,7 +10,8 @@ import (
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/plan"
-	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/runner"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // The action's post-entrypoint runs the same image with the same inputs.
@@ -20,14 +21,14 @@ import (
 // and releases the lock the main step saved (STATE_lock_id), and nothing else.
 
 // markMainStep tells a later post step of this action that it is one.
-func (a *App) markMainStep(rep report.Reporter) {
+func (a *App) markMainStep(rep runner.Reporter) {
 	if a.Env("GITHUB_ACTIONS") == "true" {
 		rep.SaveState("prstate_post", "true")
 	}
 }
 
 // postStep checks a PR plan's init and releases the lock a main step took, if any.
-func (a *App) postStep(ctx context.Context, rep report.Reporter) error {
+func (a *App) postStep(ctx context.Context, rep runner.Reporter) error {
 	var checkErr error
 	raw := a.Env("STATE_prstate_pr_init")
 	if raw != "" {
@@ -51,7 +52,7 @@ func (a *App) postStep(ctx context.Context, rep report.Reporter) error {
 
 // postPlanJSON records the reviewed plan in the post step, unless the
 // init check failed (the plan did not run on the PR state).
-func (a *App) postPlanJSON(ctx context.Context, rep report.Reporter, checkErr error) error {
+func (a *App) postPlanJSON(ctx context.Context, rep runner.Reporter, checkErr error) error {
 	if checkErr != nil {
 		fmt.Fprintln(a.Stderr, "prstate: post step: no reviewed plan recorded: the plan did not run on the pull request's state")
 		return nil
@@ -65,12 +66,12 @@ func (a *App) postPlanJSON(ctx context.Context, rep report.Reporter, checkErr er
 
 // savePRInitCheck saves for the post step what the PR job's init must
 // configure in the stack's directory.
-func (inv *invocation) savePRInitCheck(st backend.Stack, t plan.Target, file string) {
+func (inv *invocation) savePRInitCheck(st statekey.Stack, t plan.Target, file string) {
 	inv.savePRInitChecks([]backend.PRInit{inv.prInit(st, t, file)})
 }
 
 // prInit is what the PR job's init must configure in the stack's directory.
-func (inv *invocation) prInit(st backend.Stack, t plan.Target, file string) backend.PRInit {
+func (inv *invocation) prInit(st statekey.Stack, t plan.Target, file string) backend.PRInit {
 	r := st.Config()
 	return backend.PRInit{
 		Dir: fsPath(st.Dir), Display: displayDir(inv.app.Cwd, st.Dir), Bucket: r.Bucket(),

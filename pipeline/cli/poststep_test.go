@@ -4,14 +4,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/runner"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
 
 // savedState parses GITHUB_STATE into what the runner gives the post step.
 func savedState(t *testing.T, s string) map[string]string {
 	t.Helper()
-	state, err := report.ParseFileCommands(s)
+	state, err := runner.ParseFileCommands(s)
 	if err != nil {
 		t.Fatalf("GITHUB_STATE: %v\n%s", err, s)
 	}

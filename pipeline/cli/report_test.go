@@ -11,7 +11,7 @@ import (
 	"github.com/prstate/prstate/internal/githubfake"
 	"github.com/prstate/prstate/internal/testenv"
 	"github.com/prstate/prstate/pipeline/ci"
-	"github.com/prstate/prstate/pipeline/report"
+	"github.com/prstate/prstate/pipeline/runner"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
 )
@@ -35,7 +35,7 @@ func (a *testApp) invoke(args ...string) *invocation {
 	a.stdout.Reset()
 	a.stderr.Reset()
 	app := a.app()
-	inv, err := app.prepare(lockCommand, args, report.New(app.Env, app.Stderr), ci.Once(app.Env, app.ReadFile))
+	inv, err := app.prepare(lockCommand, args, runner.New(app.Env, app.Stderr), ci.Once(app.Env, app.ReadFile))
 	if err != nil {
 		a.t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/prstate/prstate/pipeline/applylock"
-	"github.com/prstate/prstate/pipeline/backend"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // comparer is the stack's one commit comparer for this command (the
@@ -15,7 +15,7 @@ import (
 // repository), then git in the checkout. The action's image has no git:
 // there (GITHUB_ACTIONS=true and no git on PATH) the compare API is the
 // only source, and its error is the step's error.
-func (inv *invocation) comparer(st backend.Stack) *applylock.Commits {
+func (inv *invocation) comparer(st statekey.Stack) *applylock.Commits {
 	git := applylock.FetchingGitComparer(st.Dir, inv.ev.DefaultBranch)
 	noGit := inv.app.Env("GITHUB_ACTIONS") == "true" && !onPath(inv.app.Env("PATH"), "git")
 	const noGitWhy = "this runs in prstate's action image, which has no git: pass github-token (the default, github.token, needs contents: read) so the GitHub compare API answers"

@@ -18,6 +18,7 @@ import (
 
 	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/iam"
+	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -62,7 +63,7 @@ type Setting struct {
 // Target is one stack to check, with the stores to check it on.
 type Target struct {
 	Label       string // the stack as people know it (its directory)
-	Stack       backend.Stack
+	Stack       statekey.Stack
 	LockBackend string // dynamodb | s3: where the apply lock lives
 	Settings    []Setting
 	Bucket      storage.Bucket

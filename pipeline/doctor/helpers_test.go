@@ -21,7 +21,7 @@ func target(t *testing.T, bucket storage.Bucket, table storage.Table, lockBacken
 		t.Fatal(err)
 	}
 	b := backend.Backend{Bucket: bucket.Name(), Key: stateKey}
-	tg := doctor.Target{Label: "app", Stack: backend.Stack{Dir: "/repo/app", Backend: b, Keys: keys}, LockBackend: lockBackend, Bucket: bucket}
+	tg := doctor.Target{Label: "app", Stack: statekey.Stack{Dir: "/repo/app", Backend: b, Keys: keys}, LockBackend: lockBackend, Bucket: bucket}
 	if table != nil {
 		tg.Stack.Backend.DynamoDBTable = table.Name()
 		tg.Table = table

@@ -24,7 +24,7 @@ func TestDoctorProbesCoverIAMRoles(t *testing.T) {
 		for _, lockfile := range []bool{false, true} {
 			for _, seed := range []bool{false, true} {
 				b := backend.Backend{Bucket: "acme-state", Key: "app/terraform.tfstate", UseLockfile: lockfile}
-				tg := Target{Stack: backend.Stack{Backend: b, Keys: keys}, LockBackend: "s3", Bucket: memstore.NewBucket("acme-state")}
+				tg := Target{Stack: statekey.Stack{Backend: b, Keys: keys}, LockBackend: "s3", Bucket: memstore.NewBucket("acme-state")}
 				if table {
 					tg.Stack.Backend.DynamoDBTable, tg.Table, tg.LockBackend = "locks", memstore.NewTable("locks"), "dynamodb"
 				}

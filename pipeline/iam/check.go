@@ -1,5 +1,7 @@
 package iam
 
+import "github.com/prstate/prstate/pipeline/usage"
+
 // named is one production name a PR pattern must leave out.
 type named struct {
 	what string
@@ -52,7 +54,7 @@ func checkSeparated(all []names) error {
 			for _, t := range all {
 				for _, prod := range t.productionNames() {
 					if intersects(p.name, prod.name) {
-						return usageErrorf("no IAM pattern separates the PR keys of %s from production: the %s pattern %s also matches production %s's %s %s; use a key template that gives {pr} a path segment of its own (the default {dir}/pr-{pr}/{file})",
+						return usage.Errorf("no IAM pattern separates the PR keys of %s from production: the %s pattern %s also matches production %s's %s %s; use a key template that gives {pr} a path segment of its own (the default {dir}/pr-{pr}/{file})",
 							s.st.Keys.Production, p.what, p.name.String(), t.st.Keys.Production, prod.what, prod.name.String())
 					}
 				}

@@ -45,7 +45,7 @@ func ParseJob(s string) (Job, error) {
 			return j, nil
 		}
 	}
-	return "", usageErrorf("unknown job %q: want plan, cleanup, apply, sweep or ops", s)
+	return "", usage.Errorf("unknown job %q: want plan, cleanup, apply, sweep or ops", s)
 }
 
 // PullRequest tells whether the job runs on pull request events, where
@@ -96,7 +96,7 @@ type Role struct {
 // production name of any stack.
 func Generate(in Input) (Role, error) {
 	if len(in.Stacks) == 0 {
-		return Role{}, usageErrorf("no stack to write a policy for")
+		return Role{}, usage.Errorf("no stack to write a policy for")
 	}
 	if _, err := ParseJob(string(in.Job)); err != nil {
 		return Role{}, err
@@ -109,12 +109,12 @@ func Generate(in Input) (Role, error) {
 		// A policy is JSON: a name that is not UTF-8 would reach IAM changed.
 		for _, s := range []string{st.Bucket, st.Keys.Production, st.DynamoDBTable, st.WorkspaceKeyPrefix} {
 			if !utf8.ValidString(s) {
-				return Role{}, usageErrorf("%q is not valid UTF-8: no IAM policy can name it", s)
+				return Role{}, usage.Errorf("%q is not valid UTF-8: no IAM policy can name it", s)
 			}
 		}
 		before, after := st.Keys.PRKeyPattern()
 		if !utf8.ValidString(before + after) {
-			return Role{}, usageErrorf("the PR keys of %q are not valid UTF-8: no IAM policy can name them", st.Keys.Production)
+			return Role{}, usage.Errorf("the PR keys of %q are not valid UTF-8: no IAM policy can name them", st.Keys.Production)
 		}
 		all[i] = namesOf(st, in.AccountID)
 	}
@@ -152,8 +152,6 @@ func Generate(in Input) (Role, error) {
 // managedPolicyMax is IAM's size limit of a managed policy (characters,
 // whitespace not counted).
 const managedPolicyMax = 6144
-
-func usageErrorf(format string, args ...any) error { return usage.Errorf(format, args...) }
 
 func dedupe(ss []string) []string {
 	seen := map[string]bool{}

@@ -2,6 +2,8 @@ package iam
 
 import (
 	"strings"
+
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // prSubjects are OIDC subjects a pull_request job presents, in GitHub's
@@ -84,7 +86,7 @@ func checkPRReach(in Input, role Role, reads []glob, all []names) error {
 			for _, n := range all {
 				for _, p := range n.productionNames() {
 					if intersects(r, p.name) {
-						return usageErrorf("refusing to write the %s role: a pull_request job (subject %s) can assume it and it reads production %s's %s %s", in.Job, sub, n.st.Keys.Production, p.what, p.name.String())
+						return usage.Errorf("refusing to write the %s role: a pull_request job (subject %s) can assume it and it reads production %s's %s %s", in.Job, sub, n.st.Keys.Production, p.what, p.name.String())
 					}
 				}
 			}

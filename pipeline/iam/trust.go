@@ -3,6 +3,8 @@ package iam
 import (
 	"regexp"
 	"strings"
+
+	"github.com/prstate/prstate/pipeline/usage"
 )
 
 // The OIDC provider of GitHub Actions and the audience
@@ -65,15 +67,15 @@ func subject(in Input) (string, []string, error) {
 	if in.Job.PullRequest() && !gated {
 		if in.Environment != "" {
 			if in.Job == JobPlan {
-				return "", nil, usageErrorf("--environment with --job plan is the gated seed role: add --seed production (or drop --environment for the plan role)")
+				return "", nil, usage.Errorf("--environment with --job plan is the gated seed role: add --seed production (or drop --environment for the plan role)")
 			}
-			return "", nil, usageErrorf("--environment is for apply, sweep, ops and the gated seed role: the cleanup job runs on pull requests and is trusted as pull_request")
+			return "", nil, usage.Errorf("--environment is for apply, sweep, ops and the gated seed role: the cleanup job runs on pull requests and is trusted as pull_request")
 		}
 		return repo + "pull_request:ref:" + pullRef, []string{"trusted as pull_request: every pull request of the repository (not from forks, which get no OIDC token) can assume this role; it reads nothing of production"}, nil
 	}
 	if gated {
 		if in.Environment == "" {
-			return "", nil, usageErrorf("--seed production needs --environment NAME: a role that reads production's state must not be one every pull request can assume; the seed role is trusted only in a protected environment (required reviewers) that seeding jobs name")
+			return "", nil, usage.Errorf("--seed production needs --environment NAME: a role that reads production's state must not be one every pull request can assume; the seed role is trusted only in a protected environment (required reviewers) that seeding jobs name")
 		}
 		return repo + "environment:" + in.Environment + ":ref:" + pullRef, nil, nil
 	}
@@ -88,7 +90,7 @@ func subject(in Input) (string, []string, error) {
 		return repo + "environment:" + in.Environment + ":" + ref, notes, nil
 	}
 	if in.Job == JobOps {
-		return "", nil, usageErrorf("the ops job needs --environment NAME: a protected environment only operators can run in")
+		return "", nil, usage.Errorf("the ops job needs --environment NAME: a protected environment only operators can run in")
 	}
 	if in.Job == JobApply {
 		notes = append(notes, "any workflow run on the default branch gets this sub (also pull_request_target, issue_comment, workflow_dispatch): prefer --environment with a protected environment for apply")
@@ -100,12 +102,12 @@ func subject(in Input) (string, []string, error) {
 func validateInput(in Input) error {
 	if !repoPattern.MatchString(in.Repository) {
 		if in.Repository == "" {
-			return usageErrorf("no repository: set --repository OWNER/NAME (or GITHUB_REPOSITORY)")
+			return usage.Errorf("no repository: set --repository OWNER/NAME (or GITHUB_REPOSITORY)")
 		}
-		return usageErrorf("invalid repository %q: want OWNER/NAME", in.Repository)
+		return usage.Errorf("invalid repository %q: want OWNER/NAME", in.Repository)
 	}
 	if in.AccountID != "" && !accountPattern.MatchString(in.AccountID) {
-		return usageErrorf("invalid account-id %q: want the 12 digits of an AWS account", in.AccountID)
+		return usage.Errorf("invalid account-id %q: want the 12 digits of an AWS account", in.AccountID)
 	}
 	if in.Environment != "" {
 		if err := ValidEnvironment(in.Environment); err != nil {
@@ -113,19 +115,19 @@ func validateInput(in Input) error {
 		}
 	}
 	if b := in.DefaultBranch; b != "" && (!branchPattern.MatchString(b) || strings.Contains(b, "..") || strings.HasSuffix(b, ".lock")) {
-		return usageErrorf("invalid default-branch %q: want a branch name (letters, digits and . _ - + @ /; no ':', '*', '?', '..')", b)
+		return usage.Errorf("invalid default-branch %q: want a branch name (letters, digits and . _ - + @ /; no ':', '*', '?', '..')", b)
 	}
 	if (in.RepositoryID == "") != (in.OwnerID == "") {
-		return usageErrorf("the immutable OIDC subject needs both --repository-id and --owner-id")
+		return usage.Errorf("the immutable OIDC subject needs both --repository-id and --owner-id")
 	}
 	for _, id := range []string{in.RepositoryID, in.OwnerID} {
 		if id != "" && !idPattern.MatchString(id) {
-			return usageErrorf("invalid GitHub ID %q: want a positive number", id)
+			return usage.Errorf("invalid GitHub ID %q: want a positive number", id)
 		}
 	}
 	for _, st := range in.Stacks {
 		if st.DynamoDBTable != "" && in.AccountID == "" {
-			return usageErrorf("the lock table %s is named by its ARN, which needs the account: set --account-id", st.DynamoDBTable)
+			return usage.Errorf("the lock table %s is named by its ARN, which needs the account: set --account-id", st.DynamoDBTable)
 		}
 	}
 	return nil
@@ -136,7 +138,7 @@ func validateInput(in Input) error {
 // '_' and '-' encoded into the OIDC subject.
 func ValidEnvironment(name string) error {
 	if !envPattern.MatchString(name) {
-		return usageErrorf("invalid environment %q: use letters, digits, '.', '_' and '-' (GitHub writes other characters encoded into the OIDC subject, so no trust would match)", name)
+		return usage.Errorf("invalid environment %q: use letters, digits, '.', '_' and '-' (GitHub writes other characters encoded into the OIDC subject, so no trust would match)", name)
 	}
 	return nil
 }

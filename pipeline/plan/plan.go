@@ -4,8 +4,8 @@
 package plan
 
 import (
-	"github.com/prstate/prstate/pipeline/backend"
 	"github.com/prstate/prstate/pipeline/ci"
+	"github.com/prstate/prstate/pipeline/statekey"
 )
 
 // Target is the state a run works on: the PR key on a pull request event,
@@ -18,7 +18,7 @@ type Target struct {
 }
 
 // ResolveTarget picks the state key for the event.
-func ResolveTarget(st backend.Stack, ev ci.Event) (Target, error) {
+func ResolveTarget(st statekey.Stack, ev ci.Event) (Target, error) {
 	if !ev.IsPullRequest() {
 		return Target{Key: st.Keys.Production}, nil
 	}
@@ -37,12 +37,12 @@ func ResolveTarget(st backend.Stack, ev ci.Event) (Target, error) {
 // state under <workspace_key_prefix>/<workspace>/ itself. Outside the
 // default workspace the key setting is the target's object key without
 // the workspace's prefix (the selected workspace stays selected).
-func BackendConfig(st backend.Stack, t Target) string {
+func BackendConfig(st statekey.Stack, t Target) string {
 	return string(st.Config().PRFile(KeySetting(st, t), t.Workspace))
 }
 
 // KeySetting is the key argument of the target's backend file.
-func KeySetting(st backend.Stack, t Target) string {
+func KeySetting(st statekey.Stack, t Target) string {
 	r := st.Config()
 	if st.Keys.IsWorkspace() {
 		return r.KeyFor(st.Keys.Production)

@@ -20,7 +20,7 @@ func TestBackendConfigRoundTripsThroughHCL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st := backend.Stack{Backend: backend.Backend{Bucket: "acme-state", Region: "eu-west-1"}, Keys: keys}
+		st := statekey.Stack{Backend: backend.Backend{Bucket: "acme-state", Region: "eu-west-1"}, Keys: keys}
 		src := BackendConfig(st, Target{Key: "env:/pr-1/" + prod, Workspace: "pr-1", PR: 1, IsPR: true})
 		f, diags := hclsyntax.ParseConfig([]byte(src), "prstate.s3.tfbackend", hcl.InitialPos)
 		if diags.HasErrors() {

@@ -12,6 +12,7 @@ import (
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/record"
+	"github.com/prstate/prstate/pipeline/tfstate"
 )
 
 // Reviewed is the reviewed-plan record: what a pull request's plan showed
@@ -64,13 +65,13 @@ func PRStateRef(ctx context.Context, bucket storage.ObjectReadWriter, prKey stri
 	if err != nil {
 		return StateRef{}, storage.Encryption{}, fmt.Errorf("failed to read PR state %s: %w", prKey, err)
 	}
-	if obj.Metadata[MetaSeedSource] != "" && obj.Metadata[MetaSeedMD5] == MD5Hex(obj.Body) {
-		if n, err := strconv.ParseInt(obj.Metadata[MetaSeedSerial], 10, 64); err == nil {
-			return StateRef{Seeded: true, Known: true, Serial: n, Lineage: obj.Metadata[MetaSeedLineage]}, obj.Encryption, nil
+	if obj.Metadata[tfstate.MetaSeedSource] != "" && obj.Metadata[tfstate.MetaSeedMD5] == tfstate.MD5Hex(obj.Body) {
+		if n, err := strconv.ParseInt(obj.Metadata[tfstate.MetaSeedSerial], 10, 64); err == nil {
+			return StateRef{Seeded: true, Known: true, Serial: n, Lineage: obj.Metadata[tfstate.MetaSeedLineage]}, obj.Encryption, nil
 		}
 	}
-	h, err := ParseState(obj.Body)
-	if err != nil && !errors.Is(err, ErrEncrypted) || h.Lineage == "" {
+	h, err := tfstate.Parse(obj.Body)
+	if err != nil && !errors.Is(err, tfstate.ErrEncrypted) || h.Lineage == "" {
 		return StateRef{}, obj.Encryption, nil
 	}
 	return StateRef{Known: true, Serial: h.Serial, Lineage: h.Lineage}, obj.Encryption, nil
@@ -85,8 +86,8 @@ func ProductionRef(ctx context.Context, bucket storage.ObjectReadWriter, key str
 	if err != nil {
 		return StateRef{}, fmt.Errorf("failed to read production state %s: %w", key, err)
 	}
-	h, err := ParseState(obj.Body)
-	if err != nil && !errors.Is(err, ErrEncrypted) || h.Lineage == "" {
+	h, err := tfstate.Parse(obj.Body)
+	if err != nil && !errors.Is(err, tfstate.ErrEncrypted) || h.Lineage == "" {
 		return StateRef{Seeded: true}, nil
 	}
 	return StateRef{Seeded: true, Known: true, Serial: h.Serial, Lineage: h.Lineage}, nil

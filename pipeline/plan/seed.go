@@ -2,8 +2,6 @@ package plan
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -12,15 +10,7 @@ import (
 	"github.com/prstate/prstate/pipeline/clock"
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
-)
-
-// Metadata prstate attaches to a seeded PR state object. Terraform's own
-// writes drop it, so a PR object that still carries it is an untouched seed.
-const (
-	MetaSeedSource  = "prstate-seed-source"
-	MetaSeedSerial  = "prstate-seed-serial"
-	MetaSeedLineage = "prstate-seed-lineage"
-	MetaSeedMD5     = "prstate-seed-md5"
+	"github.com/prstate/prstate/pipeline/tfstate"
 )
 
 // SeedResult says what the seed did.
@@ -49,15 +39,12 @@ func (r SeedResult) SerialWords() string {
 const SeedUnknown = "unknown"
 
 // seedHeader is the serial and lineage recorded in a seed's metadata.
-func seedHeader(h StateHeader) (serial, lineage string) {
+func seedHeader(h tfstate.Header) (serial, lineage string) {
 	if h.Lineage == "" {
 		return SeedUnknown, SeedUnknown
 	}
 	return strconv.FormatInt(h.Serial, 10), h.Lineage
 }
-
-// MD5Hex is the hex md5 of a state: Terraform's digest item value.
-func MD5Hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
 
 // digestWait bounds how long a seed waits for production's object and
 // digest to agree (Terraform itself waits 10 s for the same reason).
@@ -79,7 +66,7 @@ func Seed(ctx context.Context, clk clock.Clock, bucket storage.ObjectReadWriter,
 	case errors.Is(err, storage.ErrNotFound):
 	case err != nil:
 		return SeedResult{}, fmt.Errorf("failed to read PR state %s: %w", prKey, err)
-	case cur.Metadata[MetaSeedSource] == "" || cur.Metadata[MetaSeedMD5] != MD5Hex(cur.Body):
+	case cur.Metadata[tfstate.MetaSeedSource] == "" || cur.Metadata[tfstate.MetaSeedMD5] != tfstate.MD5Hex(cur.Body):
 		return SeedResult{Reason: "the PR state exists and was written by Terraform"}, nil
 	default:
 		ifMatch = cur.ETag
@@ -91,14 +78,14 @@ func Seed(ctx context.Context, clk clock.Clock, bucket storage.ObjectReadWriter,
 	if err != nil {
 		return SeedResult{}, err
 	}
-	h, err := ParseState(prod.Body)
-	if err != nil && !errors.Is(err, ErrEncrypted) {
+	h, err := tfstate.Parse(prod.Body)
+	if err != nil && !errors.Is(err, tfstate.ErrEncrypted) {
 		return SeedResult{}, fmt.Errorf("failed to read production state %s: %w", production, err)
 	}
-	sum := MD5Hex(prod.Body)
+	sum := tfstate.MD5Hex(prod.Body)
 	serial, lineage := seedHeader(h)
 	res := SeedResult{Seeded: true, Reason: "seeded from production", Source: production, Serial: h.Serial, Lineage: h.Lineage, Encrypted: h.Encrypted}
-	if ifMatch != "" && (cur.Metadata[MetaSeedMD5] == sum || h.Lineage != "" && cur.Metadata[MetaSeedSerial] == serial && cur.Metadata[MetaSeedLineage] == lineage) {
+	if ifMatch != "" && (cur.Metadata[tfstate.MetaSeedMD5] == sum || h.Lineage != "" && cur.Metadata[tfstate.MetaSeedSerial] == serial && cur.Metadata[tfstate.MetaSeedLineage] == lineage) {
 		res.Seeded, res.Reason = false, "the PR state is an up-to-date seed"
 		return res, nil
 	}
@@ -107,7 +94,7 @@ func Seed(ctx context.Context, clk clock.Clock, bucket storage.ObjectReadWriter,
 	// bucket's default would. An OpenTofu encrypted state is copied byte
 	// for byte: tofu decrypts it with the PR's own configuration.
 	opts := storage.PutOptions{IfNoneMatch: ifMatch == "", IfMatch: ifMatch, Encryption: prod.Encryption, Metadata: map[string]string{
-		MetaSeedSource: production, MetaSeedSerial: serial, MetaSeedLineage: lineage, MetaSeedMD5: sum,
+		tfstate.MetaSeedSource: production, tfstate.MetaSeedSerial: serial, tfstate.MetaSeedLineage: lineage, tfstate.MetaSeedMD5: sum,
 	}}
 	if _, err := bucket.PutObject(ctx, prKey, prod.Body, opts); err != nil {
 		if errors.Is(err, storage.ErrPrecondition) {
@@ -115,7 +102,7 @@ func Seed(ctx context.Context, clk clock.Clock, bucket storage.ObjectReadWriter,
 		}
 		return SeedResult{}, fmt.Errorf("failed to write PR state %s: %w", prKey, err)
 	}
-	if err := writeSeedRecord(ctx, bucket, prKey, production, prod.Body, h, prod.Encryption); err != nil {
+	if err := tfstate.WriteSeedRecord(ctx, bucket, prKey, production, prod.Body, h, prod.Encryption); err != nil {
 		return SeedResult{}, err
 	}
 	if table != nil {
@@ -143,14 +130,14 @@ func readVerified(ctx context.Context, clk clock.Clock, bucket storage.ObjectRea
 			return obj, nil
 		}
 		item, err := table.GetItem(ctx, statekey.DigestID(bucket.Name(), key))
-		if errors.Is(err, storage.ErrNotFound) || (err == nil && (item["Digest"] == "" || item["Digest"] == MD5Hex(obj.Body))) {
+		if errors.Is(err, storage.ErrNotFound) || (err == nil && (item["Digest"] == "" || item["Digest"] == tfstate.MD5Hex(obj.Body))) {
 			return obj, nil
 		}
 		if err != nil {
 			return storage.Object{}, fmt.Errorf("failed to read the digest of %s: %w", key, err)
 		}
 		if clk.Now().After(deadline) {
-			return storage.Object{}, fmt.Errorf("production state %s does not match its digest %s in DynamoDB (expected md5 %s); run terraform once on production to repair it", key, item["Digest"], MD5Hex(obj.Body))
+			return storage.Object{}, fmt.Errorf("production state %s does not match its digest %s in DynamoDB (expected md5 %s); run terraform once on production to repair it", key, item["Digest"], tfstate.MD5Hex(obj.Body))
 		}
 		if err := clk.Sleep(ctx, digestPoll); err != nil {
 			return storage.Object{}, err

@@ -11,6 +11,7 @@ import (
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
+	"github.com/prstate/prstate/pipeline/tfstate"
 )
 
 func stateJSON(serial int, lineage string, resources ...string) []byte {
@@ -42,10 +43,10 @@ func TestSeed(t *testing.T) {
 		t.Fatalf("first seed: %+v, %v", res, err)
 	}
 	got, _ := b.GetObject(ctx, pr)
-	if string(got.Body) != string(v1) || got.Metadata[MetaSeedSerial] != "3" {
+	if string(got.Body) != string(v1) || got.Metadata[tfstate.MetaSeedSerial] != "3" {
 		t.Fatalf("PR object %q meta %v", got.Body, got.Metadata)
 	}
-	if d, _ := tab.GetItem(ctx, statekey.DigestID("acme-state", pr)); d["Digest"] != MD5Hex(v1) {
+	if d, _ := tab.GetItem(ctx, statekey.DigestID("acme-state", pr)); d["Digest"] != tfstate.MD5Hex(v1) {
 		t.Fatalf("PR digest %v", d)
 	}
 	if res, _ := Seed(ctx, clock.Real, b, tab, prod, pr); res.Seeded || !strings.Contains(res.Reason, "up-to-date") {
@@ -94,7 +95,7 @@ func mustPut(t *testing.T, b storage.Bucket, key string, body []byte) {
 
 func mustDigest(t *testing.T, tab storage.Table, key string, body []byte) {
 	t.Helper()
-	if err := tab.PutItem(context.Background(), storage.Item{storage.KeyAttr: statekey.DigestID("acme-state", key), "Digest": MD5Hex(body)}, storage.Condition{}); err != nil {
+	if err := tab.PutItem(context.Background(), storage.Item{storage.KeyAttr: statekey.DigestID("acme-state", key), "Digest": tfstate.MD5Hex(body)}, storage.Condition{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,3 +1,8 @@
+// Package report renders every markdown surface of a command: the step
+// summary (summary.go), the sticky pull request comment (comment.go), the
+// reviewed-plan sections (reviewed.go) and doctor's table (doctor.go).
+// Package runner writes them where the CI runner reads them. See
+// ARCHITECTURE.md.
 package report
 
 import (

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/usage"
 )
 
@@ -16,9 +17,6 @@ const DefaultKeyTemplate = "{dir}/pr-{pr}/{file}"
 
 // DefaultWorkspaceKeyPrefix is Terraform's own workspace_key_prefix default.
 const DefaultWorkspaceKeyPrefix = "env:"
-
-// maxPR bounds PR numbers to what GitHub and GitLab hand out with room to spare.
-const maxPR = 1<<31 - 1
 
 // Keys maps a production state key to its PR keys and back. It is pure: no I/O.
 type Keys struct {
@@ -127,7 +125,7 @@ func (k Keys) render(pr int) string { return k.prefix + strconv.Itoa(pr) + k.suf
 
 // Render gives the state key of pull request pr.
 func (k Keys) Render(pr int) (string, error) {
-	if err := ValidatePR(pr); err != nil {
+	if err := ci.ValidatePR(pr); err != nil {
 		return "", err
 	}
 	return k.render(pr), nil
@@ -178,27 +176,10 @@ func (k Keys) matchPattern(key string) (int, bool) {
 		}
 	}
 	pr, err := strconv.Atoi(num)
-	if err != nil || pr > maxPR {
+	if err != nil || pr > ci.MaxPR {
 		return 0, false
 	}
 	return pr, true
-}
-
-// ValidatePR rejects PR numbers GitHub never hands out.
-func ValidatePR(pr int) error {
-	if pr <= 0 || pr > maxPR {
-		return usage.Errorf("invalid pull request number %d: must be a positive integer", pr)
-	}
-	return nil
-}
-
-// ParsePR parses a PR number given as text (flag, env, payload).
-func ParsePR(s string) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil {
-		return 0, usage.Errorf("invalid pull request number %q: must be a positive integer", s)
-	}
-	return n, ValidatePR(n)
 }
 
 // ValidateKey applies Terraform's rules for S3 state keys, plus no "." or ".." segments.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/escape"
 )
 
@@ -39,7 +40,7 @@ func FuzzKeys(f *testing.F) {
 		}
 		key, err := k.Render(pr)
 		if err != nil {
-			if ValidatePR(pr) == nil {
+			if ci.ValidatePR(pr) == nil {
 				t.Fatalf("Render(%d) failed: %v", pr, err)
 			}
 			return
@@ -81,7 +82,7 @@ func FuzzKeys(f *testing.F) {
 		if !utf8.ValidString(key) {
 			t.Fatalf("PR key %q is not UTF-8", key)
 		}
-		largest, err := k.Render(maxPR)
+		largest, err := k.Render(ci.MaxPR)
 		if err != nil || len(largest)+longestPRSibling > MaxKeyBytes || len(prod)+longestProductionSibling > MaxKeyBytes {
 			t.Fatalf("largest PR key %q (%d bytes) or production %q does not fit: %v", largest, len(largest), prod, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/escape"
 	"github.com/prstate/prstate/pipeline/usage"
 )
@@ -56,7 +57,7 @@ func (k Keys) checkLength() error {
 	if n := len(k.Production) + longestProductionSibling; n > MaxKeyBytes {
 		return usage.Errorf("state key \"%s\" is too long: what prstate stores beside it would have %d bytes, more than S3's %d", escape.Log(k.Production), n, MaxKeyBytes)
 	}
-	longest := k.render(maxPR)
+	longest := k.render(ci.MaxPR)
 	if n := len(longest) + longestPRSibling; n > MaxKeyBytes {
 		return usage.Errorf("PR keys such as \"%s\" are too long: with what is stored beside them they reach %d bytes, more than S3's %d", escape.Log(longest), n, MaxKeyBytes)
 	}

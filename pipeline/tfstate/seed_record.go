@@ -1,4 +1,4 @@
-package plan
+package tfstate
 
 import (
 	"context"
@@ -8,6 +8,15 @@ import (
 
 	"github.com/prstate/prstate/pipeline/statekey"
 	"github.com/prstate/prstate/pipeline/storage"
+)
+
+// Metadata prstate attaches to a seeded PR state object. Terraform's own
+// writes drop it, so a PR object that still carries it is an untouched seed.
+const (
+	MetaSeedSource  = "prstate-seed-source"
+	MetaSeedSerial  = "prstate-seed-serial"
+	MetaSeedLineage = "prstate-seed-lineage"
+	MetaSeedMD5     = "prstate-seed-md5"
 )
 
 // SeedRecord is what a seed copied, kept beside the PR state
@@ -30,9 +39,9 @@ type SeedRecord struct {
 // maxSeedRecord bounds what cleanup reads of a seed record.
 const maxSeedRecord = 16 << 20
 
-// writeSeedRecord writes the record of a seed of body (h is its header)
+// WriteSeedRecord writes the record of a seed of body (h is its header)
 // beside prKey, encrypted as the seed is.
-func writeSeedRecord(ctx context.Context, bucket storage.ObjectReadWriter, prKey, production string, body []byte, h StateHeader, enc storage.Encryption) error {
+func WriteSeedRecord(ctx context.Context, bucket storage.ObjectReadWriter, prKey, production string, body []byte, h Header, enc storage.Encryption) error {
 	rec := SeedRecord{Source: production, Serial: h.Serial, Lineage: h.Lineage, MD5: MD5Hex(body), Encrypted: h.Encrypted, Resources: []string{}}
 	if !h.Encrypted {
 		rec.Resources = append(rec.Resources, h.Addresses()...)

@@ -1,18 +1,24 @@
-package plan
+// Package tfstate reads what prstate needs of a Terraform or OpenTofu
+// state file (its header and managed resources, its md5 digest) and the
+// marks a seed leaves beside a PR state: metadata on the object and the
+// seed record. See ARCHITECTURE.md.
+package tfstate
 
 import (
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 )
 
 // ErrEncrypted is returned when the state is encrypted (OpenTofu state encryption), so its
-// resources cannot be read. ParseState returns it with what the envelope
+// resources cannot be read. Parse returns it with what the envelope
 // shows in plain text (serial and lineage, when there).
 var ErrEncrypted = errors.New("the state is encrypted (OpenTofu state encryption): its resources cannot be read")
 
-// StateHeader is what prstate reads of a Terraform state file.
-type StateHeader struct {
+// Header is what prstate reads of a Terraform state file.
+type Header struct {
 	Version   int    `json:"version"`
 	Serial    int64  `json:"serial"`
 	Lineage   string `json:"lineage"`
@@ -34,27 +40,27 @@ type envelope struct {
 	EncryptionVersion string  `json:"encryption_version"`
 }
 
-// ParseState reads a state file's header and resources. For an encrypted
+// Parse reads a state file's header and resources. For an encrypted
 // state it returns the header with Encrypted set (serial and lineage where
 // they are plain text, zero otherwise) and ErrEncrypted: its resources are
 // unknown, never "none".
-func ParseState(body []byte) (StateHeader, error) {
-	var h StateHeader
+func Parse(body []byte) (Header, error) {
+	var h Header
 	if err := json.Unmarshal(body, &h); err != nil {
-		return StateHeader{}, fmt.Errorf("failed to parse state: %w", err)
+		return Header{}, fmt.Errorf("failed to parse state: %w", err)
 	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err == nil && env.EncryptedData != nil && h.Version == 0 {
-		return StateHeader{Serial: h.Serial, Lineage: h.Lineage, Encrypted: true}, ErrEncrypted
+		return Header{Serial: h.Serial, Lineage: h.Lineage, Encrypted: true}, ErrEncrypted
 	}
 	if h.Version == 0 || h.Lineage == "" {
-		return StateHeader{}, errors.New("failed to parse state: not a Terraform state (no version or lineage)")
+		return Header{}, errors.New("failed to parse state: not a Terraform state (no version or lineage)")
 	}
 	return h, nil
 }
 
 // Addresses lists the managed resources' addresses (module.x.type.name).
-func (h StateHeader) Addresses() []string {
+func (h Header) Addresses() []string {
 	var out []string
 	for _, r := range h.Resources {
 		if r.Mode != "managed" {
@@ -68,3 +74,6 @@ func (h StateHeader) Addresses() []string {
 	}
 	return out
 }
+
+// MD5Hex is the hex md5 of a state: Terraform's digest item value.
+func MD5Hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }

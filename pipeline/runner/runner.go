@@ -1,11 +1,10 @@
-// Package report tells the CI system what a command did: outputs, saved
-// state for a post step, exported environment, a step summary and
+// Package runner tells the CI runner what a command did: outputs, saved
+// state for a post step, exported environment, the step summary file and
 // annotations. GitHub Actions gets its environment files and workflow
 // commands (through go-githubactions), GitLab CI a dotenv file, a shell
-// plain lines on stderr. It also renders every markdown surface: the step
-// summary (summary.go) and the sticky pull request comment (comment.go).
-// See ARCHITECTURE.md.
-package report
+// plain lines on stderr. What goes into the step summary and the pull
+// request comment is rendered by package report. See ARCHITECTURE.md.
+package runner
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package cli
+package demo
 
 import (
 	"context"
@@ -13,17 +13,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/prstate/prstate/pipeline/cli"
 	"github.com/prstate/prstate/pipeline/storage"
 	"github.com/prstate/prstate/pipeline/storage/awsstore"
 )
 
-// openDemoEndpoint points the AWS adapters at endpoint and creates the demo
+// openEndpoint points the AWS adapters at endpoint and creates the demo
 // bucket (versioned) and lock table when they are missing. Without AWS
 // credentials in the environment it uses dummy ones (fine for moto).
-func openDemoEndpoint(ctx context.Context, endpoint string) (Store, error) {
+func openEndpoint(ctx context.Context, endpoint string) (cli.Store, error) {
 	cfg, err := awsstore.Config(ctx, "us-east-1")
 	if err != nil {
-		return Store{}, err
+		return cli.Store{}, err
 	}
 	if os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
 		cfg.Credentials = credentials.NewStaticCredentialsProvider("demo", "demo", "")
@@ -33,11 +34,11 @@ func openDemoEndpoint(ctx context.Context, endpoint string) (Store, error) {
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(demoBucket)}); err != nil {
 		var owned *s3types.BucketAlreadyOwnedByYou
 		if !errors.As(err, &owned) {
-			return Store{}, fmt.Errorf("failed to create bucket %s at %s: %w", demoBucket, endpoint, err)
+			return cli.Store{}, fmt.Errorf("failed to create bucket %s at %s: %w", demoBucket, endpoint, err)
 		}
 	}
 	if _, err := s3c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(demoBucket), VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}); err != nil {
-		return Store{}, fmt.Errorf("failed to enable versioning on %s: %w", demoBucket, err)
+		return cli.Store{}, fmt.Errorf("failed to enable versioning on %s: %w", demoBucket, err)
 	}
 	_, err = ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String(demoTable),
@@ -47,15 +48,15 @@ func openDemoEndpoint(ctx context.Context, endpoint string) (Store, error) {
 	})
 	var inUse *ddbtypes.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
-		return Store{}, fmt.Errorf("failed to create table %s at %s: %w", demoTable, endpoint, err)
+		return cli.Store{}, fmt.Errorf("failed to create table %s at %s: %w", demoTable, endpoint, err)
 	}
-	st := Store{Bucket: awsstore.NewBucket(s3c, demoBucket), Table: awsstore.NewTable(ddb, demoTable)}
+	st := cli.Store{Bucket: awsstore.NewBucket(s3c, demoBucket), Table: awsstore.NewTable(ddb, demoTable)}
 	return st, resetDemo(ctx, st)
 }
 
 // resetDemo empties the demo's own bucket and table, so the demo can be
 // played again against the same endpoint.
-func resetDemo(ctx context.Context, st Store) error {
+func resetDemo(ctx context.Context, st cli.Store) error {
 	versions, err := st.Bucket.ListObjectVersions(ctx, "")
 	if err != nil {
 		return fmt.Errorf("failed to list the demo bucket: %w", err)
