@@ -9,14 +9,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/prstate/prstate/pipeline/ci"
 	"github.com/prstate/prstate/pipeline/clock"
-	"github.com/prstate/prstate/pipeline/escape"
 	"github.com/prstate/prstate/pipeline/storage"
 )
 
@@ -141,33 +138,6 @@ func (l *ApplyLock) ID() string { return l.rec.ID }
 // Where names the lock record.
 func (l *ApplyLock) Where() string { return l.store.Where() }
 
-// LockTimeoutError ends a wait that lasted --lock-timeout (exit code 3).
-type LockTimeoutError struct {
-	Where   string
-	Waited  time.Duration
-	Holder  string // described
-	LockID  string
-	Problem error // the last storage error, when no holder could be read
-}
-
-// ExitCode is 3: a lock wait timed out.
-func (e *LockTimeoutError) ExitCode() int { return 3 }
-
-func (e *LockTimeoutError) Error() string {
-	held := "held by " + e.Holder
-	if e.Holder == "" {
-		held = "unreachable"
-		if e.Problem != nil {
-			held += " (" + e.Problem.Error() + ")"
-		}
-	}
-	msg := fmt.Sprintf("timed out after %s waiting for the apply lock %s, %s; inspect it with `prstate status`", e.Waited.Truncate(time.Second), e.Where, held)
-	if e.LockID != "" {
-		msg += fmt.Sprintf("; if its holder is gone, `prstate force-unlock --lock-id %s`", escape.Shell(e.LockID))
-	}
-	return msg
-}
-
 // ErrLockLost is returned when someone else holds the apply lock we held (it was taken
 // over, or force-unlocked and taken again).
 var ErrLockLost = errors.New("apply lock lost")
@@ -205,216 +175,6 @@ func (l *ApplyLock) sentAt(rvn string, since time.Time) time.Time {
 		return t
 	}
 	return since
-}
-
-// Acquire waits for the lock and takes it: a conditional create when it
-// is free, a conditional replace on the observed version when the holder
-// is dead (DESIGN.md). It reports the holder at least every 15 s and gives
-// up with *LockTimeoutError after opts.Timeout, a hard bound: requests in
-// flight are cut off then. A permanent storage error ends it at once.
-func (l *ApplyLock) Acquire(ctx context.Context) (err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	clk := l.opts.Clock
-	start := clk.Now()
-	parent := ctx
-	if l.opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, l.opts.Timeout)
-		defer cancel()
-	}
-	defer func() {
-		if err != nil && ctx.Err() != nil {
-			// Interrupted or timed out, perhaps while a create of ours was
-			// in flight: remove our record if it landed, so it does not
-			// sit there for a whole lease. After a timeout only briefly:
-			// lock-timeout is a hard bound.
-			cleanup := 5 * time.Second
-			if parent.Err() == nil {
-				cleanup = time.Second
-			}
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanup)
-			defer cancel()
-			_, _ = releaseRecord(cctx, l.store, l.rec.ID, "", clock.Real, nil)
-		}
-	}()
-	var (
-		watch      lockWatch
-		lastReport time.Time
-		holder     Record
-		lastErr    error
-		runs       = runLiveness{checker: l.opts.Runs}
-	)
-	timedOut := func() error {
-		e := &LockTimeoutError{Where: l.store.Where(), Waited: clk.Now().Sub(start), Problem: lastErr}
-		if holder.ID != "" {
-			e.Holder, e.LockID = holder.DescribeFor(clk.Now(), l.opts.Links), holder.ID
-		}
-		return e
-	}
-	var lastErrLog time.Time
-	logErr := func(err error) {
-		lastErr = err
-		if now := clk.Now(); lastErrLog.IsZero() || now.Sub(lastErrLog) >= lockReportEvery {
-			lastErrLog = now
-			l.opts.Logf("apply lock %s: %v (retrying)", l.store.Where(), err)
-		}
-	}
-	// stop ends the wait on a permanent error, an interruption or the
-	// timeout; nil means go on.
-	stop := func(err error) error {
-		if err != nil && !errors.Is(err, storage.ErrPrecondition) && (lastErr == nil || ctx.Err() == nil) {
-			lastErr = err // why the store was unreachable, for the timeout
-		}
-		switch {
-		case storage.IsPermanent(err):
-			return err
-		case parent.Err() != nil:
-			return fmt.Errorf("failed to acquire the apply lock %s: %w", l.store.Where(), parent.Err())
-		case ctx.Err() != nil:
-			return timedOut()
-		}
-		return nil
-	}
-	sleep := func() error {
-		pause := jitter(l.opts.Poll)
-		if l.opts.Timeout > 0 {
-			left := l.opts.Timeout - clk.Now().Sub(start)
-			if left <= 0 {
-				return timedOut()
-			}
-			pause = min(pause, left)
-		}
-		if err := clk.Sleep(ctx, pause); err != nil {
-			return stop(err)
-		}
-		return nil
-	}
-	if q := l.opts.Queue; q != nil {
-		defer func() {
-			bound := waiterLeaveTimeout
-			if ctx.Err() != nil && parent.Err() == nil {
-				bound = time.Second // timed out: lock-timeout is a hard bound
-			}
-			q.leave(parent, bound)
-		}()
-	}
-	tryCreate, looked := true, false
-	for {
-		if err := stop(nil); err != nil {
-			return err
-		}
-		if q := l.opts.Queue; q != nil && looked {
-			if err := l.coalesce(ctx, q, start); err != nil {
-				return err
-			}
-			if q.deferTo != "" {
-				if err := sleep(); err != nil {
-					return err
-				}
-				continue // a newer waiter takes the lock, not us
-			}
-		}
-		looked = true
-		if tryCreate {
-			body, sent := l.newRecord()
-			v, err := l.store.Create(ctx, body)
-			if err == nil {
-				l.waited = AcquireWait{Waited: clk.Now().Sub(start), Behind: holder.Holder}
-				return l.landed(v, sent)
-			}
-			if err := stop(err); err != nil {
-				return err
-			}
-			if !errors.Is(err, storage.ErrPrecondition) {
-				logErr(err)
-			}
-			// Lost or lost race: the read below tells whether it is ours.
-		}
-		tryCreate = false
-		obs, err := l.store.Read(ctx)
-		now := clk.Now()
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			tryCreate = true
-			// Free after the last holder we saw: our record says so, the
-			// proof that holder's retried release needs (releaseRecord).
-			l.rec.Holder.After = holder.ID
-			continue // free: create at once
-		case err != nil:
-			if err := stop(err); err != nil {
-				return err
-			}
-			logErr(err)
-		default:
-			lastErr = nil
-			cur, perr := ParseRecord(obs.Body)
-			if perr != nil {
-				cur = Record{LockInfo: LockInfo{ID: "unparsable:" + obs.Version}}
-			}
-			if cur.ID == l.rec.ID {
-				// Our create (or takeover) went through and its answer was
-				// lost: we hold it since we sent that write.
-				l.waited = AcquireWait{Waited: clk.Now().Sub(start), Behind: holder.Holder}
-				return l.landed(obs.Version, l.sentAt(cur.Holder.RVN, start))
-			}
-			holder = cur
-			watch = watch.observe(cur.ID, obs.Version, now)
-			reason := decideTakeover(takeoverInput{
-				watch:          watch,
-				holder:         cur.Holder,
-				age:            observedAge(obs, cur.Holder.Renewed, l.opts.ClockSkew),
-				fallback:       l.opts.Lease,
-				maxLease:       l.opts.MaxLease,
-				earlierAttempt: earlierAttempt(cur.Holder, l.rec.Holder),
-				runCompleted:   func() bool { return runs.completed(ctx, cur, now, l.opts.Logf) },
-				now:            now,
-			})
-			if reason != keepWaiting {
-				l.rec.Holder.After = "" // taken over: we did not find it free
-				nb, sent := l.newRecord()
-				v, err := l.store.Replace(ctx, nb, obs.Version)
-				if err == nil || l.adoptIfOurs(ctx, nb, &v, err) {
-					l.waited = AcquireWait{Waited: clk.Now().Sub(start), Behind: cur.Holder, TookOver: true}
-					l.opts.Warn(fmt.Sprintf("took over the apply lock %s from %s: %s", l.store.Where(), cur.DescribeFor(clk.Now(), l.opts.Links), reason))
-					return l.landed(v, sent)
-				}
-				if errors.Is(err, storage.ErrPrecondition) {
-					continue // someone changed it first: look again at once
-				}
-				if err := stop(err); err != nil {
-					return err
-				}
-				logErr(err)
-			} else if lastReport.IsZero() || now.Sub(lastReport) >= lockReportEvery {
-				lastReport = now
-				l.opts.Logf("waiting for the apply lock %s: held by %s", l.store.Where(), cur.DescribeFor(clk.Now(), l.opts.Links))
-			}
-		}
-		if err := sleep(); err != nil {
-			return err
-		}
-	}
-}
-
-// adoptIfOurs resolves a failed conditional write whose first answer may
-// have been lost (the SDK retried it and the retry lost to itself): when
-// the store holds exactly body, the write went through.
-func (l *ApplyLock) adoptIfOurs(ctx context.Context, body []byte, version *string, err error) bool {
-	if err == nil {
-		return true
-	}
-	obs, rerr := l.store.Read(ctx)
-	if rerr != nil || !bytes.Equal(obs.Body, body) {
-		return false
-	}
-	*version = obs.Version
-	return true
-}
-
-// jitter returns d plus up to 25%, so waiters do not poll in step.
-func jitter(d time.Duration) time.Duration {
-	return d + time.Duration(rand.Int64N(int64(d)/4+1))
 }
 
 // Renew is a heartbeat: it writes a new RVN with a conditional replace on
@@ -595,38 +355,4 @@ func releaseRecord(ctx context.Context, store LockStore, id, version string, clk
 		}
 	}
 	return ReleaseResult{}, fmt.Errorf("failed to release the apply lock %s (lock ID %s): %w", store.Where(), id, lastErr)
-}
-
-// runLiveness asks GitHub whether a holder's run completed, at most once
-// per runCheckEvery per holder.
-type runLiveness struct {
-	checker   RunChecker
-	holderID  string
-	checkedAt time.Time
-	done      bool
-	warned    bool
-}
-
-func (r *runLiveness) completed(ctx context.Context, rec Record, now time.Time, logf func(string, ...any)) bool {
-	if r.checker == nil || rec.Holder.Repository == "" || rec.Holder.RunID == "" {
-		return false
-	}
-	if r.holderID == rec.ID && now.Sub(r.checkedAt) < runCheckEvery {
-		return r.done
-	}
-	r.holderID, r.checkedAt, r.done = rec.ID, now, false
-	runID, err := strconv.ParseInt(rec.Holder.RunID, 10, 64)
-	if err != nil {
-		return false
-	}
-	done, err := r.checker.RunCompleted(ctx, rec.Holder.Repository, runID)
-	if err != nil {
-		if !r.warned {
-			logf("cannot tell whether run %s of %s is alive (waiting for its lease instead): %v", rec.Holder.RunID, rec.Holder.Repository, err)
-			r.warned = true
-		}
-		return false
-	}
-	r.done = done
-	return done
 }
