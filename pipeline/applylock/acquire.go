@@ -68,7 +68,7 @@ type acquisition struct {
 	// starts with a create.
 	free bool
 	// looked: an attempt has been made; from then on each attempt first
-	// looks at the queue of waiters (opts.Queue).
+	// looks at the registry of waiters (opts.Waiters).
 	looked bool
 
 	lastErr    error     // the last storage error, for the timeout
@@ -76,7 +76,7 @@ type acquisition struct {
 	lastReport time.Time // when the holder was last reported
 }
 
-// attempt is one look at the lock: the queue of waiters, then create (when
+// attempt is one look at the lock: the registry of waiters, then create (when
 // it looked free), read, decide, and replace a dead holder's record.
 func (a *acquisition) attempt(ctx context.Context) (outcome, error) {
 	if err := a.stop(ctx, nil); err != nil {
@@ -127,12 +127,12 @@ func (a *acquisition) attempt(ctx context.Context) (outcome, error) {
 	return a.replace(ctx, cur, obs.Version, reason)
 }
 
-// deferred looks at the queue of waiters (opts.Queue), from the second
+// deferred looks at the registry of waiters (opts.Waiters), from the second
 // attempt on: true while a newer live waiter contains our commit, so we
 // do not contend for the lock; *SupersededError once such a commit's
 // apply started.
 func (a *acquisition) deferred(ctx context.Context) (bool, error) {
-	q := a.opts.Queue
+	q := a.opts.Waiters
 	if q == nil || !a.looked {
 		return false, nil
 	}
@@ -294,7 +294,7 @@ func (a *acquisition) timeoutError() error {
 // does not sit there for a whole lease. After a timeout both are brief:
 // lock-timeout is a hard bound.
 func (a *acquisition) end(ctx context.Context, err error) {
-	if q := a.opts.Queue; q != nil {
+	if q := a.opts.Waiters; q != nil {
 		q.leave(ctx, afterWait(ctx, waiterLeaveTimeout))
 	}
 	if err == nil || ctx.Err() == nil {

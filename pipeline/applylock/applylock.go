@@ -63,10 +63,10 @@ type LockOptions struct {
 	Who       string                           // LockInfo.Who
 	Path      string                           // LockInfo.Path (the state key)
 	Links     ci.Links                         // this repository: holders' run URLs are checked against it
-	// Queue, when set, coalesces waiters (waiters.go): this run announces
+	// Waiters, when set, coalesces waiters (waiters.go): this run announces
 	// itself, defers to a live newer waiter that contains its commit, and
 	// Acquire ends with *SupersededError once such a commit's apply started.
-	Queue *Queue
+	Waiters *WaiterRegistry
 }
 
 // ApplyLock is one process's handle on the apply lock of a production state.

@@ -107,7 +107,7 @@ func Take(ctx context.Context, d Deps, o Options) (Taken, error) {
 		}
 	}
 	if d.Waiters != nil {
-		l.Coalesce(NewQueue(QueueOptions{Store: d.Waiters, Ledger: d.Ledger, Commits: d.Commits, Event: o.Event, Clock: d.Clock, Logf: d.Logf, Notice: d.Report.Notice}))
+		l.Coalesce(NewWaiterRegistry(WaiterRegistryOptions{Store: d.Waiters, Ledger: d.Ledger, Commits: d.Commits, Event: o.Event, Clock: d.Clock, Logf: d.Logf, Notice: d.Report.Notice}))
 	}
 	if err := l.Acquire(ctx); err != nil {
 		var se *SupersededError

@@ -31,8 +31,8 @@ const (
 	compareRetry = 30 * time.Second
 )
 
-// QueueOptions configures a Queue.
-type QueueOptions struct {
+// WaiterRegistryOptions configures a WaiterRegistry.
+type WaiterRegistryOptions struct {
 	Store   LockStore // the waiters record (NewWaitersStore)
 	Ledger  Ledger    // the ledger beside the lock
 	Commits *Commits  // the command's comparer, shared with the check under the lock
@@ -43,9 +43,11 @@ type QueueOptions struct {
 	Notice  func(msg string) // deferring to a newer commit: an annotation
 }
 
-// Queue is this run's place among the waiters of one apply lock.
-type Queue struct {
-	o         QueueOptions
+// WaiterRegistry is the registry of waiters of one apply lock (the
+// waiters record) as this run sees it: its own entry, kept alive while it
+// waits, and what it reads of the others.
+type WaiterRegistry struct {
+	o         WaiterRegistryOptions
 	me        Waiter
 	announced bool      // a write with our entry was sent (it may have landed)
 	beat      time.Time // when our last write that landed was sent
@@ -57,9 +59,9 @@ type Queue struct {
 	off       bool            // the record is out of reach for good
 }
 
-// NewQueue prepares this run's waiter entry; nil when the event has no
+// NewWaiterRegistry prepares this run's waiter entry; nil when the event has no
 // commit SHA (nothing a newer commit could be compared with).
-func NewQueue(o QueueOptions) *Queue {
+func NewWaiterRegistry(o WaiterRegistryOptions) *WaiterRegistry {
 	if !escape.IsSHA(o.Event.SHA) || o.Store == nil || o.Ledger == nil || o.Commits == nil {
 		return nil
 	}
@@ -77,11 +79,11 @@ func NewQueue(o QueueOptions) *Queue {
 	}
 	ev := o.Event
 	me := Waiter{ID: NewLockID(), SHA: ev.SHA, Run: RunFromEvent(ev), PR: ev.PR, Lease: o.Lease.String()}
-	return &Queue{o: o, me: me, watches: map[string]lockWatch{}, said: map[string]bool{}}
+	return &WaiterRegistry{o: o, me: me, watches: map[string]lockWatch{}, said: map[string]bool{}}
 }
 
 // Where names the waiters record.
-func (q *Queue) Where() string { return q.o.Store.Where() }
+func (q *WaiterRegistry) Where() string { return q.o.Store.Where() }
 
 // SupersededError ends a wait for the apply lock without taking it: while
 // this run waited, a newer commit that contains its own started its apply
@@ -90,8 +92,8 @@ type SupersededError struct{ Verdict Verdict }
 
 func (e *SupersededError) Error() string { return e.Verdict.SupersededMessage() }
 
-// queueDecision is what one look at the queue says.
-type queueDecision struct {
+// registryDecision is what one look at the registry says.
+type registryDecision struct {
 	skip    *SupersededError
 	deferTo *Waiter // a live newer waiter that contains our commit
 }
@@ -99,12 +101,12 @@ type queueDecision struct {
 // poll renews our entry when due, reads the others, and decides. Storage
 // and comparison errors never stop the wait: without an answer we keep
 // contending for the lock, as without coalescing.
-func (q *Queue) poll(ctx context.Context) queueDecision {
+func (q *WaiterRegistry) poll(ctx context.Context) registryDecision {
 	if v, ok := q.ledgerSkip(ctx); ok {
-		return queueDecision{skip: &SupersededError{Verdict: v}}
+		return registryDecision{skip: &SupersededError{Verdict: v}}
 	}
 	if q.off {
-		return queueDecision{}
+		return registryDecision{}
 	}
 	live, err := q.sync(ctx)
 	if err != nil {
@@ -116,7 +118,7 @@ func (q *Queue) poll(ctx context.Context) queueDecision {
 		} else if ctx.Err() == nil {
 			q.once("sync", "coalescing: %s: %v (waiting for the lock as usual)", q.Where(), err)
 		}
-		return queueDecision{}
+		return registryDecision{}
 	}
 	w := q.newerLive(ctx, live)
 	switch {
@@ -130,15 +132,15 @@ func (q *Queue) poll(ctx context.Context) queueDecision {
 		q.o.Notice(fmt.Sprintf("commit %s is contained in commit %s, which %s is waiting to apply: this run does not take the apply lock, and skips as superseded once that apply starts (it waits again if that run goes away)",
 			ci.ShortSHA(q.me.SHA), ci.ShortSHA(w.SHA), ci.OrWord(q.o.Event.Links().RunText(w.RunURL), "another run")))
 	}
-	return queueDecision{deferTo: w}
+	return registryDecision{deferTo: w}
 }
 
 // describe names a waiter for people: run and commit, escaped.
-func (q *Queue) describe(w Waiter) string {
+func (q *WaiterRegistry) describe(w Waiter) string {
 	return ci.OrWord(q.o.Event.Links().RunText(w.RunURL), "an unknown run") + ", commit " + ci.ShortSHA(escape.SHA(w.SHA))
 }
 
-func (q *Queue) once(key, format string, args ...any) {
+func (q *WaiterRegistry) once(key, format string, args ...any) {
 	if !q.said[key] {
 		q.said[key] = true
 		q.o.Logf(format, args...)
@@ -146,7 +148,7 @@ func (q *Queue) once(key, format string, args ...any) {
 }
 
 // read returns the record's waiters and version ("" when absent).
-func (q *Queue) read(ctx context.Context) ([]Waiter, string, error) {
+func (q *WaiterRegistry) read(ctx context.Context) ([]Waiter, string, error) {
 	obs, err := q.o.Store.Read(ctx)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, "", nil
@@ -165,7 +167,7 @@ func (q *Queue) read(ctx context.Context) ([]Waiter, string, error) {
 // sync reads the record, and writes it back with our entry renewed when
 // a heartbeat is due or stale entries are to go (conditionally, on the
 // version read). It returns the other live waiters.
-func (q *Queue) sync(ctx context.Context) ([]Waiter, error) {
+func (q *WaiterRegistry) sync(ctx context.Context) ([]Waiter, error) {
 	for attempt := 1; ; attempt++ {
 		all, version, err := q.read(ctx)
 		if err != nil {
@@ -201,7 +203,7 @@ func (q *Queue) sync(ctx context.Context) ([]Waiter, error) {
 // observe watches each other entry's RVN on our clock: live while it
 // changed within its lease. It returns the live ones and how many are
 // stale (to be dropped at the next write).
-func (q *Queue) observe(all []Waiter, now time.Time) (live []Waiter, stale int) {
+func (q *WaiterRegistry) observe(all []Waiter, now time.Time) (live []Waiter, stale int) {
 	seen := map[string]bool{}
 	for _, w := range all {
 		if w.ID == q.me.ID || w.ID == "" || seen[w.ID] {
@@ -231,7 +233,7 @@ func (q *Queue) observe(all []Waiter, now time.Time) (live []Waiter, stale int) 
 // leave removes our entry (we took the lock, skipped, or gave up),
 // conditionally on the version read, within bound whatever cancelled ctx.
 // Failing that, the entry goes stale within its lease.
-func (q *Queue) leave(ctx context.Context, bound time.Duration) {
+func (q *WaiterRegistry) leave(ctx context.Context, bound time.Duration) {
 	if !q.announced {
 		return
 	}

@@ -5,12 +5,12 @@ import (
 	"time"
 )
 
-// coalesce is Acquire's look at the queue, once per poll after the first
+// coalesce is Acquire's look at the registry of waiters, once per poll after the first
 // attempt: it returns *SupersededError when a containing commit's apply
 // started, and leaves q.deferTo set while a newer live waiter contains
 // our commit (we do not contend for the lock then), reporting it at least
 // every lockReportEvery.
-func (l *ApplyLock) coalesce(ctx context.Context, q *Queue, start time.Time) error {
+func (l *ApplyLock) coalesce(ctx context.Context, q *WaiterRegistry, start time.Time) error {
 	was := q.deferTo
 	d := q.poll(ctx)
 	now := l.opts.Clock.Now()
@@ -30,8 +30,8 @@ func (l *ApplyLock) coalesce(ctx context.Context, q *Queue, start time.Time) err
 }
 
 // Coalesce makes Acquire coalesce waiters through q (nil: it does not).
-func (l *ApplyLock) Coalesce(q *Queue) {
+func (l *ApplyLock) Coalesce(q *WaiterRegistry) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.opts.Queue = q
+	l.opts.Waiters = q
 }

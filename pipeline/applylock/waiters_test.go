@@ -74,9 +74,9 @@ func newWaitersWorld() waitersWorld {
 
 func (w waitersWorld) ledger() Ledger { return NewLedger(w.bucket, nil, "s3", waiterKey) }
 
-func (w waitersWorld) queue(t *testing.T, sha, run string) *Queue {
+func (w waitersWorld) queue(t *testing.T, sha, run string) *WaiterRegistry {
 	t.Helper()
-	q := NewQueue(QueueOptions{
+	q := NewWaiterRegistry(WaiterRegistryOptions{
 		Store:   NewWaitersStore(w.bucket, nil, "s3", waiterKey),
 		Ledger:  w.ledger(),
 		Commits: NewCommits(history),
@@ -112,7 +112,7 @@ func (w waitersWorld) waiters(t *testing.T) []string {
 	return out
 }
 
-func deferredTo(d queueDecision) string {
+func deferredTo(d registryDecision) string {
 	if d.deferTo == nil {
 		return ""
 	}
@@ -158,7 +158,7 @@ func TestWaiterDivergedOrIdenticalNotDeferred(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newWaitersWorld()
-	qs := []*Queue{w.queue(t, shaB, "1"), w.queue(t, shaD, "2"), w.queue(t, shaB, "3")}
+	qs := []*WaiterRegistry{w.queue(t, shaB, "1"), w.queue(t, shaD, "2"), w.queue(t, shaB, "3")}
 	for range 2 {
 		for i, q := range qs {
 			if d := q.poll(ctx); d.deferTo != nil {

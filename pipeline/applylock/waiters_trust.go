@@ -12,7 +12,7 @@ import (
 // ours (compare ours...theirs is ahead) and is on the default branch: a
 // record naming any other commit (one a pull request job could have
 // written) never makes us defer. Diverged and identical commits do not.
-func (q *Queue) newerLive(ctx context.Context, live []Waiter) *Waiter {
+func (q *WaiterRegistry) newerLive(ctx context.Context, live []Waiter) *Waiter {
 	cands := append([]Waiter{}, live...)
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Since.After(cands[j].Since) })
 	for _, w := range cands {
@@ -33,7 +33,7 @@ func (q *Queue) newerLive(ctx context.Context, live []Waiter) *Waiter {
 // relation compares base with head through the command's comparer,
 // which remembers answers (and, for the waiters, failures for
 // compareRetry).
-func (q *Queue) relation(ctx context.Context, base, head string) (Answer, error) {
+func (q *WaiterRegistry) relation(ctx context.Context, base, head string) (Answer, error) {
 	a, asked, err := q.o.Commits.compare(ctx, base, head, polling{now: q.o.Clock.Now(), on: true})
 	if ctx.Err() != nil {
 		return a, ctx.Err()
@@ -45,7 +45,7 @@ func (q *Queue) relation(ctx context.Context, base, head string) (Answer, error)
 }
 
 // trusted tells whether sha is on the default branch (ledger_trust.go).
-func (q *Queue) trusted(ctx context.Context, sha string) bool {
+func (q *WaiterRegistry) trusted(ctx context.Context, sha string) bool {
 	branch := q.o.Event.DefaultBranch
 	if branch == "" {
 		q.once("branch", "coalescing: the event does not name the default branch, so no other waiter's commit can be trusted; waiting for the lock as usual")
@@ -70,7 +70,7 @@ func (q *Queue) trusted(ctx context.Context, sha string) bool {
 // superseded. The ledger only moves forward under the lock, so this is
 // the verdict Supersede would reach under it. Any doubt: go on waiting
 // (the check under the lock reports it).
-func (q *Queue) ledgerSkip(ctx context.Context) (Verdict, bool) {
+func (q *WaiterRegistry) ledgerSkip(ctx context.Context) (Verdict, bool) {
 	rec, err := q.o.Ledger.Read(ctx)
 	if err != nil || rec.Empty() || rec.Entry.SHA == q.me.SHA {
 		return Verdict{}, false
