@@ -49,10 +49,15 @@ func (o *StackOptions) addFlags(s *settingSet) {
 	o.key = s.String(keySetting)
 	o.region = s.String(regionSetting)
 	o.table = s.String(dynamoDBTableSetting)
-	o.useLockfile = s.Bool(useLockfileSetting)
-	o.isolation = s.String(isolationSetting)
-	o.keyTemplate = s.String(keyTemplateSetting)
+	o.keyTemplate = s.String(keyTemplateSetting) // also refuses a PR key as production's
 	o.keyPrefix = s.String(workspaceKeyPrefixSetting)
+	// Bound only where read, so --help lists only what the command reads.
+	if o.needs&needKey != 0 {
+		o.isolation = s.String(isolationSetting)
+		if o.needs&needBucket != 0 {
+			o.useLockfile = s.Bool(useLockfileSetting)
+		}
+	}
 }
 
 func (o *StackOptions) load(l *loader) error {
