@@ -13,7 +13,7 @@ var forceUnlockCommand = command{
 	name:    "force-unlock",
 	summary: "remove an apply lock or Terraform state lock by --lock-id, after backing up the state; refuses a live holder without --force",
 	options: func(c *Config) []optionGroup {
-		return []optionGroup{c.stack(needBucket | needKey | needOne), &c.EventOptions, &c.LockIDOptions, &c.ForceOptions, &c.GitHubOptions, &c.OutputOptions}
+		return []optionGroup{c.stack(needBucket | needKey | needOne), use(&c.EventOptions), use(&c.LockIDOptions), use(&c.ForceOptions), use(&c.GitHubOptions), use(&c.OutputOptions)}
 	},
 	run: runForceUnlock,
 }

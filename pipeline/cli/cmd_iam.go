@@ -16,7 +16,7 @@ var iamCommand = command{
 	name:    "iam",
 	summary: "print the least-privilege IAM policy and OIDC trust policy of a job's role (--job plan|cleanup|apply|sweep|ops)",
 	options: func(c *Config) []optionGroup {
-		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.JobOptions, &c.IAMOptions, &c.PlanOptions, &c.OutputOptions}
+		return []optionGroup{c.stack(needBucket | needKey), use(&c.EventOptions), use(&c.JobOptions), use(&c.IAMOptions), use(&c.PlanOptions), use(&c.OutputOptions)}
 	},
 	run: runIam,
 }

@@ -17,7 +17,7 @@ var stacksCommand = command{
 	name:    "stacks",
 	summary: "list the root modules with a backend \"s3\" block under working-directory (JSON output stacks, for a matrix); --changed: only those the pull request touches",
 	options: func(c *Config) []optionGroup {
-		return []optionGroup{&c.StacksOptions, &c.EventOptions, &c.GitHubOptions, &c.OutputOptions}
+		return []optionGroup{use(&c.StacksOptions), use(&c.EventOptions), use(&c.GitHubOptions), use(&c.OutputOptions)}
 	},
 	run: runStacks,
 }

@@ -16,7 +16,7 @@ var statusCommand = command{
 	name:    "status",
 	summary: "list every apply lock and Terraform state lock in the bucket and table: holder, run, commit, age, stale",
 	options: func(c *Config) []optionGroup {
-		return []optionGroup{c.stack(needBucket), &c.EventOptions, &c.GitHubOptions, &c.OutputOptions}
+		return []optionGroup{c.stack(needBucket), use(&c.EventOptions), use(&c.GitHubOptions), use(&c.OutputOptions)}
 	},
 	run: runStatus,
 }

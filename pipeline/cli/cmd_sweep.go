@@ -17,7 +17,7 @@ var sweepCommand = command{
 	name:    "sweep",
 	summary: "scheduled: remove the PR states of closed pull requests (and, with --older-than, stale ones)",
 	options: func(c *Config) []optionGroup {
-		return []optionGroup{c.stack(needBucket | needKey), &c.EventOptions, &c.LockTimeoutOptions, &c.ForceOptions, &c.DryRunOptions, &c.SweepOptions, &c.GitHubOptions, &c.OutputOptions}
+		return []optionGroup{c.stack(needBucket | needKey), use(&c.EventOptions), use(&c.LockTimeoutOptions), use(&c.ForceOptions), use(&c.DryRunOptions), use(&c.SweepOptions), use(&c.GitHubOptions), use(&c.OutputOptions)}
 	},
 	run: runSweep,
 }

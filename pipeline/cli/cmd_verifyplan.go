@@ -19,7 +19,7 @@ var verifyPlanCommand = command{
 	name:    "verify-plan",
 	summary: "apply step: compare the apply-time plan (plan-json) with the reviewed plans of the pull requests this apply brings",
 	options: func(c *Config) []optionGroup {
-		return []optionGroup{c.stack(needBucket | needKey), &c.VerifyPlanOptions, &c.PlanJSONOptions, &c.LockStoreOptions, &c.GitHubOptions, &c.OutputOptions}
+		return []optionGroup{c.stack(needBucket | needKey), use(&c.VerifyPlanOptions), use(&c.PlanJSONOptions), use(&c.LockStoreOptions), use(&c.GitHubOptions), use(&c.OutputOptions)}
 	},
 	run: runVerifyPlan,
 }

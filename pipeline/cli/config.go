@@ -16,36 +16,49 @@ type optionGroup interface {
 	load(l *loader) error
 }
 
-// Config is a command's validated configuration: the option groups of
-// every command. A command declares the groups it uses (command.options);
-// only those are bound, read and validated, the others stay zero.
+// Config is a command's validated configuration. A command declares the
+// groups it uses (command.options, through use and stack): only those
+// exist, and are bound, read and validated. The others stay nil, so a
+// command that reads a group it did not declare fails at once (a nil
+// dereference any test of that path shows), never silently reads zero
+// values.
 type Config struct {
-	StackOptions
-	EventOptions
-	LockStoreOptions
-	LockTimeoutOptions
-	LeaseOptions
-	LockIDOptions
-	GitHubOptions
-	CommentOptions
-	OutputOptions
-	PlanOptions
-	ForceOptions
-	DryRunOptions
-	SweepOptions
-	SupersedeOptions
-	IAMOptions
-	JobOptions
-	DoctorEnvOptions
-	PlanJSONOptions
-	VerifyPlanOptions
-	StacksOptions
+	*StackOptions
+	*EventOptions
+	*LockStoreOptions
+	*LockTimeoutOptions
+	*LeaseOptions
+	*LockIDOptions
+	*GitHubOptions
+	*CommentOptions
+	*OutputOptions
+	*PlanOptions
+	*ForceOptions
+	*DryRunOptions
+	*SweepOptions
+	*SupersedeOptions
+	*IAMOptions
+	*JobOptions
+	*DoctorEnvOptions
+	*PlanJSONOptions
+	*VerifyPlanOptions
+	*StacksOptions
 }
 
 // stack is the StackOptions group with what the command needs of it.
 func (c *Config) stack(needs stackNeeds) *StackOptions {
-	c.needs = needs
-	return &c.StackOptions
+	c.StackOptions = &StackOptions{needs: needs}
+	return c.StackOptions
+}
+
+// use declares the group *g: it comes into existence, to be bound and
+// loaded.
+func use[T any, G interface {
+	*T
+	optionGroup
+}](g *G) optionGroup {
+	*g = new(T)
+	return *g
 }
 
 // loader is what option groups load from.

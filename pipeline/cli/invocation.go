@@ -39,8 +39,14 @@ func (a *App) prepare(cmd command, args []string, rep runner.Reporter, event fun
 	if err != nil {
 		return nil, err
 	}
-	rep.Mask(cfg.GitHubToken)
-	for _, st := range cfg.Stacks {
+	if cfg.GitHubOptions != nil {
+		rep.Mask(cfg.GitHubToken)
+	}
+	var stacks []statekey.Stack
+	if cfg.StackOptions != nil {
+		stacks = cfg.Stacks
+	}
+	for _, st := range stacks {
 		for _, secret := range st.Config().Sensitive() {
 			rep.Mask(secret)
 		}
@@ -50,9 +56,15 @@ func (a *App) prepare(cmd command, args []string, rep runner.Reporter, event fun
 			fmt.Fprintf(a.Stderr, "prstate: %s\n", note)
 		}
 	}
-	a.debug = cfg.Debug
-	warnEventRisks(rep, cfg.Event)
-	return &invocation{app: a, cfg: cfg, ev: cfg.Event, rep: rep, args: rest}, nil
+	if cfg.OutputOptions != nil {
+		a.debug = cfg.Debug
+	}
+	var ev ci.Event // zero for a command that reads no event
+	if cfg.EventOptions != nil {
+		ev = cfg.Event
+		warnEventRisks(rep, ev)
+	}
+	return &invocation{app: a, cfg: cfg, ev: ev, rep: rep, args: rest}, nil
 }
 
 // workspace is where working directories must stay: GITHUB_WORKSPACE,

@@ -29,15 +29,32 @@ import (
 // stack's own auto would put it (DynamoDB when its backend has a table):
 // the same place a job of that stack alone locks, so the two exclude
 // each other.
+//
+// The groups it narrows are copies: the parent invocation keeps its own.
 func (inv *invocation) forStack(st statekey.Stack) *invocation {
 	c := *inv
+	c.cfg.StackOptions = clone(c.cfg.StackOptions)
+	c.cfg.LockStoreOptions = clone(c.cfg.LockStoreOptions)
+	c.cfg.LockTimeoutOptions = clone(c.cfg.LockTimeoutOptions) // takeApplyLocks sets each stack's share
 	c.cfg.Stacks = []statekey.Stack{st}
+	if c.cfg.LockStoreOptions == nil {
+		return &c
+	}
 	if lb := c.cfg.LockStoreOptions.lockBackend.Text(); lb == "" || lb == "auto" {
 		c.cfg.LockBackend = "s3"
 		if st.Backend.DynamoDBTable != "" {
 			c.cfg.LockBackend = "dynamodb"
 		}
 	}
+	return &c
+}
+
+// clone is a copy of the group *g (nil when the command did not declare it).
+func clone[T any](g *T) *T {
+	if g == nil {
+		return nil
+	}
+	c := *g
 	return &c
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prstate/prstate/pipeline/applylock"
 	"github.com/prstate/prstate/pipeline/storage/memstore"
@@ -162,5 +163,26 @@ func TestLockOverStacksPutsEachLockWhereItsStackAloneWould(t *testing.T) {
 	}
 	if code := a.run("lock", "--working-directory", "stacks/*", "--lock-backend", "dynamodb"); code != 2 || !strings.Contains(a.stderr.String(), "has none") {
 		t.Fatalf("lock-backend dynamodb with stacks without a table: exit %d: %s", code, a.stderr.String())
+	}
+}
+
+// TestForStackLeavesTheParentAlone: option groups are shared pointers, so
+// narrowing to one stack (and giving it its share of the lock timeout)
+// must work on copies; the job's other stacks keep theirs.
+func TestForStackLeavesTheParentAlone(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t, Store{})
+	inv := a.invoke("--bucket", "acme-state", "--key", "app/terraform.tfstate", "--lock-timeout", "10m", "--lock-backend", "auto")
+	parent := inv.cfg.Main()
+	other := parent
+	other.Dir = "elsewhere"
+	other.Backend.DynamoDBTable = "locks"
+	sub := inv.forStack(other)
+	sub.cfg.LockTimeout = time.Second
+	if sub.cfg.LockBackend != "dynamodb" || sub.cfg.Main().Dir != "elsewhere" {
+		t.Fatalf("forStack: lock backend %q, stack %q", sub.cfg.LockBackend, sub.cfg.Main().Dir)
+	}
+	if inv.cfg.LockTimeout != 10*time.Minute || inv.cfg.Main().Dir != parent.Dir || len(inv.cfg.Stacks) != 1 || inv.cfg.LockBackend == "dynamodb" {
+		t.Errorf("the parent changed: lock timeout %s, stacks %v, lock backend %q", inv.cfg.LockTimeout, inv.cfg.Stacks, inv.cfg.LockBackend)
 	}
 }

@@ -69,6 +69,7 @@ func (o *VerifyPlanOptions) load(l *loader) error {
 	if err != nil {
 		return err
 	}
-	l.cfg.Event = ev
+	// The event without EventOptions' --pr (verify-plan takes a list).
+	l.cfg.EventOptions = &EventOptions{Event: ev}
 	return nil
 }
