@@ -72,7 +72,10 @@ resource "simple_resource" "slow" {
 			env := append([]string{"AWS_ENDPOINT_URL_S3=" + cut.URL}, prov.Env("10m", "3s", events)...)
 			// The shell survives the stop's signals (no-op traps; terraform
 			// gets them as usual) to log when terraform exited.
-			apply := []string{"sh", "-c", `trap : INT TERM; "$@"; rc=$?; echo "terraform-exit $(date +%s%N)" >> ` + events + `; exit $rc`, "sh", tf, "-chdir=" + dir, "apply", "-auto-approve", "-input=false", "-no-color", "-var=n=1"}
+			// bash's EPOCHREALTIME, not $(date): no new process after the stop
+			// began, which the guardian's repeated signals could kill before
+			// it prints (seen once in CI: no terraform-exit time).
+			apply := []string{"bash", "-c", `trap : INT TERM; "$@"; rc=$?; echo "terraform-exit ${EPOCHREALTIME/./}000" >> ` + events + `; exit $rc`, "bash", tf, "-chdir=" + dir, "apply", "-auto-approve", "-input=false", "-no-color", "-var=n=1"}
 			holder := w.start(t, env, runArgs(lease, nil, apply)...)
 			waitFor(t, 60*time.Second, "the provider's apply", func() bool { return !providerEvent(t, events, "apply-start").IsZero() })
 			var waiter *proc
