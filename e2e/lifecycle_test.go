@@ -310,8 +310,12 @@ func lifecycle(t *testing.T, cli testenv.TerraformCLI, mode lockMode, first stri
 		t.Errorf("cleanup of PR 43: outputs %v\n%s", closed43.outputs, closed43.stderr)
 	}
 	s.checkCleanedUp(pr43Key, closed43, prodAfterApplies)
+	// Production's siblings stay: the apply lock (released), the ledger,
+	// and the waiters record when a job waited (the newer commit waits
+	// behind the older one); both jobs left it.
+	s.checkNoWaiters(lockBackend)
 	for _, k := range s.objectKeys() {
-		if k != prodKey && k != prodKey+".tflock" && k != statekey.ApplyLockKey(prodKey) && k != statekey.LedgerObjectKey(prodKey) {
+		if k != prodKey && k != prodKey+".tflock" && k != statekey.ApplyLockKey(prodKey) && k != statekey.LedgerObjectKey(prodKey) && k != statekey.WaitersObjectKey(prodKey) {
 			t.Errorf("left in the bucket: %s", k)
 		}
 	}
@@ -678,4 +682,21 @@ func newRunnerAPI(t *testing.T) *githubfake.Server {
 	fake.SetBranch("main", mergeB) // a superseded merge is skipped only behind main's head
 	fake.AnyRun = "in_progress"
 	return fake
+}
+
+// checkNoWaiters: the waiters record of production, if a job announced
+// its wait there, lists nobody once every job is done.
+func (s *stack) checkNoWaiters(lockBackend string) {
+	s.t.Helper()
+	obs, err := applylock.NewWaitersStore(s.bucketStore(), s.ledgerTable(), lockBackend, prodKey).Read(s.t.Context())
+	if errors.Is(err, storage.ErrNotFound) {
+		return
+	}
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var rec struct{ Waiters []json.RawMessage }
+	if err := json.Unmarshal(obs.Body, &rec); err != nil || len(rec.Waiters) != 0 {
+		s.t.Errorf("waiters record after both jobs: %s (%v)", obs.Body, err)
+	}
 }
