@@ -111,15 +111,18 @@ func TestDoctorCommandMoto(t *testing.T) {
 }
 
 // TestDoctorCommandSettingsSources: doctor prints the backend
-// configuration as it was resolved, each setting with its source.
+// configuration as it was resolved, each setting with its source, and
+// the endpoint the requests use: the block's, over the environment's, as
+// in terraform.
 func TestDoctorCommandSettingsSources(t *testing.T) {
 	t.Parallel()
 	a := newTestApp(t, Store{Bucket: memstore.NewBucket("acme-state")})
-	tf := "terraform {\n  backend \"s3\" {\n    bucket = \"acme-state\"\n    use_lockfile = true\n  }\n}\n"
+	tf := "terraform {\n  backend \"s3\" {\n    bucket = \"acme-state\"\n    use_lockfile = true\n    endpoints = { s3 = \"http://block-s3\" }\n  }\n}\n"
 	if err := os.WriteFile(filepath.Join(a.dir, "main.tf"), []byte(tf), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	a.env["PRSTATE_REGION"] = "eu-west-1"
+	a.env["AWS_ENDPOINT_URL_S3"] = "http://env-s3"
 	if code := a.run("doctor", "--json", "--job", "plan", "--backend-config", "key=app/terraform.tfstate"); code != 0 {
 		t.Fatalf("exit %d: %s", code, a.stderr.String())
 	}
@@ -142,6 +145,7 @@ func TestDoctorCommandSettingsSources(t *testing.T) {
 		"region":       "eu-west-1 from PRSTATE_REGION",
 		"workspace":    "default from default",
 		"lock-backend": "s3 from the default (auto)",
+		"S3 endpoint":  "http://block-s3 from endpoints.s3 (wins over AWS_ENDPOINT_URL_S3, as in terraform)",
 	} {
 		if sources[name] != want {
 			t.Errorf("%s: %q, want %q", name, sources[name], want)

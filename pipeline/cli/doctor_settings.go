@@ -31,17 +31,15 @@ func (inv *invocation) doctorSettings(st statekey.Stack, store Store) []doctor.S
 	if rg, ok := store.Bucket.(interface{ Region() string }); ok && r.Region() == "" {
 		add("region", rg.Region(), envSource("AWS_REGION", "AWS_DEFAULT_REGION"))
 	}
-	over := func(setting string) string {
-		if setting != "" {
-			return " (wins over the backend's " + setting + ")"
+	b := backend.FromResolved(r)
+	for _, e := range []struct {
+		name string
+		ep   backend.Endpoint
+		used bool
+	}{{"S3 endpoint", b.S3Endpoint(inv.app.Env), true}, {"DynamoDB endpoint", b.DynamoDBEndpoint(inv.app.Env), r.DynamoDBTable() != ""}} {
+		if e.used && e.ep.URL != "" {
+			add(e.name, e.ep.URL, endpointSource(e.ep))
 		}
-		return ""
-	}
-	if e, src := sdkEndpoint("AWS_ENDPOINT_URL_S3"); e != "" {
-		add("S3 endpoint", e, src+over(r.EndpointS3()))
-	}
-	if e, src := sdkEndpoint("AWS_ENDPOINT_URL_DYNAMODB"); e != "" && r.DynamoDBTable() != "" {
-		add("DynamoDB endpoint", e, src+over(r.EndpointDynamoDB()))
 	}
 	add("workspace", r.Workspace(), r.WorkspaceSource())
 	add("lock-backend", inv.cfg.LockBackend, orDefault(inv.cfg.LockBackendOrigin(), "the default (auto)"))
@@ -49,15 +47,12 @@ func (inv *invocation) doctorSettings(st statekey.Stack, store Store) []doctor.S
 	return out
 }
 
-// sdkEndpoint is the endpoint the environment points the SDK at, and the
-// variable that set it (see OpenAWS).
-func sdkEndpoint(name string) (string, string) {
-	for _, n := range []string{name, "AWS_ENDPOINT_URL"} {
-		if v := os.Getenv(n); v != "" {
-			return v, n
-		}
+// endpointSource says what set an endpoint, and what it wins over.
+func endpointSource(e backend.Endpoint) string {
+	if e.Over == "" {
+		return e.Source
 	}
-	return "", ""
+	return e.Source + " (wins over " + e.Over + ", as in terraform)"
 }
 
 func envSource(names ...string) string {

@@ -23,8 +23,8 @@ type Store struct {
 
 // OpenAWS connects as the identity terraform would act as with the
 // backend's credential settings (package identity), with the backend's
-// region. Endpoints in the backend block apply when the environment sets
-// none.
+// region, at the endpoints terraform would use (Backend.S3Endpoint: the
+// block's endpoints win over the environment's).
 func OpenAWS(ctx context.Context, b backend.Backend) (Store, error) {
 	var creds backend.Credentials
 	if b.Credentials != nil {
@@ -36,21 +36,16 @@ func OpenAWS(ctx context.Context, b backend.Backend) (Store, error) {
 	}
 	cfg := sess.Config
 	s3c := awsstore.NewS3Client(cfg)
-	if b.EndpointS3 != "" && !envEndpoint("AWS_ENDPOINT_URL_S3") {
-		s3c = awsstore.NewS3ClientAt(cfg, b.EndpointS3)
+	if ep := b.S3Endpoint(os.Getenv); ep.URL != "" {
+		s3c = awsstore.NewS3ClientAt(cfg, ep.URL)
 	}
 	st := Store{Bucket: awsstore.NewBucket(s3c, b.Bucket), Identity: sess}
 	if b.DynamoDBTable != "" {
 		ddb := awsstore.NewDynamoDBClient(cfg)
-		if b.EndpointDynamoDB != "" && !envEndpoint("AWS_ENDPOINT_URL_DYNAMODB") {
-			ddb = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = &b.EndpointDynamoDB })
+		if ep := b.DynamoDBEndpoint(os.Getenv); ep.URL != "" {
+			ddb = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = &ep.URL })
 		}
 		st.Table = awsstore.NewTable(ddb, b.DynamoDBTable)
 	}
 	return st, nil
-}
-
-// envEndpoint tells whether the environment already points the SDK elsewhere.
-func envEndpoint(name string) bool {
-	return os.Getenv(name) != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
 }

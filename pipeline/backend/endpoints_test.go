@@ -1,0 +1,39 @@
+package backend
+
+import "testing"
+
+// TestEndpointPrecedence: Terraform's order for where S3 and DynamoDB
+// requests go: the block's endpoint, then the service's variable, then
+// its legacy variable, then AWS_ENDPOINT_URL.
+func TestEndpointPrecedence(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		block string
+		env   map[string]string
+		want  Endpoint
+	}{
+		{"nothing", "", nil, Endpoint{}},
+		{"block alone", "http://block", nil, Endpoint{URL: "http://block", Source: "endpoints.s3"}},
+		{"block over the variable", "http://block", map[string]string{"AWS_ENDPOINT_URL_S3": "http://env"},
+			Endpoint{URL: "http://block", Source: "endpoints.s3", Over: "AWS_ENDPOINT_URL_S3"}},
+		{"variable over legacy and global", "", map[string]string{"AWS_ENDPOINT_URL_S3": "http://env", "AWS_S3_ENDPOINT": "http://legacy", "AWS_ENDPOINT_URL": "http://all"},
+			Endpoint{URL: "http://env", Source: "AWS_ENDPOINT_URL_S3", Over: "AWS_S3_ENDPOINT"}},
+		{"legacy over global", "", map[string]string{"AWS_S3_ENDPOINT": "http://legacy", "AWS_ENDPOINT_URL": "http://all"},
+			Endpoint{URL: "http://legacy", Source: "AWS_S3_ENDPOINT", Over: "AWS_ENDPOINT_URL"}},
+		{"global alone", "", map[string]string{"AWS_ENDPOINT_URL": "http://all"}, Endpoint{URL: "http://all", Source: "AWS_ENDPOINT_URL"}},
+		{"another service's variable", "", map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": "http://ddb"}, Endpoint{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			env := func(k string) string { return tc.env[k] }
+			if got := (Backend{EndpointS3: tc.block}).S3Endpoint(env); got != tc.want {
+				t.Errorf("S3Endpoint() = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	env := map[string]string{"AWS_ENDPOINT_URL_S3": "http://s3", "AWS_DYNAMODB_ENDPOINT": "http://legacy-ddb"}
+	if got, want := (Backend{}).DynamoDBEndpoint(func(k string) string { return env[k] }), (Endpoint{URL: "http://legacy-ddb", Source: "AWS_DYNAMODB_ENDPOINT"}); got != want {
+		t.Errorf("DynamoDBEndpoint() = %+v, want %+v", got, want)
+	}
+}
