@@ -17,7 +17,7 @@ import (
 // applyLockOptions are the option groups of the commands that take the
 // apply lock (lock, run).
 func applyLockOptions(c *Config) []optionGroup {
-	return []optionGroup{c.stack(needBucket | needKey), use(&c.EventOptions), &ApplyEventGuard{}, use(&c.LockStoreOptions), use(&c.LockTimeoutOptions), use(&c.LeaseOptions), use(&c.SupersedeOptions), use(&c.GitHubOptions), use(&c.CommentOptions), use(&c.OutputOptions)}
+	return []optionGroup{c.stack(needBucket | needKey), c.prEvent(), &ApplyEventGuard{}, use(&c.LockStoreOptions), use(&c.LockTimeoutOptions), use(&c.LeaseOptions), use(&c.SupersedeOptions), use(&c.GitHubOptions), use(&c.CommentOptions), use(&c.OutputOptions)}
 }
 
 // githubTimeout bounds one GitHub API call: a slow API must not stall a

@@ -15,7 +15,7 @@ var cleanupCommand = command{
 	name:    "cleanup",
 	summary: "on PR close: remove the PR's state versions, lock file, digest and lock items (every working directory)",
 	options: func(c *Config) []optionGroup {
-		return []optionGroup{c.stack(needBucket | needKey), use(&c.EventOptions), use(&c.LockTimeoutOptions), use(&c.ForceOptions), use(&c.DryRunOptions), use(&c.GitHubOptions), use(&c.CommentOptions), use(&c.OutputOptions)}
+		return []optionGroup{c.stack(needBucket | needKey), c.prEvent(), use(&c.LockTimeoutOptions), use(&c.ForceOptions), use(&c.DryRunOptions), use(&c.GitHubOptions), use(&c.CommentOptions), use(&c.OutputOptions)}
 	},
 	run: runCleanup,
 }

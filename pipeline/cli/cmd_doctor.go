@@ -14,7 +14,7 @@ var doctorCommand = command{
 	name:    "doctor",
 	summary: "check the bucket, versioning, lifecycle, conditional writes, the lock table, a job's permissions (--job) and the clock; exit 2 on a FAIL",
 	options: func(c *Config) []optionGroup {
-		return []optionGroup{c.stack(needBucket | needKey), use(&c.EventOptions), use(&c.LockStoreOptions), use(&c.JobOptions), use(&c.PlanOptions), use(&c.GitHubOptions), use(&c.DoctorEnvOptions), use(&c.OutputOptions)}
+		return []optionGroup{c.stack(needBucket | needKey), c.prEvent(), use(&c.LockStoreOptions), use(&c.JobOptions), use(&c.PlanOptions), use(&c.GitHubOptions), use(&c.DoctorEnvOptions), use(&c.OutputOptions)}
 	},
 	run: runDoctor,
 }

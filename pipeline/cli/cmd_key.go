@@ -12,7 +12,7 @@ var keyCommand = command{
 	name:    "key",
 	summary: "print the state key for this CI event (the PR key on a pull request)",
 	options: func(c *Config) []optionGroup {
-		return []optionGroup{c.stack(needKey | needOne), use(&c.EventOptions), use(&c.OutputOptions)}
+		return []optionGroup{c.stack(needKey | needOne), c.prEvent(), use(&c.OutputOptions)}
 	},
 	run: runKey,
 }

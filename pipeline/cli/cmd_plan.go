@@ -15,7 +15,7 @@ var planCommand = command{
 	name:    "plan",
 	summary: "PR step: the PR key, a backend-config file for terraform init, optionally a seed from production",
 	options: func(c *Config) []optionGroup {
-		return []optionGroup{c.stack(needBucket | needKey), use(&c.EventOptions), use(&c.PlanOptions), use(&c.PlanJSONOptions), use(&c.GitHubOptions), use(&c.CommentOptions), use(&c.OutputOptions)}
+		return []optionGroup{c.stack(needBucket | needKey), c.prEvent(), use(&c.PlanOptions), use(&c.PlanJSONOptions), use(&c.GitHubOptions), use(&c.CommentOptions), use(&c.OutputOptions)}
 	},
 	run: runPlan,
 }

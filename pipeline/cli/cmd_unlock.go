@@ -15,7 +15,7 @@ var unlockCommand = command{
 	name:    "unlock",
 	summary: "release our apply lock (--lock-id, else the ID the lock step saved); a lock someone else holds is left alone and reported lost",
 	options: func(c *Config) []optionGroup {
-		return []optionGroup{c.stack(needBucket | needKey), use(&c.EventOptions), &ApplyEventGuard{}, use(&c.LockStoreOptions), use(&c.LockIDOptions), use(&c.OutputOptions)}
+		return []optionGroup{c.stack(needBucket | needKey), c.prEvent(), &ApplyEventGuard{}, use(&c.LockStoreOptions), use(&c.LockIDOptions), use(&c.OutputOptions)}
 	},
 	run: runUnlock,
 }

@@ -51,6 +51,15 @@ func (c *Config) stack(needs stackNeeds) *StackOptions {
 	return c.StackOptions
 }
 
+// prEvent is the EventOptions group with --pr: for the commands that act
+// on one pull request's key (plan, key, cleanup, doctor), and those that
+// must refuse one (lock, run, unlock: ApplyEventGuard). The others
+// declare use(&c.EventOptions), which reads the event alone.
+func (c *Config) prEvent() *EventOptions {
+	c.EventOptions = &EventOptions{prFlag: true}
+	return c.EventOptions
+}
+
 // use declares the group *g: it comes into existence, to be bound and
 // loaded.
 func use[T any, G interface {

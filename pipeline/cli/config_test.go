@@ -37,7 +37,7 @@ func loadTestConfig(t *testing.T, fsys fstest.MapFS, env map[string]string, args
 	fs.SetOutput(io.Discard)
 	getenv := func(k string) string { return env[k] }
 	var c Config
-	groups := []optionGroup{c.stack(needBucket | needKey), use(&c.LockStoreOptions), use(&c.PlanOptions), use(&c.LockTimeoutOptions), use(&c.EventOptions), use(&c.DryRunOptions), use(&c.SweepOptions)}
+	groups := []optionGroup{c.stack(needBucket | needKey), use(&c.LockStoreOptions), use(&c.PlanOptions), use(&c.LockTimeoutOptions), c.prEvent(), use(&c.DryRunOptions), use(&c.SweepOptions)}
 	l := &loader{fsys: fsys, cwd: "/repo", workspace: "/repo", env: getenv, cfg: &c, event: ci.Once(getenv, nil)}
 	_, err := loadConfig(groups, newSettingSet(fs, getenv), args, l)
 	return c, err

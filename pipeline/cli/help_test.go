@@ -15,9 +15,11 @@ func TestHelpListsOnlyTheStackFlagsACommandReads(t *testing.T) {
 		command string
 		want    map[string]bool // flag -> listed
 	}{
-		{"status", map[string]bool{"-isolation": false, "-use-lockfile": false, "-bucket": true, "-key-template": true}},
-		{"key", map[string]bool{"-isolation": true, "-use-lockfile": false, "-key-template": true}},
-		{"lock", map[string]bool{"-isolation": true, "-use-lockfile": true, "-key-template": true}},
+		{"status", map[string]bool{"-isolation": false, "-use-lockfile": false, "-bucket": true, "-key-template": true, "-pr": false}},
+		{"key", map[string]bool{"-isolation": true, "-use-lockfile": false, "-key-template": true, "-pr": true}},
+		{"lock", map[string]bool{"-isolation": true, "-use-lockfile": true, "-key-template": true, "-pr": true}},
+		{"cleanup", map[string]bool{"-pr": true}},
+		{"sweep", map[string]bool{"-pr": false}},
 	} {
 		a := newTestApp(t, Store{})
 		if code := a.run(tc.command, "--help"); code != 0 {
@@ -33,5 +35,9 @@ func TestHelpListsOnlyTheStackFlagsACommandReads(t *testing.T) {
 	a := newTestApp(t, Store{})
 	if code := a.run("status", "--isolation", "workspace", "--bucket", "acme-state"); code != 2 || !strings.Contains(a.stderr.String(), "isolation") {
 		t.Errorf("status --isolation: exit %d, want 2 naming the flag: %s", code, a.stderr.String())
+	}
+	a = newTestApp(t, Store{})
+	if code := a.run("status", "--pr", "5", "--bucket", "acme-state"); code != 2 || !strings.Contains(a.stderr.String(), "-pr") {
+		t.Errorf("status --pr: exit %d, want 2 naming the flag: %s", code, a.stderr.String())
 	}
 }

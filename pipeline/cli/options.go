@@ -10,17 +10,32 @@ import (
 )
 
 // EventOptions is the CI event the command acts on, read once per process,
-// with --pr on top.
+// with --pr on top for the commands that act on one pull request's key.
 type EventOptions struct {
 	PR    int
 	Event ci.Event
 	pr    StringValue
+	// prFlag: the command acts on one pull request's key and binds --pr
+	// (Config.prEvent); the others read the event alone.
+	prFlag bool
 }
 
-func (o *EventOptions) addFlags(s *settingSet) { o.pr = s.String(prSetting) }
+func (o *EventOptions) addFlags(s *settingSet) {
+	if o.prFlag {
+		o.pr = s.String(prSetting)
+	}
+}
+
+// prValue is --pr (PRSTATE_PR, INPUT_PR) when the command binds it.
+func (o *EventOptions) prValue() (string, bool) {
+	if !o.prFlag {
+		return "", false
+	}
+	return o.pr.Get()
+}
 
 func (o *EventOptions) load(l *loader) error {
-	if v, set := o.pr.Get(); set {
+	if v, set := o.prValue(); set {
 		pr, err := ci.ParsePR(v)
 		if err != nil {
 			return err
