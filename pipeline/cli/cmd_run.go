@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,9 +41,6 @@ func (e *childExit) Error() string { return e.msg }
 func (e *childExit) ExitCode() int { return e.code }
 
 func runRun(ctx context.Context, inv *invocation) error {
-	if len(inv.cfg.Stacks) > 1 {
-		return runRunStacks(ctx, inv)
-	}
 	if len(inv.args) == 0 {
 		return &usage.Error{Msg: "run needs a command: prstate run [flags] -- CMD ARGS..."}
 	}
@@ -52,52 +51,84 @@ func runRun(ctx context.Context, inv *invocation) error {
 	defer signal.Stop(sigs)
 	becomeSubreaper()
 
-	t, err := inv.takeApplyLock(ctx, "run", runLease, true)
-	if err != nil || t.Skipped {
+	held, keeper, err := inv.takeRunLocks(ctx)
+	if err != nil || held == nil {
 		return err // nil: superseded, the command is skipped, exit 0
 	}
-	l, keeper, v := t.Lock, t.Keeper, t.Verdict
 	defer keeper.Stop()
 	if lease := keeper.Lease(); lease < applylock.GracefulLease {
 		inv.rep.Warning(fmt.Sprintf("lease %s leaves %s %s to stop gracefully once the lock is lost (lease/6): Terraform needs that time to let its providers finish their calls in flight and write the state; use a lease of at least %s", lease, inv.args[0], applylock.StopWindow(lease), applylock.GracefulLease))
 	}
-	applyReport := inv.lockedReport(v, l)
-	inv.lockOutputs(l)
-	inv.logf("holding the apply lock %s (lock ID %s): running %v", l.Where(), l.ID(), inv.args)
+	reports := make([]report.ApplyReport, len(held))
+	for i, h := range held {
+		reports[i] = h.inv.lockedReport(h.v, h.l)
+	}
+	inv.lockOutputs(held[0].l)
+	where := strings.Join(wheres(held), ", ")
+	if len(held) == 1 {
+		inv.logf("holding the apply lock %s (lock ID %s): running %v", where, keeper.ID(), inv.args)
+	} else {
+		inv.logf("holding %d apply locks (%s; lock ID %s): running %v", len(held), where, keeper.ID(), inv.args)
+	}
 	runErr := inv.runLocked(ctx, keeper, sigs)
 	keeper.Stop()
+	err = inv.releaseAfterRun(ctx, held, keeper.Err() != nil, runErr)
+	for i, h := range held {
+		r := reports[i]
+		r.Outcome, r.At = report.ApplyApplied, inv.app.Now()
+		if err != nil {
+			r.Outcome, r.Detail = report.ApplyFailed, err.Error()
+		}
+		h.inv.reportApply(ctx, "run", r)
+	}
+	return err
+}
 
+// releaseAfterRun releases the locks held, in reverse order of taking,
+// once the command ended with runErr, and returns the run's error: a lost
+// lock (while the command ran, or found at the release) is never a clean
+// release, whatever the command did. After a loss the release is only
+// tried briefly: the lock is no longer ours to wait for.
+func (inv *invocation) releaseAfterRun(ctx context.Context, held []heldLock, lostWhileRunning bool, runErr error) error {
 	timeout := applylock.ReleaseTimeout
-	if keeper.Err() != nil {
-		timeout = lostReleaseTimeout // best effort: the lock is no longer ours to wait for
+	if lostWhileRunning {
+		timeout = lostReleaseTimeout
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
-	relErr := l.Release(rctx)
-	err = runErr
+	var lost, failed []error
+	for _, h := range slices.Backward(held) {
+		switch err := h.l.Release(rctx); {
+		case errors.Is(err, applylock.ErrLockLost):
+			lost = append(lost, err)
+		case err != nil:
+			failed = append(failed, err)
+		}
+	}
+	where := strings.Join(wheres(held), ", ")
 	switch {
-	case errors.Is(runErr, applylock.ErrLockLost) || errors.Is(relErr, applylock.ErrLockLost):
-		lost := runErr
-		if !errors.Is(lost, applylock.ErrLockLost) {
-			lost = relErr
+	case errors.Is(runErr, applylock.ErrLockLost) || len(lost) > 0:
+		cause := runErr
+		if !errors.Is(cause, applylock.ErrLockLost) {
+			cause = errors.Join(lost...)
 		}
-		err = &lockLostError{where: l.Where(), command: inv.args[0], err: lost}
 		inv.rep.SaveState("lock_id", "") // nothing of ours left for the post step
-	case relErr != nil:
+		return &lockLostError{where: where, command: inv.args[0], err: cause}
+	case len(failed) > 0:
+		relErr := errors.Join(failed...)
 		inv.rep.Error(relErr.Error())
-		if err == nil {
-			err = relErr
+		if runErr == nil {
+			return relErr
 		}
-	default:
-		inv.logf("released the apply lock %s", l.Where())
-		inv.rep.SaveState("lock_id", "") // nothing left for the post step
+		return runErr
 	}
-	applyReport.Outcome, applyReport.At = report.ApplyApplied, inv.app.Now()
-	if err != nil {
-		applyReport.Outcome, applyReport.Detail = report.ApplyFailed, err.Error()
+	if len(held) == 1 {
+		inv.logf("released the apply lock %s", where)
+	} else {
+		inv.logf("released the apply locks %s", where)
 	}
-	inv.reportApply(ctx, "run", applyReport)
-	return err
+	inv.rep.SaveState("lock_id", "") // nothing left for the post step
+	return runErr
 }
 
 // lockLostError ends a run whose lock was lost while its command ran:
