@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -376,7 +375,34 @@ func readFile(t *testing.T, path string) string {
 
 // terraform runs terraform in the root module with its own data directory
 // (one per job: dataDir) and extra environment (KEY=value).
+//
+// One failure is retried: terraform's DynamoDB lock is a conditional
+// PutItem that its SDK retries after a lost answer or a 5xx; when the
+// server had applied the first attempt, the retry fails on terraform's own
+// new lock and the command exits 1 leaving that lock behind (seen once on
+// moto under a loaded CI machine). Only a lock created after this command
+// started, by this tool's version, is taken as its own: it is released
+// with force-unlock (what a user would do) and the command runs once more.
+// A lock held before the command started is never touched, so a test
+// that expects terraform to meet a held lock still sees it fail.
 func (s *stack) terraform(dataDir string, extraEnv []string, args ...string) (string, error) {
+	s.t.Helper()
+	start := time.Now()
+	out, err := s.terraformOnce(dataDir, extraEnv, args...)
+	if err != nil {
+		if id, ok := testenv.OwnOrphanLock(out, args[0], start); ok {
+			s.t.Logf("%s %s met its own lock %s (a retried lock request): force-unlock and run once more", s.tool, args[0], id)
+			if fout, ferr := s.terraformOnce(dataDir, extraEnv, "force-unlock", "-force", id); ferr != nil {
+				s.t.Fatalf("terraform force-unlock: %v\n%s", ferr, fout)
+			}
+			out, err = s.terraformOnce(dataDir, extraEnv, args...)
+		}
+	}
+	return out, err
+}
+
+// terraformOnce is terraform with no retry.
+func (s *stack) terraformOnce(dataDir string, extraEnv []string, args ...string) (string, error) {
 	s.t.Helper()
 	cmd := exec.CommandContext(s.t.Context(), s.tf, append(args[:1:1], append([]string{"-no-color"}, args[1:]...)...)...)
 	if args[0] == "workspace" || args[0] == "state" { // -no-color goes after the subcommand's subcommand
@@ -391,61 +417,13 @@ func (s *stack) terraform(dataDir string, extraEnv []string, args ...string) (st
 }
 
 // mustTerraform is terraform that fails the test on a non-zero exit.
-//
-// One failure is retried: terraform's DynamoDB lock is a conditional
-// PutItem that its SDK retries after a lost answer or a 5xx; when the
-// server had applied the first attempt, the retry fails on terraform's own
-// new lock and the command exits 1 leaving that lock behind (seen once on
-// moto under a loaded CI machine). Only a lock created after this command
-// started, by this tool's version, is taken as its own: it is released
-// with force-unlock (what a user would do) and the command runs once more.
 func (s *stack) mustTerraform(dataDir string, extraEnv []string, args ...string) string {
 	s.t.Helper()
-	start := time.Now()
 	out, err := s.terraform(dataDir, extraEnv, args...)
-	if err != nil {
-		if id, ok := ownOrphanLock(out, args[0], start); ok {
-			s.t.Logf("%s %s met its own lock %s (a retried lock request): force-unlock and run once more", s.tool, args[0], id)
-			s.mustTerraformOnce(dataDir, extraEnv, "force-unlock", "-force", id)
-			out, err = s.terraform(dataDir, extraEnv, args...)
-		}
-	}
 	if err != nil {
 		s.t.Fatalf("terraform %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return out
-}
-
-// mustTerraformOnce is terraform that fails the test on a non-zero exit,
-// with no retry.
-func (s *stack) mustTerraformOnce(dataDir string, extraEnv []string, args ...string) {
-	s.t.Helper()
-	if out, err := s.terraform(dataDir, extraEnv, args...); err != nil {
-		s.t.Fatalf("terraform %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-// lockInfoLine matches a line of terraform's "Lock Info:" block.
-var lockInfoLine = regexp.MustCompile(`(?m)^\s*(ID|Operation|Created):\s+(.+?)\s*$`)
-
-// ownOrphanLock reports the ID of the lock a failed terraform command
-// (subcommand sub) met when that lock was created after start for the
-// same operation: the tests hold a state's lock only before such a command
-// starts, so it is the command's own.
-func ownOrphanLock(out, sub string, start time.Time) (string, bool) {
-	if !strings.Contains(out, "Error acquiring the state lock") || !strings.Contains(out, "ConditionalCheckFailed") {
-		return "", false
-	}
-	fields := map[string]string{}
-	for _, m := range lockInfoLine.FindAllStringSubmatch(out, -1) {
-		fields[m[1]] = m[2]
-	}
-	created, err := time.Parse("2006-01-02 15:04:05.999999999 -0700 MST", fields["Created"])
-	op := "OperationType" + strings.ToUpper(sub[:1]) + sub[1:]
-	if err != nil || fields["ID"] == "" || fields["Operation"] != op || !created.After(start) {
-		return "", false
-	}
-	return fields["ID"], true
 }
 
 // initProduction is `terraform init` of a job on the production key: a

@@ -131,7 +131,10 @@ func frozenHolder(t *testing.T, backend string, unreachable bool) {
 	if !strings.Contains(holder.stderr.String(), "lost the apply lock") || strings.Contains(holder.stderr.String(), "released the apply lock") {
 		t.Errorf("holder stderr:\n%s", holder.stderr.String())
 	}
-	if after > 2 || a.last.Sub(resumedAt) > 500*time.Millisecond {
+	// The guardian wakes with the rest of the tree and kills it at once:
+	// a line or two of a writer that writes every 50 ms (a few on a
+	// loaded machine), never the half second it would go on for.
+	if after > 4 || a.last.Sub(resumedAt) > 500*time.Millisecond {
 		t.Errorf("the holder's command ran on after resume: %d lines, until %s after SIGCONT", after, a.last.Sub(resumedAt))
 	}
 	if !held || rec.ID != newID {

@@ -1,6 +1,8 @@
 package lockproof
 
 import (
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -16,10 +18,11 @@ func TestGrandchildOutlivingTermDoesNotOverlap(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t, backend)
 			tl := newTimeline(t)
-			script := `( trap "" TERM; sleep 2; echo "A $(date +%s%N)" >> "` + tl.path + `" ) & wait`
+			up := filepath.Join(t.TempDir(), "up")
+			script := `( trap "" TERM; echo up > "` + up + `"; sleep 2; echo "A $(date +%s%N)" >> "` + tl.path + `" ) & wait`
 			holder := w.start(t, nil, "run", "--", "sh", "-c", script)
 			oldID := w.holds(t, 20*time.Second, "")
-			time.Sleep(300 * time.Millisecond) // the subshell is up
+			waitFor(t, 20*time.Second, "the subshell", func() bool { _, err := os.Stat(up); return err == nil })
 			if err := holder.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}

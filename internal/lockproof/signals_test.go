@@ -2,7 +2,9 @@ package lockproof
 
 import (
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -16,13 +18,14 @@ func TestSignalsReleaseTheLock(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, "dynamodb")
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
-		cmd := w.prstate(t.Context(), "run", "--", "sleep", "60")
+		up := filepath.Join(t.TempDir(), "up")
+		cmd := w.prstate(t.Context(), "run", "--", "sh", "-c", `echo up > "`+up+`"; exec sleep 60`)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the signal reaches the command only through prstate
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, 20*time.Second, "the lock", func() bool { _, ok := w.holder(t.Context()); return ok })
-		time.Sleep(100 * time.Millisecond) // let it start the command
+		waitFor(t, 20*time.Second, "the command", func() bool { _, err := os.Stat(up); return err == nil })
 		sent := time.Now()
 		if err := cmd.Process.Signal(sig); err != nil {
 			t.Fatal(err)

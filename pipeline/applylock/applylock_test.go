@@ -366,6 +366,22 @@ func (s *waitAfterDelete) Delete(ctx context.Context, expected string) error {
 	return errLost
 }
 
+// seeingStore closes saw once a Read returned the record of lock id.
+type seeingStore struct {
+	LockStore
+	id   string
+	saw  chan struct{}
+	once sync.Once
+}
+
+func (s *seeingStore) Read(ctx context.Context) (Observation, error) {
+	obs, err := s.LockStore.Read(ctx)
+	if rec, perr := ParseRecord(obs.Body); err == nil && perr == nil && rec.ID == s.id {
+		s.once.Do(func() { close(s.saw) })
+	}
+	return obs, err
+}
+
 // TestSuccessorThatFoundTheLockFreeProvesTheRelease: the retry of a
 // release whose answer was lost finds a waiter's record, but the waiter
 // saw us hold the lock and then found it free (Holder.After): our delete
@@ -380,9 +396,10 @@ func TestSuccessorThatFoundTheLockFreeProvesTheRelease(t *testing.T) {
 		if err := l.Acquire(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		w := NewApplyLock(base, Holder{}, LockOptions{Lease: time.Minute, Poll: time.Millisecond})
+		saw := make(chan struct{})
+		w := NewApplyLock(&seeingStore{LockStore: base, id: l.ID(), saw: saw}, Holder{}, LockOptions{Lease: time.Minute, Poll: time.Millisecond})
 		go func() { taken <- w.Acquire(t.Context()) }()
-		time.Sleep(20 * time.Millisecond) // the waiter watches us
+		<-saw // the waiter watches us
 		if err := l.Release(t.Context()); err != nil {
 			t.Fatalf("%s: release whose answer was lost, the lock then taken by a waiter that found it free: %v", name, err)
 		}

@@ -1,4 +1,4 @@
-package e2e
+package testenv
 
 import (
 	"testing"
@@ -35,12 +35,12 @@ func TestOwnOrphanLock(t *testing.T) {
 		{"held before the command started", "apply", created.Add(time.Millisecond), false},
 		{"another operation's lock", "plan", created.Add(-time.Second), false},
 	} {
-		id, ok := ownOrphanLock(ciLockError, tc.sub, tc.start)
+		id, ok := OwnOrphanLock(ciLockError, tc.sub, tc.start)
 		if ok != tc.want || (ok && id != "5ae721b8-8e40-dddb-9934-83dd66987bee") {
-			t.Errorf("%s: ownOrphanLock = %q, %v; want %v", tc.name, id, ok, tc.want)
+			t.Errorf("%s: OwnOrphanLock = %q, %v; want %v", tc.name, id, ok, tc.want)
 		}
 	}
-	if _, ok := ownOrphanLock("Error: Invalid resource type", "apply", created.Add(-time.Second)); ok {
+	if _, ok := OwnOrphanLock("Error: Invalid resource type", "apply", created.Add(-time.Second)); ok {
 		t.Error("an error that is not a lock conflict was taken as an orphan lock")
 	}
 }
