@@ -83,9 +83,10 @@ func killAfter(lease time.Duration) time.Duration { return lease * 5 / 6 }
 // record when each came, in events) and writes who's lines until killed.
 // The traps stamp the time with bash's EPOCHREALTIME (nanoseconds), not a
 // date process: the stop signals every new process of the tree, and a
-// date started by the trap could die before it prints.
+// date started by the trap could die before it prints. LC_NUMERIC=C keeps
+// its decimal point a point.
 func stubborn(tl *timeline, who, events string) []string {
-	return []string{"bash", "-c", `trap 'echo "INT ${EPOCHREALTIME/./}000" >> ` + events + `' INT; trap 'echo "TERM ${EPOCHREALTIME/./}000" >> ` + events + `' TERM; ` + tl.writer(who)}
+	return []string{"bash", "-c", `LC_NUMERIC=C; trap 'echo "INT ${EPOCHREALTIME/./}000" >> ` + events + `' INT; trap 'echo "TERM ${EPOCHREALTIME/./}000" >> ` + events + `' TERM; ` + tl.writer(who)}
 }
 
 // signalTimes reads the first time of each signal a stubborn command

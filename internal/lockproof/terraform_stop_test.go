@@ -75,7 +75,7 @@ resource "simple_resource" "slow" {
 			// bash's EPOCHREALTIME, not $(date): no new process after the stop
 			// began, which the guardian's repeated signals could kill before
 			// it prints (seen once in CI: no terraform-exit time).
-			apply := []string{"bash", "-c", `trap : INT TERM; "$@"; rc=$?; echo "terraform-exit ${EPOCHREALTIME/./}000" >> ` + events + `; exit $rc`, "bash", tf, "-chdir=" + dir, "apply", "-auto-approve", "-input=false", "-no-color", "-var=n=1"}
+			apply := []string{"bash", "-c", `LC_NUMERIC=C; trap : INT TERM; "$@"; rc=$?; echo "terraform-exit ${EPOCHREALTIME/./}000" >> ` + events + `; exit $rc`, "bash", tf, "-chdir=" + dir, "apply", "-auto-approve", "-input=false", "-no-color", "-var=n=1"}
 			holder := w.start(t, env, runArgs(lease, nil, apply)...)
 			waitFor(t, 60*time.Second, "the provider's apply", func() bool { return !providerEvent(t, events, "apply-start").IsZero() })
 			var waiter *proc

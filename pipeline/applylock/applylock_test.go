@@ -399,7 +399,11 @@ func TestSuccessorThatFoundTheLockFreeProvesTheRelease(t *testing.T) {
 		saw := make(chan struct{})
 		w := NewApplyLock(&seeingStore{LockStore: base, id: l.ID(), saw: saw}, Holder{}, LockOptions{Lease: time.Minute, Poll: time.Millisecond})
 		go func() { taken <- w.Acquire(t.Context()) }()
-		<-saw // the waiter watches us
+		select { // the waiter watches us
+		case <-saw:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the waiter never read the holder's record", name)
+		}
 		if err := l.Release(t.Context()); err != nil {
 			t.Fatalf("%s: release whose answer was lost, the lock then taken by a waiter that found it free: %v", name, err)
 		}

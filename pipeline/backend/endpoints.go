@@ -11,23 +11,28 @@ type Endpoint struct {
 
 // S3Endpoint is where S3 requests go, decided as Terraform's S3 backend
 // decides it: the block's endpoints.s3 (or its legacy endpoint), then
-// AWS_ENDPOINT_URL_S3, then the legacy AWS_S3_ENDPOINT, then
-// AWS_ENDPOINT_URL, which the AWS SDK reads for every service. env reads
-// the environment.
+// AWS_ENDPOINT_URL_S3, then the legacy AWS_S3_ENDPOINT. None of them
+// (URL ""): the AWS SDK decides, as it does for Terraform
+// (AWS_ENDPOINT_URL, a profile's endpoint_url, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS).
+// env reads the environment.
 func (b Backend) S3Endpoint(env func(string) string) Endpoint {
-	return endpointOf(env, b.EndpointS3, "endpoints.s3", "AWS_ENDPOINT_URL_S3", "AWS_S3_ENDPOINT")
+	return endpointOf(env, b.EndpointS3, "AWS_ENDPOINT_URL_S3", "AWS_S3_ENDPOINT")
 }
 
 // DynamoDBEndpoint is where DynamoDB requests go, decided as S3Endpoint.
 func (b Backend) DynamoDBEndpoint(env func(string) string) Endpoint {
-	return endpointOf(env, b.EndpointDynamoDB, "endpoints.dynamodb", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_DYNAMODB_ENDPOINT")
+	return endpointOf(env, b.EndpointDynamoDB, "AWS_ENDPOINT_URL_DYNAMODB", "AWS_DYNAMODB_ENDPOINT")
 }
 
-func endpointOf(env func(string) string, block, setting string, vars ...string) Endpoint {
-	vars = append(vars, "AWS_ENDPOINT_URL")
+// BlockEndpoint is the Source of an endpoint the backend's settings name
+// (endpoints.<service> or its legacy argument, in the block, a
+// -backend-config or an earlier init).
+const BlockEndpoint = "the backend configuration"
+
+func endpointOf(env func(string) string, block string, vars ...string) Endpoint {
 	var found []Endpoint
 	if block != "" {
-		found = append(found, Endpoint{URL: block, Source: setting})
+		found = append(found, Endpoint{URL: block, Source: BlockEndpoint})
 	}
 	for _, v := range vars {
 		if u := env(v); u != "" {

@@ -4,7 +4,7 @@ import "testing"
 
 // TestEndpointPrecedence: Terraform's order for where S3 and DynamoDB
 // requests go: the block's endpoint, then the service's variable, then
-// its legacy variable, then AWS_ENDPOINT_URL.
+// its legacy variable; AWS_ENDPOINT_URL is left to the SDK.
 func TestEndpointPrecedence(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -14,14 +14,14 @@ func TestEndpointPrecedence(t *testing.T) {
 		want  Endpoint
 	}{
 		{"nothing", "", nil, Endpoint{}},
-		{"block alone", "http://block", nil, Endpoint{URL: "http://block", Source: "endpoints.s3"}},
+		{"block alone", "http://block", nil, Endpoint{URL: "http://block", Source: BlockEndpoint}},
 		{"block over the variable", "http://block", map[string]string{"AWS_ENDPOINT_URL_S3": "http://env"},
-			Endpoint{URL: "http://block", Source: "endpoints.s3", Over: "AWS_ENDPOINT_URL_S3"}},
-		{"variable over legacy and global", "", map[string]string{"AWS_ENDPOINT_URL_S3": "http://env", "AWS_S3_ENDPOINT": "http://legacy", "AWS_ENDPOINT_URL": "http://all"},
+			Endpoint{URL: "http://block", Source: BlockEndpoint, Over: "AWS_ENDPOINT_URL_S3"}},
+		{"variable over legacy", "", map[string]string{"AWS_ENDPOINT_URL_S3": "http://env", "AWS_S3_ENDPOINT": "http://legacy", "AWS_ENDPOINT_URL": "http://all"},
 			Endpoint{URL: "http://env", Source: "AWS_ENDPOINT_URL_S3", Over: "AWS_S3_ENDPOINT"}},
-		{"legacy over global", "", map[string]string{"AWS_S3_ENDPOINT": "http://legacy", "AWS_ENDPOINT_URL": "http://all"},
-			Endpoint{URL: "http://legacy", Source: "AWS_S3_ENDPOINT", Over: "AWS_ENDPOINT_URL"}},
-		{"global alone", "", map[string]string{"AWS_ENDPOINT_URL": "http://all"}, Endpoint{URL: "http://all", Source: "AWS_ENDPOINT_URL"}},
+		{"legacy alone", "", map[string]string{"AWS_S3_ENDPOINT": "http://legacy", "AWS_ENDPOINT_URL": "http://all"},
+			Endpoint{URL: "http://legacy", Source: "AWS_S3_ENDPOINT"}},
+		{"the global variable is the SDK's", "", map[string]string{"AWS_ENDPOINT_URL": "http://all"}, Endpoint{}},
 		{"another service's variable", "", map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": "http://ddb"}, Endpoint{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -145,7 +145,7 @@ func TestDoctorCommandSettingsSources(t *testing.T) {
 		"region":       "eu-west-1 from PRSTATE_REGION",
 		"workspace":    "default from default",
 		"lock-backend": "s3 from the default (auto)",
-		"S3 endpoint":  "http://block-s3 from endpoints.s3 (wins over AWS_ENDPOINT_URL_S3, as in terraform)",
+		"S3 endpoint":  "http://block-s3 from the backend configuration (wins over AWS_ENDPOINT_URL_S3, as in terraform)",
 	} {
 		if sources[name] != want {
 			t.Errorf("%s: %q, want %q", name, sources[name], want)

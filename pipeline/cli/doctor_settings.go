@@ -37,8 +37,12 @@ func (inv *invocation) doctorSettings(st statekey.Stack, store Store) []doctor.S
 		ep   backend.Endpoint
 		used bool
 	}{{"S3 endpoint", b.S3Endpoint(inv.app.Env), true}, {"DynamoDB endpoint", b.DynamoDBEndpoint(inv.app.Env), r.DynamoDBTable() != ""}} {
-		if e.used && e.ep.URL != "" {
+		switch {
+		case !e.used:
+		case e.ep.URL != "":
 			add(e.name, e.ep.URL, endpointSource(e.ep))
+		case inv.app.Env("AWS_ENDPOINT_URL") != "" && inv.app.Env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") != "true":
+			add(e.name, inv.app.Env("AWS_ENDPOINT_URL"), "AWS_ENDPOINT_URL (the AWS SDK's, for every service)")
 		}
 	}
 	add("workspace", r.Workspace(), r.WorkspaceSource())
