@@ -84,54 +84,35 @@ type heldLock struct {
 }
 
 // takeApplyLocks takes the apply lock of every stack in lockOrder, all or
-// nothing: when one cannot be taken (an error, the lock wait timing out,
-// or this commit superseded on that stack) those taken before it are
-// released, in reverse, and nothing is returned (nil, nil: superseded).
-// lock-timeout bounds the whole wait, not each lock's.
+// nothing (applylock.TakeAll): nil, nil when the commit is superseded on
+// one of them. lock-timeout bounds the whole wait, not each lock's.
 func (inv *invocation) takeApplyLocks(ctx context.Context, command string, lease time.Duration, heartbeats bool) ([]heldLock, error) {
 	stacks, err := lockOrder(inv.app.Cwd, inv.cfg.Stacks)
 	if err != nil {
 		return nil, err
 	}
 	inv.lockID = applylock.NewLockID()
-	var deadline time.Time
-	if inv.cfg.LockTimeout > 0 {
-		deadline = inv.app.Now().Add(inv.cfg.LockTimeout)
-	}
-	var held []heldLock
-	for _, st := range stacks {
+	subs := make([]*invocation, len(stacks))
+	steps := make([]applylock.Step, len(stacks))
+	for i, st := range stacks {
 		sub := inv.forStack(st)
-		if !deadline.IsZero() {
-			sub.cfg.LockTimeout = max(deadline.Sub(inv.app.Now()), time.Millisecond)
-		}
-		t, err := sub.takeApplyLock(ctx, command, lease, heartbeats)
-		if err == nil && !t.Skipped {
-			held = append(held, heldLock{inv: sub, l: t.Lock, keeper: t.Keeper, v: t.Verdict})
-			continue
-		}
-		if err == nil {
-			inv.logf("this commit is superseded on %s: giving back the %d apply lock(s) taken before it", st.Keys.Production, len(held))
-		} else if len(held) > 0 {
-			inv.logf("could not take the apply lock of %s: giving back the %d taken before it", st.Keys.Production, len(held))
-		}
-		return nil, errors.Join(err, releaseHeld(ctx, held))
+		subs[i] = sub
+		steps[i] = applylock.Step{Name: st.Keys.Production, Take: func(ctx context.Context, timeout time.Duration) (applylock.Taken, error) {
+			if timeout > 0 {
+				sub.cfg.LockTimeout = timeout
+			}
+			return sub.takeApplyLock(ctx, command, lease, heartbeats)
+		}}
+	}
+	taken, err := applylock.TakeAll(ctx, inv.app.Clock, inv.cfg.LockTimeout, steps, inv.logf)
+	if err != nil || taken == nil {
+		return nil, err
+	}
+	held := make([]heldLock, len(taken))
+	for i, t := range taken {
+		held[i] = heldLock{inv: subs[i], l: t.Lock, keeper: t.Keeper, v: t.Verdict}
 	}
 	return held, nil
-}
-
-// releaseHeld stops the heartbeats of held and releases the locks in
-// reverse order of taking, each whatever cancelled ctx.
-func releaseHeld(ctx context.Context, held []heldLock) error {
-	var errs []error
-	for _, h := range slices.Backward(held) {
-		if h.keeper != nil {
-			h.keeper.Stop()
-		}
-		if err := applylock.ReleaseNow(ctx, h.l); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // wheres names the locks held, in the order taken.
