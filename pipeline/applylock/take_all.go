@@ -34,9 +34,9 @@ func TakeAll(ctx context.Context, clk clock.Clock, timeout time.Duration, steps 
 		if !deadline.IsZero() {
 			share = max(deadline.Sub(clk.Now()), time.Millisecond)
 		}
-		t, err := s.Take(ctx, share)
-		if err == nil && !t.Skipped {
-			held = append(held, t)
+		got, err := s.Take(ctx, share)
+		if err == nil && !got.Skipped {
+			held = append(held, got)
 			continue
 		}
 		if err == nil {
@@ -53,11 +53,11 @@ func TakeAll(ctx context.Context, clk clock.Clock, timeout time.Duration, steps 
 // reverse order of taking, each whatever cancelled ctx.
 func ReleaseAll(ctx context.Context, held []Taken) error {
 	var errs []error
-	for _, t := range slices.Backward(held) {
-		if t.Keeper != nil {
-			t.Keeper.Stop()
+	for _, h := range slices.Backward(held) {
+		if h.Keeper != nil {
+			h.Keeper.Stop()
 		}
-		if err := ReleaseNow(ctx, t.Lock); err != nil {
+		if err := ReleaseNow(ctx, h.Lock); err != nil {
 			errs = append(errs, err)
 		}
 	}

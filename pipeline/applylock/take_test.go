@@ -87,6 +87,16 @@ func (w takeWorld) record(t *testing.T, sha, run string) {
 	}
 }
 
+// holdAs takes the lock as another job's commit sha, on the world's clock.
+func (w takeWorld) holdAs(t *testing.T, sha string) *ApplyLock {
+	t.Helper()
+	l := NewApplyLock(w.lock(), Holder{SHA: sha}, LockOptions{Lease: time.Hour, Clock: w.clk})
+	if err := l.Acquire(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 func (w takeWorld) lockFree(t *testing.T) bool {
 	t.Helper()
 	_, err := w.lock().Read(context.Background())
@@ -204,10 +214,7 @@ func TestTakeWaiterLivenessOnTheInjectedClock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newTakeWorld()
-	holder := NewApplyLock(w.lock(), Holder{SHA: shaB}, LockOptions{Lease: time.Hour, Clock: w.clk})
-	if err := holder.Acquire(ctx); err != nil {
-		t.Fatal(err)
-	}
+	holder := w.holdAs(t, shaB)
 	silent := marshalWaiters([]Waiter{{ID: "silent", SHA: shaC, Run: Run{Repository: "acme/infra", RunID: "3"}, RVN: "r1", Lease: DefaultWaiterLease.String(), Since: w.clk.Now()}})
 	if _, err := NewWaitersStore(w.bucket, nil, "s3", waiterKey).Create(ctx, silent); err != nil {
 		t.Fatal(err)
@@ -238,10 +245,7 @@ func TestTakeSkipsWhileWaiting(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newTakeWorld()
-	holder := NewApplyLock(w.lock(), Holder{SHA: shaB}, LockOptions{Lease: time.Hour, Clock: w.clk})
-	if err := holder.Acquire(ctx); err != nil {
-		t.Fatal(err)
-	}
+	w.holdAs(t, shaB)
 	w.record(t, shaC, "3")
 	got, err := Take(ctx, w.deps(t), takeOptions(shaA, "1"))
 	if err != nil || !got.Skipped || got.Held || !got.Verdict.Superseded || got.Verdict.Last.SHA != shaC {
